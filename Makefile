@@ -1,0 +1,55 @@
+# ketacourse — build the book, run every check, open the course.
+# Two commands do all set-up on a fresh machine: `make book` and `make test`.
+
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.ketacourse-installed
+BOOK    := _build/html/index.html
+
+.PHONY: help venv book test lab student bench system clean
+
+help:
+	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
+	@echo "make test     run every check: unit tests, nbval, book build, browser tests, student and binder checks"
+	@echo "make lab      open the course in JupyterLab"
+	@echo "make student  write student notebooks (no solutions) to build/student/"
+	@echo "make bench    print widget and PK benchmarks"
+
+$(STAMP): requirements.txt pyproject.toml
+	@bash scripts/ensure-system.sh python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+system:
+	@bash scripts/ensure-system.sh python chromium
+
+book: venv
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The book is built. Open: file://$(CURDIR)/$(BOOK)"
+
+# Everything in one pytest run: unit and data tests, nbval over every chapter, the book build
+# with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
+# student-version check and the binder check. None is skipped.
+test: venv system
+	$(BIN)/python -m pytest --nbval-lax --sanitize-with tests/nbval-sanitize.cfg tests chapters
+
+lab: venv
+	$(BIN)/jupyter lab chapters/01-nmda-receptor.ipynb
+
+student: venv
+	$(BIN)/python -m ketacourse.student chapters build/student
+	@echo "Student notebooks written to build/student/"
+
+bench: venv
+	$(BIN)/python benchmarks/bench_widgets.py
+	@if [ -f benchmarks/bench_pk.py ]; then $(BIN)/python benchmarks/bench_pk.py; fi
+
+clean:
+	rm -rf _build build .pytest_cache

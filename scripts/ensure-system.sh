@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the system packages the course needs on a Debian/Ubuntu machine, only if missing.
+#   python    the venv module (Debian ships it separately as python3-venv)
+#   chromium  Debian's headless Chromium, used by the real-browser tests
+# Elsewhere it prints what to install instead.
+set -euo pipefail
+
+need=()
+for what in "$@"; do
+  case "$what" in
+    python)
+      if ! ${PYTHON:-python3} -c "import ensurepip, venv" >/dev/null 2>&1; then need+=(python3-venv); fi ;;
+    chromium)
+      if [ -z "${KETACOURSE_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi ;;
+    *) echo "ensure-system.sh: unknown component '$what'" >&2; exit 2 ;;
+  esac
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Please install: ${need[*]} (or set KETACOURSE_CHROMIUM to a Chromium/Chrome binary)." >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "Please install as root: apt-get install ${need[*]}" >&2; exit 1; fi
+fi
+echo "Installing system packages: ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" fonts-dejavu-core >/dev/null

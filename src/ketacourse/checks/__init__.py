@@ -1,0 +1,1 @@
+"""Exercise checks, one module per chapter. Each module calls :func:`ketacourse.exercises.register`."""
