@@ -1,0 +1,330 @@
+"""Chapter 2 widgets: the PK explorer, the route comparison and the infusion designer.
+
+The pharmacokinetics are computed by :mod:`ketacourse.pk` (exact linear solutions of published
+parameter sets); these classes only draw them. Every output is a model illustration for the
+stated typical patient, not a prediction for any person.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from .. import pk
+from ..data import load_table
+from .base import ModelWidget, ScrubSpec
+from .style import OKABE_ITO as C
+
+__all__ = ["PKExplorer", "RouteComparison", "InfusionDesigner"]
+
+_BAND_COLOURS = {"analgesia": C["sky_blue"], "dissociation": C["yellow"], "anaesthesia": C["grey"]}
+
+_ROUTE_CHOICES = (
+    ("IV bolus", "iv_bolus"),
+    ("IV infusion over 40 min", "iv_infusion_40"),
+    ("intramuscular (IM)", "im"),
+    ("intranasal", "intranasal"),
+    ("oral", "oral"),
+    ("sublingual", "sublingual"),
+    ("rectal", "rectal"),
+)
+
+
+def _model_label(key: str) -> str:
+    m = pk.get_model(key)
+    enantiomer = "racemic" if m.enantiomer == "racemic" else "S-ketamine"
+    return f"{m.name.split(' (')[0]} — {enantiomer}, {m.sampling_site}"
+
+
+def _regimen(route_choice: str, dose_mg_per_kg: float):
+    if route_choice == "iv_bolus":
+        return pk.bolus(dose_mg_per_kg=dose_mg_per_kg, route="iv")
+    if route_choice == "iv_infusion_40":
+        return pk.infusion(dose_mg_per_kg=dose_mg_per_kg, duration_min=40.0)
+    return pk.bolus(dose_mg_per_kg=dose_mg_per_kg, route=route_choice)
+
+
+def _route_name(route_choice: str) -> str:
+    return dict((v, k) for k, v in _ROUTE_CHOICES)[route_choice]
+
+
+def _draw_bands(ax, *, label: bool = True) -> None:
+    bands = load_table("concentration_bands")["bands"]
+    for key, colour in _BAND_COLOURS.items():
+        b = bands[key]
+        ax.axhspan(b["low_ng_ml"], b["high_ng_ml"], color=colour, alpha=0.22, lw=0)
+        if label:
+            ax.text(0.995, np.sqrt(b["low_ng_ml"] * b["high_ng_ml"]), b["label"], transform=ax.get_yaxis_transform(),
+                    ha="right", va="center", fontsize=7, color="#444444")
+
+
+def _log_y(ax, low: float, high: float) -> None:
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+# --------------------------------------------------------------------------- PK explorer
+class PKExplorer(ModelWidget):
+    """Plasma, effect-site and norketamine concentrations for one dose by one route.
+
+    The shaded population band is the 5th–95th percentile of virtual patients with the source's
+    between-patient variability (seeded, so the figure is reproducible).
+    """
+
+    title = "PK explorer: one dose, one route, one typical adult"
+    figsize = (7.6, 4.0)
+    scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
+                      label="{:g} mg/kg")
+    units = {"dose_mg_per_kg": "mg/kg", "weight_kg": "kg"}
+    times_min = np.arange(0.0, 481.0, 2.0)
+    n_patients = 200
+    seed = 2026
+
+    def _make_controls(self):
+        return {
+            "model": W.Dropdown(options=[(_model_label(k), k) for k in pk.model_keys()], value="domino1982",
+                                description="Parameter set"),
+            "route": W.Dropdown(options=list(_ROUTE_CHOICES), value="iv_infusion_40", description="Route"),
+            "dose_mg_per_kg": W.FloatSlider(value=0.5, min=0.05, max=3.0, step=0.05,
+                                            description="Dose (mg/kg of base)"),
+            "weight_kg": W.FloatSlider(value=70, min=10, max=150, step=1, description="Body weight (kg)"),
+            "population": W.Checkbox(value=True, description="Show 5–95% of virtual patients"),
+        }
+
+    def _build_figure(self, fig):
+        ax = fig.add_subplot()
+        _draw_bands(ax)
+        t = self.times_min / 60.0
+        self._band = ax.fill_between(t, np.ones_like(t), np.ones_like(t), color=C["blue"], alpha=0.18, lw=0,
+                                     animated=True, label="5–95% of virtual patients")
+        (self._plasma,) = ax.plot(t, np.ones_like(t), color=C["blue"], label="ketamine, plasma", animated=True)
+        (self._effect,) = ax.plot(t, np.ones_like(t), color=C["vermillion"], ls="--", label="effect site",
+                                  animated=True)
+        (self._met,) = ax.plot(t, np.ones_like(t), color=C["green"], ls=":", lw=2.2, label="norketamine",
+                               animated=True)
+        _log_y(ax, 1, 5000)
+        ax.set_xlim(0, t[-1])
+        ax.set_xticks(np.arange(0, 9))
+        ax.set_xlabel("time after the start of dosing (h)")
+        ax.set_ylabel("concentration (ng/mL)")
+        ax.legend(loc="upper right", bbox_to_anchor=(0.86, 1.0), fontsize=7.5, frameon=False)
+        self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=7.8, animated=True,
+                                bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
+        self._note = ax.text(0.012, 0.015, "", transform=ax.transAxes, va="bottom", fontsize=7, color="#555555",
+                             animated=True)
+
+    def _compute(self, model, route, dose_mg_per_kg, weight_kg, population):
+        regimen = _regimen(route, dose_mg_per_kg)
+        res = pk.simulate(model, regimen, weight_kg, self.times_min, warn=False)
+        pop = None
+        if population:
+            pop = pk.simulate_population(model, regimen, weight_kg, self.times_min, n_patients=self.n_patients,
+                                         seed=self.seed, warn=False)
+        return res, pop
+
+    def _update(self, model, route, dose_mg_per_kg, weight_kg, population):
+        floor = 0.5  # below the log axis; keeps log plotting finite
+        t = self.times_min / 60.0
+        m = pk.get_model(model)
+        supported = route == "iv_bolus" or route == "iv_infusion_40" or route in m.supported_routes
+        if not supported:
+            for line in (self._plasma, self._effect, self._met):
+                line.set_ydata(np.full_like(t, floor))
+            self._band.set_data(t, np.full_like(t, floor), np.full_like(t, floor))
+            self._readout.set_text(f"{m.name}: no published data for {_route_name(route)}.\nChoose another route.")
+            self._note.set_text("")
+            return
+        res, pop = self._compute(model, route, dose_mg_per_kg, weight_kg, population)
+        self._plasma.set_ydata(np.maximum(res.conc_ng_ml, floor))
+        self._effect.set_ydata(np.maximum(res.effect_ng_ml, floor))
+        met = res.metabolite_ng_ml
+        self._met.set_ydata(np.maximum(met, floor) if met is not None else np.full_like(t, floor))
+        self._met.set_visible(met is not None)
+        if pop is not None:
+            self._band.set_data(t, np.maximum(pop.band(5), floor), np.maximum(pop.band(95), floor))
+        self._band.set_visible(pop is not None)
+        dose_mg = dose_mg_per_kg * weight_kg
+        lines = [
+            f"{dose_mg:.0f} mg ({dose_mg_per_kg:g} mg/kg) of base, {_route_name(route)}, {weight_kg:.0f} kg",
+            f"peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min; "
+            f"above 100 ng/mL for {res.time_above_min(100.0):.0f} min",
+        ]
+        if met is not None:
+            lines.append(f"norketamine peak {np.max(met):.0f} ng/mL")
+        self._readout.set_text("\n".join(lines))
+        self._note.set_text(
+            f"Model illustration ({m.name.split(' (')[0]}, {m.enantiomer}, {m.sampling_site} sampling); "
+            "bands: racemic total plasma, Zanos 2018."
+        )
+
+    def alt_text(self, model, route, dose_mg_per_kg, weight_kg, population):
+        m = pk.get_model(model)
+        if not (route in ("iv_bolus", "iv_infusion_40") or route in m.supported_routes):
+            return f"No curve: the {m.name} parameter set has no data for {_route_name(route)}."
+        res, _ = self._compute(model, route, dose_mg_per_kg, weight_kg, False)
+        return (f"Concentration-time curves on a log scale over 8 hours for {dose_mg_per_kg:g} mg/kg "
+                f"{_route_name(route)} in a {weight_kg:.0f} kg patient ({m.name}): plasma peak "
+                f"{res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min, then a fast distribution phase and a "
+                "slower elimination phase; the effect site lags the plasma.")
+
+
+# --------------------------------------------------------------------------- routes
+_COMPARE_ROUTES = (("iv", "IV bolus", C["blue"]), ("im", "IM", C["orange"]), ("intranasal", "intranasal", C["purple"]),
+                   ("sublingual", "sublingual", C["sky_blue"]), ("oral", "oral", C["green"]))
+
+
+class RouteComparison(ModelWidget):
+    """The same S-ketamine dose by five routes: parent drug versus norketamine exposure.
+
+    Uses the Fanta 2015 / Otto 2021 S-ketamine model with its presystemic (first-pass)
+    metabolite formation; bioavailabilities and absorption rates come from ``routes.toml``.
+    """
+
+    title = "Same dose, different routes: ketamine versus norketamine"
+    figsize = (7.6, 3.8)
+    scrub = ScrubSpec("dose_mg", values=(10, 20, 25, 35, 50, 75, 100), label="{:g} mg")
+    units = {"dose_mg": "mg", "weight_kg": "kg"}
+    model = "fanta2015"
+    times_min = np.arange(0.0, 481.0, 2.0)
+
+    def _make_controls(self):
+        return {
+            "dose_mg": W.FloatSlider(value=25, min=5, max=100, step=5, description="Dose (mg of S-ketamine base)"),
+            "weight_kg": W.FloatSlider(value=70, min=54, max=92, step=1, description="Body weight (kg)"),
+        }
+
+    def _build_figure(self, fig):
+        ax1, ax2 = fig.subplots(1, 2, sharey=False)
+        t = self.times_min / 60.0
+        self._parent, self._metab = {}, {}
+        for route, label, colour in _COMPARE_ROUTES:
+            (self._parent[route],) = ax1.plot(t, np.ones_like(t), color=colour, label=label, animated=True)
+            (self._metab[route],) = ax2.plot(t, np.ones_like(t), color=colour, label=label, animated=True)
+        for ax, title in ((ax1, "S-ketamine"), (ax2, "S-norketamine")):
+            _log_y(ax, 0.5, 1000)
+            ax.set_xlim(0, t[-1])
+            ax.set_xticks(np.arange(0, 9, 2))
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("time (h)")
+        ax1.set_ylabel("plasma concentration (ng/mL)")
+        ax1.legend(loc="upper right", fontsize=7.5, frameon=False)
+        self._ratio = ax2.text(0.98, 0.98, "", transform=ax2.transAxes, ha="right", va="top", fontsize=7.5,
+                               family="monospace", animated=True,
+                               bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
+
+    def _compute(self, dose_mg, weight_kg):
+        out = {}
+        for route, _label, _c in _COMPARE_ROUTES:
+            res = pk.simulate(self.model, pk.bolus(dose_mg, route=route), weight_kg, self.times_min, warn=False)
+            out[route] = res
+        return out
+
+    def _update(self, dose_mg, weight_kg):
+        results = self._compute(dose_mg, weight_kg)
+        rows = ["NK/K AUC(0-8 h)"]
+        for route, label, _c in _COMPARE_ROUTES:
+            res = results[route]
+            self._parent[route].set_ydata(np.maximum(res.conc_ng_ml, 0.1))
+            self._metab[route].set_ydata(np.maximum(res.metabolite_ng_ml, 0.1))
+            ratio = res.auc_ng_min_ml("metabolite") / res.auc_ng_min_ml("plasma")
+            rows.append(f"{label:<11}{ratio:6.1f}")
+        self._ratio.set_text("\n".join(rows))
+
+    def alt_text(self, dose_mg, weight_kg):
+        results = self._compute(dose_mg, weight_kg)
+        parts = []
+        for route, label, _c in _COMPARE_ROUTES:
+            res = results[route]
+            ratio = res.auc_ng_min_ml("metabolite") / res.auc_ng_min_ml("plasma")
+            parts.append(f"{label}: peak {res.cmax_ng_ml():.0f} ng/mL, norketamine/ketamine exposure {ratio:.1f}")
+        return (f"Two log-scale panels over 8 hours for {dose_mg:g} mg S-ketamine in a {weight_kg:.0f} kg adult "
+                "(Fanta 2015 model). " + "; ".join(parts) + ".")
+
+
+# --------------------------------------------------------------------------- infusion designer
+class InfusionDesigner(ModelWidget):
+    """A loading bolus plus a constant infusion: how long does the concentration stay in a band?"""
+
+    title = "Infusion designer: bolus + infusion, time inside a concentration band"
+    figsize = (7.6, 3.9)
+    scrub = ScrubSpec("rate_mg_per_kg_per_h", values=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
+                      label="{:g} mg/kg/h")
+    units = {"bolus_mg_per_kg": "mg/kg", "rate_mg_per_kg_per_h": "mg/kg/h", "duration_min": "min"}
+    times_min = np.arange(0.0, 361.0, 1.0)
+    weight_kg = 70.0
+
+    def _make_controls(self):
+        bands = load_table("concentration_bands")["bands"]
+        return {
+            "bolus_mg_per_kg": W.FloatSlider(value=0.35, min=0.0, max=2.0, step=0.05,
+                                             description="Loading bolus (mg/kg of base)"),
+            "rate_mg_per_kg_per_h": W.FloatSlider(value=0.5, min=0.0, max=2.0, step=0.05,
+                                                  description="Infusion rate (mg/kg/h of base)"),
+            "duration_min": W.FloatSlider(value=120, min=10, max=300, step=10, description="Infusion duration (min)"),
+            "band": W.Dropdown(options=[(f"{bands[k]['label']} ({bands[k]['low_ng_ml']:g}–{bands[k]['high_ng_ml']:g} ng/mL)", k)
+                                        for k in ("analgesia", "dissociation")], value="analgesia",
+                               description="Target band"),
+            "model": W.Dropdown(options=[(_model_label(k), k) for k in ("domino1982", "clements1981", "hijazi2003")],
+                                value="domino1982", description="Parameter set"),
+        }
+
+    def _build_figure(self, fig):
+        ax = fig.add_subplot()
+        t = self.times_min / 60.0
+        self._band = ax.axhspan(70, 160, color=C["sky_blue"], alpha=0.25, lw=0, animated=True)
+        (self._plasma,) = ax.plot(t, np.zeros_like(t), color=C["blue"], label="plasma", animated=True)
+        (self._effect,) = ax.plot(t, np.zeros_like(t), color=C["vermillion"], ls="--", label="effect site",
+                                  animated=True)
+        self._stop = ax.axvline(2.0, color="#555555", lw=1, ls=":", animated=True)
+        ax.set_xlim(0, t[-1])
+        ax.set_ylim(0, 600)
+        ax.set_xlabel("time (h)")
+        ax.set_ylabel("concentration (ng/mL)")
+        ax.legend(loc="upper right", fontsize=8, frameon=False)
+        self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=8, animated=True,
+                                bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
+
+    def _compute(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model):
+        events = []
+        if bolus_mg_per_kg > 0:
+            events.append(pk.bolus(dose_mg_per_kg=bolus_mg_per_kg, route="iv"))
+        if rate_mg_per_kg_per_h > 0:
+            events.append(pk.infusion(rate_mg_per_kg_per_min=rate_mg_per_kg_per_h / 60.0, duration_min=duration_min))
+        if not events:
+            return None
+        return pk.simulate(model, pk.Regimen(*events), self.weight_kg, self.times_min, warn=False)
+
+    def _update(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
+        b = load_table("concentration_bands")["bands"][band]
+        lo, hi = b["low_ng_ml"], b["high_ng_ml"]
+        self._band.set_y(lo)
+        self._band.set_height(hi - lo)
+        self._band.set_facecolor(_BAND_COLOURS[band])
+        self._stop.set_xdata([duration_min / 60.0] * 2)
+        res = self._compute(bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model)
+        if res is None:
+            for line in (self._plasma, self._effect):
+                line.set_ydata(np.zeros_like(self.times_min))
+            self._readout.set_text("No drug given: set a bolus or an infusion rate.")
+            return
+        self._plasma.set_ydata(res.conc_ng_ml)
+        self._effect.set_ydata(res.effect_ng_ml)
+        inside = pk.time_above(res.times_min, res.conc_ng_ml, lo) - pk.time_above(res.times_min, res.conc_ng_ml, hi)
+        self._readout.set_text(
+            f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model\n"
+            f"peak {res.cmax_ng_ml():.0f} ng/mL; inside {b['label']} band for {inside:.0f} of {self.times_min[-1]:.0f} min;\n"
+            f"above it for {pk.time_above(res.times_min, res.conc_ng_ml, hi):.0f} min. Model illustration."
+        )
+
+    def alt_text(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
+        res = self._compute(bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model)
+        if res is None:
+            return "No curve: neither a bolus nor an infusion is set."
+        b = load_table("concentration_bands")["bands"][band]
+        return (f"Plasma and effect-site concentrations over 6 hours after a {bolus_mg_per_kg:g} mg/kg bolus and "
+                f"{rate_mg_per_kg_per_h:g} mg/kg/h for {duration_min:.0f} min in a 70 kg adult: peak "
+                f"{res.cmax_ng_ml():.0f} ng/mL; the shaded {b['label']} band spans {b['low_ng_ml']:g} to "
+                f"{b['high_ng_ml']:g} ng/mL.")
