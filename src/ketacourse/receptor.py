@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import load_table
-from .units import ng_ml_to_umol_l
+from .units import ng_ml_to_umol_l, pki_to_ki_um
 from .validation import check_choice, check_real
 
 __all__ = [
@@ -26,6 +26,9 @@ __all__ = [
     "free_concentration",
     "occupancy_from_plasma",
     "fraction_unbound",
+    "racemate_effective_ki_um",
+    "alternative_kis",
+    "other_target_kis_um",
 ]
 
 LIGANDS: tuple[str, ...] = tuple(load_table("affinities")["ligands"])
@@ -134,3 +137,31 @@ def occupancy_from_plasma(conc_ng_ml, ligand: str = "ketamine", *, fraction_unbo
     conc = check_real("conc_ng_ml", conc_ng_ml, low=0, unit="ng/mL")
     free_um = free_concentration(ng_ml_to_umol_l(conc, info["molecule"]), fraction_unbound_)
     return occupancy(free_um, info["ki_um"])
+
+
+def racemate_effective_ki_um(ki_a_um: float, ki_b_um: float) -> float:
+    """Apparent Ki (µM) of a 1:1 mixture of two ligands competing for one site.
+
+    With half the total free concentration C as each enantiomer, the occupancy
+    Σ(Cᵢ/Kᵢ)/(1 + Σ(Cᵢ/Kᵢ)) equals C/(C + K_eff) with K_eff = 1 / (0.5/K_a + 0.5/K_b).
+    """
+    a = check_real("ki_a_um", ki_a_um, low=0, low_open=True, unit="µmol/L")
+    b = check_real("ki_b_um", ki_b_um, low=0, low_open=True, unit="µmol/L")
+    return 1.0 / (0.5 / a + 0.5 / b)
+
+
+def alternative_kis(ligand: str = "ketamine") -> list[dict]:
+    """Other published Ki values for ``ligand`` (label, ki_um, assay, source), for comparison."""
+    check_choice("ligand", ligand, LIGANDS)
+    return [dict(e) for e in load_table("affinities").get("alternative_ki", {}).get(ligand, [])]
+
+
+def other_target_kis_um() -> dict[str, float]:
+    """Affinities (µM) of racemic ketamine for targets other than the NMDA receptor, by label.
+
+    pKi values in the table are converted with :func:`ketacourse.units.pki_to_ki_um`.
+    """
+    out = {}
+    for entry in load_table("affinities")["other_targets"].values():
+        out[entry["label"]] = float(pki_to_ki_um(entry["pki"])) if "pki" in entry else float(entry["ki_um"])
+    return out

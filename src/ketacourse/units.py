@@ -24,6 +24,7 @@ __all__ = [
     "salt_to_base_mg",
     "base_to_salt_mg",
     "SALT_TO_BASE",
+    "pki_to_ki_um",
 ]
 
 MOLECULES: tuple[str, ...] = tuple(load_table("molecules")["molecules"])
@@ -86,3 +87,15 @@ def base_to_salt_mg(dose_base_mg):
     """Convert a dose in mg of free base to mg of ketamine hydrochloride."""
     dose = check_real("dose_base_mg", dose_base_mg, low=0, unit="mg")
     return dose / SALT_TO_BASE
+
+
+def pki_to_ki_um(pki):
+    """Convert a pKi (−log10 of Ki in mol/L) to Ki in µmol/L: Ki = 10^(6 − pKi) µM.
+
+    Parameters
+    ----------
+    pki : float or array_like
+        pKi, dimensionless (0 to 14).
+    """
+    p = check_real("pki", pki, low=0, high=14)
+    return np.power(10.0, 6.0 - p)

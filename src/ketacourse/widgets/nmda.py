@@ -299,7 +299,8 @@ class UseDependenceExplorer(ModelWidget):
     title = "Use-dependence: block builds with each activation"
     figsize = (7.6, 3.7)
     scrub = ScrubSpec("rate_hz", values=(0.1, 0.2, 0.3, 0.5, 1.0, 1.5, 2.0), label="{:g} Hz")
-    units = {"ketamine_um": "µM", "rate_hz": "Hz", "pulse_ms": "ms", "voltage_mv": "mV"}
+    units = {"ketamine_um": "µM", "rate_hz": "Hz", "pulse_ms": "ms"}
+    voltage_mv: float = -60.0  # no effect in this model (ketamine's Kd is voltage-independent here)
     duration_s: float = 120.0
 
     def _make_controls(self):
@@ -310,7 +311,6 @@ class UseDependenceExplorer(ModelWidget):
                                             description="Free ketamine (µM)", readout_format=".2f"),
             "pulse_ms": W.FloatSlider(value=500, min=50, max=2000, step=50,
                                       description="Agonist pulse (ms, capped at the interval)"),
-            "voltage_mv": W.FloatSlider(value=-60, min=-100, max=0, step=5, description="Voltage (mV)"),
         }
 
     def _build_figure(self, fig):
@@ -326,15 +326,15 @@ class UseDependenceExplorer(ModelWidget):
         ax.legend(loc="lower right", fontsize=8, frameon=False)
         self._readout = ax.text(0.5, 0.96, "", fontsize=8, va="top", animated=True)
 
-    def _simulate(self, rate_hz, ketamine_um, pulse_ms, voltage_mv):
+    def _simulate(self, rate_hz, ketamine_um, pulse_ms):
         interval_ms = 1000.0 / rate_hz
         n = max(1, int(self.duration_s * rate_hz))
-        model = channel.TrappingBlockModel(ketamine_um, voltage_mv)
+        model = channel.TrappingBlockModel(ketamine_um, self.voltage_mv)
         res = model.simulate_pulses(n, min(pulse_ms, interval_ms), interval_ms, samples_per_phase=8)
         return model, res, interval_ms
 
-    def _update(self, rate_hz, ketamine_um, pulse_ms, voltage_mv):
-        model, res, interval_ms = self._simulate(rate_hz, ketamine_um, pulse_ms, voltage_mv)
+    def _update(self, rate_hz, ketamine_um, pulse_ms):
+        model, res, interval_ms = self._simulate(rate_hz, ketamine_um, pulse_ms)
         t_s = res["t_ms"] / 1000.0
         self._line.set_data(t_s, res["blocked"])
         n = len(res["blocked_after_pulse"])
@@ -346,9 +346,9 @@ class UseDependenceExplorer(ModelWidget):
         when = f"half of steady state after {half[0] + 1} activations" if half.size else "not yet half-way"
         self._readout.set_text(f"{n} activations of {pulse_ms:.0f} ms; steady state {100 * ss:.0f}% blocked; {when}")
 
-    def alt_text(self, rate_hz, ketamine_um, pulse_ms, voltage_mv):
-        model, res, _ = self._simulate(rate_hz, ketamine_um, pulse_ms, voltage_mv)
+    def alt_text(self, rate_hz, ketamine_um, pulse_ms):
+        model, res, _ = self._simulate(rate_hz, ketamine_um, pulse_ms)
         return (f"Staircase rise of the blocked fraction over {self.duration_s:.0f} s with {rate_hz:g} activations "
-                f"per second, {ketamine_um:.2g} µM ketamine at {voltage_mv:.0f} mV: "
+                f"per second, {ketamine_um:.2g} µM ketamine: "
                 f"{100 * res['blocked_after_pulse'][-1]:.0f}% blocked at the end, steady state "
                 f"{100 * model.steady_state_blocked():.0f}%. Between activations the block stays (trapping).")
