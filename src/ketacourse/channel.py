@@ -169,6 +169,19 @@ STATES: tuple[str, ...] = ("closed", "open", "open_blocked", "trapped")
 """States of :class:`TrappingBlockModel`, in the order of its state vectors."""
 
 
+def _initial_state(p0) -> np.ndarray:
+    """Validated initial state probabilities (default: all closed, drug-free)."""
+    if p0 is None:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    try:
+        p = np.asarray(p0, dtype=float)
+    except (TypeError, ValueError):
+        p = np.full(1, np.nan)
+    if p.shape != (4,) or not np.all(np.isfinite(p)) or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+        raise ValueError(f"p0 must be 4 non-negative probabilities summing to 1; got {p0!r}")
+    return p
+
+
 @dataclass
 class TrappingBlockModel:
     """Four-state open-channel trapping block of the NMDA receptor by ketamine.
@@ -199,7 +212,8 @@ class TrappingBlockModel:
     ketamine_um : float
         Free ketamine concentration, µmol/L.
     voltage_mv : float
-        Membrane voltage, mV (sets the unbinding rate through the Woodhull relation).
+        Membrane voltage, mV (validated and recorded; ketamine's K_d is voltage-independent in
+        this model because no voltage constant could be verified, see ``data/channel.toml``).
     alpha_per_s, beta_per_s, kon_per_um_s : float, optional
         Opening rate, closing rate (s⁻¹) and ketamine binding rate (µM⁻¹ s⁻¹); defaults from
         ``data/channel.toml``.
@@ -319,9 +333,7 @@ class TrappingBlockModel:
         interval = check_real("interval_ms", interval_ms, low=pulse, high=600_000, unit="ms")
         if not isinstance(samples_per_phase, (int, np.integer)) or not 2 <= samples_per_phase <= 1000:
             raise ValueError(f"samples_per_phase must be a whole number from 2 to 1000; got {samples_per_phase!r}")
-        p = np.array([1.0, 0.0, 0.0, 0.0]) if p0 is None else np.asarray(p0, dtype=float)
-        if p.shape != (4,) or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
-            raise ValueError(f"p0 must be 4 non-negative probabilities summing to 1; got {p0!r}")
+        p = _initial_state(p0)
         phases = [(True, pulse)]
         if interval > pulse:
             phases.append((False, interval - pulse))
@@ -357,7 +369,7 @@ class TrappingBlockModel:
         t = check_increasing("times_ms", times_ms, unit="ms")
         if t[0] < 0:
             raise ValueError(f"times_ms must start at 0 or later; got {t[0]:g}")
-        p = np.array([1.0, 0.0, 0.0, 0.0]) if p0 is None else np.asarray(p0, dtype=float)
+        p = _initial_state(p0)
         q = self.generator(agonist)
         w, v = np.linalg.eig(q)
         coef = np.linalg.solve(v, p)

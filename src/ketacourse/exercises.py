@@ -176,7 +176,7 @@ class SelfCheck:
     def __init__(self, question: str, options: Sequence[str], answer: int, explanation: str) -> None:
         if not 2 <= len(options) <= 8:
             raise ValueError(f"options must hold 2 to 8 choices; got {len(options)}")
-        if not isinstance(answer, int) or not 0 <= answer < len(options):
+        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(options):
             raise ValueError(f"answer must be an option index from 0 to {len(options) - 1}; got {answer!r}")
         self.question, self.options, self.answer, self.explanation = question, list(options), answer, explanation
         self._view = None

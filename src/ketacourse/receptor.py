@@ -90,6 +90,10 @@ def mixture_occupancy(concs_um, kis_um):
     kis_um : sequence of float
         Ki of each ligand, µmol/L.
     """
+    if not all(isinstance(x, (list, tuple, np.ndarray)) for x in (concs_um, kis_um)):
+        raise ValueError(
+            f"concs_um and kis_um must be sequences (one value per ligand); got {concs_um!r} and {kis_um!r}"
+        )
     if len(concs_um) != len(kis_um):
         raise ValueError(
             f"concs_um and kis_um must have the same length; got {len(concs_um)} and {len(kis_um)}"

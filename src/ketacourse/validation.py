@@ -60,10 +60,12 @@ def check_real(
         If any element is NaN, infinite, not numeric, or outside the range.
     """
     unit_txt = f" {unit}" if unit else ""
-    allowed = _describe_range(low, high, low_open, high_open) + unit_txt
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    allowed = _describe_range(low, high, low_open, high_open)
+    allowed += unit_txt if (low is not None or high is not None) else (f" (in {unit})" if unit else "")
     try:
+        # None, True/False and numeric strings would otherwise pass silently as nan, 1.0, 0.0 or 3.0.
+        if value is None or isinstance(value, (bool, np.bool_, str, bytes)) or np.asarray(value).dtype.kind in "bUS":
+            raise TypeError
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be {allowed}; got {value!r}") from None

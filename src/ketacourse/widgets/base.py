@@ -199,7 +199,11 @@ class ModelWidget:
             return value
         low, high = _control_bounds(ctrl)
         unit = getattr(self, "units", {}).get(name, "")
-        return check_real(name, value, low=low, high=high, unit=unit)
+        checked = check_real(name, value, low=low, high=high, unit=unit)
+        if not isinstance(checked, float):  # a control holds one number, not an array
+            span = "" if low is None or high is None else f" from {low:g} to {high:g}{' ' + unit if unit else ''}"
+            raise ValueError(f"{name} must be a single number{span}, not a sequence; got {value!r}")
+        return checked
 
     def _assign(self, params: dict[str, Any]) -> None:
         checked = {name: self.validate(name, value) for name, value in params.items()}
@@ -303,10 +307,9 @@ class ModelWidget:
         """The live widget: title, controls, figure and a status line."""
         if self._view is None:
             header = [W.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
-            controls = W.Box(
-                list(self.controls.values()),
-                layout=W.Layout(display="flex", flex_flow="row wrap", gap="0.2em 1.5em"),
-            )
+            for ctrl in self.controls.values():
+                ctrl.layout.margin = "0.1em 1.5em 0.2em 0"
+            controls = W.Box(list(self.controls.values()), layout=W.Layout(display="flex", flex_flow="row wrap"))
             self._view = W.VBox([*header, controls, self.image, self.status])
         return self._view
 

@@ -1,0 +1,351 @@
+"""Guards on the stored chapter notebooks that nbval alone does not give.
+
+nbval compares only cells that have stored outputs (and, in lax mode, only cells marked
+``# NBVAL_CHECK_OUTPUT``): a stripped or half-run notebook would pass having checked nothing. These
+tests make sure every chapter is executed top to bottom on a fresh kernel, stores no errors, keeps
+enough checked cells, and has the exercise/solution/check structure the student version relies on.
+Each guard is a function returning a list of problems; the last section shows that each guard does
+catch what it is meant to catch.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from IPython.core.inputtransformer2 import TransformerManager
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
+PARAMS = [pytest.param(p, id=p.stem) for p in NOTEBOOKS] or [pytest.param(None, id="no-notebooks")]
+MAX_BYTES = 5 * 1024 * 1024
+SILENT_NODES = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ClassDef, ast.Pass, ast.Assert, ast.Delete)
+
+EXERCISE_RE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
+SOLUTION_RE = re.compile(r"^(?::{3,}|`{3,})\{solution(-start)?\}\s*(\S+)", re.MULTILINE)
+SOLUTION_END_RE = re.compile(r"^(?::{3,}|`{3,})\{solution-end\}", re.MULTILINE)
+
+
+def load(path: Path | None) -> nbformat.NotebookNode:
+    assert path is not None, "no chapter notebooks found in chapters/"
+    return nbformat.read(path, as_version=4)
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return "\n".join([output.get("ename", ""), output.get("evalue", ""), *output.get("traceback", [])])
+    data = output.get("data", {})
+    return "\n".join(v if isinstance(v, str) else "\n".join(v) if isinstance(v, list) else str(v) for v in data.values())
+
+
+def is_silent_cell(source: str) -> bool:
+    """True if the cell only imports, assigns or defines (so it legitimately shows nothing)."""
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return False
+    return all(
+        isinstance(node, SILENT_NODES) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        for node in tree.body
+    )
+
+
+# ----------------------------------------------------------------------------- guards
+def problems_structure(nb) -> list[str]:
+    found = []
+    h1 = 0
+    text = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        text.append(cell.source)
+        fence = None
+        for line in cell.source.splitlines():
+            m = re.match(r"^\s*(`{3,}|~{3,})", line)
+            if m:
+                marker = m.group(1)[0] * 3
+                if fence is None:
+                    fence = marker
+                elif marker == fence:
+                    fence = None
+                continue
+            if fence is None and line.startswith("# "):
+                h1 += 1
+    if h1 != 1:
+        found.append(f"expected exactly one top-level '# ' heading in markdown, found {h1}")
+    md = "\n".join(text).lower()
+    for phrase in ("learning objectives", "estimated time"):
+        if phrase not in md:
+            found.append(f"markdown must mention {phrase!r}")
+    return found
+
+
+def problems_execution(nb) -> list[str]:
+    found = []
+    counts = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        if cell.execution_count is None:
+            found.append(f"cell {i} is not executed")
+            continue
+        counts.append(cell.execution_count)
+        if not cell.outputs and "remove-cell" not in tags(cell) and not is_silent_cell(cell.source):
+            found.append(f"cell {i} has no stored output but is not a pure import/assignment cell")
+    if counts and counts != list(range(1, len(counts) + 1)):
+        found.append(f"execution counts must be 1..{len(counts)} top to bottom (one fresh run); got {counts}")
+    return found
+
+
+def problems_outputs(nb) -> list[str]:
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = output_text(out)
+            if out.get("output_type") == "error":
+                found.append(f"cell {i} stores an error output: {out.get('ename')}: {out.get('evalue')}")
+            elif "Traceback" in text or "Error displaying widget" in text:
+                found.append(f"cell {i} output contains an error: {text[:200]!r}")
+    return found
+
+
+def problems_nbval(nb) -> list[str]:
+    checked = [c for c in code_cells(nb) if "# NBVAL_CHECK_OUTPUT" in c.source or "nbval-check-output" in tags(c)]
+    found = [f"a cell marked NBVAL_CHECK_OUTPUT stores no output: {c.source[:60]!r}" for c in checked if not c.outputs]
+    with_output = [c for c in checked if c.outputs]
+    if len(with_output) < 3:
+        found.append(f"at least 3 cells need '# NBVAL_CHECK_OUTPUT' with stored outputs; found {len(with_output)}")
+    return found
+
+
+def problems_exercises(nb) -> list[str]:
+    found = []
+    exercises, solutions = [], []
+    in_gated = None
+    for i, cell in enumerate(nb.cells):
+        is_solution = "solution" in tags(cell)
+        if cell.cell_type == "markdown":
+            labels = EXERCISE_RE.findall(cell.source)
+            if labels and is_solution:
+                found.append(f"cell {i}: an exercise directive must not be tagged 'solution' (it would vanish)")
+            exercises += labels
+            for gated, label in SOLUTION_RE.findall(cell.source):
+                solutions.append(label)
+                if not is_solution:
+                    found.append(f"cell {i}: the solution to {label} is not tagged 'solution'")
+                if gated:
+                    if in_gated is not None:
+                        found.append(f"cell {i}: solution-start {label} inside the open solution {in_gated}")
+                    in_gated = label
+            if SOLUTION_END_RE.search(cell.source):
+                if in_gated is None:
+                    found.append(f"cell {i}: solution-end without solution-start")
+                if not is_solution:
+                    found.append(f"cell {i}: solution-end is not tagged 'solution'")
+                in_gated = None
+        elif cell.cell_type == "code" and is_solution:
+            stub = cell.get("metadata", {}).get("ketacourse", {}).get("stub")
+            if not stub and in_gated is None:
+                found.append(f"cell {i}: solution code needs metadata.ketacourse.stub or a markdown solution around it")
+        elif in_gated is not None and cell.cell_type == "code" and not is_solution:
+            found.append(f"cell {i}: a code cell inside the solution to {in_gated} is not tagged 'solution'")
+    if in_gated is not None:
+        found.append(f"solution-start {in_gated} is never closed by solution-end")
+    if len(exercises) < 4:
+        found.append(f"at least 4 exercise directives with labels are needed; found {len(exercises)}")
+    if len(set(exercises)) != len(exercises):
+        found.append(f"duplicate exercise labels: {exercises}")
+    missing = sorted(set(exercises) - set(solutions))
+    orphans = sorted(set(solutions) - set(exercises))
+    if missing:
+        found.append(f"exercises without a solution: {missing}")
+    if orphans:
+        found.append(f"solutions for unknown exercises: {orphans}")
+    return found
+
+
+def problems_checks(nb) -> list[str]:
+    found = []
+    check_cells = [c for c in nb.cells if "check" in tags(c)]
+    for c in check_cells:
+        if c.cell_type != "code" or "check(" not in c.source:
+            found.append(f"a cell tagged 'check' must be code calling check(...): {c.source[:60]!r}")
+        elif "solution" in tags(c):
+            found.append(f"a check cell must not be tagged 'solution': {c.source[:60]!r}")
+        elif c.get("execution_count") is not None:
+            text = "\n".join(output_text(o) for o in c.outputs)
+            if "✓" not in text or "✗" in text or "…" in text:
+                found.append(f"the master's own solution must pass its check; stored output: {text[:120]!r}")
+    if len([c for c in check_cells if "check(" in c.source]) < 2:
+        found.append(f"at least 2 check cells (tag 'check', calling check(...)) are needed; found {len(check_cells)}")
+    return found
+
+
+GUARDS = [problems_structure, problems_execution, problems_outputs, problems_nbval, problems_exercises, problems_checks]
+
+
+# ----------------------------------------------------------------------------- the chapters
+def toc_notebooks() -> list[Path]:
+    """Chapter files in _toc.yml that are not Markdown pages: each must be a notebook."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    out = []
+    for f in files:
+        stem = ROOT / Path(f).with_suffix("")
+        if Path(f).suffix == ".ipynb" or not stem.with_suffix(".md").exists():
+            out.append(stem.with_suffix(".ipynb"))
+    return sorted(out)
+
+
+def test_notebooks_are_exactly_the_toc_chapters():
+    toc = toc_notebooks()
+    assert toc, "_toc.yml lists no notebook chapters"
+    missing = [str(p.relative_to(ROOT)) for p in toc if not p.exists()]
+    assert not missing, f"_toc.yml lists chapters with no notebook: {missing}"
+    assert NOTEBOOKS == toc, "every chapters/*.ipynb must be in _toc.yml (and so in these checks)"
+    for p in NOTEBOOKS:
+        assert not p.with_suffix(".md").exists(), f"{p.stem} exists as both .md and .ipynb"
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_valid_nbformat_and_small(path):
+    nb = load(path)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    size = path.stat().st_size
+    assert size < MAX_BYTES, f"{path.name} is {size / 1e6:.1f} MB (limit 5 MB)"
+
+
+@pytest.mark.parametrize("guard", GUARDS, ids=[g.__name__.removeprefix("problems_") for g in GUARDS])
+@pytest.mark.parametrize("path", PARAMS)
+def test_chapter_notebook(path, guard):
+    problems = guard(load(path))
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+# ----------------------------------------------------------------------------- the guards themselves
+def md(source, *tag_list):
+    cell = nbformat.v4.new_markdown_cell(source)
+    if tag_list:
+        cell.metadata["tags"] = list(tag_list)
+    return cell
+
+
+def code(source, count, outputs=(), *tag_list, stub=None):
+    cell = nbformat.v4.new_code_cell(source, execution_count=count)
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    if tag_list:
+        cell.metadata["tags"] = list(tag_list)
+    if stub:
+        cell.metadata["ketacourse"] = {"stub": stub}
+    return cell
+
+
+def result(text, count):
+    return {"output_type": "execute_result", "execution_count": count, "metadata": {}, "data": {"text/plain": text}}
+
+
+def good_notebook():
+    cells = [
+        md("# Title\n\n## Learning objectives\n\n- one\n\n**Estimated time:** 10 min\n\n```python\n# not a heading\n```"),
+        code("import math\nx = 1", 1),
+        code("# NBVAL_CHECK_OUTPUT\nprint(1)", 2, [{"output_type": "stream", "name": "stdout", "text": "1\n"}]),
+        code("# NBVAL_CHECK_OUTPUT\nx + 1", 3, [result("2", 3)]),
+        code("# NBVAL_CHECK_OUTPUT\nx + 2", 4, [result("3", 4)]),
+    ]
+    n = 5
+    for k in range(4):
+        cells.append(md(f":::{{exercise}} Ex {k}\n:label: ex-{k}\n\nDo it.\n:::"))
+        if k % 2 == 0:
+            cells.append(md(f":::{{solution-start}} ex-{k}\n:class: dropdown\n:::", "solution"))
+            cells.append(code(f"a{k} = {k}", n, (), "solution", stub=f"a{k} = None"))
+            cells.append(md("Because.\n\n:::{solution-end}\n:::", "solution"))
+            n += 1
+            cells.append(code(f'check("k{k}", a{k})', n, [result(f"✓ k{k}: correct.", n)], "check"))
+            n += 1
+        else:
+            cells.append(md(f":::{{solution}} ex-{k}\n:class: dropdown\n\nText.\n:::", "solution"))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def test_guards_pass_a_good_notebook():
+    nb = good_notebook()
+    nbformat.validate(nb)
+    for guard in GUARDS:
+        assert guard(nb) == [], guard.__name__
+
+
+@pytest.mark.parametrize(
+    ("mutate", "guard", "expected"),
+    [
+        (lambda nb: nb.cells.append(md("# Second title")), problems_structure, "exactly one top-level"),
+        (lambda nb: nb.cells.__setitem__(0, md("# T\n\nno objectives")), problems_structure, "learning objectives"),
+        (lambda nb: setattr(nb.cells[2], "execution_count", None), problems_execution, "cell 2 is not executed"),
+        (lambda nb: setattr(nb.cells[3], "execution_count", 9), problems_execution, "execution counts must be"),
+        (lambda nb: setattr(nb.cells[3], "outputs", []), problems_execution, "cell 3 has no stored output"),
+        (lambda nb: nb.cells[3].outputs.append(nbformat.from_dict(
+            {"output_type": "error", "ename": "NameError", "evalue": "x", "traceback": []})),
+         problems_outputs, "NameError"),
+        (lambda nb: nb.cells[3].outputs.append(nbformat.from_dict(
+            {"output_type": "stream", "name": "stderr", "text": "Traceback (most recent call last)"})),
+         problems_outputs, "contains an error"),
+        (lambda nb: nb.cells[3].outputs.__setitem__(0, nbformat.from_dict(result("Error displaying widget", 3))),
+         problems_outputs, "contains an error"),
+        (lambda nb: setattr(nb.cells[4], "outputs", []), problems_nbval, "at least 3 cells"),
+        (lambda nb: nb.cells.__delitem__(-1), problems_exercises, "without a solution: ['ex-3']"),
+        (lambda nb: nb.cells[6].metadata.pop("tags"), problems_exercises, "is not tagged 'solution'"),
+        (lambda nb: (nb.cells[7].metadata.pop("ketacourse"), nb.cells.__delitem__(8), nb.cells.__delitem__(6)),
+         problems_exercises, "needs metadata.ketacourse.stub"),
+        (lambda nb: nb.cells.__delitem__(8), problems_exercises, "inside the open solution ex-0"),
+        (lambda nb: nb.cells.__delitem__(15), problems_exercises, "never closed"),
+        (lambda nb: nb.cells[5].metadata.__setitem__("tags", ["solution"]), problems_exercises,
+         "must not be tagged 'solution'"),
+        (lambda nb: nb.cells[9].outputs.__setitem__(0, nbformat.from_dict(result("✗ k0: not yet.", 6))),
+         problems_checks, "must pass its check"),
+        (lambda nb: nb.cells[9].metadata.pop("tags"), problems_checks, "at least 2 check cells"),
+    ],
+)
+def test_guards_catch_faults(mutate, guard, expected):
+    nb = good_notebook()
+    mutate(nb)
+    found = guard(nb)
+    assert any(expected in p for p in found), found
+
+
+def test_silent_cell_detection():
+    assert is_silent_cell("import numpy as np\nx = 1\ndef f():\n    return 2")
+    assert is_silent_cell('"""A docstring."""\nfrom math import pi as PI\nx: float = PI\nx += 1\nassert x > 1')
+    assert not is_silent_cell("x = 1\nx")
+    assert not is_silent_cell("print(1)")
+    assert not is_silent_cell("for i in range(3):\n    print(i)")

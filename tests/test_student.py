@@ -1,0 +1,194 @@
+"""Student notebooks: solutions removed, checks and exercises kept, and they run from top to bottom.
+
+The student versions are written with the same command learners and instructors use
+(``python -m ketacourse.student chapters <dest>``), then executed on a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from ketacourse.student import STUB_TAG, make_student_notebook, make_student_versions
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
+PARAMS = [pytest.param(p.name, id=p.stem) for p in NOTEBOOKS] or [pytest.param(None, id="no-notebooks")]
+EXERCISE_RE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def text_of(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        else:
+            parts += [v for v in out.get("data", {}).values() if isinstance(v, str)]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def student_dir(tmp_path_factory, repo_root, chapters_dir) -> Path:
+    dest = tmp_path_factory.mktemp("student")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ketacourse.student", str(chapters_dir), str(dest)],
+        cwd=repo_root, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(Path(line) for line in proc.stdout.split())
+    assert written == sorted(dest / p.name for p in NOTEBOOKS)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def executed(student_dir) -> dict[str, tuple[nbformat.NotebookNode | None, BaseException | None]]:
+    """Execute every student notebook on its own fresh kernel, concurrently, in the student folder."""
+    names = [p.name for p in NOTEBOOKS]
+    books = {name: nbformat.read(student_dir / name, as_version=4) for name in names}
+
+    async def run_all():
+        clients = [
+            NotebookClient(books[name], timeout=600, kernel_name="python3",
+                           resources={"metadata": {"path": str(student_dir)}})
+            for name in names
+        ]
+        return await asyncio.gather(*(c.async_execute() for c in clients), return_exceptions=True)
+
+    # A fresh thread has no running event loop (the browser tests' Playwright may own this one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results = pool.submit(asyncio.run, run_all()).result() if names else []
+    return {
+        name: (books[name], res if isinstance(res, BaseException) else None) for name, res in zip(names, results)
+    }
+
+
+# ----------------------------------------------------------------------------- structure
+@pytest.mark.parametrize("name", PARAMS)
+def test_student_notebook_keeps_exercises_and_checks_but_no_solutions(student_dir, name):
+    assert name is not None, "no chapter notebooks found"
+    master = nbformat.read(CHAPTERS / name, as_version=4)
+    student = nbformat.read(student_dir / name, as_version=4)
+    nbformat.validate(student)
+    for cell in student.cells:
+        assert "solution" not in tags(cell), cell.source[:80]
+        assert "{solution" not in cell.source, f"solution directive left in: {cell.source[:80]!r}"
+    # every check cell, in order, unchanged
+    checks = [c.source for c in master.cells if "check" in tags(c)]
+    assert checks, "the master has no check cells"
+    assert [c.source for c in student.cells if "check" in tags(c)] == checks
+    # every exercise directive
+    labels = [lab for c in master.cells if c.cell_type == "markdown" for lab in EXERCISE_RE.findall(c.source)]
+    assert labels
+    assert [lab for c in student.cells if c.cell_type == "markdown" for lab in EXERCISE_RE.findall(c.source)] == labels
+    # a stub wherever the master had one, in the same order
+    stubs = [c.metadata["ketacourse"]["stub"] for c in master.cells
+             if c.cell_type == "code" and "solution" in tags(c) and c.metadata.get("ketacourse", {}).get("stub")]
+    assert [c.source for c in student.cells if STUB_TAG in tags(c)] == stubs
+    for stub in stubs:
+        assert "None" in stub, f"a stub should leave the answer as None: {stub!r}"
+    # every non-solution cell survives in order
+    kept = [c.source for c in master.cells if "solution" not in tags(c)]
+    assert [c.source for c in student.cells if STUB_TAG not in tags(c)] == kept
+    # no outputs and no saved widget state
+    for cell in student.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    assert "widgets" not in student.metadata
+
+
+@pytest.mark.parametrize("name", PARAMS)
+def test_student_notebook_runs_and_every_check_says_no_answer_yet(executed, name):
+    assert name is not None, "no chapter notebooks found"
+    nb, error = executed[name]
+    assert error is None, f"{name} failed to run as a student notebook:\n{error}"
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", f"cell {i}: {out.get('ename')}: {out.get('evalue')}"
+    check_cells = [c for c in nb.cells if "check" in tags(c)]
+    assert check_cells
+    for cell in check_cells:
+        text = text_of(cell)
+        assert "no answer yet" in text, f"check cell gave {text[:200]!r}"
+        assert "✓" not in text and "✗" not in text and "correct." not in text
+
+
+# ----------------------------------------------------------------------------- make_student_notebook
+def tiny_notebook() -> nbformat.NotebookNode:
+    def tagged(cell, *t, **meta):
+        cell.metadata["tags"] = list(t)
+        cell.metadata.update(meta)
+        return cell
+
+    out = nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "42\n"})
+    cells = [
+        nbformat.v4.new_markdown_cell("# Tiny\n\n:::{exercise} E\n:label: e1\n\nCompute x.\n:::"),
+        tagged(nbformat.v4.new_markdown_cell(":::{solution-start} e1\n:::"), "solution"),
+        tagged(nbformat.v4.new_code_cell("x = 6 * 7\nprint(x)", execution_count=1, outputs=[out]), "solution",
+               ketacourse={"stub": "x = None  # your answer"}),
+        tagged(nbformat.v4.new_code_cell("helper = 1", execution_count=2), "solution"),
+        tagged(nbformat.v4.new_markdown_cell("Because 6 x 7.\n\n:::{solution-end}\n:::"), "solution"),
+        tagged(nbformat.v4.new_code_cell("check('k', x)", execution_count=3, outputs=[out]), "check"),
+        nbformat.v4.new_code_cell("y = 1\ny", execution_count=4, outputs=[out]),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
+
+
+def test_make_student_notebook_on_a_tiny_notebook():
+    master = tiny_notebook()
+    before = nbformat.writes(master)
+    student = make_student_notebook(master)
+    assert nbformat.writes(master) == before, "the master notebook must not be modified"
+    nbformat.validate(student)
+    assert [c.cell_type for c in student.cells] == ["markdown", "code", "code", "code"]
+    assert student.cells[0].source.startswith("# Tiny")
+    stub = student.cells[1]
+    assert stub.source == "x = None  # your answer" and tags(stub) == [STUB_TAG]
+    assert stub.outputs == [] and stub.execution_count is None
+    assert "helper" not in nbformat.writes(student), "solution code without a stub is removed"
+    assert student.cells[2].source == "check('k', x)" and tags(student.cells[2]) == ["check"]
+    assert student.cells[3].source == "y = 1\ny"
+    for cell in student.cells[1:]:
+        assert cell.outputs == [] and cell.execution_count is None
+    assert "widgets" not in student.metadata
+    assert "solution" not in nbformat.writes(student).replace('"exercise-stub"', "")
+
+
+def test_make_student_versions_writes_every_notebook(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    nbformat.write(tiny_notebook(), src / "a.ipynb")
+    nbformat.write(tiny_notebook(), src / "b.ipynb")
+    (src / "notes.md").write_text("# not a notebook")
+    written = make_student_versions(src, tmp_path / "out" / "nested")
+    assert written == [tmp_path / "out" / "nested" / "a.ipynb", tmp_path / "out" / "nested" / "b.ipynb"]
+    for path in written:
+        nb = nbformat.read(path, as_version=4)
+        assert [c.source for c in nb.cells if STUB_TAG in tags(c)] == ["x = None  # your answer"]
+
+
+def test_bad_source_folder_raises(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(ValueError, match=r"^src_dir must be an existing folder; got '.*nope'"):
+        make_student_versions(missing, tmp_path / "out")
+    file_path = tmp_path / "file.ipynb"
+    file_path.write_text("{}")
+    with pytest.raises(ValueError, match=r"^src_dir must be an existing folder"):
+        make_student_versions(file_path, tmp_path / "out")
+    proc = subprocess.run([sys.executable, "-m", "ketacourse.student", str(missing), str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "src_dir must be an existing folder" in proc.stderr

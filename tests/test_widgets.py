@@ -1,0 +1,324 @@
+"""Chapter 1 widgets, headless: controls, validation, in-place updates and the offline scrubber.
+
+ipywidgets objects work without a kernel (their comms are inert), and every figure is an
+Agg-backed matplotlib Figure that pyplot does not manage. No timings are asserted here: speed is
+measured by ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from ketacourse.widgets import nmda
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class Case:
+    cls: type
+    change: dict[str, Any]  # a valid change that visibly alters the figure
+    bad: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (kwargs, message regex)
+    alt: dict[str, Any] = field(default_factory=dict)  # another valid change, on a different control
+
+
+CASES = [
+    Case(
+        nmda.ReceptorExplorer,
+        {"voltage_mv": -20.0, "ketamine_um": 2.0},
+        alt={"mg_mm": 2.0},
+        bad=[
+            ({"voltage_mv": 45.0}, r"^voltage_mv must be a finite number >= -100 and <= 40 mV; got 45 mV"),
+            ({"voltage_mv": -101.0}, r"^voltage_mv must be a finite number >= -100 and <= 40 mV; got -101 mV"),
+            ({"mg_mm": math.nan}, r"^mg_mm must be a finite number >= 0 and <= 2 mM; got nan"),
+            ({"ketamine_um": "1"}, r"^ketamine_um must be a finite number >= 0 and <= 10 µM; got '1'"),
+            ({"ketamine_um": None}, r"^ketamine_um must be a finite number >= 0 and <= 10 µM; got None"),
+            ({"ketamine_um": [1.0, 2.0]}, r"^ketamine_um must be a single number from 0 to 10 µM, not a sequence"),
+            ({"glutamate": 1}, r"^glutamate must be True or False; got 1"),
+            ({"glycine": "yes"}, r"^glycine must be True or False; got 'yes'"),
+            ({"voltage": -20.0}, r"^control name must be one of 'glutamate', 'glycine', 'voltage_mv', 'mg_mm', "
+                                 r"'ketamine_um'; got 'voltage'"),
+        ],
+    ),
+    Case(
+        nmda.OccupancyExplorer,
+        {"conc_ng_ml": 1000.0},
+        alt={"fraction_unbound": 0.8},
+        bad=[
+            ({"conc_ng_ml": 20000.0}, r"^conc_ng_ml must be a finite number >= 1 and <= 10000 ng/mL; got 20000"),
+            ({"conc_ng_ml": 0.5}, r"^conc_ng_ml must be a finite number >= 1 and <= 10000 ng/mL; got 0.5"),
+            ({"conc_ng_ml": math.inf}, r"^conc_ng_ml must be a finite number >= 1 and <= 10000 ng/mL; got inf"),
+            ({"fraction_unbound": 0.2}, r"^fraction_unbound must be a finite number >= 0.3 and <= 1; got 0.2"),
+            ({"fraction_unbound": True}, r"^fraction_unbound must be a finite number >= 0.3 and <= 1; got True"),
+            ({"ligand": "esketamine"}, r"^control name must be one of 'conc_ng_ml', 'fraction_unbound'; got 'ligand'"),
+        ],
+    ),
+    Case(
+        nmda.IVExplorer,
+        {"ketamine_um": 10.0, "mg_mm": 0.5},
+        alt={"mg_mm": 2.0},
+        bad=[
+            ({"ketamine_um": 51.0}, r"^ketamine_um must be a finite number >= 0 and <= 50 µM; got 51 µM"),
+            ({"ketamine_um": -0.1}, r"^ketamine_um must be a finite number >= 0 and <= 50 µM; got -0.1 µM"),
+            ({"mg_mm": math.nan}, r"^mg_mm must be a finite number >= 0 and <= 2 mM; got nan"),
+            ({"mg_mm": [1.0]}, r"^mg_mm must be a single number from 0 to 2 mM, not a sequence; got \[1.0\]"),
+            ({"Mg": 1.0}, r"^control name must be one of 'ketamine_um', 'mg_mm'; got 'Mg'"),
+        ],
+    ),
+    Case(
+        nmda.UseDependenceExplorer,
+        {"rate_hz": 1.5},
+        alt={"pulse_ms": 1000.0},
+        bad=[
+            ({"rate_hz": 0.0}, r"^rate_hz must be a finite number >= 0.1 and <= 2 Hz; got 0 Hz"),
+            ({"rate_hz": 2.5}, r"^rate_hz must be a finite number >= 0.1 and <= 2 Hz; got 2.5 Hz"),
+            ({"ketamine_um": 0.01}, r"^ketamine_um must be a finite number >= 0.1 and <= 30 µM; got 0.01 µM"),
+            ({"pulse_ms": 3000.0}, r"^pulse_ms must be a finite number >= 50 and <= 2000 ms; got 3000 ms"),
+            ({"pulse_ms": math.nan}, r"^pulse_ms must be a finite number >= 50 and <= 2000 ms; got nan"),
+            ({"pulse_ms": "500"}, r"^pulse_ms must be a finite number >= 50 and <= 2000 ms; got '500'"),
+            ({"n_pulses": 3}, r"^control name must be one of 'rate_hz', 'ketamine_um', 'pulse_ms'; got 'n_pulses'"),
+        ],
+    ),
+]
+IDS = [c.cls.__name__ for c in CASES]
+BAD = [pytest.param(c, kw, msg, id=f"{c.cls.__name__}-{next(iter(kw))}-{i}") for c in CASES for i, (kw, msg) in enumerate(c.bad)]
+
+
+def test_all_chapter_one_widgets_are_covered():
+    assert sorted(nmda.__all__) == sorted(IDS)
+
+
+@pytest.fixture(autouse=True)
+def _no_pyplot_figures():
+    plt.close("all")
+    yield
+    assert plt.get_fignums() == [], "a widget created a pyplot-managed figure"
+
+
+# Building a widget renders a figure; each widget is built as few times as possible.
+@dataclass
+class Built:
+    case: Case
+    widget: Any  # default controls; tests must leave it unchanged (several assert exactly that)
+    png: bytes
+    params: dict[str, Any]
+    changed_png: bytes  # a brand-new widget built with case.change
+    changed_repr: str
+
+
+_BUILT: dict[type, Built] = {}
+
+
+def get_built(case: Case) -> Built:
+    if case.cls not in _BUILT:
+        w = case.cls()
+        changed = case.cls(**case.change)
+        _BUILT[case.cls] = Built(case, w, w.png(), dict(w.params), changed.png(), repr(changed))
+    return _BUILT[case.cls]
+
+
+@pytest.fixture(params=CASES, ids=IDS)
+def built(request) -> Built:
+    return get_built(request.param)
+
+
+def assert_unchanged(b: Built) -> None:
+    assert b.widget.png() == b.png
+    assert b.widget.params == b.params
+
+
+# ----------------------------------------------------------------------------- state and controls
+def test_construct_with_defaults_and_with_initial_values(built):
+    w, case = built.widget, built.case
+    assert set(w.controls) == set(w.params)
+    assert built.png.startswith(PNG_MAGIC)
+    for name, ctrl in w.controls.items():
+        assert ctrl.description, f"control {name} needs a visible label"
+    assert built.changed_png.startswith(PNG_MAGIC)
+    assert built.changed_png != built.png
+    for name, value in {**case.change, **case.alt}.items():
+        assert built.params[name] != pytest.approx(value), "the test changes must change something"
+
+
+def test_live_update_path(built):
+    """set() and moving a control update the one persistent figure in place, and blitting over the
+    cached background gives exactly the pixels of a widget built for those values."""
+    case = built.case
+    w = case.cls()
+    fig, image = w.fig, w.image
+    assert repr(w) == repr(built.widget), "two new instances have the same repr"
+    assert w.png() == built.png, "rendering is deterministic"
+    # set() changes the controls and the PNG
+    assert w.set(**case.change) is w
+    for name, value in case.change.items():
+        assert w.params[name] == pytest.approx(value)
+        assert w.controls[name].value == pytest.approx(value)
+    assert w.png().startswith(PNG_MAGIC)
+    assert w.png() != built.png
+    assert w.png() == built.changed_png
+    assert repr(w) == built.changed_repr != repr(built.widget)
+    # five more updates across the first control's range: still the same Figure, no pyplot figure
+    name = next(iter(case.change))
+    ctrl = w.controls[name]
+    low, high = (ctrl.base**ctrl.min, ctrl.base**ctrl.max) if hasattr(ctrl, "base") else (ctrl.min, ctrl.max)
+    pngs = set()
+    for x in np.linspace(low, high, 5):
+        w.set(**{name: float(x)})
+        assert w.fig is fig and w.image is image
+        pngs.add(w.png())
+    assert len(pngs) == 5
+    assert plt.get_fignums() == []
+    # the learner's path: a slider's value changes and the observer redraws
+    for key, value in built.params.items():
+        w.controls[key].value = value
+    assert w.png() == built.png
+    w.controls[name].value = case.change[name]
+    assert w.png() != built.png
+    assert w.fig is fig
+
+
+@pytest.mark.parametrize(("case", "kwargs", "msg"), BAD)
+def test_bad_set_raises_and_leaves_state_unchanged(case, kwargs, msg):
+    b = get_built(case)
+    with pytest.raises(ValueError, match=msg):
+        b.widget.set(**kwargs)
+    assert_unchanged(b)
+    # a bad value next to a good one changes nothing either: everything is validated first
+    good = {k: v for k, v in case.change.items() if k not in kwargs} or case.alt
+    assert good and not set(good) & set(kwargs)
+    with pytest.raises(ValueError, match=msg):
+        b.widget.set(**good, **kwargs)
+    assert_unchanged(b)
+    with pytest.raises(ValueError, match=msg):
+        b.widget.frame_png(**kwargs)
+    assert_unchanged(b)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_bad_initial_values_raise(case):
+    kwargs, msg = case.bad[0]
+    with pytest.raises(ValueError, match=msg):
+        case.cls(**kwargs)
+
+
+def test_repr_is_fixed_and_deterministic(built):
+    text = repr(built.widget)
+    assert text.startswith(f"<{built.case.cls.__name__}: ") and text.endswith(">")
+    for name in built.widget.controls:
+        assert f"{name}=" in text
+    assert not re.search(r"0x[0-9a-fA-F]{4,}", text), "no memory address"
+    assert "base64" not in text and "iVBOR" not in text and len(text) < 300
+    assert "\n" not in text
+    assert built.changed_repr != text
+
+
+# ----------------------------------------------------------------------------- the offline scrubber
+class _ScrubParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[dict[str, str | None]] = []
+        self.ranges: list[dict[str, str | None]] = []
+        self.scripts: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.frames.append(a)
+        elif tag == "input" and a.get("type") == "range":
+            self.ranges.append(a)
+        elif tag == "script":
+            self.scripts.append(a)
+
+
+_BUNDLES: dict[type, tuple[dict, _ScrubParser]] = {}
+
+
+@pytest.fixture(params=CASES, ids=IDS)
+def scrubber(request):
+    b = get_built(request.param)
+    if b.case.cls not in _BUNDLES:
+        bundle = b.widget._repr_mimebundle_()
+        assert_unchanged(b)  # rendering the frames must not disturb the live widget
+        parser = _ScrubParser()
+        parser.feed(bundle["text/html"])
+        _BUNDLES[b.case.cls] = (bundle, parser)
+    bundle, parser = _BUNDLES[b.case.cls]
+    return b, bundle, parser
+
+
+def test_mimebundle_has_the_four_representations(scrubber):
+    b, bundle, parser = scrubber
+    assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "text/html", "image/png", "text/plain"}
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == b.widget.view.model_id
+    assert b.widget.image in b.widget.view.children
+    assert base64.b64decode(bundle["image/png"]) == b.png
+    assert bundle["text/plain"] == repr(b.widget)
+    assert bundle["text/html"].startswith("<style>") and 'class="kc-scrub"' in bundle["text/html"]
+
+
+def test_scrubber_has_one_frame_per_value_with_alt_text(scrubber):
+    b, bundle, parser = scrubber
+    w = b.widget
+    values = list(w.scrub.values)
+    assert len(values) >= 5
+    assert len(parser.frames) == len(values)
+    assert bundle["text/html"].count("<img") == len(values)
+    for frame, value in zip(parser.frames, values):
+        alt = frame.get("alt")
+        assert alt and len(alt.strip()) > 20, "every frame needs a description"
+        assert alt == w.alt_text(**{**w.params, w.scrub.control: value})
+        assert frame["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(frame["src"].split(",", 1)[1]).startswith(PNG_MAGIC)
+    alts = [f["alt"] for f in parser.frames]
+    assert len(set(alts)) == len(alts), "each frame's alt text must describe that frame"
+
+
+def test_scrubber_shows_exactly_the_current_frame(scrubber):
+    b, bundle, parser = scrubber
+    w = b.widget
+    visible = [i for i, f in enumerate(parser.frames) if "hidden" not in f]
+    assert len(visible) == 1
+    values = [float(v) for v in w.scrub.values]
+    nearest = int(np.argmin([abs(v - float(w.params[w.scrub.control])) for v in values]))
+    assert visible[0] == nearest
+    (rng,) = parser.ranges
+    assert rng["min"] == "0" and rng["max"] == str(len(values) - 1) and rng["value"] == str(nearest)
+    assert rng.get("aria-label")
+
+
+def test_scrubber_frames_differ(scrubber):
+    b, bundle, parser = scrubber
+    srcs = [f["src"] for f in parser.frames]
+    assert len(set(srcs)) == len(srcs), "every precomputed frame must show something different"
+
+
+def test_scrubber_is_self_contained(scrubber):
+    b, bundle, parser = scrubber
+    text = bundle["text/html"]
+    assert "http://" not in text and "https://" not in text
+    assert "<script src" not in text.lower()
+    assert all("src" not in s for s in parser.scripts)
+    assert "<link" not in text.lower() and "@import" not in text
+
+
+# ----------------------------------------------------------------------------- benchmark baseline
+def test_recreate_png_leaves_the_live_widget_alone(built):
+    w, case = built.widget, built.case
+    fig, image = w.fig, w.image
+    other = w.recreate_png(**case.change)
+    assert other.startswith(PNG_MAGIC)
+    assert other == built.changed_png, "a rebuilt figure draws what the live figure draws"
+    assert w.fig is fig and w.image is image
+    assert_unchanged(built)
+    assert w.recreate_png() == built.png
+    assert_unchanged(built)
