@@ -7,11 +7,16 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.ketacourse-installed
 BOOK    := _build/html/index.html
+# Optional: your university's JupyterHub, for the book's JupyterHub launch button
+# (e.g. make book HUB_URL=https://hub.example.edu). Binder and Colab buttons need nothing.
+HUB_URL ?=
+BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
 .PHONY: help venv book test lab student bench system clean
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
+	@echo "              add HUB_URL=https://your.hub to get a JupyterHub launch button"
 	@echo "make test     run every check: unit tests, nbval, book build, browser tests, student and binder checks"
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
@@ -30,7 +35,10 @@ system:
 	@bash scripts/ensure-system.sh python chromium
 
 book: venv
-	$(BIN)/jupyter-book build . -W -n --keep-going
+ifneq ($(HUB_URL),)
+	$(BIN)/python scripts/book_config.py "$(HUB_URL)" _config.yml $(BOOK_CONFIG)
+endif
+	$(BIN)/jupyter-book build . -W -n --keep-going --config $(BOOK_CONFIG)
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/$(BOOK)"
 
