@@ -46,7 +46,7 @@ endif
 # with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
 # student-version check and the binder check. None is skipped.
 test: venv system
-	$(BIN)/python -m pytest --nbval-lax --sanitize-with tests/nbval-sanitize.cfg tests chapters
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
 
 lab: venv
 	$(BIN)/jupyter lab chapters/01-nmda-receptor.ipynb

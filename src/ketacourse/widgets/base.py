@@ -111,7 +111,7 @@ _SCRUB_CSS = (
     ".kc-scrub img[hidden]{display:none!important}"
     ".kc-scrub figcaption{display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;font-size:0.9em}"
     ".kc-scrub input[type=range]{flex:1 1 14em;min-width:10em}"
-    ".kc-scrub .kc-note{flex-basis:100%;opacity:0.75;font-size:0.85em}"
+    ".kc-scrub .kc-note{flex-basis:100%;font-size:0.85em;font-style:italic}"
 )
 
 _SCRUB_JS = (

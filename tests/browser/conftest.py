@@ -1,0 +1,261 @@
+"""Fixtures for the real-browser tests: headless Chromium, the built book and a JupyterLab server.
+
+Every fixture is session-scoped: Chromium starts once, the book is built once and JupyterLab
+starts once for the whole run. Nothing here skips: a missing Chromium or a failed build makes the
+dependent tests *fail*, with a message saying what to do.
+
+Environment
+-----------
+KETACOURSE_CHROMIUM
+    Path to a Chromium/Chrome binary (default: ``chromium`` on PATH, then ``/usr/bin/chromium``).
+KETACOURSE_BROWSER_ROOT
+    Build and serve another checkout (default: this repository). Only for developing these tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(os.environ.get("KETACOURSE_BROWSER_ROOT") or Path(__file__).resolve().parents[2]).resolve()
+BIN = Path(sys.executable).parent
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+# ----------------------------------------------------------------------------- helpers
+def toc_files(root: Path = REPO) -> list[str]:
+    """Every ``file:`` entry of ``_toc.yml`` (root first), without suffix, in toc order.
+
+    A tiny parser (no YAML dependency): the toc is a list of ``root:`` / ``file:`` keys.
+    """
+    entries = []
+    for line in (root / "_toc.yml").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\s*(?:-\s*)?(root|file)\s*:\s*['\"]?([^'\"#\s]+)", line)
+        if m:
+            entries.append(re.sub(r"\.(ipynb|md)$", "", m.group(2)))
+    return entries
+
+
+def toc_notebooks(root: Path = REPO) -> list[str]:
+    """Toc entries that are notebooks and exist, as repository-relative paths."""
+    return [f"{e}.ipynb" for e in toc_files(root) if (root / f"{e}.ipynb").is_file()]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("KETACOURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file() or not os.access(path, os.X_OK):
+        pytest.fail(
+            f"Chromium not found (looked for $KETACOURSE_CHROMIUM, `chromium` on PATH, {path}). "
+            "Install it with: bash scripts/ensure-system.sh chromium "
+            "(or set KETACOURSE_CHROMIUM to a Chromium/Chrome binary).",
+            pytrace=False,
+        )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Stop a process started with ``start_new_session=True`` and all its children (its group)."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+# ----------------------------------------------------------------------------- Chromium
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download, fresh profile)."""
+    exe = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# ----------------------------------------------------------------------------- the book
+@dataclass
+class BookBuild:
+    returncode: int
+    log: str
+    html: Path
+    seconds: float
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Log lines containing "WARNING" (ANSI colours removed), minus :data:`BUILD_LOG_ALLOWLIST`."""
+        lines = (re.sub(r"\x1b\[[0-9;]*m", "", ln) for ln in self.log.splitlines())
+        return [ln for ln in lines if "WARNING" in ln and not any(rx.search(ln) for rx in BUILD_LOG_ALLOWLIST)]
+
+    def require_ok(self) -> None:
+        """Fail (not skip) a dependent test when the build failed."""
+        if self.returncode != 0 or not (self.html / "index.html").is_file():
+            tail = "\n".join(self.log.splitlines()[-40:])
+            pytest.fail(f"The book build failed (exit {self.returncode}); last lines:\n{tail}", pytrace=False)
+
+
+# What is not part of the book's sources: never copied into the build folder.
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "venv", "_build", "build", ".pytest_cache", "__pycache__",
+                                      ".ipynb_checkpoints", "node_modules", ".mypy_cache", ".ruff_cache")
+
+# Lines containing "WARNING" in the build log that are not warnings about the book (see README.md).
+BUILD_LOG_ALLOWLIST = [
+    # ipykernel >= 7 logs this to stderr when a local kernel starts on 127.0.0.1 TCP (nbclient's default);
+    # it is about the kernel transport of the build machine, not about the book.
+    re.compile(r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption\."),
+]
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> BookBuild:
+    """Build the book once: ``jupyter-book build <copy> -W -n --keep-going --all``.
+
+    The build runs on a temporary copy of the repository's sources (no ``.venv``, ``.git``,
+    ``_build`` or caches), so local leftovers cannot change the result and a concurrent
+    ``make book`` is not disturbed. Notebooks execute in the copy; the package is the installed one.
+    """
+    src = tmp_path_factory.mktemp("book") / "src"
+    shutil.copytree(REPO, src, ignore=_NOT_SOURCES, symlinks=True)
+    jb = BIN / "jupyter-book"
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(src), "-W", "-n", "--keep-going", "--all"]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=900,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        rc, log = proc.returncode, proc.stdout + "\n" + proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        rc, log = -1, f"jupyter-book build timed out after {exc.timeout} s\n{exc.stdout or ''}{exc.stderr or ''}"
+    return BookBuild(rc, log, src / "_build" / "html", time.perf_counter() - t0, cmd)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def book_server(built_book):
+    """Serve the built HTML on 127.0.0.1 from a thread; yields the base URL (ends with '/')."""
+    built_book.require_ok()
+    handler = functools.partial(_QuietHandler, directory=str(built_book.html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ----------------------------------------------------------------------------- JupyterLab
+@dataclass
+class LabServer:
+    url: str  # base URL, ends with '/'
+    token: str
+    root: Path
+    log: Path
+
+    def tail(self, n: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """JupyterLab 4 on a free local port, serving a temporary copy of ``chapters/``.
+
+    Settings, workspaces and runtime files live in temporary folders (a learner's fresh Lab).
+    Stopped by its process group at the end of the session.
+    """
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "root"
+    shutil.copytree(REPO / "chapters", root / "chapters",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
+    for sub in ("settings", "workspaces", "runtime", "config", "ipython"):
+        (base / sub).mkdir()
+    (base / "config" / "jupyter_lab_config.py").write_text("c.LabApp.news_url = None\n")
+    token = secrets.token_hex(16)
+    port = free_port()
+    jupyter = BIN / "jupyter"
+    cmd = [
+        str(jupyter if jupyter.exists() else "jupyter"), "lab",
+        "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        # no network from the server: no update check, no PyPI extension manager (news: config below)
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = base / "lab.log"
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    server = LabServer(f"http://127.0.0.1:{port}/", token, root, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{server.tail()}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{server.url}api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer within 60 s:\n{server.tail()}", pytrace=False)
+            time.sleep(0.25)
+        yield server
+    finally:
+        stop_group(proc)

@@ -1,0 +1,321 @@
+"""The built book, read without a kernel, in headless Chromium.
+
+The book is built once per session (``built_book``) and served from a local HTTP server thread
+(``book_server``). Every request that leaves 127.0.0.1 is recorded and aborted, so each page is
+read exactly as an offline reader (or a CI runner without network) gets it.
+
+Checks: a build with zero warnings; every toc page loads without unexpected JavaScript errors
+(short ALLOWLIST below, documented in README.md) and without failed local requests; no widget
+JavaScript from any CDN; every widget output shows an image with alt text (the offline scrubber)
+and no empty widget box; every offline scrubber changes frame and readout from the keyboard; no
+broken internal link or fragment; every image has alt text.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+from .conftest import REPO, toc_files
+
+pytestmark = pytest.mark.browser
+
+# -------------------------------------------------------------------------------- allowlist
+# Console errors and page errors that are expected and harmless; see tests/browser/README.md.
+ALLOWED_PAGE_ERRORS = [
+    # Jupyter Book 1 includes sphinx-thebe's `const THEBE_JS_URL` twice on every page.
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+]
+ALLOWED_CONSOLE_ERRORS = [
+    # pydata-sphinx-theme on a first visit (empty localStorage) before it settles on "auto".
+    re.compile(r"^Got invalid theme mode: \. Resetting to auto\.$"),
+]
+# External hosts the book may try to load from; such loads fail offline (we abort them) and
+# the page must still work. MathJax 3 (Sphinx's default math renderer) comes from jsDelivr.
+ALLOWED_EXTERNAL_HOSTS = {"cdn.jsdelivr.net"}
+# Chromium asks every origin for /favicon.ico on its own; the book defines no favicon.
+ALLOWED_MISSING_LOCAL = {"/favicon.ico"}
+# Widget JavaScript that must never be requested (the book shows offline scrubbers instead).
+WIDGET_JS_MARKERS = ("@jupyter-widgets", "require.js", "requirejs", "require.min.js", "embed-amd",
+                     "html-manager")
+
+MIN_SCRUBBERS = {"chapters/01-nmda-receptor": 4, "chapters/02-pharmacokinetics": 1}
+SCREENSHOT_DIR = REPO / "_build" / "screenshots"
+
+
+def toc_pages() -> list[str]:
+    """Site-relative HTML paths of every toc entry, plus the root index."""
+    return ["index.html", *(f"{entry}.html" for entry in toc_files())]
+
+
+def chapter_notebooks() -> list[str]:
+    """Toc entries that are notebooks (their pages carry widget outputs)."""
+    return [e for e in toc_files() if (REPO / f"{e}.ipynb").is_file()]
+
+
+# An empty list would make pytest *skip* the parametrised tests; a sentinel makes them fail instead.
+CHAPTERS = chapter_notebooks() or [pytest.param(None, id="no-chapter-notebooks")]
+
+
+@dataclass
+class PageReport:
+    path: str
+    loaded: bool = False
+    error: str = ""
+    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (text, location url)
+    page_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    bad_local: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
+    anchors: list[dict] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+    widget_problems: list[str] = field(default_factory=list)
+    scrubbers: int = 0
+    script_srcs: list[str] = field(default_factory=list)
+
+
+JS_COLLECT = """() => {
+  const anchors = [...document.querySelectorAll('a[href]')].map(a => ({raw: a.getAttribute('href'), abs: a.href}));
+  const images = [...document.images].map(i => ({
+      alt: (i.getAttribute('alt') || '').trim(), role: i.getAttribute('role') || '',
+      hidden: i.getAttribute('aria-hidden') === 'true', cls: i.className, src: (i.getAttribute('src') || '').slice(0, 80)}));
+  const problems = [];
+  document.querySelectorAll('figure.kc-scrub').forEach((f, k) => {
+    const frames = [...f.querySelectorAll('img.kc-frame')];
+    const visible = frames.filter(m => !m.hidden && getComputedStyle(m).display !== 'none');
+    if (frames.length === 0) problems.push(`scrubber ${k}: no img.kc-frame`);
+    if (visible.length !== 1) problems.push(`scrubber ${k} (${f.dataset.widget}): ${visible.length} visible frames`);
+    frames.forEach((m, j) => { if (!(m.getAttribute('alt') || '').trim()) problems.push(`scrubber ${k}: frame ${j} has no alt`); });
+    if (visible.length === 1 && visible[0].naturalWidth === 0) problems.push(`scrubber ${k}: visible frame did not decode`);
+  });
+  document.querySelectorAll('.jupyter-widgets').forEach((w, k) => {
+    if (!w.innerText.trim() && !w.querySelector('img, canvas, svg')) problems.push(`empty widget box ${k}: ${w.outerHTML.slice(0, 160)}`);
+  });
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').forEach((s, k) => {
+    const out = s.closest('.cell_output, .output') || s.parentElement;
+    const other = [...out.querySelectorAll('img, figure, pre, p, table, svg, canvas')].filter(e => e.getBoundingClientRect().height > 0);
+    if (!other.length) problems.push(`widget-view script ${k} is the only output of its cell`);
+  });
+  return {anchors, images, problems, scrubbers: document.querySelectorAll('figure.kc-scrub').length,
+          scripts: [...document.querySelectorAll('script[src]')].map(s => s.src)};
+}"""
+
+
+JS_SCRUB_STATE = """(f) => {
+  const v = [...f.querySelectorAll('img.kc-frame')].filter(m => !m.hidden && getComputedStyle(m).display !== 'none');
+  return {src: v.map(m => m.src.slice(-200)), n: v.length, out: f.querySelector('output').textContent};
+}"""
+
+
+@pytest.fixture(scope="module")
+def book_context(browser, book_server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    local = book_server.rstrip("/")
+
+    def route(r):  # an offline reader: nothing leaves 127.0.0.1
+        if r.request.url.startswith(local) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            r.abort("internetdisconnected")
+
+    ctx.route("**/*", route)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def site(book_context, book_server, built_book) -> dict[str, PageReport]:
+    """Load every toc page once and collect what the checks need."""
+    reports: dict[str, PageReport] = {}
+    page = book_context.new_page()
+    current: list[PageReport] = []
+
+    def on_console(msg):
+        if msg.type == "error" and current:
+            current[0].console_errors.append((msg.text, (msg.location or {}).get("url", "")))
+
+    def on_request(req):
+        if current:
+            current[0].requests.append(req.url)
+            if not req.url.startswith(book_server) and not req.url.startswith("data:"):
+                current[0].external.append(req.url)
+
+    def on_response(resp):
+        if current and resp.url.startswith(book_server) and resp.status >= 400:
+            current[0].bad_local.append((urlsplit(resp.url).path, resp.status))
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda e: current and current[0].page_errors.append(str(e)))
+    page.on("request", on_request)
+    page.on("response", on_response)
+    try:
+        for path in toc_pages():
+            rep = PageReport(path)
+            current[:] = [rep]
+            reports[path] = rep
+            if not (built_book.html / path).is_file():
+                rep.error = "page missing from the built site"
+                continue
+            try:
+                # the root index.html is a redirect page (meta refresh): follow it as a reader does
+                m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>\s]+)',
+                              (built_book.html / path).read_text(encoding="utf-8", errors="replace"), re.I)
+                page.goto(book_server + path, wait_until="load", timeout=20_000)
+                if m:
+                    target = urljoin(book_server + path, m.group(1))
+                    page.wait_for_url(target, wait_until="load", timeout=10_000)
+                page.wait_for_timeout(200)
+                data = page.evaluate(JS_COLLECT)
+            except Exception as exc:  # reported by the test, not here
+                rep.error = f"could not load: {exc}"
+                continue
+            rep.loaded = True
+            rep.anchors, rep.images = data["anchors"], data["images"]
+            rep.widget_problems, rep.scrubbers = data["problems"], data["scrubbers"]
+            rep.script_srcs = data["scripts"]
+        page.wait_for_timeout(100)  # late console messages
+    finally:
+        current.clear()
+        page.close()
+    return reports
+
+
+# ------------------------------------------------------------------------------------ tests
+def test_book_builds_with_zero_warnings(built_book):
+    warnings = built_book.warnings
+    assert built_book.returncode == 0 and not warnings, (
+        f"`{' '.join(built_book.command)}` exited {built_book.returncode} with {len(warnings)} warning line(s) "
+        f"in {built_book.seconds:.0f} s:\n" + "\n".join(warnings) + "\n--- last lines of the log ---\n"
+        + "\n".join(built_book.log.splitlines()[-25:]))
+
+
+def test_every_toc_page_loads_without_unexpected_js_errors(site):
+    problems = []
+    for path, rep in site.items():
+        if not rep.loaded:
+            problems.append(f"{path}: {rep.error}")
+            continue
+        for err in rep.page_errors:
+            if not any(rx.search(err) for rx in ALLOWED_PAGE_ERRORS):
+                problems.append(f"{path}: page error: {err}")
+        for text, url in rep.console_errors:
+            host = urlsplit(url).hostname or ""
+            if text.startswith("Failed to load resource") and (
+                    host in ALLOWED_EXTERNAL_HOSTS or urlsplit(url).path in ALLOWED_MISSING_LOCAL):
+                continue
+            if any(rx.search(text) for rx in ALLOWED_CONSOLE_ERRORS):
+                continue
+            problems.append(f"{path}: console error: {text} ({url})")
+        for url in rep.external:
+            if urlsplit(url).hostname not in ALLOWED_EXTERNAL_HOSTS:
+                problems.append(f"{path}: request to an external host not in the allowlist: {url}")
+        for p, status in rep.bad_local:
+            if p not in ALLOWED_MISSING_LOCAL:
+                problems.append(f"{path}: local resource {p} answered {status}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_widget_javascript_from_any_cdn(site):
+    bad = [f"{path}: {url}" for path, rep in site.items() for url in (*rep.requests, *rep.script_srcs)
+           if any(m in url for m in WIDGET_JS_MARKERS)]
+    assert not bad, "widget JavaScript requested (the book must not need it):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_widget_outputs_show_an_image_with_alt_text(site, entry):
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    rep = site[f"{entry}.html"]
+    assert rep.loaded, f"{entry}: {rep.error}"
+    assert not rep.widget_problems, f"{entry}:\n" + "\n".join(rep.widget_problems)
+    need = MIN_SCRUBBERS.get(entry, 0)
+    assert rep.scrubbers >= need, f"{entry}: {rep.scrubbers} offline scrubbers (figure.kc-scrub), expected ≥ {need}"
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_offline_scrubbers_change_frame_from_the_keyboard(book_context, book_server, built_book, entry):
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    built_book.require_ok()
+    page = book_context.new_page()
+    try:
+        page.goto(f"{book_server}{entry}.html", wait_until="load")
+        figures = page.locator("figure.kc-scrub")
+        if figures.count() and entry == chapter_notebooks()[0]:  # for humans, not asserted
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            figures.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SCREENSHOT_DIR / f"{Path(entry).name}.png"))
+        failures = []
+        for k in range(figures.count()):
+            fig = figures.nth(k)
+            rng = fig.locator('input[type="range"]')
+            if rng.count() == 0:  # a widget without a scrub control: one still frame, nothing to move
+                continue
+            before = fig.evaluate(JS_SCRUB_STATE)
+            at_max = rng.evaluate("(r) => +r.value >= +r.max")
+            rng.focus()
+            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            after = fig.evaluate(JS_SCRUB_STATE)
+            name = fig.get_attribute("data-widget")
+            if after["n"] != 1:
+                failures.append(f"scrubber {k} ({name}): {after['n']} visible frames after a key press")
+            elif after["src"] == before["src"]:
+                failures.append(f"scrubber {k} ({name}): the visible frame did not change")
+            if after["out"] == before["out"]:
+                failures.append(f"scrubber {k} ({name}): the <output> text stayed {before['out']!r}")
+        assert not failures, f"{entry}:\n" + "\n".join(failures)
+    finally:
+        page.close()
+
+
+class _Ids(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k == "id" or (k == "name" and tag == "a"):
+                self.ids.add(v or "")
+
+
+def _ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
+    if path not in cache:
+        parser = _Ids()
+        parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+        cache[path] = parser.ids
+    return cache[path]
+
+
+def test_no_broken_internal_links(site, book_server, built_book):
+    root = built_book.html.resolve()
+    cache: dict[Path, set[str]] = {}
+    broken = []
+    for path, rep in site.items():
+        for a in rep.anchors:
+            raw = (a["raw"] or "").strip()
+            if raw in ("", "#") or re.match(r"^(mailto|tel|javascript|data):", raw, re.I):
+                continue
+            if not a["abs"].startswith(book_server):
+                continue  # another host
+            parts = urlsplit(a["abs"])
+            target = (root / unquote(parts.path).lstrip("/")).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_relative_to(root) or not target.is_file():
+                broken.append(f"{path}: {raw} -> missing {target.relative_to(root) if target.is_relative_to(root) else target}")
+                continue
+            frag = unquote(parts.fragment)
+            if frag and target.suffix == ".html" and frag not in _ids(target, cache):
+                broken.append(f"{path}: {raw} -> no element with id {frag!r} in {target.relative_to(root)}")
+    assert not broken, f"{len(broken)} broken internal link(s):\n" + "\n".join(sorted(set(broken)))
+
+
+def test_every_image_has_alt_text(site):
+    missing = [f"{path}: <img class={img['cls']!r} src={img['src']!r}>" for path, rep in site.items()
+               for img in rep.images
+               if not img["alt"] and img["role"] != "presentation" and not img["hidden"]]
+    assert not missing, "images without alt text:\n" + "\n".join(missing)
