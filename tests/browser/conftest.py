@@ -148,6 +148,10 @@ BUILD_LOG_ALLOWLIST = [
 ]
 
 
+TEST_HUB_URL = "https://hub.example.edu"
+"""The hub address the test build uses for the JupyterHub launch button (never contacted)."""
+
+
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory) -> BookBuild:
     """Build the book once: ``jupyter-book build <copy> -W -n --keep-going --all``.
@@ -159,7 +163,12 @@ def built_book(tmp_path_factory) -> BookBuild:
     src = tmp_path_factory.mktemp("book") / "src"
     shutil.copytree(REPO, src, ignore=_NOT_SOURCES, symlinks=True)
     jb = BIN / "jupyter-book"
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(src), "-W", "-n", "--keep-going", "--all"]
+    # Build the way `make book HUB_URL=...` does, so the JupyterHub launch button is tested too.
+    hub_config = src / "_build" / "_config.hub.yml"
+    subprocess.run([sys.executable, str(src / "scripts" / "book_config.py"), TEST_HUB_URL,
+                    str(src / "_config.yml"), str(hub_config)], check=True, capture_output=True)
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(src), "-W", "-n", "--keep-going", "--all",
+           "--config", str(hub_config)]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True, timeout=900,

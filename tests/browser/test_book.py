@@ -319,3 +319,36 @@ def test_every_image_has_alt_text(site):
                for img in rep.images
                if not img["alt"] and img["role"] != "presentation" and not img["hidden"]]
     assert not missing, "images without alt text:\n" + "\n".join(missing)
+
+
+def _repository() -> tuple[str, str, str]:
+    """(owner, name, branch) from the one repository setting in _config.yml."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    parts = urlsplit(cfg["repository"]["url"]).path.strip("/").split("/")
+    return parts[0], parts[1], cfg["repository"].get("branch", "main")
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_launch_buttons_derive_from_the_repository_setting(built_book, entry):
+    """Binder, Colab and JupyterHub (nbgitpuller) buttons point to this chapter's notebook.
+
+    All three come from ``repository.url`` in ``_config.yml``; the JupyterHub one also from the
+    ``HUB_URL`` the test build passes (as ``make book HUB_URL=...`` does).
+    """
+    from .conftest import TEST_HUB_URL
+
+    built_book.require_ok()
+    owner, name, branch = _repository()
+    nb = f"{entry}.ipynb"
+    page = (built_book.html / f"{entry}.html").read_text(encoding="utf-8")
+    hrefs = {h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', page)}
+    expected = {
+        "Binder": f"https://mybinder.org/v2/gh/{owner}/{name}/{branch}?urlpath=lab/tree/{nb}",
+        "Colab": f"https://colab.research.google.com/github/{owner}/{name}/blob/{branch}/{nb}",
+        "JupyterHub": (f"{TEST_HUB_URL}/hub/user-redirect/git-pull?repo=https%3A//github.com/{owner}/{name}"
+                       f"&urlpath=lab/tree/{name}/{nb}&branch={branch}"),
+    }
+    missing = {k: v for k, v in expected.items() if v not in hrefs}
+    assert not missing, f"{entry}: launch buttons missing or wrong: {missing}"
