@@ -49,7 +49,11 @@ def test_models_have_required_metadata():
 
 
 def test_stored_ka_values_follow_the_documented_tmax_method():
-    """Every ka in routes.toml equals ka_from_tmax(its Tmax) with Kamp 2020's k (flag D)."""
+    """Every stored ka in routes.toml equals ka_from_tmax(its Tmax) with Kamp 2020's k (flag D).
+
+    These one-compartment values are only the documented fallback; simulations fit ka to each
+    model's own Tmax at run time (tests/test_pk_routes.py).
+    """
     table = load_table("routes")
     k = table["ka_from_tmax"]["clearance_l_per_h"] / table["ka_from_tmax"]["volume_l"] / 60
     assert table["ka_from_tmax"]["k_per_min"] == pytest.approx(k, rel=1e-4)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ketacourse import pk
+from ketacourse.pk.routes import fit_ka_to_tmax, model_tmax_min
 
 T = np.arange(0, 60.0)
 OK = pk.bolus(10.0)
@@ -68,6 +69,10 @@ OK = pk.bolus(10.0)
         (lambda: pk.tmax([0, 1], [1, 2, 3]), r"conc_ng_ml must have 2 values"),
         (lambda: pk.terminal_half_life_from_curve([0, 1, 2], [1, 2, 3], 2), r"not falling"),
         (lambda: pk.route_set("oral", "nonexistent"), r"route_sets\['oral'\] must be one of"),
+        (lambda: fit_ka_to_tmax("domino1982", 0.0), r"tmax_min must be a finite number > 0"),
+        (lambda: fit_ka_to_tmax("domino1982", 30.0, ka_bounds_per_min=(1.0, 0.1)), r"ka_bounds_per_min must be \(low, high\)"),
+        (lambda: model_tmax_min("domino1982", 0.0), r"ka_per_min must be a finite number > 0"),
+        (lambda: model_tmax_min("perezruixo2021", 0.1), r"has its own absorption model"),
     ],
 )
 def test_bad_input_raises_value_error(call, match):

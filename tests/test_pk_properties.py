@@ -40,7 +40,13 @@ def test_mass_balance(key):
     # after the last input the total is exact; before it, compare with what has entered so far
     late = t >= 120
     np.testing.assert_allclose((in_body + eliminated)[late], r.bioavailable_dose_mg, rtol=2e-5)
-    assert np.all(in_body + eliminated <= oral_part + given + 1e-6)
+    # Before the last input, in body + eliminated may not exceed what has entered. The tolerance is
+    # the Simpson quadrature error of the elimination flux (the same relative 2e-5 as above). It
+    # was an absolute 1e-6 mg while every model absorbed within minutes; with ka fitted to the
+    # published Tmax, Domino (k10 = 0.44/min) is still absorbing when the infusion stops, and the
+    # kink in the flux at t = 90 min gives a quadrature error of 7e-5 mg (1.6e-6 of the dose) that
+    # falls ~13x per halving of the step (checked at 0.25, 0.125, 0.0625 min): not a mass leak.
+    assert np.all(in_body + eliminated <= oral_part + given + 2e-5 * r.bioavailable_dose_mg)
     assert in_body[-1] < 0.2 * r.bioavailable_dose_mg
 
 

@@ -37,7 +37,7 @@ from .metrics import (
 from .models import ModelValidityWarning, PKModel, default_ke0_per_min, get_model, list_models, model_keys
 from .population import PopulationResult, simulate_population
 from .regimen import Bolus, Infusion, Regimen, bolus, infusion, nasal_session, repeat, stepped_infusion
-from .routes import ROUTES, ka_from_tmax, route_set, route_set_names
+from .routes import ROUTES, fit_ka_to_tmax, ka_from_tmax, model_tmax_min, route_absorption, route_set, route_set_names
 from .simulation import PKResult, simulate
 
 __all__ = [
@@ -62,6 +62,9 @@ __all__ = [
     "route_set",
     "route_set_names",
     "ka_from_tmax",
+    "fit_ka_to_tmax",
+    "model_tmax_min",
+    "route_absorption",
     "default_ke0_per_min",
     "cmax",
     "tmax",

@@ -7,6 +7,16 @@ metabolite's central compartment for presystemic norketamine formation). The res
 absorbed. Optionally the dose enters the depot at a constant rate over a time (zero-order
 input, as in the Perez-Ruixo model's swallowed portion).
 
+Absorption rate constants (ka) are almost never published for ketamine; a published time of peak
+plasma concentration (Tmax) is. For every model without its own absorption model, ka is chosen
+**at run time** so that *that model's* simulated plasma Tmax after a single dose equals the
+published Tmax of the route data set (:func:`fit_ka_to_tmax`, flag D in ``routes.toml``): the exact
+peak time of the model's own disposition (central and peripheral compartments) is found for a
+given ka, and ka is solved for with Brent's method. The result is cached per (model disposition
+parameters, Tmax), so a model at a given weight is fitted once per route data set. If no ka in
+the searched range reproduces the Tmax, the one-compartment value :func:`ka_from_tmax` (stored as
+``ka_per_min`` in ``routes.toml``) is used and a note says so.
+
 Time unit: minutes. Fractions are unitless.
 """
 
@@ -14,15 +24,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
+import numpy as np
 from scipy.optimize import brentq
 
 from ..data import load_table
 from ..validation import check_choice, check_real
 
-__all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", "pathways_for"]
+__all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", "pathways_for",
+           "model_tmax_min", "fit_ka_to_tmax", "route_absorption"]
 
 ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal")
 """Route names accepted by :func:`ketacourse.pk.bolus` (IV infusions use :func:`~ketacourse.pk.infusion`)."""
@@ -76,7 +88,10 @@ def route_set(route: str, set_name: str | None = None) -> dict[str, Any]:
     -------
     dict
         ``{"name", "bioavailability", "ka_per_min", "tmax_min", "source", "flag", "note",
-        "absorption_source", "absorption_flag", "absorption_note"}``.
+        "absorption_source", "absorption_flag", "absorption_note"}``. ``tmax_min`` is the
+        published Tmax (the data); ``ka_per_min`` is its **one-compartment** conversion
+        (:func:`ka_from_tmax`), used only as the fallback. The ka a simulation actually uses is
+        fitted to each model: see :func:`route_absorption`.
     """
     check_choice("route", route, ROUTES[1:])
     table = _routes_table()["routes"][route]
@@ -101,8 +116,9 @@ def ka_from_tmax(tmax_min: float, k_per_min: float | None = None) -> float:
     """Absorption rate constant (1/min) that gives ``tmax_min`` in a one-compartment model.
 
     Solves ``tmax = ln(ka / k) / (ka - k)`` for ``ka > k`` (the Bateman function's peak time).
-    This is the documented method behind every ``ka_per_min`` flagged ``D`` in
-    ``routes.toml``.
+    This is the method behind every stored ``ka_per_min`` in ``routes.toml``. Simulations use it
+    only as a fallback: for multi-compartment models it gives a peak far earlier than ``tmax_min``,
+    so ka is fitted to each model instead (:func:`fit_ka_to_tmax`).
 
     Parameters
     ----------
@@ -133,6 +149,184 @@ def ka_from_tmax(tmax_min: float, k_per_min: float | None = None) -> float:
     return float(brentq(f, k * (1 + 1e-12), hi, xtol=1e-14, rtol=1e-12))
 
 
+# ---- ka fitted to each model's own Tmax --------------------------------------------------------
+_PARENT_STATES = ("central", "periph2", "periph3")
+_KA_SCAN = np.geomspace(1e-5, 50.0, 57)  # 1/min: searched range for the fitted ka (8 per decade)
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """``(exp(x) - 1) / x`` with the limit 1 at ``x = 0`` (``x <= 0`` here)."""
+    out = np.ones_like(x)
+    nz = x != 0.0
+    out[nz] = np.expm1(x[nz]) / x[nz]
+    return out
+
+
+def _disposition_key(model, weight_kg: float) -> tuple:
+    """Rate constants (1/min) of the parent-drug disposition matrix, rounded for caching.
+
+    Only the central and peripheral compartments matter for the plasma Tmax after a dose absorbed
+    into the central compartment (metabolite and effect-site states do not feed back).
+    """
+    from .system import build_system  # local import: system imports this module
+
+    p = dict(model.typical_parameters(weight_kg))
+    p.setdefault("ke0", 1.0)
+    sys_ = build_system(model, p, {})
+    keep = [sys_.index(s) for s in _PARENT_STATES if s in sys_.states]
+    sub = sys_.A[0][np.ix_(keep, keep)]
+    return tuple(float(f"{v:.12g}") for v in sub.ravel())
+
+
+@lru_cache(maxsize=256)
+def _modes(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Disposition rates ``mu`` (1/min, > 0) and central-amount weights ``a`` of the unit impulse
+    response ``h(t) = sum a_i exp(-mu_i t)`` into and out of the central compartment."""
+    n = int(round(math.sqrt(len(key))))
+    A = np.asarray(key, dtype=float).reshape(n, n)
+    lam, V = np.linalg.eig(A)
+    if np.max(np.abs(lam.imag)) > 1e-12 * np.max(np.abs(lam.real)):
+        raise ValueError("disposition matrix has complex eigenvalues")
+    Vinv = np.linalg.inv(V)
+    a = (V[0, :] * Vinv[:, 0]).real
+    return -lam.real, a
+
+
+def _conc_and_slope(t: np.ndarray, ka: float, mu: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central amount (up to a constant) and its time derivative after a unit dose into a depot
+    absorbed at rate ``ka``: ``sum a_i ka (exp(-mu_i t) - exp(-ka t)) / (ka - mu_i)``, written in a
+    form that is stable when ``ka`` is close to some ``mu_i``."""
+    t = np.asarray(t, dtype=float)[..., None]
+    lo, hi = np.minimum(mu, ka), np.maximum(mu, ka)
+    e = np.exp(-lo * t)
+    ph = _phi(-(hi - lo) * t)
+    c = (a * ka * e * t * ph).sum(axis=-1)
+    dc = (a * ka * e * (1.0 - hi * t * ph)).sum(axis=-1)
+    return c, dc
+
+
+def _tmax_for_ka(ka: float, mu: np.ndarray, a: np.ndarray) -> float:
+    """Exact time (min) of the highest plasma concentration for absorption rate ``ka``."""
+    horizon = 30.0 / min(ka, float(mu.min()))
+    t = np.concatenate([[0.0], np.geomspace(1e-4, horizon, 1500)])
+    c, dc = _conc_and_slope(t, ka, mu, a)
+    j = int(np.argmax(c))
+    if j == 0 or j == len(t) - 1:
+        return float(t[j])
+    f = lambda x: float(_conc_and_slope(np.array([x]), ka, mu, a)[1][0])  # noqa: E731
+    lo, hi = t[j - 1], t[j + 1]
+    if f(lo) <= 0.0 or f(hi) >= 0.0:  # should not happen for a grid maximum; keep the grid point
+        return float(t[j])
+    return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-13))
+
+
+@lru_cache(maxsize=1024)
+def _fit_cached(key: tuple, tmax_min: float, ka_lo: float, ka_hi: float) -> tuple[float | None, float, str]:
+    mu, a = _modes(key)
+    scan = _KA_SCAN[(_KA_SCAN >= ka_lo) & (_KA_SCAN <= ka_hi)]
+    scan = np.unique(np.concatenate([[ka_lo], scan, [ka_hi]]))
+    g = np.array([_tmax_for_ka(float(k), mu, a) for k in scan]) - tmax_min
+    roots = [i for i in range(len(scan) - 1) if g[i] * g[i + 1] <= 0.0]
+    if not roots:
+        lo_t, hi_t = g.min() + tmax_min, g.max() + tmax_min
+        return None, float("nan"), (f"no ka in [{ka_lo:g}, {ka_hi:g}]/min gives Tmax {tmax_min:g} min "
+                                    f"(reachable {lo_t:.3g}-{hi_t:.3g} min)")
+    note = ""
+    if len(roots) > 1:
+        note = f"{len(roots)} ka values reproduce the Tmax; the largest (fastest absorption) is used"
+    i = roots[-1]  # largest ka: fastest absorption that reproduces the Tmax (ka > k convention)
+    if g[i + 1] == 0.0:
+        ka = float(scan[i + 1])
+    elif g[i] == 0.0:
+        ka = float(scan[i])
+    else:
+        ka = float(brentq(lambda k: _tmax_for_ka(k, mu, a) - tmax_min, scan[i], scan[i + 1], xtol=1e-14, rtol=1e-11))
+    return ka, _tmax_for_ka(ka, mu, a), note
+
+
+def model_tmax_min(model, ka_per_min: float, weight_kg: float = 70.0) -> float:
+    """Exact time (min) of the peak plasma concentration of ``model`` after one dose absorbed
+    first-order at ``ka_per_min`` into the central compartment (bioavailability does not matter).
+
+    Parameters
+    ----------
+    model : PKModel or str
+        A mammillary parameter set (the hepatic Perez-Ruixo model has its own absorption).
+    ka_per_min : float
+        Absorption rate constant (1/min), > 0.
+    weight_kg : float
+        Body weight (kg); matters for allometric models only.
+    """
+    m = _as_model(model)
+    ka = check_real("ka_per_min", ka_per_min, low=0, low_open=True, unit="1/min")
+    _check_mammillary(m)
+    mu, a = _modes(_disposition_key(m, weight_kg))
+    return _tmax_for_ka(float(ka), mu, a)
+
+
+def fit_ka_to_tmax(model, tmax_min: float, weight_kg: float = 70.0, *,
+                   ka_bounds_per_min: tuple[float, float] = (1e-5, 50.0)) -> dict[str, Any]:
+    """Absorption rate constant that makes ``model``'s own simulated plasma Tmax equal ``tmax_min``.
+
+    Method (flag D in ``routes.toml``): for a trial ka, the peak time of the model's plasma curve
+    after a single dose into an absorption depot is found exactly (sum of exponentials of the
+    model's disposition matrix; Brent's method on its derivative). ka is scanned on a log grid
+    over ``ka_bounds_per_min`` (8 points per decade) and every interval where the peak time
+    crosses ``tmax_min`` is a solution; Brent's method refines the one with the **largest** ka
+    (fastest absorption; the same choice as ``ka > k`` in :func:`ka_from_tmax`). Results are cached
+    per (disposition rate constants, Tmax, bounds).
+
+    Returns
+    -------
+    dict
+        ``{"ka_per_min": float or None, "tmax_model_min": float, "note": str}``; ``ka_per_min`` is
+        ``None`` (and the note explains why) when no ka in the bounds reproduces the Tmax.
+    """
+    m = _as_model(model)
+    t = check_real("tmax_min", tmax_min, low=0, low_open=True, unit="min")
+    _check_mammillary(m)
+    lo, hi = (float(x) for x in ka_bounds_per_min)
+    if not 0 < lo < hi:
+        raise ValueError(f"ka_bounds_per_min must be (low, high) with 0 < low < high; got {ka_bounds_per_min!r}")
+    ka, tm, note = _fit_cached(_disposition_key(m, float(weight_kg)), float(t), lo, hi)
+    return {"ka_per_min": ka, "tmax_model_min": tm, "note": note}
+
+
+def route_absorption(model, route: str, weight_kg: float = 70.0, set_name: str | None = None) -> dict[str, Any]:
+    """The ka that a simulation of ``model`` by ``route`` uses, and how it was obtained.
+
+    Returns
+    -------
+    dict
+        ``{"set", "tmax_published_min", "ka_per_min", "tmax_model_min", "method", "note"}`` with
+        ``method`` ``"fitted to model Tmax"`` or ``"one-compartment fallback"``.
+    """
+    m = _as_model(model)
+    rs = route_set(route, set_name)
+    fit = fit_ka_to_tmax(m, rs["tmax_min"], weight_kg)
+    if fit["ka_per_min"] is not None:
+        return {"set": rs["name"], "tmax_published_min": rs["tmax_min"], "ka_per_min": fit["ka_per_min"],
+                "tmax_model_min": fit["tmax_model_min"], "method": "fitted to model Tmax", "note": fit["note"]}
+    ka = rs["ka_per_min"]
+    return {"set": rs["name"], "tmax_published_min": rs["tmax_min"], "ka_per_min": ka,
+            "tmax_model_min": model_tmax_min(m, ka, weight_kg), "method": "one-compartment fallback",
+            "note": fit["note"] + "; one-compartment ka from routes.toml used instead"}
+
+
+def _as_model(model):
+    if isinstance(model, str):
+        from .models import get_model
+
+        return get_model(model)
+    return model
+
+
+def _check_mammillary(model) -> None:
+    if model.structure != "mammillary":
+        raise ValueError(f"model {model.key!r} has its own absorption model (structure {model.structure!r}); "
+                         "ka is not fitted for it")
+
+
 def _frn_for_event(absorption: dict[str, Any], dose_mg: float, device_index: int) -> float:
     """Nasal fraction FRn of the Perez-Ruixo model for one intranasal event.
 
@@ -149,7 +343,8 @@ def _frn_for_event(absorption: dict[str, Any], dose_mg: float, device_index: int
 
 
 def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
-                 route_sets: dict[str, str] | None = None, frn=None) -> tuple[list[Pathway], list[str]]:
+                 route_sets: dict[str, str] | None = None, frn=None,
+                 weight_kg: float = 70.0) -> tuple[list[Pathway], list[str]]:
     """Absorption pathways of one dose given by ``route`` to ``model``.
 
     Parameters
@@ -166,6 +361,10 @@ def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
         ``{route: set_name}`` to choose a published route data set other than the default.
     frn : float or numpy.ndarray, optional
         Per-patient nasal fraction FRn (Perez-Ruixo, before the device effect); default typical.
+    weight_kg : float
+        Body weight (kg) of the typical patient whose disposition the ka is fitted to
+        (:func:`route_absorption`); only allometric models depend on it. Population simulations
+        pass the common weight, so every virtual patient shares the typical-patient ka.
 
     Returns
     -------
@@ -194,15 +393,24 @@ def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
     chosen = None if route_sets is None else route_sets.get(route)
     rs = route_set(route, chosen)
     f = rs["bioavailability"]
+    ab = route_absorption(model, route, weight_kg, chosen)
+    ka = ab["ka_per_min"]
+    if ab["method"] == "fitted to model Tmax":
+        how = (f"ka = {ka:.4g}/min fitted so that {model.key}'s plasma Tmax = {rs['tmax_min']:g} min "
+               f"(Tmax {rs['absorption_source']}, flag {rs['absorption_flag']})")
+    else:
+        how = (f"ka = {ka:.4g}/min one-compartment FALLBACK ({ab['note']}; model Tmax "
+               f"{ab['tmax_model_min']:.3g} min vs published {rs['tmax_min']:g} min)")
+    if ab["note"] and ab["method"] == "fitted to model Tmax":
+        how += f"; {ab['note']}"
     own = model.entry.get("route_overrides", {}).get(route)
     if own is not None and chosen is None:
         f = float(own["bioavailability"])
-        notes.append(f"{route}: F = {f:g} from {own['source']}; ka borrowed from routes.toml set {rs['name']!r}")
+        notes.append(f"{route}: F = {f:g} from {own['source']}; {how}, Tmax borrowed from routes.toml set {rs['name']!r}")
     else:
-        notes.append(f"{route}: F = {f:g} and ka = {rs['ka_per_min']:.4g}/min from routes.toml set {rs['name']!r} ({rs['source']}; ka {rs['absorption_source']}, flag {rs['absorption_flag']})")
+        notes.append(f"{route}: F = {f:g} from routes.toml set {rs['name']!r} ({rs['source']}); {how}")
         if model.enantiomer != "racemic":
             notes.append(f"{route}: racemic route data applied to an {model.enantiomer}-ketamine model")
-    ka = rs["ka_per_min"]
     paths = [Pathway(f, f"depot_{route}", "central", ka, 0.0, f"{route} absorption")]
     fm = model.presystemic_fm
     if model.has_metabolite and fm > 0 and route in _FIRST_PASS_ROUTES:
@@ -210,4 +418,3 @@ def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
                              "presystemic metabolite formation"))
         notes.append(f"{route}: presystemic metabolite fraction (1 - F) x {fm:g} ({model.entry['presystemic']['source']}, flag {model.entry['presystemic']['flag']})")
     return paths, notes
-

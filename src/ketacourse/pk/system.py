@@ -193,7 +193,7 @@ def collect_pathways(model, regimen: Regimen, weight_kg: float, route_sets=None,
             resolved.append((ev, ev.rate_for(weight_kg), [Pathway(1.0, None, "central")]))
             continue
         dose = ev.amount_mg(weight_kg)
-        paths, nts = pathways_for(model, ev.route, dose, ev.device_index, route_sets, frn)
+        paths, nts = pathways_for(model, ev.route, dose, ev.device_index, route_sets, frn, weight_kg=weight_kg)
         for nt in nts:
             if nt not in notes:
                 notes.append(nt)

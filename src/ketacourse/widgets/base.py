@@ -109,7 +109,7 @@ _SCRUB_CSS = (
     ".kc-scrub{margin:0.5em 0;max-width:100%}"
     ".kc-scrub img{max-width:100%;height:auto;border-radius:4px}"
     ".kc-scrub img[hidden]{display:none!important}"
-    ".kc-scrub figcaption{display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;font-size:0.9em}"
+    ".kc-scrub figcaption{color:var(--pst-color-text-base,inherit);display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;font-size:0.9em}"
     ".kc-scrub input[type=range]{flex:1 1 14em;min-width:10em}"
     ".kc-scrub .kc-note{flex-basis:100%;font-size:0.85em;font-style:italic}"
 )
