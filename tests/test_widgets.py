@@ -1,4 +1,4 @@
-"""Chapter 1 widgets, headless: controls, validation, in-place updates and the offline scrubber.
+"""Chapter 1 and Chapter 2 widgets, headless: controls, validation, in-place updates and the offline scrubber.
 
 ipywidgets objects work without a kernel (their comms are inert), and every figure is an
 Agg-backed matplotlib Figure that pyplot does not manage. No timings are asserted here: speed is
@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from ketacourse.widgets import nmda
+from ketacourse import pk as pkmod
+from ketacourse.widgets import nmda, pk
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -89,12 +90,80 @@ CASES = [
         ],
     ),
 ]
+CASES += [
+    Case(
+        pk.PKExplorer,
+        {"dose_mg_per_kg": 1.5, "route": "iv_bolus"},
+        alt={"model": "clements1981"},
+        bad=[
+            ({"dose_mg_per_kg": 3.5}, r"^dose_mg_per_kg must be a finite number >= 0.05 and <= 3 mg/kg; got 3.5"),
+            ({"dose_mg_per_kg": -0.1}, r"^dose_mg_per_kg must be a finite number >= 0.05 and <= 3 mg/kg; got -0.1"),
+            ({"dose_mg": math.nan}, r"^dose_mg must be a finite number >= 1 and <= 450 mg; got nan"),
+            ({"weight_kg": 0.0}, r"^weight_kg must be a finite number >= 10 and <= 150 kg; got 0 kg"),
+            # linked controls: a total dose that is out of the per-kg range is refused, not clipped
+            ({"dose_mg": 400.0}, r"^dose_mg must give a dose from 0.05 to 3 mg/kg at 70 kg \(from 3.5 to 210 mg\); got 400 mg"),
+            ({"dose_mg_per_kg": 0.05, "weight_kg": 10.0}, r"^dose_mg_per_kg and weight_kg must give a total dose from 1 to 450 mg; got 0.05 mg/kg x 10 kg = 0.5 mg"),
+            ({"model": "unknown1999"}, r"^model must be one of 'domino1982', "),
+            ({"route": "inhaled"}, r"^route must be one of 'iv_bolus', "),
+            ({"population": 1}, r"^population must be True or False; got 1"),
+        ],
+    ),
+    Case(
+        pk.RouteComparison,
+        {"dose_mg": 75.0},
+        alt={"weight_kg": 90.0},
+        bad=[
+            ({"dose_mg": 0.0}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got 0 mg"),
+            ({"dose_mg": math.inf}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got inf"),
+            ({"weight_kg": 120.0}, r"^weight_kg must be a finite number >= 54 and <= 92 kg; got 120 kg"),
+            ({"route": "oral"}, r"^control name must be one of 'dose_mg', 'weight_kg'; got 'route'"),
+        ],
+    ),
+    Case(
+        pk.InfusionDesigner,
+        {"rate_mg_per_kg_per_h": 1.5},
+        alt={"band": "dissociation"},
+        bad=[
+            ({"bolus_mg_per_kg": -0.35}, r"^bolus_mg_per_kg must be a finite number >= 0 and <= 2 mg/kg; got -0.35"),
+            ({"rate_mg_per_kg_per_h": math.nan}, r"^rate_mg_per_kg_per_h must be a finite number >= 0 and <= 2 mg/kg/h; got nan"),
+            ({"duration_min": 0.0}, r"^duration_min must be a finite number >= 10 and <= 300 min; got 0 min"),
+            ({"band": "anaesthesia"}, r"^band must be one of 'analgesia', 'dissociation'; got 'anaesthesia'"),
+        ],
+    ),
+]
 IDS = [c.cls.__name__ for c in CASES]
 BAD = [pytest.param(c, kw, msg, id=f"{c.cls.__name__}-{next(iter(kw))}-{i}") for c in CASES for i, (kw, msg) in enumerate(c.bad)]
 
 
-def test_all_chapter_one_widgets_are_covered():
-    assert sorted(nmda.__all__) == sorted(IDS)
+def test_all_chapter_widgets_are_covered():
+    assert sorted(nmda.__all__ + pk.__all__) == sorted(IDS)
+
+
+def test_pk_explorer_dose_controls_are_linked():
+    """dose_mg = dose_mg_per_kg x weight_kg; the control that is set wins; weight keeps mg/kg."""
+    w = pk.PKExplorer()
+    w.set(dose_mg=56.0)
+    assert w.params["dose_mg_per_kg"] == pytest.approx(56.0 / 70.0)
+    w.set(weight_kg=80.0)
+    assert w.params["dose_mg"] == pytest.approx(0.8 * 80.0)
+    # from the keyboard/mouse: the other control follows, or the move is refused with a message
+    w.controls["dose_mg"].value = 40.0
+    assert w.params["dose_mg_per_kg"] == pytest.approx(0.5)
+    w.controls["weight_kg"].value = 10.0
+    assert w.params["dose_mg"] == pytest.approx(5.0)
+    before = dict(w.params)
+    w.controls["dose_mg"].value = 200.0  # 20 mg/kg at 10 kg: outside 0.05-3 mg/kg
+    assert w.params == before
+    assert "dose_mg must give a dose from 0.05 to 3 mg/kg at 10 kg" in w.status.value
+
+
+def test_pk_explorer_gives_nasal_esketamine_as_labelled_devices():
+    """Perez-Ruixo intranasal doses are 28 mg devices 5 min apart (spravato_label), as in pk.nasal_session."""
+    w = pk.PKExplorer(model="perezruixo2021", route="intranasal", dose_mg=56.0, population=False)
+    times = pk.PKExplorer.times_min
+    direct = pkmod.simulate("perezruixo2021", pkmod.nasal_session(56.0), 70.0, times, warn=False)
+    res, _ = w._compute(**{k: v for k, v in w.params.items() if k != "dose_mg"})
+    np.testing.assert_allclose(res.conc_ng_ml, direct.conc_ng_ml, rtol=1e-12)
 
 
 @pytest.fixture(autouse=True)

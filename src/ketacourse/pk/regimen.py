@@ -267,16 +267,35 @@ def repeat(regimen: Regimen | Event, *, every_min: float, times: int) -> Regimen
 
 
 def nasal_session(total_dose_mg: float, *, device_mg: float = 28.0, interval_min: float = 5.0,
-                  time_min: float = 0.0) -> Regimen:
+                  time_min: float = 0.0, partial_last_device: bool = False) -> Regimen:
     """An esketamine nasal-spray session: one device every ``interval_min`` (label: 5 min).
 
     56 mg = 2 devices, 84 mg = 3 devices. Later devices carry ``device_index`` >= 1 so the
     Perez-Ruixo model applies its reduced nasal fraction to them.
+
+    Parameters
+    ----------
+    total_dose_mg : float
+        Total esketamine base, mg (> 0).
+    device_mg : float
+        Base per device, mg (28 for the marketed device).
+    interval_min : float
+        Minutes between devices (>= 0).
+    time_min : float
+        Time of the first device, min.
+    partial_last_device : bool
+        If False (default) the total must be a whole number of devices. If True, a remainder is
+        given as one last, partly filled device (a teaching convenience for doses that are not
+        multiples of 28 mg; no such device exists).
     """
     total = float(check_real("total_dose_mg", total_dose_mg, low=0, low_open=True, unit="mg"))
     dev = float(check_real("device_mg", device_mg, low=0, low_open=True, unit="mg"))
     n = total / dev
-    if abs(n - round(n)) > 1e-9:
+    whole = int(np.floor(n + 1e-9))
+    remainder = total - whole * dev
+    if remainder > 1e-9 * dev and not partial_last_device:
         raise ValueError(f"total_dose_mg must be a whole number of devices of {dev:g} mg; got {total:g} mg")
     gap = float(check_real("interval_min", interval_min, low=0, unit="min"))
-    return Regimen(*(bolus(dev, time_min=time_min + i * gap, route="intranasal", device_index=i) for i in range(int(round(n)))))
+    doses = [dev] * whole + ([remainder] if remainder > 1e-9 * dev else [])
+    return Regimen(*(bolus(d, time_min=time_min + i * gap, route="intranasal", device_index=i)
+                     for i, d in enumerate(doses)))

@@ -254,6 +254,8 @@ class ModelWidget:
         """
         fig = self.fig
         if self._background is None:
+            for artist in _animated_artists(fig):
+                artist.set_in_layout(False)  # changing text must not move the axes
             fig.canvas.draw()
             fig.set_layout_engine("none")
             fig.canvas.draw()
@@ -323,8 +325,9 @@ class ModelWidget:
             values = list(spec.values)
         frames, labels = [], []
         for value in values:
-            state = dict(current) if value is None else {**current, spec.control: value}
-            frames.append((self.frame_png(**state), self.alt_text(**state)))
+            change = {} if value is None else {spec.control: value}
+            png = self.frame_png(**change)
+            frames.append((png, self.alt_text(**{**current, **change})))
             labels.append("" if value is None else spec.label.format(value))
         start = 0
         if spec is not None:

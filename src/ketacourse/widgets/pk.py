@@ -37,7 +37,10 @@ def _model_label(key: str) -> str:
     return f"{m.name.split(' (')[0]} — {enantiomer}, {m.sampling_site}"
 
 
-def _regimen(route_choice: str, dose_mg_per_kg: float):
+def _regimen(route_choice: str, dose_mg_per_kg: float, model: str = "", weight_kg: float = 70.0):
+    if route_choice == "intranasal" and pk.get_model(model).name.startswith("Perez-Ruixo"):
+        # Esketamine nasal spray: 28 mg devices 5 min apart, as labelled (spravato_label).
+        return pk.nasal_session(dose_mg_per_kg * weight_kg, partial_last_device=True)
     if route_choice == "iv_bolus":
         return pk.bolus(dose_mg_per_kg=dose_mg_per_kg, route="iv")
     if route_choice == "iv_infusion_40":
@@ -78,7 +81,7 @@ class PKExplorer(ModelWidget):
     figsize = (7.6, 4.0)
     scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
                       label="{:g} mg/kg")
-    units = {"dose_mg_per_kg": "mg/kg", "weight_kg": "kg"}
+    units = {"dose_mg_per_kg": "mg/kg", "dose_mg": "mg", "weight_kg": "kg"}
     times_min = np.arange(0.0, 481.0, 2.0)
     n_patients = 200
     seed = 2026
@@ -90,6 +93,7 @@ class PKExplorer(ModelWidget):
             "route": W.Dropdown(options=list(_ROUTE_CHOICES), value="iv_infusion_40", description="Route"),
             "dose_mg_per_kg": W.FloatSlider(value=0.5, min=0.05, max=3.0, step=0.05,
                                             description="Dose (mg/kg of base)"),
+            "dose_mg": W.FloatSlider(value=35, min=1, max=450, step=1, description="Dose (mg of base)"),
             "weight_kg": W.FloatSlider(value=70, min=10, max=150, step=1, description="Body weight (kg)"),
             "population": W.Checkbox(value=True, description="Show 5–95% of virtual patients"),
         }
@@ -110,14 +114,76 @@ class PKExplorer(ModelWidget):
         ax.set_xticks(np.arange(0, 9))
         ax.set_xlabel("time after the start of dosing (h)")
         ax.set_ylabel("concentration (ng/mL)")
-        ax.legend(loc="upper right", bbox_to_anchor=(0.86, 1.0), fontsize=7.5, frameon=False)
+        fig.legend(handles=[self._plasma, self._effect, self._met, self._band], loc="outside upper center",
+                   ncols=4, fontsize=7.5, frameon=False)
         self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=7.8, animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
         self._note = ax.text(0.012, 0.015, "", transform=ax.transAxes, va="bottom", fontsize=7, color="#555555",
                              animated=True)
 
+    # The two dose controls are linked: dose_mg = dose_mg_per_kg x weight_kg. The one the learner
+    # sets (or passes to set()) wins; a weight change keeps the per-kg dose. A combination that
+    # would push the other control out of its range is refused with a message, never clipped.
+    def _linked(self, given: dict) -> dict:
+        weight = given.get("weight_kg", self.controls["weight_kg"].value)
+        out = dict(given)
+        if "dose_mg" in given:
+            per_kg = given["dose_mg"] / weight
+            lo, hi = self.controls["dose_mg_per_kg"].min, self.controls["dose_mg_per_kg"].max
+            if not lo <= per_kg <= hi:
+                raise ValueError(
+                    f"dose_mg must give a dose from {lo:g} to {hi:g} mg/kg at {weight:g} kg "
+                    f"(from {lo * weight:.3g} to {hi * weight:.3g} mg); got {given['dose_mg']:g} mg")
+            if "dose_mg_per_kg" in given and not np.isclose(given["dose_mg_per_kg"], per_kg, rtol=1e-9, atol=0):
+                raise ValueError(
+                    "dose_mg and dose_mg_per_kg must agree (dose_mg = dose_mg_per_kg x weight_kg); got "
+                    f"{given['dose_mg']:g} mg and {given['dose_mg_per_kg']:g} mg/kg at {weight:g} kg: give one of them")
+            out["dose_mg_per_kg"] = per_kg
+        elif "dose_mg_per_kg" in given or "weight_kg" in given:
+            per_kg = given.get("dose_mg_per_kg", self.controls["dose_mg_per_kg"].value)
+            mg = per_kg * weight
+            lo, hi = self.controls["dose_mg"].min, self.controls["dose_mg"].max
+            if not lo <= mg <= hi:
+                raise ValueError(
+                    f"dose_mg_per_kg and weight_kg must give a total dose from {lo:g} to {hi:g} mg; "
+                    f"got {per_kg:g} mg/kg x {weight:g} kg = {mg:.4g} mg")
+            out["dose_mg"] = mg
+        return out
+
+    def _assign(self, params):
+        checked = {name: self.validate(name, value) for name, value in params.items()}
+        super()._assign(self._linked(checked))
+
+    def frame_png(self, **params):
+        checked = {name: self.validate(name, value) for name, value in params.items()}
+        return super().frame_png(**self._linked(checked))
+
+    def _on_change(self, change):
+        if self._muted:
+            return
+        name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
+        if name in ("dose_mg", "dose_mg_per_kg", "weight_kg"):
+            try:
+                linked = self._linked({name: change["new"]})
+            except ValueError as exc:
+                self._muted = True
+                try:
+                    change["owner"].value = change["old"]  # refuse, don't clip
+                finally:
+                    self._muted = False
+                self.status.value = f"<span style='color:#D55E00'>{exc}</span>"
+                return
+            self._muted = True
+            try:
+                for key, value in linked.items():
+                    if key != name:
+                        self.controls[key].value = value
+            finally:
+                self._muted = False
+        super()._on_change(change)
+
     def _compute(self, model, route, dose_mg_per_kg, weight_kg, population):
-        regimen = _regimen(route, dose_mg_per_kg)
+        regimen = _regimen(route, dose_mg_per_kg, model, weight_kg)
         res = pk.simulate(model, regimen, weight_kg, self.times_min, warn=False)
         pop = None
         if population:
@@ -125,7 +191,7 @@ class PKExplorer(ModelWidget):
                                          seed=self.seed, warn=False)
         return res, pop
 
-    def _update(self, model, route, dose_mg_per_kg, weight_kg, population):
+    def _update(self, model, route, dose_mg_per_kg, dose_mg, weight_kg, population):
         floor = 0.5  # below the log axis; keeps log plotting finite
         t = self.times_min / 60.0
         m = pk.get_model(model)
@@ -147,8 +213,11 @@ class PKExplorer(ModelWidget):
             self._band.set_data(t, np.maximum(pop.band(5), floor), np.maximum(pop.band(95), floor))
         self._band.set_visible(pop is not None)
         dose_mg = dose_mg_per_kg * weight_kg
+        how = _route_name(route)
+        if route == "intranasal" and m.name.startswith("Perez-Ruixo"):
+            how += " (28 mg devices, 5 min apart)"
         lines = [
-            f"{dose_mg:.0f} mg ({dose_mg_per_kg:g} mg/kg) of base, {_route_name(route)}, {weight_kg:.0f} kg",
+            f"{dose_mg:.0f} mg ({dose_mg_per_kg:.3g} mg/kg) of base, {how}, {weight_kg:.0f} kg",
             f"peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min; "
             f"above 100 ng/mL for {res.time_above_min(100.0):.0f} min",
         ]
@@ -156,11 +225,11 @@ class PKExplorer(ModelWidget):
             lines.append(f"norketamine peak {np.max(met):.0f} ng/mL")
         self._readout.set_text("\n".join(lines))
         self._note.set_text(
-            f"Model illustration ({m.name.split(' (')[0]}, {m.enantiomer}, {m.sampling_site} sampling); "
-            "bands: racemic total plasma, Zanos 2018."
+            f"Model illustration: {m.name.split(' (')[0]}, {m.enantiomer}, {m.sampling_site} sampling.\n"
+            "Bands: racemic total plasma (Zanos 2018)."
         )
 
-    def alt_text(self, model, route, dose_mg_per_kg, weight_kg, population):
+    def alt_text(self, model, route, dose_mg_per_kg, dose_mg, weight_kg, population):
         m = pk.get_model(model)
         if not (route in ("iv_bolus", "iv_infusion_40") or route in m.supported_routes):
             return f"No curve: the {m.name} parameter set has no data for {_route_name(route)}."
