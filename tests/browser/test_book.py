@@ -392,3 +392,52 @@ def test_math_renders_offline(book_context, book_server, built_book, entry):
         assert not raw, f"{entry}: {len(raw)} of {len(texts)} equations left as raw TeX, e.g. {raw[:2]}"
     finally:
         page.close()
+
+
+_CONTRAST_JS = """
+() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const selectors = ['figure.kc-scrub label', 'figure.kc-scrub output', 'figure.kc-scrub .kc-note',
+                     '.kc-selfcheck p', '.kc-selfcheck li', '.kc-selfcheck summary',
+                     'div[role=note]', 'div[role=status]'];
+  const out = [];
+  for (const sel of selectors) {
+    for (const el of document.querySelectorAll(sel)) {
+      const fg = rgb(getComputedStyle(el).color).slice(0, 3), bg = background(el);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      out.push([sel, (a + 0.05) / (b + 0.05)]);
+    }
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_course_outputs_are_readable_in_light_and_dark_mode(browser, book_server, built_book, entry, scheme):
+    """Text in the scrubbers, self-checks, feedback and disclaimer has WCAG AA contrast (>= 4.5:1)."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    built_book.require_ok()
+    ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.goto(book_server + f"{entry}.html", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        ratios = page.evaluate(_CONTRAST_JS)
+        assert any(sel.startswith("figure.kc-scrub") for sel, _ in ratios), f"{entry}: no scrubber text found"
+        low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
+        assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
+    finally:
+        ctx.close()

@@ -106,12 +106,18 @@ def _control_bounds(ctrl: W.Widget) -> tuple[float | None, float | None]:
 
 
 _SCRUB_CSS = (
-    ".kc-scrub{margin:0.5em 0;max-width:100%}"
+    # A self-contained white card with dark text, like the figures themselves: readable in the
+    # book's light and dark modes whatever colours the theme gives the output area.
+    ".kc-scrub{margin:0.5em 0;max-width:100%;background:#ffffff;color:#1a1a1a;padding:0.5em 0.75em;"
+    "border-radius:6px;border:1px solid #d0d4da}"
     ".kc-scrub img{max-width:100%;height:auto;border-radius:4px}"
     ".kc-scrub img[hidden]{display:none!important}"
-    ".kc-scrub figcaption{color:var(--pst-color-text-base,inherit);display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;font-size:0.9em}"
-    ".kc-scrub input[type=range]{flex:1 1 14em;min-width:10em}"
-    ".kc-scrub .kc-note{flex-basis:100%;font-size:0.85em;font-style:italic}"
+    ".kc-scrub figcaption{color:#1a1a1a;display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;"
+    "font-size:0.9em}"
+    ".kc-scrub label{color:#1a1a1a;opacity:1}"
+    ".kc-scrub output{font-weight:600;color:#1a1a1a}"
+    ".kc-scrub input[type=range]{flex:1 1 14em;min-width:10em;accent-color:#0072B2}"
+    ".kc-scrub .kc-note{flex-basis:100%;font-size:0.85em;font-style:italic;color:#333333}"
 )
 
 _SCRUB_JS = (
