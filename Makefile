@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book test lab student bench system clean
+.PHONY: help venv book book-student test lab student bench system clean
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test     run every check: unit tests, nbval, book build, browser tests, student and binder checks"
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
+	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make bench    print widget and PK benchmarks"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -54,6 +55,12 @@ lab: venv
 student: venv
 	$(BIN)/python -m ketacourse.student chapters build/student
 	@echo "Student notebooks written to build/student/"
+
+book-student: venv
+	$(BIN)/python -m ketacourse.student --book . build/student-book
+	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
+	@echo
+	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"
 
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py

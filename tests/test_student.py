@@ -192,3 +192,37 @@ def test_bad_source_folder_raises(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "ketacourse.student", str(missing), str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "src_dir must be an existing folder" in proc.stderr
+
+
+def test_student_book_builds_without_solutions(repo_root, tmp_path):
+    """`make book-student`: the book's sources with student notebooks build with zero warnings
+    and no solution on any chapter page (sphinx-exercise's hide_solutions crashes on gated
+    solutions, so this is how instructors publish a solution-free course book)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from ketacourse.student import make_student_book
+
+    dest = make_student_book(repo_root, tmp_path / "student-book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", str(dest), "-W", "-n", "--keep-going"], capture_output=True,
+                          text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    warnings = [line for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line]
+    assert proc.returncode == 0 and not warnings, "\n".join(warnings) or log[-3000:]
+    pages = sorted((dest / "_build" / "html" / "chapters").glob("0*.html"))
+    assert pages, "no chapter pages were built"
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert 'class="solution' not in html, f"{page.name} still shows a solution"
+        assert "no answer yet" in html, f"{page.name}: the check cells did not run"
+
+
+def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):
+    from ketacourse.student import make_student_book
+
+    with pytest.raises(ValueError, match=r"^repo_dir must hold _config.yml, _toc.yml, chapters"):
+        make_student_book(tmp_path, tmp_path / "out")
+    with pytest.raises(ValueError, match=r"^dest_dir must differ from repo_dir"):
+        make_student_book(repo_root, repo_root)
