@@ -391,3 +391,25 @@ def test_recreate_png_leaves_the_live_widget_alone(built):
     assert_unchanged(built)
     assert w.recreate_png() == built.png
     assert_unchanged(built)
+
+
+def test_infusion_designer_presets_come_from_the_regimens_table():
+    """A preset sets the schedule from data/regimens.toml; a hand-made change returns to 'custom'."""
+    from ketacourse.data import load_table
+
+    reg = load_table("regimens")["regimens"]
+    w = pk.InfusionDesigner()
+    w.set(preset="depression_infusion")
+    d = reg["depression_infusion"]
+    assert (w.params["bolus_mg_per_kg"], w.params["rate_mg_per_kg_per_h"], w.params["duration_min"]) == (
+        d["bolus_mg_per_kg"], d["rate_mg_per_kg_per_h"], d["duration_min"])
+    # 0.75 mg/kg/h for 40 min is the published 0.5 mg/kg over 40 min (zarate2006)
+    assert d["rate_mg_per_kg_per_h"] * d["duration_min"] / 60.0 == pytest.approx(0.5)
+    w.controls["rate_mg_per_kg_per_h"].value = 1.0  # the learner moves a slider
+    assert w.params["preset"] == "custom" and w.params["duration_min"] == d["duration_min"]
+    w.controls["preset"].value = "acute_pain_limits"  # schwenk2018 ceilings
+    assert (w.params["bolus_mg_per_kg"], w.params["rate_mg_per_kg_per_h"]) == (0.35, 1.0)
+    before = dict(w.params)
+    with pytest.raises(ValueError, match=r"^duration_min must match the preset 'depression_infusion' \(40\)"):
+        w.set(preset="depression_infusion", duration_min=60.0)
+    assert w.params == before

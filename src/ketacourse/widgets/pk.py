@@ -322,12 +322,17 @@ class InfusionDesigner(ModelWidget):
     scrub = ScrubSpec("rate_mg_per_kg_per_h", values=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
                       label="{:g} mg/kg/h")
     units = {"bolus_mg_per_kg": "mg/kg", "rate_mg_per_kg_per_h": "mg/kg/h", "duration_min": "min"}
+    # the preset's own schedule is fixed, so the scrubber varies the rate of a custom schedule
     times_min = np.arange(0.0, 361.0, 1.0)
     weight_kg = 70.0
 
     def _make_controls(self):
         bands = load_table("concentration_bands")["bands"]
+        presets = load_table("regimens")["regimens"]
         return {
+            "preset": W.Dropdown(options=[("custom (set the sliders)", "custom")]
+                                 + [(r["label"], key) for key, r in presets.items()],
+                                 value="custom", description="Schedule"),
             "bolus_mg_per_kg": W.FloatSlider(value=0.35, min=0.0, max=2.0, step=0.05,
                                              description="Loading bolus (mg/kg of base)"),
             "rate_mg_per_kg_per_h": W.FloatSlider(value=0.5, min=0.0, max=2.0, step=0.05,
@@ -339,6 +344,47 @@ class InfusionDesigner(ModelWidget):
             "model": W.Dropdown(options=[(_model_label(k), k) for k in ("domino1982", "clements1981", "hijazi2003")],
                                 value="domino1982", description="Parameter set"),
         }
+
+    # A preset sets the schedule controls from data/regimens.toml; moving any of them by hand
+    # turns the preset back to "custom". Passing a preset together with values that differ from
+    # it is an error.
+    _SCHEDULE = ("bolus_mg_per_kg", "rate_mg_per_kg_per_h", "duration_min")
+
+    def _with_preset(self, given: dict) -> dict:
+        out = dict(given)
+        if given.get("preset", "custom") != "custom":
+            reg = load_table("regimens")["regimens"][given["preset"]]
+            for key in self._SCHEDULE:
+                if key in given and not np.isclose(given[key], reg[key]):
+                    raise ValueError(f"{key} must match the preset {given['preset']!r} ({reg[key]:g}) or be left out; "
+                                     f"got {given[key]:g}")
+                out[key] = float(reg[key])
+        elif any(key in given for key in self._SCHEDULE) and "preset" not in given:
+            out["preset"] = "custom"
+        return out
+
+    def _assign(self, params):
+        checked = {name: self.validate(name, value) for name, value in params.items()}
+        super()._assign(self._with_preset(checked))
+
+    def frame_png(self, **params):
+        checked = {name: self.validate(name, value) for name, value in params.items()}
+        return super().frame_png(**self._with_preset(checked))
+
+    def _on_change(self, change):
+        if self._muted:
+            return
+        name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
+        if name == "preset" or name in self._SCHEDULE:
+            linked = self._with_preset({name: change["new"]})
+            self._muted = True
+            try:
+                for key, value in linked.items():
+                    if key != name:
+                        self.controls[key].value = value
+            finally:
+                self._muted = False
+        super()._on_change(change)
 
     def _build_figure(self, fig):
         ax = fig.add_subplot()
@@ -366,7 +412,7 @@ class InfusionDesigner(ModelWidget):
             return None
         return pk.simulate(model, pk.Regimen(*events), self.weight_kg, self.times_min, warn=False)
 
-    def _update(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
+    def _update(self, preset, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
         b = load_table("concentration_bands")["bands"][band]
         lo, hi = b["low_ng_ml"], b["high_ng_ml"]
         self._band.set_y(lo)
@@ -382,13 +428,17 @@ class InfusionDesigner(ModelWidget):
         self._plasma.set_ydata(res.conc_ng_ml)
         self._effect.set_ydata(res.effect_ng_ml)
         inside = pk.time_above(res.times_min, res.conc_ng_ml, lo) - pk.time_above(res.times_min, res.conc_ng_ml, hi)
+        schedule = ""
+        if preset != "custom":
+            reg = load_table("regimens")["regimens"][preset]
+            schedule = f"{reg['label']} [{reg['source']}]\n"
         self._readout.set_text(
-            f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model\n"
+            schedule + f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model\n"
             f"peak {res.cmax_ng_ml():.0f} ng/mL; inside {b['label']} band for {inside:.0f} of {self.times_min[-1]:.0f} min;\n"
             f"above it for {pk.time_above(res.times_min, res.conc_ng_ml, hi):.0f} min. Model illustration."
         )
 
-    def alt_text(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
+    def alt_text(self, preset, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
         res = self._compute(bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model)
         if res is None:
             return "No curve: neither a bolus nor an infusion is set."
