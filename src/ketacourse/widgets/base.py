@@ -348,7 +348,7 @@ class ModelWidget:
             for i, (png, alt) in enumerate(frames)
         )
         if spec is None:
-            caption = f'<span class="kc-note">{html.escape(self.static_note)}</span>'
+            caption = f'<div class="kc-note">{html.escape(self.static_note)}</div>'
         else:
             desc = getattr(self.controls[spec.control], "description", spec.control)
             caption = (
@@ -356,7 +356,7 @@ class ModelWidget:
                 f' value="{start}" aria-label="{html.escape(desc)}"'
                 f" data-labels='{html.escape(json.dumps(labels), quote=True)}'"
                 f' oninput="{_SCRUB_JS}"></label> <output>{html.escape(labels[start])}</output>'
-                f'<span class="kc-note">{html.escape(self.static_note)}</span>'
+                f'<div class="kc-note">{html.escape(self.static_note)}</div>'
             )
         title = f"<strong>{html.escape(self.title)}</strong>" if self.title else ""
         return (
