@@ -211,8 +211,24 @@ class ModelWidget:
             raise ValueError(f"{name} must be a single number{span}, not a sequence; got {value!r}")
         return checked
 
-    def _assign(self, params: dict[str, Any]) -> None:
+    def _link(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Hook for linked controls: return ``given`` plus the controls that follow from it.
+
+        ``given`` holds validated values about to be set (from :meth:`set`, :meth:`frame_png` or
+        one control moved by the learner). A subclass whose controls depend on each other (a
+        dose in mg and in mg/kg; a preset and the schedule it sets) adds the values of the
+        controls that follow, or raises ``ValueError`` to refuse the change. The default links
+        nothing.
+        """
+        return given
+
+    def _checked_and_linked(self, params: dict[str, Any]) -> dict[str, Any]:
         checked = {name: self.validate(name, value) for name, value in params.items()}
+        linked = self._link(checked)
+        return {name: self.validate(name, value) for name, value in linked.items()}
+
+    def _assign(self, params: dict[str, Any]) -> None:
+        checked = self._checked_and_linked(params)
         self._muted = True
         try:
             for name, value in checked.items():
@@ -236,6 +252,24 @@ class ModelWidget:
     def _on_change(self, change: dict) -> None:
         if self._muted:
             return
+        name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
+        try:
+            linked = self._link({name: change["new"]})
+        except ValueError as exc:  # refuse the move (never clip), say why, restore the control
+            self._muted = True
+            try:
+                change["owner"].value = change["old"]
+            finally:
+                self._muted = False
+            self.status.value = f"<span style='color:#D55E00'>{html.escape(str(exc))}</span>"
+            return
+        self._muted = True
+        try:
+            for key, value in linked.items():
+                if key != name:
+                    self.controls[key].value = value
+        finally:
+            self._muted = False
         try:
             self.refresh()
         except Exception as exc:  # show it where the learner is looking, then re-raise
@@ -284,7 +318,7 @@ class ModelWidget:
 
     def frame_png(self, **params: Any) -> bytes:
         """PNG for ``params`` (merged into the current ones) without changing the controls."""
-        state = {**self.params, **{k: self.validate(k, v) for k, v in params.items()}}
+        state = {**self.params, **self._checked_and_linked(params)}
         with mpl.rc_context(RC):
             self._update(**state)
             data = self._render(quantize=True)

@@ -124,7 +124,7 @@ class PKExplorer(ModelWidget):
     # The two dose controls are linked: dose_mg = dose_mg_per_kg x weight_kg. The one the learner
     # sets (or passes to set()) wins; a weight change keeps the per-kg dose. A combination that
     # would push the other control out of its range is refused with a message, never clipped.
-    def _linked(self, given: dict) -> dict:
+    def _link(self, given: dict) -> dict:
         weight = given.get("weight_kg", self.controls["weight_kg"].value)
         out = dict(given)
         if "dose_mg" in given:
@@ -149,38 +149,6 @@ class PKExplorer(ModelWidget):
                     f"got {per_kg:g} mg/kg x {weight:g} kg = {mg:.4g} mg")
             out["dose_mg"] = mg
         return out
-
-    def _assign(self, params):
-        checked = {name: self.validate(name, value) for name, value in params.items()}
-        super()._assign(self._linked(checked))
-
-    def frame_png(self, **params):
-        checked = {name: self.validate(name, value) for name, value in params.items()}
-        return super().frame_png(**self._linked(checked))
-
-    def _on_change(self, change):
-        if self._muted:
-            return
-        name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
-        if name in ("dose_mg", "dose_mg_per_kg", "weight_kg"):
-            try:
-                linked = self._linked({name: change["new"]})
-            except ValueError as exc:
-                self._muted = True
-                try:
-                    change["owner"].value = change["old"]  # refuse, don't clip
-                finally:
-                    self._muted = False
-                self.status.value = f"<span style='color:#D55E00'>{exc}</span>"
-                return
-            self._muted = True
-            try:
-                for key, value in linked.items():
-                    if key != name:
-                        self.controls[key].value = value
-            finally:
-                self._muted = False
-        super()._on_change(change)
 
     def _compute(self, model, route, dose_mg_per_kg, weight_kg, population):
         regimen = _regimen(route, dose_mg_per_kg, model, weight_kg)
@@ -350,7 +318,7 @@ class InfusionDesigner(ModelWidget):
     # it is an error.
     _SCHEDULE = ("bolus_mg_per_kg", "rate_mg_per_kg_per_h", "duration_min")
 
-    def _with_preset(self, given: dict) -> dict:
+    def _link(self, given: dict) -> dict:
         out = dict(given)
         if given.get("preset", "custom") != "custom":
             reg = load_table("regimens")["regimens"][given["preset"]]
@@ -362,29 +330,6 @@ class InfusionDesigner(ModelWidget):
         elif any(key in given for key in self._SCHEDULE) and "preset" not in given:
             out["preset"] = "custom"
         return out
-
-    def _assign(self, params):
-        checked = {name: self.validate(name, value) for name, value in params.items()}
-        super()._assign(self._with_preset(checked))
-
-    def frame_png(self, **params):
-        checked = {name: self.validate(name, value) for name, value in params.items()}
-        return super().frame_png(**self._with_preset(checked))
-
-    def _on_change(self, change):
-        if self._muted:
-            return
-        name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
-        if name == "preset" or name in self._SCHEDULE:
-            linked = self._with_preset({name: change["new"]})
-            self._muted = True
-            try:
-                for key, value in linked.items():
-                    if key != name:
-                        self.controls[key].value = value
-            finally:
-                self._muted = False
-        super()._on_change(change)
 
     def _build_figure(self, fig):
         ax = fig.add_subplot()
