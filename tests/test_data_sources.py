@@ -63,28 +63,34 @@ def test_every_sourced_entry_cites_a_bib_key_with_a_flag(table, bib_keys):
         assert entry.get("flag") in FLAGS, f"{where}: flag {entry.get('flag')!r} is not one of P, L, S, D"
 
 
-def _unsourced_numbers(obj, path: str, sourced: bool):
-    """Yield the path of every number (int or float, not bool) with no enclosing table that has a source."""
+def _unsourced_numbers(obj, path: str = ""):
+    """Yield the path of every table that holds numbers directly but has no ``source`` of its own.
+
+    Stricter than "some enclosing table has a source": each set of numbers carries its own
+    provenance, so a sub-table cannot inherit a source that was meant for its parent.
+    """
     if isinstance(obj, dict):
-        sourced = sourced or "source" in obj
+        if "source" not in obj and any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in obj.values()):
+            yield path or "<top level>"
         for key, val in obj.items():
-            yield from _unsourced_numbers(val, f"{path}.{key}" if path else key, sourced)
+            yield from _unsourced_numbers(val, f"{path}.{key}" if path else key)
     elif isinstance(obj, list):
         for i, val in enumerate(obj):
-            yield from _unsourced_numbers(val, f"{path}[{i}]", sourced)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool) and not sourced:
-        yield path
+            if isinstance(val, (int, float)) and not isinstance(val, bool):
+                continue  # a list of numbers belongs to the table that holds the list
+            yield from _unsourced_numbers(val, f"{path}[{i}]")
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_every_number_lives_inside_a_sourced_entry(table):
-    missing = list(_unsourced_numbers(load_table(table), "", False))
-    assert not missing, f"{table}.toml: numbers without an enclosing `source`: {missing}"
+def test_every_number_has_its_own_source(table):
+    missing = list(_unsourced_numbers(load_table(table)))
+    assert not missing, f"{table}.toml: tables with numbers but no `source`: {missing}"
 
 
 def test_unsourced_number_walker_catches_a_bare_number():
-    table = {"a": {"source": "x", "k": 1.0, "sub": {"v": [1, 2]}}, "b": {"n": 3}, "c": [{"m": 2.5}], "flag": True}
-    assert list(_unsourced_numbers(table, "", False)) == ["b.n", "c[0].m"]
+    table = {"a": {"source": "x", "k": 1.0, "range": [1, 2], "sub": {"v": 2}}, "b": {"n": 3},
+             "c": [{"m": 2.5}], "d": {"source": "y", "flag": True}}
+    assert list(_unsourced_numbers(table)) == ["a.sub", "b", "c[0]"]
 
 
 def _cite_keys(text: str) -> list[str]:
