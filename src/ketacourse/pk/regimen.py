@@ -266,7 +266,7 @@ def repeat(regimen: Regimen | Event, *, every_min: float, times: int) -> Regimen
     return Regimen(*(r.shifted(i * every) for i in range(int(times))))
 
 
-def nasal_session(total_dose_mg: float, *, device_mg: float = 28.0, interval_min: float = 5.0,
+def nasal_session(total_dose_mg: float, *, device_mg: float | None = None, interval_min: float | None = None,
                   time_min: float = 0.0, partial_last_device: bool = False) -> Regimen:
     """An esketamine nasal-spray session: one device every ``interval_min`` (label: 5 min).
 
@@ -277,10 +277,11 @@ def nasal_session(total_dose_mg: float, *, device_mg: float = 28.0, interval_min
     ----------
     total_dose_mg : float
         Total esketamine base, mg (> 0).
-    device_mg : float
-        Base per device, mg (28 for the marketed device).
-    interval_min : float
-        Minutes between devices (>= 0).
+    device_mg : float, optional
+        Base per device, mg; default the marketed device (28 mg, ``data/regimens.toml``,
+        spravato_label).
+    interval_min : float, optional
+        Minutes between devices (>= 0); default the label's 5 min.
     time_min : float
         Time of the first device, min.
     partial_last_device : bool
@@ -288,6 +289,11 @@ def nasal_session(total_dose_mg: float, *, device_mg: float = 28.0, interval_min
         given as one last, partly filled device (a teaching convenience for doses that are not
         multiples of 28 mg; no such device exists).
     """
+    from ..data import load_table
+
+    device = load_table("regimens")["devices"]["esketamine_nasal_spray"]
+    device_mg = device["device_mg"] if device_mg is None else device_mg
+    interval_min = device["interval_min"] if interval_min is None else interval_min
     total = float(check_real("total_dose_mg", total_dose_mg, low=0, low_open=True, unit="mg"))
     dev = float(check_real("device_mg", device_mg, low=0, low_open=True, unit="mg"))
     n = total / dev

@@ -39,7 +39,7 @@ def _model_label(key: str) -> str:
 
 def _regimen(route_choice: str, dose_mg_per_kg: float, model: str = "", weight_kg: float = 70.0):
     if route_choice == "intranasal" and pk.get_model(model).name.startswith("Perez-Ruixo"):
-        # Esketamine nasal spray: 28 mg devices 5 min apart, as labelled (spravato_label).
+        # Esketamine nasal spray: the labelled device and interval (data/regimens.toml).
         return pk.nasal_session(dose_mg_per_kg * weight_kg, partial_last_device=True)
     if route_choice == "iv_bolus":
         return pk.bolus(dose_mg_per_kg=dose_mg_per_kg, route="iv")
@@ -183,7 +183,8 @@ class PKExplorer(ModelWidget):
         dose_mg = dose_mg_per_kg * weight_kg
         how = _route_name(route)
         if route == "intranasal" and m.name.startswith("Perez-Ruixo"):
-            how += " (28 mg devices, 5 min apart)"
+            dev = load_table("regimens")["devices"]["esketamine_nasal_spray"]
+            how += f" ({dev['device_mg']:g} mg devices, {dev['interval_min']:g} min apart)"
         lines = [
             f"{dose_mg:.0f} mg ({dose_mg_per_kg:.3g} mg/kg) of base, {how}, {weight_kg:.0f} kg",
             f"peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min; "
