@@ -199,3 +199,47 @@ def test_selfcheck_live_buttons_give_feedback():
 def test_selfcheck_bad_arguments(options, answer, msg):
     with pytest.raises(ValueError, match=msg):
         SelfCheck("Q?", options, answer, "because")
+
+
+# ----------------------------------------------------------------------------- named mistakes
+def test_numeric_check_names_the_mistake_it_recognises():
+    from ketacourse.exercises import Mistake
+
+    item = NumericCheck(
+        "zz-mistake", lambda: 30.4, unit="mg", rel_tol=0.01, hint="Convert salt to base.",
+        mistakes=(Mistake("no-conversion", lambda: 35.0, "You kept the salt mass."),
+                  Mistake("inverted", lambda: 40.3, "You multiplied by the ratio instead of dividing.")),
+    )
+    assert item(30.4).correct and item(30.4).mistake is None
+    salt = item(35.0)
+    assert salt.status == "incorrect" and salt.mistake == "no-conversion" and "kept the salt" in salt.message
+    inverted = item(40.3)
+    assert inverted.mistake == "inverted" and "multiplied" in inverted.message
+    other = item(12.0)
+    assert other.mistake is None and "Convert salt to base." in other.message
+
+
+def test_a_mistake_equal_to_the_answer_is_never_reported():
+    from ketacourse.exercises import Mistake
+
+    item = NumericCheck("zz-same", lambda: 10.0, rel_tol=0.05, mistakes=(Mistake("same", lambda: 10.2, "never"),))
+    assert item(10.1).correct
+
+
+def test_choice_check_gives_each_wrong_option_its_own_message():
+    item = ChoiceCheck("zz-opt", "b", ("a", "b", "c"), hint="generic", feedback={"a": "That is binding, not block."})
+    a = item("A")
+    assert a.mistake == "a" and "binding, not block" in a.message
+    assert item("c").mistake is None and "generic" in item("c").message
+
+
+def test_self_check_per_option_feedback():
+    sc = SelfCheck("Q?", ["x", "y"], 1, "because", feedback=["x confuses Ki with IC50.", ""])
+    ok, msg = sc.respond(0)
+    assert not ok and "Ki with IC50" in msg
+    ok, msg = sc.respond(1)
+    assert ok and "because" in msg
+    with pytest.raises(ValueError, match="choice must be an option index from 0 to 1"):
+        sc.respond(2)
+    with pytest.raises(ValueError, match="feedback must hold one message per option"):
+        SelfCheck("Q?", ["x", "y"], 1, "because", feedback=["only one"])

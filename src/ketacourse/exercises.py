@@ -6,6 +6,9 @@ notebook the learner writes an answer and runs ``check("ch1-occupancy", answer)`
 
 - ``None`` (the student stub) gives "no answer yet" — the notebook still runs end to end;
 - a value within tolerance gives "correct" and a short explanation;
+- a value that matches a *named mistake* (a wrong answer computed with the same model functions,
+  e.g. salt mass taken as base, total instead of free concentration, a ratio inverted) gives
+  "not yet" and that mistake's own message;
 - anything else gives "not yet" and a hint — never the answer.
 
 :class:`SelfCheck` is a multiple-choice question: live buttons in JupyterLab, and in the book
@@ -18,11 +21,11 @@ import html
 import importlib
 import math
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Feedback", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck"]
+__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck"]
 
 _SYMBOL = {"correct": "✓", "incorrect": "✗", "missing": "…"}
 _COLOUR = {"correct": "#009E73", "incorrect": "#D55E00", "missing": "#0072B2"}
@@ -35,6 +38,7 @@ class Feedback:
     key: str
     status: str
     message: str
+    mistake: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -48,6 +52,25 @@ class Feedback:
             f'<div role="status" style="border-left:4px solid {_COLOUR[self.status]};padding:0.3em 0.8em">'
             f"<strong>{_SYMBOL[self.status]} {html.escape(self.key)}</strong>: {html.escape(self.message)}</div>"
         )
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A likely wrong answer, computed from the same model functions as the expected value.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier, e.g. ``"salt-as-base"`` (reported in :attr:`Feedback.mistake`).
+    value : callable
+        Returns the value a learner making this mistake would get.
+    message : str
+        Feedback naming the mistake (never the answer).
+    """
+
+    name: str
+    value: Callable[[], float]
+    message: str
 
 
 @dataclass
@@ -65,9 +88,13 @@ class NumericCheck:
     rel_tol, abs_tol : float
         Accepted if ``|answer − expected| <= max(rel_tol·|expected|, abs_tol)``.
     hint : str
-        Shown after a wrong answer.
+        Shown after a wrong answer that matches no named mistake.
     explanation : str
         Shown after a correct answer.
+    mistakes : sequence of Mistake
+        Likely wrong answers, each with its own message; checked in order with the same
+        tolerance. A mistake whose value falls within tolerance of the expected value is ignored
+        (it cannot be told apart from the right answer).
     """
 
     key: str
@@ -77,6 +104,19 @@ class NumericCheck:
     abs_tol: float = 0.0
     hint: str = ""
     explanation: str = ""
+    mistakes: Sequence[Mistake] = ()
+
+    def _close(self, value: float, target: float) -> bool:
+        return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
+
+    def diagnose(self, value: float) -> Mistake | None:
+        """The first named mistake that ``value`` matches (and the right answer does not), or None."""
+        exp = float(self.expected())
+        for m in self.mistakes:
+            wrong = float(m.value())
+            if math.isfinite(wrong) and not self._close(wrong, exp) and self._close(value, wrong):
+                return m
+        return None
 
     def __call__(self, answer: Any) -> Feedback:
         if answer is None:
@@ -88,20 +128,28 @@ class NumericCheck:
         if not math.isfinite(value):
             return Feedback(self.key, "incorrect", f"expected a finite number; got {answer!r}.")
         exp = float(self.expected())
-        if abs(value - exp) <= max(self.rel_tol * abs(exp), self.abs_tol):
+        if self._close(value, exp):
             return Feedback(self.key, "correct", f"correct. {self.explanation}".strip())
+        mistake = self.diagnose(value)
+        if mistake is not None:
+            return Feedback(self.key, "incorrect", f"not yet. {mistake.message}".strip(), mistake=mistake.name)
         return Feedback(self.key, "incorrect", f"not yet. {self.hint}".strip())
 
 
 @dataclass
 class ChoiceCheck:
-    """A single-choice answer (a letter or short string), case-insensitive."""
+    """A single-choice answer (a letter or short string), case-insensitive.
+
+    ``feedback`` maps a wrong option to its own message (what choosing it suggests the learner
+    believes); wrong options without an entry get ``hint``.
+    """
 
     key: str
     answer: str
     options: Sequence[str] = field(default_factory=tuple)
     hint: str = ""
     explanation: str = ""
+    feedback: Mapping[str, str] = field(default_factory=dict)
 
     def __call__(self, answer: Any) -> Feedback:
         if answer is None:
@@ -112,6 +160,9 @@ class ChoiceCheck:
             return Feedback(self.key, "incorrect", f"choose one of {', '.join(self.options)}; got {answer!r}.")
         if text == self.answer.lower():
             return Feedback(self.key, "correct", f"correct. {self.explanation}".strip())
+        specific = {k.lower(): v for k, v in self.feedback.items()}
+        if text in specific:
+            return Feedback(self.key, "incorrect", f"not yet. {specific[text]}".strip(), mistake=text)
         return Feedback(self.key, "incorrect", f"not yet. {self.hint}".strip())
 
 
@@ -171,15 +222,31 @@ class SelfCheck:
         Index of the correct option (0-based).
     explanation : str
         Why the answer is right (shown after answering; folded in the book).
+    feedback : sequence of str, optional
+        One message per option, shown when that option is chosen: for a wrong option, what
+        choosing it suggests the learner believes. Options without a message (``""``) get a
+        generic "not quite".
     """
 
-    def __init__(self, question: str, options: Sequence[str], answer: int, explanation: str) -> None:
+    def __init__(self, question: str, options: Sequence[str], answer: int, explanation: str,
+                 feedback: Sequence[str] | None = None) -> None:
         if not 2 <= len(options) <= 8:
             raise ValueError(f"options must hold 2 to 8 choices; got {len(options)}")
         if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(options):
             raise ValueError(f"answer must be an option index from 0 to {len(options) - 1}; got {answer!r}")
+        if feedback is not None and len(feedback) != len(options):
+            raise ValueError(f"feedback must hold one message per option ({len(options)}); got {len(feedback)}")
         self.question, self.options, self.answer, self.explanation = question, list(options), answer, explanation
+        self.feedback = list(feedback) if feedback is not None else [""] * len(options)
         self._view = None
+
+    def respond(self, choice: int) -> tuple[bool, str]:
+        """Whether option ``choice`` is right, and the message the learner sees for it."""
+        if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < len(self.options):
+            raise ValueError(f"choice must be an option index from 0 to {len(self.options) - 1}; got {choice!r}")
+        if choice == self.answer:
+            return True, " ".join(x for x in ("Correct.", self.feedback[choice], self.explanation) if x)
+        return False, " ".join(x for x in ("Not quite.", self.feedback[choice] or "Try another option.") if x)
 
     @staticmethod
     def _letter(i: int) -> str:
@@ -197,11 +264,9 @@ class SelfCheck:
                 b = W.Button(description=f"({self._letter(i)}) {opt}", layout=W.Layout(width="auto"))
 
                 def on_click(_b, i=i):
-                    ok = i == self.answer
+                    ok, message = self.respond(i)
                     colour = _COLOUR["correct" if ok else "incorrect"]
-                    verdict = "Correct." if ok else "Not quite — try another option."
-                    extra = f" {html.escape(self.explanation)}" if ok else ""
-                    feedback.value = f"<span style='color:{colour}'><b>{verdict}</b></span>{extra}"
+                    feedback.value = f"<span style='color:{colour}'>{html.escape(message)}</span>"
 
                 b.on_click(on_click)
                 buttons.append(b)
