@@ -363,6 +363,12 @@ def route_peaks(route: str, set_name: str | None = None) -> list[dict[str, Any]]
     check_choice("route", route, ROUTES[1:])
     table = _routes_table()["routes"][route]
     name = table["default"] if set_name is None else check_choice(f"route_sets[{route!r}]", set_name, tuple(table["sets"]))
+    return [dict(p) for p in _peaks_cached(route, name)]
+
+
+@cache
+def _peaks_cached(route: str, name: str) -> tuple[dict[str, Any], ...]:
+    table = _routes_table()["routes"][route]
     out = []
     for p in table["sets"][name].get("peaks", []):
         d = {**_PEAK_DEFAULTS, **p}
@@ -377,7 +383,7 @@ def route_peaks(route: str, set_name: str | None = None) -> list[dict[str, Any]]
         d["set"] = name
         d["route"] = route
         out.append(d)
-    return out
+    return tuple(out)
 
 
 def _calibration_peak(model, route: str, set_name: str) -> dict[str, Any] | None:
@@ -386,8 +392,8 @@ def _calibration_peak(model, route: str, set_name: str) -> dict[str, Any] | None
         return None
     if route in model.entry.get("route_overrides", {}):
         return None  # the model's own F replaces the set's F: the set's peak does not apply
-    for p in route_peaks(route, set_name):
-        if p["calibrate"] and p["enantiomer"] == ("racemic" if model.enantiomer == "racemic" else model.enantiomer):
+    for p in _peaks_cached(route, set_name):
+        if p["calibrate"] and p["enantiomer"] == model.enantiomer:
             return p
     return None
 
@@ -414,26 +420,30 @@ def _unit_curve(t: np.ndarray, ka: float, d_min: float, mu: np.ndarray, a: np.nd
 def _peak_of(ka: float, d_min: float, mu: np.ndarray, a: np.ndarray) -> tuple[float, float]:
     """Exact (time in min, unit central amount) of the peak for absorption ``(ka, d_min)``."""
     horizon = d_min + 30.0 / min(ka, float(mu.min()))
-    t = np.concatenate([[0.0], np.geomspace(1e-4, horizon, 1200)])
+    t = np.concatenate([[0.0], np.geomspace(1e-3, horizon, 400)])  # brackets the peak; Brent refines it
     c, _ = _unit_curve(t, ka, d_min, mu, a)
     j = int(np.argmax(c))
     if 0 < j < len(t) - 1:
         f = lambda x: float(_unit_curve(np.array([x]), ka, d_min, mu, a)[1][0])  # noqa: E731
         lo, hi = t[j - 1], t[j + 1]
         if f(lo) > 0.0 > f(hi):
-            tp = float(brentq(f, lo, hi, xtol=1e-10, rtol=1e-12))
+            tp = float(brentq(f, lo, hi, xtol=1e-8, rtol=1e-10))
             return tp, float(_unit_curve(np.array([tp]), ka, d_min, mu, a)[0][0])
     return float(t[j]), float(c[j])
 
 
 def _ka_for_tmax_with_spread(tmax: float, d_min: float, ka_floor: float, mu, a) -> float | None:
-    """Largest ka with peak time ``tmax`` for a zero-order time ``d_min`` (bracketed above the
-    first-order solution ``ka_floor``, since spreading the input delays the peak)."""
-    g = lambda k: _peak_of(k, d_min, mu, a)[0] - tmax  # noqa: E731
+    """Largest ka whose curve has zero slope at ``tmax`` for a zero-order time ``d_min``.
+
+    Bracketed above the first-order solution ``ka_floor`` (spreading the input delays the peak, so
+    the slope at ``tmax`` is still positive there) and below 50/min (close to a zero-order input that
+    ends before ``tmax``: the slope is negative). The caller checks that this is the global peak.
+    """
+    slope = lambda k: float(_unit_curve(np.array([tmax]), k, d_min, mu, a)[1][0])  # noqa: E731
     lo, hi = ka_floor, 50.0
-    if g(lo) < 0.0 or g(hi) > 0.0:
+    if slope(lo) <= 0.0 or slope(hi) >= 0.0:
         return None
-    return float(brentq(g, lo, hi, xtol=1e-12, rtol=1e-10))
+    return float(brentq(slope, lo, hi, xtol=1e-12, rtol=1e-10))
 
 
 @lru_cache(maxsize=256)
@@ -457,14 +467,14 @@ def _fit_peak_cached(key: tuple, tmax_min: float, unit_target: float) -> tuple:
         if ka is None:
             return float("nan")
         cache[d] = ka
-        return _peak_of(ka, d, mu, a)[1]
+        return float(_unit_curve(np.array([tmax_min]), ka, d, mu, a)[0][0])
 
     d_hi = tmax_min * 0.995
     u_hi = height(d_hi)
     if not np.isfinite(u_hi) or unit_target > u_hi:
         ka = cache.get(d_hi, ka0)
         return ("under-predicted", ka, d_hi, _peak_of(ka, d_hi, mu, a)[0], u_hi, u0)
-    d = float(brentq(lambda x: height(x) - unit_target, 0.0, d_hi, xtol=1e-6, rtol=1e-8))
+    d = float(brentq(lambda x: height(x) - unit_target, 0.0, d_hi, xtol=1e-6, rtol=1e-9))
     ka = cache.get(d) or _ka_for_tmax_with_spread(tmax_min, d, ka0, mu, a)
     tp, up = _peak_of(ka, d, mu, a)
     return ("calibrated", ka, d, tp, up, u0)
