@@ -300,7 +300,7 @@ class UseDependenceExplorer(ModelWidget):
     figsize = (7.6, 3.7)
     scrub = ScrubSpec("rate_hz", values=(0.1, 0.2, 0.3, 0.5, 1.0, 1.5, 2.0), label="{:g} Hz")
     units = {"ketamine_um": "µM", "rate_hz": "Hz", "pulse_ms": "ms"}
-    voltage_mv: float = -60.0  # no effect in this model (ketamine's Kd is voltage-independent here)
+    voltage_mv: float = -60.0  # sets ketamine's voltage-dependent Kd and unbinding rate (gilling2009)
     duration_s: float = 120.0
 
     def _make_controls(self):
