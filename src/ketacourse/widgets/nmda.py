@@ -278,10 +278,11 @@ class IVExplorer(ModelWidget):
         self._mg_line.set_ydata(channel.iv_curve(self._v, mg_mm, 0.0))
         self._k_line.set_ydata(channel.iv_curve(self._v, mg_mm, ketamine_um))
         ic50 = float(channel.apparent_ketamine_ic50_um(-60.0, mg_mm))
+        own = float(channel.ketamine_ic50_um(-60.0))  # voltage-dependent (Gilling et al. 2009)
         left = float(channel.pore_states(-60.0, mg_mm, ketamine_um)["conducting"])
         self._readout.set_text(
             f"{ketamine_um:g} µM ketamine, {mg_mm:.1f} mM Mg²⁺: at −60 mV {100 * left:.1f}% of channels conduct;\n"
-            f"ketamine's apparent IC50 at −60 mV is {ic50:.2g} µM"
+            f"ketamine's apparent IC50 at −60 mV is {ic50:.2g} µM (its own, without Mg²⁺: {own:.2g} µM)"
         )
 
     def alt_text(self, ketamine_um, mg_mm):
