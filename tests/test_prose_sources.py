@@ -129,12 +129,34 @@ NOT_CAUGHT = [
     "Ketamine was introduced in the 1960s.",
     ":::{exercise} Salt or base?\n:label: ch1-ex-salt\n\nA protocol gives 0.5 mg/kg to a 70 kg adult: 35 mg.\n:::",
     "Chapter 2 has 8 sections.",
+    "```{exercise} Backtick fences too\n:label: ch9-ex\n\nGive 2 mg/kg to a 70 kg adult.\n```",
+    "```python\nprint('45 % in a code block')\n```",
+    "```{code-cell} ipython3\nx = '79 L/h'\n```",
+    "A citation role of any flavour covers: 79 L/h {cite:ps}`kamp2020`.",
 ]
 
 
 @pytest.mark.parametrize("text", NOT_CAUGHT)
 def test_covered_or_non_claim_text_is_not_caught(text):
     assert ps.check_text(text) == []
+
+
+def test_prose_inside_fenced_admonitions_is_checked():
+    for text in ("```{note}\nClearance is 79 L/h.\n```", ":::{admonition} Careful\nClearance is 79 L/h.\n:::",
+                 ":::{solution} ex\n:class: dropdown\n\nClearance is 79 L/h.\n:::"):
+        assert [c for c, _ in ps.check_text(text)] == ["79 L/h"], text
+
+
+def test_gated_exercise_statements_are_settings(tmp_path):
+    def md(text):
+        return {"cell_type": "markdown", "metadata": {}, "source": [text]}
+
+    cells = [md(":::{exercise-start} A case\n:label: ex3\n:::\n"), md("A 70 kg adult gets 35 mg.\n"),
+             {"cell_type": "code", "metadata": {}, "source": ["x = 1\n"], "outputs": [], "execution_count": None},
+             md(":::{exercise-end}\n:::\n"), md("Outside: clearance is 79 L/h.\n")]
+    path = tmp_path / "04-z.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert [(f.cell, f.claim) for f in ps.check_notebook(path)] == [(4, "79 L/h")]
 
 
 def test_claims_are_still_found_when_covered():

@@ -95,6 +95,7 @@ _CLAIM_RE = re.compile("|".join(f"(?:{p})" for p in _CLAIM_PATTERNS))
 # ----------------------------------------------------------------------------- what covers it
 _CITE_TOKEN = "\u27e6CITE\u27e7"  # what a citation role becomes after non-prose is stripped
 _CITE_RE = re.compile(re.escape(_CITE_TOKEN))
+_CITE_ROLE_RE = re.compile(r"\{cite(?::\w+)?\}`[^`]+`")
 _COMPUTED_RE = re.compile(r"\(\s*computed\b", re.IGNORECASE)
 
 ALLOWLIST: tuple[tuple[str, str], ...] = (
@@ -148,9 +149,10 @@ class Finding:
 def _strip_non_prose(text: str) -> str:
     """Blank out code, maths, comments, directive options, URLs and role targets."""
     # exercise statements set up hypothetical cases: their numbers are settings, not claims
-    text = re.sub(r"^:::+\s*\{exercise\}.*?^:::+\s*$", " ", text, flags=re.DOTALL | re.MULTILINE)
-    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
-    text = re.sub(r"~~~.*?~~~", " ", text, flags=re.DOTALL)
+    text = re.sub(r"^(:::+|```+)\s*\{exercise\}.*?^\1\s*$", " ", text, flags=re.DOTALL | re.MULTILINE)
+    # fenced code and maths go; other fenced directives (```{note}, ```{admonition}) are prose
+    text = re.sub(r"^(```+|~~~+)\s*(?:\{(?:code|code-block|code-cell|sourcecode|literalinclude|math|raw)\}[^\n]*|[^{\n]*)\n.*?^\1\s*$",
+                  " ", text, flags=re.DOTALL | re.MULTILINE)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.DOTALL)
     text = re.sub(r"(?<![\\$])\$[^$\n]+\$", " ", text)
@@ -161,11 +163,13 @@ def _strip_non_prose(text: str) -> str:
             lines.append("")
             continue
         if re.match(r"^(:::|```)\s*\{", stripped):  # directive openings keep their title
-            line = re.sub(r"^(:::|```)\s*\{[^}]*\}", "", stripped)
+            line = re.sub(r"^(:::+|```+)\s*\{[^}]*\}", "", stripped)
+        elif re.fullmatch(r"(:::+|```+)", stripped):  # directive closings
+            line = ""
         lines.append(line)
     text = "\n".join(lines)
     # keep citation roles (they cover claims) but hide their keys, which contain years
-    text = re.sub(r"\{cite(?::[pt])?\}`[^`]+`", _CITE_TOKEN, text)
+    text = _CITE_ROLE_RE.sub(_CITE_TOKEN, text)
     # other roles: keep the visible text ({term}`NMDA receptor` -> NMDA receptor)
     text = re.sub(r"\{(?!cite)[\w:-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)
     text = re.sub(r"`[^`]*`", " ", text)  # inline code
@@ -255,24 +259,29 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def _computed_solution_cells(cells: list[dict]) -> set[int]:
-    """Markdown cells inside a ``{solution-start}`` ... ``{solution-end}`` group that has a code cell.
-
-    Such prose explains the answer that the solution's own code computes, so its numbers count
-    as computed (the code is the marker).
-    """
+def _gated_cells(cells: list[dict], name: str, *, need_code: bool) -> set[int]:
+    """Markdown cells inside a ``{name-start}`` ... ``{name-end}`` group (sphinx-exercise gated
+    directives), optionally only groups that contain a code cell."""
     covered: set[int] = set()
     start = None
     for i, cell in enumerate(cells):
         text = _source(cell)
-        if cell.get("cell_type") == "markdown" and "{solution-start}" in text:
+        if cell.get("cell_type") == "markdown" and "{" + name + "-start}" in text:
             start = i
-        if start is not None and cell.get("cell_type") == "markdown" and "{solution-end}" in text:
+        if start is not None and cell.get("cell_type") == "markdown" and "{" + name + "-end}" in text:
             group = range(start, i + 1)
-            if any(cells[j].get("cell_type") == "code" for j in group):
+            if not need_code or any(cells[j].get("cell_type") == "code" for j in group):
                 covered |= {j for j in group if cells[j].get("cell_type") == "markdown"}
             start = None
     return covered
+
+
+def _computed_solution_cells(cells: list[dict]) -> set[int]:
+    """Markdown cells that need no source: prose inside a ``{solution-start}`` ... ``{solution-end}``
+    group with a code cell (it explains the answer that code computes; the code is the marker), and
+    the statement of a gated ``{exercise-start}`` ... ``{exercise-end}`` exercise (its numbers set up
+    a hypothetical case)."""
+    return _gated_cells(cells, "solution", need_code=True) | _gated_cells(cells, "exercise", need_code=False)
 
 
 def check_notebook(path: Path | str, root: Path | str | None = None) -> list[Finding]:
