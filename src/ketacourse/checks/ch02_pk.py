@@ -180,6 +180,9 @@ register(
                     "That is the oral ratio. The question asks about the rectal route, which loses less to first pass."),
             Mistake("inverted", lambda: 1.0 / _nk_k_ratio(ROUTE),
                     "Inverted: divide the norketamine (metabolite) AUC by the S-ketamine (parent) AUC."),
+            Mistake("sublingual", lambda: _nk_k_ratio("sublingual"),
+                    "That is the sublingual ratio from the table. Simulate the rectal route itself: its "
+                    "bioavailability and absorption differ."),
             Mistake("iv", lambda: _nk_k_ratio("iv"),
                     "That is the IV ratio: set route='rectal' in pk.bolus."),
         ),
