@@ -137,7 +137,7 @@ def test_numeric_check_tolerances_and_messages():
 def test_choice_check():
     item = ChoiceCheck("zz-choice", "b", ("a", "b", "c"), hint="Think of Mg2+.", explanation="Yes.")
     assert item(None).status == "missing"
-    assert item("b").correct and item(" B ").correct
+    assert item("b").correct and item(" B ").correct and item("(b)").correct
     assert item("a").status == "incorrect" and item("a").message == "not yet. Think of Mg2+."
     assert item("d").message == "choose one of a, b, c; got 'd'."
     free = ChoiceCheck("zz-free", "trapping")

@@ -112,9 +112,12 @@ def test_student_notebook_keeps_exercises_and_checks_but_no_solutions(student_di
                if c.metadata.get("ketacourse", {}).get("written")]
     for i, cell in enumerate(student.cells):
         for lab in EXERCISE_RE.findall(cell.source) if cell.cell_type == "markdown" else []:
-            nxt = student.cells[i + 1]
-            has_stub = nxt.cell_type == "code" and STUB_TAG in tags(nxt)
+            j = i + 1
+            has_stub = STUB_TAG in tags(student.cells[j])
+            while STUB_TAG in tags(student.cells[j]) or "check" in tags(student.cells[j]):
+                j += 1  # the answer cell comes after the exercise's stub and checks
             if lab in written or not has_stub:
+                nxt = student.cells[j]
                 assert ANSWER_TAG in tags(nxt) and lab in nxt.source, f"{lab}: no answer cell after it"
     assert len(answer_cells) >= 2, "each chapter has written exercises that need an answer cell"
     # no outputs and no saved widget state
@@ -258,8 +261,9 @@ def test_written_exercises_get_an_answer_cell_and_scaffolded_blanks_run():
     nb.cells.append(sc)
     student = make_student_notebook(nb)
     kinds = [(c.cell_type, tags(c)) for c in student.cells]
-    assert kinds[:3] == [("markdown", []), ("markdown", [ANSWER_TAG]), ("code", [STUB_TAG])]
-    assert "(e1)" in student.cells[1].source
+    assert kinds[:4] == [("markdown", []), ("code", [STUB_TAG]), ("code", ["check", "remove-output"]),
+                         ("markdown", [ANSWER_TAG])]
+    assert "(e1)" in student.cells[3].source
     essay = [i for i, c in enumerate(student.cells) if "label: e0" in c.source][0]
     assert tags(student.cells[essay + 1]) == [ANSWER_TAG] and "(e0)" in student.cells[essay + 1].source
     assert "Model answer" not in nbformat.writes(student)

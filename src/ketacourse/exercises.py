@@ -184,6 +184,8 @@ class ChoiceCheck:
         if answer is None or answer is Ellipsis:
             return Feedback(self.key, "missing", _MISSING.replace("your answer", "your choice"))
         text = str(answer).strip().lower()
+        if len(text) == 3 and text[0] == "(" and text[2] == ")":  # "(c)", as the options are printed
+            text = text[1]
         allowed = [o.lower() for o in self.options]
         if allowed and text not in allowed:
             return Feedback(self.key, "incorrect", f"choose one of {', '.join(self.options)}; got {answer!r}.")

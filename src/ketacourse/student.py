@@ -7,7 +7,8 @@ version: the right calls with ``...`` blanks to fill in, and the answer variable
 ``...`` or ``None`` (both read as "no answer yet" by the check, so the notebook still runs).
 Check cells (tag ``check``) stay, so learners still get immediate feedback with escalating hints.
 Every exercise with no stub (a written answer), and every exercise whose cell carries
-``metadata.ketacourse.written = true``, gets a "Your answer" markdown cell right after it.
+``metadata.ketacourse.written = true``, gets a "Your answer" markdown cell after it (after its
+stub and check cells, if it has them).
 
 The same tags keep answers out of the *book* (master or student): check cells also carry
 ``remove-output`` (their stored feedback would give the answer away) and SelfCheck cells carry
@@ -115,15 +116,22 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     out = copy.deepcopy(nb)
     written = _written_labels(out)
     cells = []
+    pending: list[str] = []  # written exercises whose answer cell goes after their stub and checks
+
+    def flush() -> None:
+        for label in pending:
+            answer = nbformat.v4.new_markdown_cell(source=ANSWER_CELL.format(label=label))
+            answer.metadata["tags"] = [ANSWER_TAG]
+            cells.append(answer)
+        pending.clear()
+
     for cell in out.cells:
         tags = _tags(cell)
+        if SOLUTION_TAG not in tags and CHECK_TAG not in tags:
+            flush()
         if cell.cell_type == "markdown" and SOLUTION_TAG not in tags:
             cells.append(cell)
-            for label in _EXERCISE.findall(cell.source):
-                if label in written:
-                    answer = nbformat.v4.new_markdown_cell(source=ANSWER_CELL.format(label=label))
-                    answer.metadata["tags"] = [ANSWER_TAG]
-                    cells.append(answer)
+            pending.extend(label for label in _EXERCISE.findall(cell.source) if label in written)
             continue
         if SOLUTION_TAG in tags:
             stub = cell.get("metadata", {}).get("ketacourse", {}).get("stub")
@@ -136,6 +144,7 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
+    flush()
     out.cells = cells
     out.metadata.pop("widgets", None)
     return apply_book_tags(out)
