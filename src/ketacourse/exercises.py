@@ -298,7 +298,7 @@ class SelfCheck:
                 def on_click(_b, i=i):
                     ok, message = self.respond(i)
                     colour = _COLOUR["correct" if ok else "incorrect"]
-                    feedback.value = f"<span style='color:{colour}'>{html.escape(message)}</span>"
+                    feedback.value = f"<span role='status' style='color:{colour}'>{html.escape(message)}</span>"
 
                 b.on_click(on_click)
                 buttons.append(b)
