@@ -117,6 +117,9 @@ def test_effect_uses_the_pk_engines_effect_site_and_sourced_ke0():
     default = pd.simulate_effect("schuttler1987_racemic", "domino1982", reg, 70.0, t, warn=False)
     np.testing.assert_allclose(default.effect_site_ng_ml, res.effect_ng_ml, rtol=1e-12)
     assert pk.default_ke0_per_min() == pytest.approx(math.log(2) / 6.1)  # Olofsen 2012 mean t½ke0
+    olofsen = load_table("pd_models")["effect_site"]["olofsen2012"]
+    assert olofsen["t_half_ke0_min_mean"] == pytest.approx(math.log(2) / pk.default_ke0_per_min())
+    assert olofsen["t_half_ke0_min_low"] < olofsen["t_half_ke0_min_mean"] < olofsen["t_half_ke0_min_high"] == 11.8
 
 
 def test_effect_site_concentration_for_any_plasma_curve_matches_the_engine():

@@ -49,7 +49,7 @@ class DoseResponseExplorer(ModelWidget):
 
     title = "From concentration to effect: EEG slowing by enantiomer, clinical ranges, your own curve"
     figsize = (7.6, 4.6)
-    scrub = ScrubSpec("conc_ng_ml", values=(30, 70, 120, 185, 300, 500, 800, 1200, 2000, 3500, 6000, 10000),
+    scrub = ScrubSpec("conc_ng_ml", values=(30, 70, 120, 185, 300, 500, 1200, 2000, 4000, 10000),
                       label="{:g} ng/mL")
     units = {"conc_ng_ml": "ng/mL", "emax_hz": "Hz", "ec50_ng_ml": "ng/mL"}
     x_range = (10.0, 20000.0)
@@ -209,12 +209,12 @@ class HysteresisExplorer(ModelWidget):
         (self._marks_p,) = ax2.plot([1.0], [1.0], "o", color=C["blue"], ms=4, animated=True)
         (self._marks_e,) = ax2.plot([1.0], [1.0], "o", color=C["vermillion"], ms=4, animated=True)
         _log_x(ax2, 10, 50000)
-        ax2.set_ylim(0, 8)
+        ax2.set_ylim(0, 9.5)
         ax2.set_xlabel("concentration (ng/mL, log scale)")
         ax2.set_ylabel("fall in EEG median frequency (Hz)")
         ax2.legend(loc="upper left", fontsize=7.5, frameon=False)
         ax2.set_title("Effect against concentration", fontsize=9.5)
-        self._readout = ax2.text(0.02, 0.70, "", transform=ax2.transAxes, va="top", fontsize=7.2, animated=True,
+        self._readout = ax2.text(0.98, 0.98, "", transform=ax2.transAxes, va="top", ha="right", fontsize=7.2, animated=True,
                                  bbox=dict(facecolor="white", alpha=0.9, edgecolor="#cccccc"))
 
     def _compute(self, t_half_ke0_min, dose_mg_per_kg):
