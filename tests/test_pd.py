@@ -192,3 +192,34 @@ def test_loop_area_closed_forms():
 def test_bad_input_raises_a_clear_value_error(call, msg):
     with pytest.raises(ValueError, match=msg):
         call()
+
+
+# ----------------------------------------------------------------------------- the chapter's checks
+def test_dose_response_checks_accept_the_model_answer_and_name_each_mistake():
+    from ketacourse.checks import ch02_dose_response as ch
+    from ketacourse.exercises import _REGISTRY, check
+
+    s_conc = ch._equal_effect_conc("S")
+    assert 300 < s_conc < 400  # less than half the racemic 1000 ng/mL
+    assert check("ch2-eeg-equal-effect", s_conc).correct
+    eq = _REGISTRY["ch2-eeg-equal-effect"]
+    messages = set()
+    for m in eq.mistakes:
+        fb = check("ch2-eeg-equal-effect", m.value())
+        assert not fb.correct and fb.mistake == m.name, (m.name, fb)
+        messages.add(fb.message)
+    assert len(messages) == len(eq.mistakes)  # every named mistake has its own message
+    assert check("ch2-eeg-equal-effect", 900.0).mistake is None
+    assert check("ch2-eeg-equal-effect", None).status == "missing"
+    # R-ketamine cannot reach 5 Hz: the choice check
+    assert pd.schuttler_eeg("R").emax < 5.0
+    assert check("ch2-r-ceiling", "B").correct
+    for wrong in "acd":
+        fb = check("ch2-r-ceiling", wrong)
+        assert not fb.correct and fb.mistake == wrong
+    # the slower effect site: peak between the plasma peak (1 min) and t½ke0 (11.8 min)
+    peak = ch._effect_peak_min(11.8)
+    assert 1.0 < ch._effect_peak_min(6.1) < peak < 11.8
+    assert check("ch2-effect-peak", peak).correct
+    for m in _REGISTRY["ch2-effect-peak"].mistakes:
+        assert check("ch2-effect-peak", m.value()).mistake == m.name
