@@ -149,8 +149,8 @@ register(
         ),
         explanation=(
             f"At −60 mV Mg²⁺ occupies the pore so much more often that ketamine looks about "
-            f"{_ic50_ratio():.1f} times less potent than at −30 mV, although its own affinity is the "
-            "same in this model."
+            f"{_ic50_ratio():.1f} times less potent than at −30 mV; its own affinity is tighter at −60 mV "
+            "(Gilling et al. 2009), which makes the ratio smaller than Mg²⁺ competition alone would."
         ),
     )
 )
