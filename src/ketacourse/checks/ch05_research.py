@@ -194,7 +194,7 @@ register(
         feedback={
             "a": "Face validity would mean that floating resembles the human disorder; that is exactly what critics dispute.",
             "b": "Construct validity would need the same cause and mechanism as human depression; one swim session does not model either.",
-            "d": "Ketamine's effect in the test does not show the test measures depression; the argument is circular.",
+            "d": "A drug working in the test is not evidence of the test's validity as a model of depression: the argument is circular.",
         },
     )
 )
