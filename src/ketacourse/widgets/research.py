@@ -68,7 +68,7 @@ class EINetworkExplorer(ModelWidget):
         self._base_power = base.power
         self._base_gamma = base.gamma_power
         ax.axvspan(*ei.GAMMA_BAND_HZ, color=C["yellow"], alpha=0.25, lw=0)
-        ax.text(55, 1.0, "gamma\n30–80 Hz", transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
+        ax.text(55, 0.99, "gamma 30–80 Hz", transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
                 color="#444444")
         ax.plot(f, base.power / base.power.max(), color=C["grey"], ls="--", lw=1.5, label="baseline (no drug)")
         (self._line,) = ax.plot(f, base.power / base.power.max(), color=C["blue"], label="with NMDA block",
@@ -93,10 +93,10 @@ class EINetworkExplorer(ModelWidget):
         ax2.set_xlabel("NMDA drive (fraction of baseline)")
         ax2.set_ylabel("gamma power / baseline")
         ax2.legend(loc="upper right", fontsize=7, frameon=False)
-        self._readout = ax.text(0.985, 0.985, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
+        self._readout = ax.text(0.985, 0.8, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
                                 animated=True, bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.text(0.5, 0.005, "Qualitative teaching model (linearised E–I rate model); power in arbitrary units.",
-                 ha="center", va="bottom", fontsize=7, color="#555555")
+        fig.supxlabel("Qualitative teaching model (linearised E–I rate model); power in arbitrary units.",
+                      fontsize=7, color="#555555")
 
     def _compute(self, nmda_interneurons, nmda_pyramidal):
         return ei.spectrum(nmda_pyramidal, nmda_interneurons)
@@ -151,7 +151,7 @@ def _tci_run(model: str, mode: str, weight_kg: float):
 class TCIChallengeExplorer(ModelWidget):
     """Replay of Bowdle 1998's stepped targets with the course's TCI algorithm.
 
-    Left: target staircase, plasma and effect-site concentrations and the pump rate over the
+    Left: target staircase, plasma and effect-site concentrations and the amount infused over the
     session, with a cursor at the chosen time and the VAS (20 min) and sampling (28 min) times of
     each step. Right: the measured relation's shape (every VAS item linear in concentration,
     R 0.93–0.99), normalised to its value at 200 ng/mL, with the model's effect-site concentration
@@ -190,13 +190,13 @@ class TCIChallengeExplorer(ModelWidget):
         self._cursor = ax.axvline(50.0, color="#333333", lw=1.0, animated=True)
         ax.set_xlim(0, t[-1])
         ax.set_ylim(0, 450)
-        ax.set_xlabel("time (min)   ⋯ VAS at 20 min, ‒· sample at 28 min of each step")
+        ax.set_xlabel("time (min); dotted: VAS at 20 min, dash-dot: sample at 28 min of each step", fontsize=8)
         ax.set_ylabel("concentration (ng/mL)")
         axr = ax.twinx()
-        (self._rate,) = axr.plot(t, np.zeros_like(t), color=C["green"], lw=1.0, drawstyle="steps-post",
-                                 label="pump rate", animated=True)
-        axr.set_ylim(0, 12)
-        axr.set_ylabel("pump rate (mg/min)", color=C["green"])
+        (self._rate,) = axr.plot(t, np.zeros_like(t), color=C["green"], lw=1.2, ls=(0, (1, 1)),
+                                 label="infused so far", animated=True)
+        axr.set_ylim(0, 90)
+        axr.set_ylabel("infused so far (mg)", color=C["green"])
         axr.spines["right"].set_visible(True)
         axr.grid(False)
         ax.legend(handles=[self._target, self._plasma, self._effect, self._rate], loc="upper left", fontsize=7,
@@ -215,9 +215,8 @@ class TCIChallengeExplorer(ModelWidget):
         ax2.legend(loc="upper left", fontsize=6.8, frameon=False)
         self._readout = ax2.text(0.98, 0.02, "", transform=ax2.transAxes, ha="right", va="bottom", fontsize=7,
                                  animated=True, bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.text(0.5, 0.005, "Model illustration: typical 70 kg adult, racemic ketamine; Bowdle's VAS slopes were not "
-                 "retrieved, so only the shape of the relation is drawn.", ha="center", va="bottom", fontsize=6.8,
-                 color="#555555")
+        fig.supxlabel("Model illustration: typical 70 kg adult, racemic ketamine. Bowdle's VAS slopes were not retrieved,\n"
+                      "so only the shape of the relation is drawn.", fontsize=6.8, color="#555555")
 
     def _compute(self, model, mode):
         return _tci_run(model, mode, self.weight_kg)
@@ -234,9 +233,9 @@ class TCIChallengeExplorer(ModelWidget):
         self._target.set_ydata(res.target_at(t))
         self._plasma.set_ydata(sim.conc_ng_ml)
         self._effect.set_ydata(sim.effect_ng_ml)
-        idx = np.minimum((t / res.interval_min).astype(int), len(res.rates_mg_per_min) - 1)
-        rate = np.where(t < res.duration_min, res.rates_mg_per_min[idx], 0.0)
-        self._rate.set_ydata(np.minimum(rate, 11.9))
+        ends = res.start_times_min + res.interval_min
+        self._rate.set_ydata(np.interp(t, np.concatenate([[0.0], ends]),
+                                       np.concatenate([[0.0], res.cumulative_dose_mg()])))
         self._cursor.set_xdata([time_min, time_min])
         _vt, ce_vas = self._vas_effect(res, sim)
         self._vas_pts.set_data(ce_vas, ce_vas / 200.0)
@@ -314,9 +313,9 @@ class SpeciesDoseTranslator(ModelWidget):
         ax2.legend(loc="upper right", fontsize=7, frameon=False)
         self._readout = ax.text(0.01, 0.02, "", transform=ax.transAxes, fontsize=7.2, va="bottom", animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.text(0.5, 0.005, "Model illustration: 70 kg adult, Domino 1982 racemic parameters; bands from Zanos 2018. "
-                 "The BSA rule was made for safe starting doses, not for matching concentrations.",
-                 ha="center", va="bottom", fontsize=6.6, color="#555555")
+        fig.supxlabel("Model illustration: 70 kg adult, Domino 1982 racemic parameters; bands from Zanos 2018.\n"
+                      "The body-surface-area rule was made for safe starting doses, not for matching concentrations.",
+                      fontsize=6.8, color="#555555")
 
     def _compute(self, dose_mg_per_kg, species, human_route):
         hed = float(translation.human_equivalent_dose_mg_per_kg(dose_mg_per_kg, species))
