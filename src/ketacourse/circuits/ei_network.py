@@ -403,7 +403,7 @@ def nmda_unblocked_fractions(conc_ng_ml: float, *, interneuron_selectivity: floa
     c = float(check_real("conc_ng_ml", conc_ng_ml, low=0, high=5000, unit="ng/mL"))
     s = float(check_real("interneuron_selectivity", interneuron_selectivity, low=1, high=10))
     occ_e = float(receptor.occupancy_from_plasma(c, ligand))
-    occ_i = float(receptor.occupancy_from_plasma(c * s, ligand)) if c * s <= 1e9 else 1.0
+    occ_i = float(receptor.occupancy_from_plasma(c * s, ligand))
     return 1.0 - occ_e, 1.0 - occ_i
 
 
