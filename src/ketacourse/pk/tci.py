@@ -15,8 +15,7 @@ same for any parameter set of :mod:`ketacourse.pk`:
 - **effect-site targeting** picks the largest rate for which the effect-site concentration,
   followed over a look-ahead horizon after the interval, never rises above the target (so the
   effect site reaches the target as fast as the rate limit allows, without overshoot; plasma
-  overshoots instead, as in the effect-site algorithm of Shafer and Gregg described by
-  :cite:`struys2016`). Because the future effect-site concentration is linear in the rate, this
+  overshoots instead). Because the future effect-site concentration is linear in the rate, this
   largest rate is found exactly: ``min over future times of (target - free) / unit``;
 - rates are never negative (a pump cannot withdraw drug: when the target falls, it stops and the
   concentration decays), and never above ``max_rate_mg_per_min`` when one is given.
