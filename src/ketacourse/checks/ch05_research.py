@@ -3,6 +3,10 @@
 Every expected value, and every named mistake, is computed from the package functions the chapter
 teaches (:mod:`ketacourse.translation`, :mod:`ketacourse.pk.tci`,
 :mod:`ketacourse.circuits.ei_network`), so a change to a sourced value moves them with it.
+
+Each exercise asks for a new case (a dose, weight, concentration or time the chapter does not print),
+every check uses the chapter's one tolerance, 2% (stated in the chapter: "answers within 2% pass"), and
+each gives escalating hints: the concept, then the procedure, then the calls to make.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from ..pk.tci import tci
 
 __all__: list[str] = []
 
+REL_TOL = 0.02
+"""The chapter's one tolerance: an answer to three significant figures is always accepted."""
+
 # ----------------------------------------------------------------------------- species translation
 _RAT_DOSE = 15.0  # mg/kg, the new case in the exercise
 
@@ -31,8 +38,15 @@ register(
         key="ch5-rat-hed",
         expected=_rat_hed,
         unit="mg/kg",
-        rel_tol=0.02,
-        hint="HED = animal dose × Km(animal) / Km(human); use translation.km_factor for both species.",
+        rel_tol=REL_TOL,
+        hints=(
+            "Body-surface-area scaling equates doses per m² of body surface, not per kg: a small animal, with "
+            "more surface per kg, needs more mg/kg for the same mg/m².",
+            "Turn the rat's mg/kg into mg/m² with the rat's Km (kg/m²), then back into a human mg/kg with the human "
+            "Km: multiply by Km(rat) / Km(human).",
+            "translation.km_factor('rat') and translation.km_factor('human') give the two factors; "
+            "translation.human_equivalent_dose_mg_per_kg(15, 'rat') does the whole conversion.",
+        ),
         explanation=(
             "Body-surface-area scaling divides a rat's mg/kg dose by about 6. It says nothing about the "
             "concentration the rat reached, only about the dose a human would tolerate on the same mg/m² basis."
@@ -76,9 +90,15 @@ register(
         key="ch5-tci-dose",
         expected=_tci_dose,
         unit="mg",
-        rel_tol=0.02,
-        hint=("Call tci('clements1981', 150, 60, 80) and read total_dose_mg(). Check that the weight is 80 kg and "
-              "the target 150 ng/mL for 60 min."),
+        rel_tol=REL_TOL,
+        hints=(
+            "To hold a plasma target the pump must fill the central volume, replace what clearance removes, and "
+            "fill the peripheral compartments, which start empty: the total is more than any one of these.",
+            "Let the TCI function compute the whole schedule (one target held for the hour, this weight, this "
+            "parameter set, plasma targeting) and add up everything it infuses; do not rebuild it from hand formulas.",
+            "tci('clements1981', 150, 60, 80).total_dose_mg(): the arguments are model, target (ng/mL), minutes and "
+            "weight (kg), in that order.",
+        ),
         explanation=("The pump gives a loading dose that fills the central volume, then a falling rate that replaces "
                      "what is eliminated and what moves into the peripheral compartments; the total is larger than "
                      "either part alone."),
@@ -123,10 +143,15 @@ register(
         key="ch5-gamma-db",
         expected=_ei_db,
         unit="dB",
-        abs_tol=0.1,
-        rel_tol=0.0,
-        hint=("Map the concentration to (u_e, u_i) with ei.nmda_unblocked_fractions(60, interneuron_selectivity=4), "
-              "compute both spectra, and convert the gamma-power ratio to decibels: 10·log10(ratio)."),
+        rel_tol=REL_TOL,
+        hints=(
+            "Decibels compare two powers on a log scale, 10·log10(new / baseline): positive means gamma power rose. "
+            "The drug acts through the fraction of NMDA drive left on each population.",
+            "Turn the concentration into the unblocked NMDA fractions of pyramidal cells and interneurons (with the "
+            "stated selectivity), compute the spectrum there and at baseline, and compare their gamma power.",
+            "u_e, u_i = ei.nmda_unblocked_fractions(60, interneuron_selectivity=4); then "
+            "10 * np.log10(ei.spectrum(u_e, u_i).gamma_power / ei.spectrum().gamma_power).",
+        ),
         explanation=("The change is positive only because the block falls more on interneurons. Remember that the model "
                      "is qualitative: the sign and the inverted U are the message, not the number of decibels."),
         mistakes=[
@@ -145,16 +170,17 @@ register(
 )
 
 # ----------------------------------------------------------------------------- effect-site lag in the challenge design
-_LAG = dict(model="domino1982", minutes_into_step=5.0, step=1)  # step 1 = 100 ng/mL, entered from 50 ng/mL
+_LAG = dict(model="domino1982", minutes_into_step=5.0, step=2)  # step 2 = 150 ng/mL, entered from 100 ng/mL
 
 
-def _effect_fraction_at(minutes: float, series: str = "effect") -> float:
+def _effect_fraction_at(minutes: float, series: str = "effect", step: int | None = None) -> float:
+    step = _LAG["step"] if step is None else step
     targets = [50.0, 100.0, 150.0, 200.0]
     res = tci(_LAG["model"], targets, 30.0, 70.0)
-    t = _LAG["step"] * 30.0 + minutes
+    t = step * 30.0 + minutes
     sim = res.simulate(np.array([t]))
     c = sim.effect_ng_ml[0] if series == "effect" else sim.conc_ng_ml[0]
-    return float(c / targets[_LAG["step"]])
+    return float(c / targets[step])
 
 
 register(
@@ -162,10 +188,15 @@ register(
         key="ch5-effect-lag",
         expected=lambda: _effect_fraction_at(_LAG["minutes_into_step"]),
         unit="(fraction of the step's target)",
-        abs_tol=0.01,
-        rel_tol=0.0,
-        hint=("Run tci('domino1982', [50, 100, 150, 200], 30, 70), simulate it, and read the effect-site "
-              "concentration 5 min into the second step (t = 35 min); divide by that step's target."),
+        rel_tol=REL_TOL,
+        hints=(
+            "The pump holds the plasma on target, but the effect site follows the plasma with a first-order lag "
+            "(ke0), and it starts from the previous step's plateau, not from zero.",
+            "Simulate the whole four-step session and read the effect-site concentration 5 min after the third "
+            "step begins (the steps start at 0, 30, 60 and 90 min); divide it by that step's target.",
+            "run = tci('domino1982', [50, 100, 150, 200], 30, 70); then "
+            "run.simulate(np.array([65.0])).effect_ng_ml[0] / 150.",
+        ),
         explanation=("The effect site is still catching up 5 min after the target rises, so ratings taken then would "
                      "understate the effect of the new plateau. Waiting 20 min, as Bowdle did, lets it come within about "
                      "a tenth of the target."),
@@ -174,9 +205,12 @@ register(
                     "That is the plasma concentration, which the pump holds on target; the question asks about the "
                     "effect site."),
             Mistake("from-zero", lambda: 1.0 - math.exp(-pk.default_ke0_per_min() * _LAG["minutes_into_step"]),
-                    "That treats the effect site as starting from zero; it starts from the previous plateau, 50 ng/mL."),
+                    "That treats the effect site as starting from zero; it starts from the previous plateau, 100 ng/mL."),
             Mistake("vas-time", lambda: _effect_fraction_at(20.0),
                     "That is the fraction at Bowdle's VAS time (20 min); the question asks about 5 min into the step."),
+            Mistake("second-step", lambda: _effect_fraction_at(_LAG["minutes_into_step"], step=1),
+                    "That is the second step (100 ng/mL, 5 min after t = 30 min); the question asks about the third "
+                    "step, 150 ng/mL, which begins at 60 min."),
         ],
     )
 )
@@ -187,7 +221,12 @@ register(
         key="ch5-fst-validity",
         answer="c",
         options=("a", "b", "c", "d"),
-        hint="Ask which kind of validity a test has if it was built by picking drugs that already work.",
+        hints=(
+            "Face, construct and predictive validity ask different questions: does the test look like the disorder, "
+            "share its cause and mechanism, or respond to the treatments that work in people?",
+            "Ask how the test was made: by choosing a behaviour that known antidepressants change. Which of the three "
+            "questions does that procedure answer, and for which drugs?",
+        ),
         explanation=("The forced swim test was introduced as a screen that responds to known antidepressants: it has "
                      "predictive validity for drugs like those it was built on, but little face or construct validity "
                      "for depression, and repeated high doses of ketamine can even increase immobility."),
