@@ -36,8 +36,8 @@ from ..validation import check_choice, check_real
 __all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", "pathways_for",
            "model_tmax_min", "fit_ka_to_tmax", "route_absorption"]
 
-ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal")
-"""Route names accepted by :func:`ketacourse.pk.bolus` (IV infusions use :func:`~ketacourse.pk.infusion`)."""
+ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal", "subcutaneous")
+"""Route names accepted by :func:`ketacourse.pk.bolus` (infusions, IV or subcutaneous, use :func:`~ketacourse.pk.infusion`)."""
 
 _FIRST_PASS_ROUTES = ("intranasal", "oral", "sublingual", "rectal")
 
