@@ -378,23 +378,39 @@ class WindupGrid:
     """All wind-up simulations a widget needs, computed once and then looked up.
 
     Simulates every combination of ``frequencies_hz`` × ``ketamine_um`` × ``mg_mm`` (one
-    NumPy batch per frequency; a few seconds in all) and stores spikes per stimulus, spike
-    times and decimated membrane-potential traces. :meth:`lookup` then costs microseconds,
-    so a slider move meets the course's 35 ms target. Slider values must be grid values.
+    NumPy batch per frequency) and stores spikes per stimulus, spike times and decimated
+    membrane-potential traces (about 250 samples per stimulus interval). :meth:`lookup` then
+    costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
+    be grid values.
+
+    Computing the default grid takes several seconds (tens on a busy machine), so by default
+    the result is also kept in a disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``),
+    keyed by a hash of the parameter tables, the grid and this module's cache version: a new
+    kernel then loads it in milliseconds. ``cache=False`` always simulates.
     """
 
     def __init__(self, frequencies_hz=(0.1, 0.2, 0.5, 1.0, 2.0), ketamine_um=(0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
-                 mg_mm=(0.5, 1.0, 2.0), n_stimuli: int | None = None, record_every_ms: float = 5.0):
+                 mg_mm=(0.5, 1.0, 2.0), n_stimuli: int | None = None, *, cache: bool = False):
         self.frequencies_hz = tuple(float(x) for x in np.atleast_1d(check_real("frequencies_hz", frequencies_hz,
                                                                                    low=FREQUENCY_RANGE_HZ[0], high=FREQUENCY_RANGE_HZ[1], unit="Hz")))
         self.ketamine_um = tuple(float(x) for x in np.atleast_1d(check_real("ketamine_um", ketamine_um, low=0, high=100, unit="µM")))
         self.mg_mm = tuple(float(x) for x in np.atleast_1d(check_real("mg_mm", mg_mm, low=0, high=5, unit="mM")))
+        self.n_stimuli = n_stimuli
+        self._nm = len(self.mg_mm)
+        path = _cache_path(self) if cache else None
+        if path is not None and path.exists():
+            try:
+                self._results = _load(path, self.frequencies_hz)
+                return
+            except Exception:  # a damaged cache file is simply recomputed
+                pass
         kk, mm = np.meshgrid(self.ketamine_um, self.mg_mm, indexing="ij")
         self._results = {}
         for fq in self.frequencies_hz:
             self._results[fq] = simulate_train(fq, n_stimuli, ketamine_um=kk.ravel(), mg_mm=mm.ravel(),
-                                               record_every_ms=record_every_ms)
-        self._nm = len(self.mg_mm)
+                                               record_every_ms=max(0.5, 4.0 / fq))
+        if path is not None:
+            _save(path, self._results)
 
     def _index(self, name: str, value: float, options: tuple) -> int:
         for i, o in enumerate(options):
@@ -422,3 +438,54 @@ class WindupGrid:
             "stimulus_times_ms": r.stimulus_times_ms,
             "spikes_per_stimulus": r.spikes_per_stimulus[c],
         }
+
+
+_CACHE_VERSION = "windup-grid-1"
+
+
+def _cache_path(grid: "WindupGrid"):
+    import hashlib
+    import os
+    from importlib import resources
+    from pathlib import Path
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    for table in ("windup", "channel"):
+        h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
+    h.update(repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)).encode())
+    base = Path(os.environ.get("KETACOURSE_CACHE", Path.home() / ".cache" / "ketacourse"))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return base / f"windup-{h.hexdigest()[:20]}.npz"
+
+
+def _save(path, results: dict) -> None:
+    arrays = {}
+    for i, (fq, r) in enumerate(results.items()):
+        arrays[f"f{i}_t"] = r.t_ms
+        arrays[f"f{i}_v"] = r.v_mv.astype(np.float32)
+        arrays[f"f{i}_stim"] = r.stimulus_times_ms
+        arrays[f"f{i}_counts"] = r.spikes_per_stimulus
+        arrays[f"f{i}_ket"], arrays[f"f{i}_mg"], arrays[f"f{i}_scale"] = r.ketamine_um, r.mg_mm, r.nmda_scale
+        lengths = np.array([len(st) for st in r.spike_times_ms])
+        arrays[f"f{i}_spk"] = np.concatenate([np.asarray(st, dtype=float) for st in r.spike_times_ms]) if lengths.sum() else np.zeros(0)
+        arrays[f"f{i}_spklen"] = lengths
+    tmp = path.with_suffix(".tmp.npz")
+    try:
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def _load(path, frequencies: tuple) -> dict:
+    out = {}
+    with np.load(path) as z:
+        for i, fq in enumerate(frequencies):
+            lengths = z[f"f{i}_spklen"]
+            spikes = np.split(z[f"f{i}_spk"], np.cumsum(lengths)[:-1]) if lengths.size else []
+            out[fq] = WindupResult(z[f"f{i}_t"], z[f"f{i}_v"].astype(float), list(spikes), z[f"f{i}_stim"],
+                                   z[f"f{i}_counts"], z[f"f{i}_ket"], z[f"f{i}_mg"], z[f"f{i}_scale"], fq)
+    return out
