@@ -11,21 +11,42 @@ from __future__ import annotations
 import math
 
 import ipywidgets as W
+import matplotlib as mpl
 import numpy as np
 from matplotlib import patches
 
 from .. import evidence as ev
+from ..evidence import simulate as sim
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
-__all__ = ["ForestPlot", "endpoint_key", "parse_endpoint"]
+__all__ = ["ForestPlot", "TrialSimulator", "endpoint_key", "parse_endpoint"]
 
 _MEASURE_CHOICES = (("Hedges g", "g"), ("mean difference (scale points)", "md"), ("odds ratio", "or"),
                     ("risk ratio", "rr"), ("risk difference", "rd"), ("hazard ratio", "hr"))
 _MEASURE_ORDER = [v for _l, v in _MEASURE_CHOICES]
 _N_TICKS = 7
+# A text-heavy figure: FreeType's 8x horizontal hinting supersampling (matplotlib's default) costs
+# about a third of each update here, for no visible gain at screen resolution.
+_TEXT_RC = {"text.hinting": "no_hinting", "text.hinting_factor": 1}
+
+
+class LightTextMixin:
+    """Render with FreeType hinting off (see ``_TEXT_RC``): for text-heavy course figures."""
+
+    def refresh(self) -> None:
+        with mpl.rc_context(_TEXT_RC):
+            super().refresh()
+
+    def frame_png(self, **params) -> bytes:
+        with mpl.rc_context(_TEXT_RC):
+            return super().frame_png(**params)
+
+    def recreate_png(self, **params) -> bytes:
+        with mpl.rc_context(_TEXT_RC):
+            return super().recreate_png(**params)
 
 
 def endpoint_key(outcome: str, time: str) -> str:
@@ -56,7 +77,7 @@ def _nice_ticks(lo: float, hi: float, ratio: bool) -> list[float]:
     return [start + i * step for i in range(int((hi - start) / step) + 1)][:_N_TICKS]
 
 
-class ForestPlot(ModelWidget):
+class ForestPlot(LightTextMixin, ModelWidget):
     """A forest plot of one trial table: choose the outcome and time, the measure, the comparators
     and designs to include; the pooled random-effects estimate (DerSimonian–Laird, through
     statsmodels), its CI, I² and the NNT update in place.
@@ -198,8 +219,7 @@ class ForestPlot(ModelWidget):
         self._favours = [ax.text(x, 1.005, "", transform=ax.transAxes, ha=ha, va="bottom", fontsize=7.5,
                                  style="italic", color="#444444", animated=True)
                          for x, ha in ((0.0, "left"), (1.0, "right"))]
-        self._summary = fig.text(0.02, 0.02, "", ha="left", va="bottom", fontsize=8, animated=True,
-                                 family="monospace")
+        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=8, animated=True)
         self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"],
                               animated=True)
         # static legend of comparators (colour of the trial squares)
@@ -273,7 +293,7 @@ class ForestPlot(ModelWidget):
                 tl.set_visible(False)
         info = self.outcome_info.get(s["outcome"], {})
         label = ev.EffectSize(measure, 0.0, 1.0).measure_label if measure else ""
-        self._xlabel.set_text(f"{label} ({'log scale; ' if ratio else ''}{info.get('scale_note', 'treatment vs control')})")
+        self._xlabel.set_text(f"{label}{' (log scale)' if ratio else ''}")
         higher_better = bool(info.get("higher_is_better", True))
         good_right = higher_better
         self._favours[0].set_text("← favours ketamine" if not good_right else "← favours control")
@@ -286,18 +306,16 @@ class ForestPlot(ModelWidget):
             return "No trials selected."
         lo, hi = pooled.ci()
         name = ev.EffectSize(s["measure"], 0.0, 1.0).measure_label
-        line1 = (f"Pooled {name} {pooled.value:.2f} (95% CI {lo:.2f} to {hi:.2f}), p = {pooled.p_value:.2g}; "
-                 f"I² = {100 * pooled.i2:.0f}%, τ² = {pooled.tau2:.3g}; k = {pooled.k}"
-                 + (f", n = {pooled.n_total}" if pooled.n_total else ""))
+        line1 = (f"p = {pooled.p_value:.2g}   I² = {100 * pooled.i2:.0f}%   τ² = {pooled.tau2:.3g}   k = {pooled.k}"
+                 + (f"   n = {pooled.n_total}" if pooled.n_total else ""))
         nnt = s["nnt"]
         if nnt is None:
-            line2 = "NNT: only for yes/no outcomes (response, remission, relapse)."
+            line2 = "NNT: yes/no outcomes only"
         elif nnt["crosses_zero"]:
-            line2 = (f"NNT {nnt['nnt']:.1f}; the CI of the pooled risk difference includes 0, so the NNT runs from "
-                     f"{nnt['benefit_from']:.1f} (benefit) through ∞ to {nnt['harm_from']:.1f} (harm).")
+            line2 = f"NNT {nnt['nnt']:.1f} (CI: NNT benefit {nnt['benefit_from']:.1f} to ∞ to NNT harm {nnt['harm_from']:.1f})"
         else:
-            line2 = f"NNT {nnt['nnt']:.1f} (95% CI {nnt['lower']:.1f} to {nnt['upper']:.1f}), from the pooled risk difference."
-        return line1 + "\n" + line2
+            line2 = f"NNT {nnt['nnt']:.1f} (95% CI {nnt['lower']:.1f} to {nnt['upper']:.1f})"
+        return line1 + "   " + line2
 
     def alt_text(self, **params):
         s = self.summary(**params)
@@ -306,8 +324,10 @@ class ForestPlot(ModelWidget):
             return f"Forest plot for {outcome_label}: no trials are selected, so nothing is pooled."
         rows = "; ".join(f"{c.trial} vs {c.comparator} {e.value:.2f} ({e.ci()[0]:.2f} to {e.ci()[1]:.2f})"
                          for c, e in zip(s["comparisons"], s["effects"]))
-        return (f"Forest plot for {outcome_label}, {s['k']} trial comparisons: {rows}. "
-                + self._summary_text(s).replace("\n", " "))
+        lo, hi = s["pooled"].ci()
+        return (f"Forest plot for {outcome_label}, {s['k']} trial comparisons: {rows}. Pooled "
+                f"{ev.EffectSize(s['measure'], 0.0, 1.0).measure_label} {s['pooled'].value:.2f} "
+                f"(95% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s))
 
 
 def _default_scrub() -> ScrubSpec:
@@ -319,3 +339,98 @@ def _default_scrub() -> ScrubSpec:
 
 
 ForestPlot.scrub = _default_scrub()
+
+
+# --------------------------------------------------------------------------- trial simulator
+class TrialSimulator(LightTextMixin, ModelWidget):
+    """Many simulated two-arm trials with the same true effect: how much single estimates scatter,
+    how often a trial of this size reaches p < 0.05 (power), and what a hypothetical expectancy
+    bias from functional unblinding adds (see :mod:`ketacourse.evidence.simulate`)."""
+
+    title = "What can one trial show? Simulated two-arm trials (seeded)"
+    figsize = (8.2, 3.8)
+    scrub = ScrubSpec("n_per_arm", values=(10, 20, 34, 50, 75, 100, 150, 200), label="{} per arm")
+    units = {"true_effect_d": "SD", "expectancy_d": "SD"}
+    n_trials = 1000
+    seed = 2024
+    _bins = np.linspace(-1.5, 4.0, 56)
+
+    def _make_controls(self):
+        return {
+            "n_per_arm": W.IntSlider(value=34, min=5, max=200, step=1, description="Patients per arm"),
+            "true_effect_d": W.FloatSlider(value=0.7, min=0.0, max=2.0, step=0.05, description="True effect (SD)"),
+            "control_response": W.FloatSlider(value=0.18, min=0.01, max=0.6, step=0.01,
+                                              description="Control response rate"),
+            "guess_correct": W.FloatSlider(value=0.5, min=0.5, max=1.0, step=0.05,
+                                           description="Patients guessing their arm (hypothetical)"),
+            "expectancy_d": W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05,
+                                          description="Expectancy boost if 'I had the drug' (hypothetical, SD)"),
+        }
+
+    def _sim(self, n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d):
+        return sim.simulate_trials(int(n_per_arm), true_effect_d, n_trials=self.n_trials,
+                                   control_response=control_response, guess_correct=guess_correct,
+                                   expectancy_d=expectancy_d, seed=self.seed)
+
+    def _build_figure(self, fig):
+        fig.set_layout_engine("none")
+        gs = fig.add_gridspec(1, 2, width_ratios=[1.5, 1], left=0.07, right=0.98, bottom=0.32, top=0.93, wspace=0.28)
+        ax = fig.add_subplot(gs[0])
+        centres = (self._bins[:-1] + self._bins[1:]) / 2
+        width = self._bins[1] - self._bins[0]
+        self._bars = ax.bar(centres, np.zeros_like(centres), width=width * 0.95, color=C["sky_blue"],
+                            edgecolor="white")
+        for b in self._bars:
+            b.set_animated(True)
+        self._true = ax.axvline(0.7, color=C["black"], lw=1.5, animated=True)
+        self._biased = ax.axvline(0.7, color=C["vermillion"], lw=1.5, ls="--", animated=True)
+        (self._one,) = ax.plot([0.7], [0], "v", color=C["blue"], ms=9, animated=True)
+        ax.set_xlim(self._bins[0], self._bins[-1])
+        ax.set_ylim(0, 0.4 * self.n_trials)
+        ax.set_xlabel("estimated effect in each trial, Cohen's d")
+        ax.set_ylabel(f"trials (of {self.n_trials})")
+        ax.plot([], [], color=C["black"], label="true drug effect")
+        ax.plot([], [], color=C["vermillion"], ls="--", label="true effect + expectancy bias")
+        ax.plot([], [], "v", color=C["blue"], label="trial no. 1")
+        ax.legend(loc="upper right", fontsize=7, frameon=False)
+        ax2 = fig.add_subplot(gs[1])
+        self._n_grid = np.arange(5, 201)
+        (self._power_curve,) = ax2.plot(self._n_grid, np.zeros(self._n_grid.size), color=C["green"], animated=True,
+                                        label="analytic power")
+        (self._power_pt,) = ax2.plot([34], [0], "o", color=C["vermillion"], animated=True, label="simulated")
+        ax2.axhline(80, color=C["grey"], ls=":", lw=1)
+        ax2.set_xlim(0, 200)
+        ax2.set_ylim(0, 102)
+        ax2.set_xlabel("patients per arm")
+        ax2.set_ylabel("power: trials with p < 0.05 (%)")
+        ax2.legend(loc="lower right", fontsize=7, frameon=False)
+        self._readout = fig.text(0.01, 0.01, "", fontsize=7.8, va="bottom", animated=True)
+
+    def _update(self, n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d):
+        r = self._sim(n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d)
+        counts, _ = np.histogram(np.clip(r.d_hat, self._bins[0], self._bins[-1] - 1e-9), bins=self._bins)
+        for b, c in zip(self._bars, counts):
+            b.set_height(c)
+        self._true.set_xdata([true_effect_d] * 2)
+        self._biased.set_xdata([true_effect_d + r.bias_d] * 2)
+        self._biased.set_visible(r.bias_d > 0)
+        self._one.set_data([r.d_hat[0]], [0.02 * self.n_trials])
+        effective = true_effect_d + r.bias_d
+        self._power_curve.set_ydata(100 * sim.analytic_power_curve(self._n_grid, effective))
+        self._power_pt.set_data([n_per_arm], [100 * r.power])
+        nnt1 = r.nnt_hat[0]
+        self._readout.set_text(
+            f"Trial no. 1: d = {r.d_hat[0]:.2f}, p = {r.p_value[0]:.2g}, responders {r.responders_t[0]}/{int(n_per_arm)} vs "
+            f"{r.responders_c[0]}/{int(n_per_arm)}, NNT {'∞' if not np.isfinite(nnt1) else f'{nnt1:.1f}'}.   "
+            f"All {self.n_trials} trials: mean d {r.d_hat.mean():.2f}, SD {r.d_hat.std(ddof=1):.2f}; "
+            f"power {100 * r.power:.0f}% (analytic {100 * sim.analytic_power(int(n_per_arm), effective):.0f}%).\n"
+            f"True NNT {r.true_nnt:.1f} (drug effect only)"
+            + (f"; hypothetical expectancy adds {r.bias_d:.2f} SD to every trial's estimate." if r.bias_d > 0 else "."))
+
+    def alt_text(self, n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d):
+        r = self._sim(n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d)
+        lo, hi = np.percentile(r.d_hat, [2.5, 97.5])
+        return (f"Histogram of the estimated effect in {self.n_trials} simulated trials with {int(n_per_arm)} patients "
+                f"per arm and a true effect of {true_effect_d:.2f} SD (hypothetical expectancy bias "
+                f"{r.bias_d:.2f} SD): mean estimate {r.d_hat.mean():.2f}, 95% of trials between {lo:.2f} and "
+                f"{hi:.2f}; {100 * r.power:.0f}% of trials reach p < 0.05. Right: power against patients per arm.")
