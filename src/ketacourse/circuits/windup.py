@@ -32,9 +32,12 @@ fine (``dt_fine_ms``) for the first second after each stimulus and coarse in the
 remainder of long inter-stimulus intervals. Many cells (ketamine × Mg²⁺ combinations) are
 stepped together as one NumPy batch.
 
-Speed: one batch of 15 stimuli at 1 Hz takes about a second, too slow for a slider. The
-widget therefore uses :class:`WindupGrid`, which simulates every grid point once per kernel
-(a few seconds) and then only looks results up (well under 1 ms per slider move).
+Speed: one batch of 15 stimuli at 1 Hz takes about a second (the Python time loop dominates;
+the batch size hardly matters), and a 0.1 Hz train, 150 s of neuron time, takes a few seconds:
+far too slow for the 35 ms slider target. The widget therefore uses :class:`WindupGrid`, which
+**precomputes a grid** of every slider combination (5 frequencies × 7 concentrations × 3 Mg²⁺
+levels: about 10 s on an idle core, 20–30 s on a busy machine), keeps it in a disk cache so a new
+kernel loads it in milliseconds, and then only looks results up (microseconds per slider move).
 
 Parameters with their provenance are in ``data/windup.toml``: values from ModelDB 128559
 (flag S), values derived from Aguiar's geometry, and the calibration choices a
