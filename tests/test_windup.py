@@ -139,3 +139,10 @@ def test_windup_count_definition():
     assert windup_count([2, 3, 5]) == 10 - 6
     with pytest.raises(ValueError):
         windup_count(3)
+
+
+def test_saturating_ketamine_approaches_the_no_nmda_limit():
+    """At 100 µM free ketamine nearly every open NMDA channel holds ketamine: the neuron behaves as if
+    it had no NMDA receptors (limit check of the channel link)."""
+    r = simulate_train(1.0, ketamine_um=[100.0, 0.0], nmda_scale=[1.0, 0.0])
+    assert abs(windup_count(r.spikes_per_stimulus[0]) - windup_count(r.spikes_per_stimulus[1])) <= 3
