@@ -44,7 +44,7 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
 
     title = "How long does the antidepressant effect last? (descriptive model)"
     figsize = (8.2, 3.9)
-    scrub = ScrubSpec("schedule", values=("single", "twice", "thrice"), label="{}")
+    scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.2, 0.3, 0.5, 0.75, 1.0), label="{:g} mg/kg")
     units = {"dose_mg_per_kg": "mg/kg", "ceiling_g": "SD"}
     t_end_days = 42.0
 

@@ -28,9 +28,9 @@ _MEASURE_CHOICES = (("Hedges g", "g"), ("mean difference (scale points)", "md"),
                     ("risk ratio", "rr"), ("risk difference", "rd"), ("hazard ratio", "hr"))
 _MEASURE_ORDER = [v for _l, v in _MEASURE_CHOICES]
 _N_TICKS = 7
-# A text-heavy figure: FreeType's 8x horizontal hinting supersampling (matplotlib's default) costs
-# about a third of each update here, for no visible gain at screen resolution.
-_TEXT_RC = {"text.hinting": "no_hinting", "text.hinting_factor": 1}
+# Text-heavy figures: glyph hinting costs a large share of each update here, for no visible gain at
+# screen resolution, so these widgets render text unhinted.
+_TEXT_RC = {"text.hinting": "no_hinting"}
 
 
 class LightTextMixin:
