@@ -42,8 +42,13 @@ WIDGETS = [
     "ketacourse.widgets.pk:PKExplorer",
     "ketacourse.widgets.pk:RouteComparison",
     "ketacourse.widgets.pk:InfusionDesigner",
+    "ketacourse.widgets.evidence:ForestPlot",
+    "ketacourse.widgets.evidence:TrialSimulator",
+    "ketacourse.widgets.depression:ResponseTimeCourse",
+    "ketacourse.widgets.depression:HypothesisDiagram",
 ]
-NOTEBOOKS = ["chapters/01-nmda-receptor.ipynb", "chapters/02-pharmacokinetics.ipynb"]
+NOTEBOOKS = ["chapters/01-nmda-receptor.ipynb", "chapters/02-pharmacokinetics.ipynb",
+             "chapters/03-rapid-antidepressant.ipynb"]
 
 
 def machine() -> dict:
