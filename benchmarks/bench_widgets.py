@@ -42,13 +42,17 @@ WIDGETS = [
     "ketacourse.widgets.pk:PKExplorer",
     "ketacourse.widgets.pk:RouteComparison",
     "ketacourse.widgets.pk:InfusionDesigner",
+    "ketacourse.widgets.evidence:ForestPlot",
+    "ketacourse.widgets.evidence:TrialSimulator",
+    "ketacourse.widgets.depression:ResponseTimeCourse",
+    "ketacourse.widgets.depression:HypothesisDiagram",
     "ketacourse.widgets.pain:WindupExplorer",
     "ketacourse.widgets.pain:CRPSInfusionExplorer",
     "ketacourse.widgets.pain:AcutePainExplorer",
     "ketacourse.widgets.pain:PainForestPlot",
 ]
 NOTEBOOKS = ["chapters/01-nmda-receptor.ipynb", "chapters/02-pharmacokinetics.ipynb",
-             "chapters/04-ketamine-and-pain.ipynb"]
+             "chapters/03-rapid-antidepressant.ipynb", "chapters/04-ketamine-and-pain.ipynb"]
 
 
 def machine() -> dict:
