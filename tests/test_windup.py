@@ -142,7 +142,11 @@ def test_windup_count_definition():
 
 
 def test_saturating_ketamine_approaches_the_no_nmda_limit():
-    """At 100 µM free ketamine nearly every open NMDA channel holds ketamine: the neuron behaves as if
-    it had no NMDA receptors (limit check of the channel link)."""
-    r = simulate_train(1.0, ketamine_um=[100.0, 0.0], nmda_scale=[1.0, 0.0])
-    assert abs(windup_count(r.spikes_per_stimulus[0]) - windup_count(r.spikes_per_stimulus[1])) <= 3
+    """At 100 µM free ketamine nearly every open NMDA channel holds ketamine: the neuron behaves almost as
+    if it had no NMDA receptors (limit check of the channel link). Not exactly: ketamine's own block is
+    voltage-dependent (Gilling et al. 2009, δ 0.79), so at the depolarised potentials of a wind-up
+    response a few per cent of channels stay open; allow 5 % of the NMDA-dependent wind-up."""
+    r = simulate_train(1.0, ketamine_um=[100.0, 0.0, 0.0], nmda_scale=[1.0, 0.0, 1.0])
+    saturated, no_nmda, control = (windup_count(s) for s in r.spikes_per_stimulus)
+    assert control - no_nmda > 50, "the control train must show NMDA-dependent wind-up"
+    assert 0 <= saturated - no_nmda <= 0.05 * (control - no_nmda)
