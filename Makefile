@@ -49,8 +49,10 @@ endif
 test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
 
+# scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check.
 lab: venv
-	$(BIN)/jupyter lab chapters/01-nmda-receptor.ipynb
+	$(BIN)/jupyter lab --LabApp.app_settings_dir=scripts/lab-settings --LabApp.news_url=None \
+	  chapters/01-nmda-receptor.ipynb
 
 student: venv
 	$(BIN)/python -m ketacourse.student chapters build/student

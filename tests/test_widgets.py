@@ -8,6 +8,7 @@ measured by ``benchmarks/``.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -292,20 +293,50 @@ def test_repr_is_fixed_and_deterministic(built):
 
 # ----------------------------------------------------------------------------- the offline scrubber
 class _ScrubParser(HTMLParser):
+    """The stored HTML: its one ``<img>``, its scripts and the JSON of the precomputed frames."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.frames: list[dict[str, str | None]] = []
-        self.ranges: list[dict[str, str | None]] = []
+        self.imgs: list[dict[str, str | None]] = []
+        self.inputs: list[dict[str, str | None]] = []
         self.scripts: list[dict[str, str | None]] = []
+        self.texts: dict[int, str] = {}
+        self._in_script: int | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "img":
-            self.frames.append(a)
-        elif tag == "input" and a.get("type") == "range":
-            self.ranges.append(a)
+            self.imgs.append(a)
+        elif tag in ("input", "select", "button"):
+            self.inputs.append(a)
         elif tag == "script":
             self.scripts.append(a)
+            self._in_script = len(self.scripts) - 1
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            self.texts[self._in_script] = self.texts.get(self._in_script, "") + data
+
+    @property
+    def data(self) -> dict:
+        (k,) = [i for i, s in enumerate(self.scripts) if s.get("type") == "application/json"]
+        return json.loads(self.texts[k])
+
+    @property
+    def frames(self) -> list[dict[str, str]]:
+        """Every frame as the book's script builds it: src and alt, the stored one in its place."""
+        d = self.data
+        out = []
+        for j, (src, alt) in enumerate(zip(d["frames"], d["alts"])):
+            if j == d["start"]:
+                out.append({"src": self.imgs[0]["src"], "alt": self.imgs[0]["alt"]})
+            else:
+                out.append({"src": "data:image/png;base64," + src, "alt": alt})
+        return out
 
 
 _BUNDLES: dict[type, tuple[dict, _ScrubParser]] = {}
@@ -335,34 +366,43 @@ def test_mimebundle_has_the_four_representations(scrubber):
     assert bundle["text/html"].startswith("<style>") and 'class="kc-scrub"' in bundle["text/html"]
 
 
+def test_stored_html_without_scripts_is_one_figure_and_a_run_prompt(scrubber):
+    """What JupyterLab's sanitiser leaves (no scripts, no styles): one image with alt text, no controls."""
+    b, bundle, parser = scrubber
+    assert len(parser.imgs) == 1 and bundle["text/html"].count("<img") == 1
+    assert len((parser.imgs[0].get("alt") or "").strip()) > 20
+    assert "hidden" not in parser.imgs[0]
+    assert parser.inputs == [], "no form control before the cell runs (it could not work)"
+    assert b.widget.run_prompt in bundle["text/html"]
+    assert "Run this cell" in b.widget.run_prompt
+
+
 def test_scrubber_has_one_frame_per_value_with_alt_text(scrubber):
     b, bundle, parser = scrubber
     w = b.widget
     values = list(w.scrub.values)
     assert len(values) >= 5
-    assert len(parser.frames) == len(values)
-    assert bundle["text/html"].count("<img") == len(values)
-    for frame, value in zip(parser.frames, values):
+    frames = parser.frames
+    assert len(frames) == len(values) == len(parser.data["labels"])
+    for frame, value in zip(frames, values):
         alt = frame.get("alt")
         assert alt and len(alt.strip()) > 20, "every frame needs a description"
         assert alt == w.alt_text(**{**w.params, w.scrub.control: value})
         assert frame["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(frame["src"].split(",", 1)[1]).startswith(PNG_MAGIC)
-    alts = [f["alt"] for f in parser.frames]
+    alts = [f["alt"] for f in frames]
     assert len(set(alts)) == len(alts), "each frame's alt text must describe that frame"
 
 
 def test_scrubber_shows_exactly_the_current_frame(scrubber):
     b, bundle, parser = scrubber
     w = b.widget
-    visible = [i for i, f in enumerate(parser.frames) if "hidden" not in f]
-    assert len(visible) == 1
     values = [float(v) for v in w.scrub.values]
     nearest = int(np.argmin([abs(v - float(w.params[w.scrub.control])) for v in values]))
-    assert visible[0] == nearest
-    (rng,) = parser.ranges
-    assert rng["min"] == "0" and rng["max"] == str(len(values) - 1) and rng["value"] == str(nearest)
-    assert rng.get("aria-label")
+    d = parser.data
+    assert d["start"] == nearest and d["frames"][nearest] is None  # the stored <img> is that frame
+    assert d["labels"][nearest] == w.scrub.label.format(w.scrub.values[nearest])
+    assert d["label"] == w.controls[w.scrub.control].description
 
 
 def test_scrubber_frames_differ(scrubber):
@@ -378,6 +418,7 @@ def test_scrubber_is_self_contained(scrubber):
     assert "<script src" not in text.lower()
     assert all("src" not in s for s in parser.scripts)
     assert "<link" not in text.lower() and "@import" not in text
+    assert text.count("</script>") == 2  # the JSON cannot close its script early
 
 
 # ----------------------------------------------------------------------------- benchmark baseline

@@ -222,7 +222,7 @@ def lab_server(tmp_path_factory):
     root = base / "root"
     shutil.copytree(REPO / "chapters", root / "chapters",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
-    for sub in ("settings", "workspaces", "runtime", "config", "ipython"):
+    for sub in ("settings", "workspaces", "runtime", "config", "ipython", "data"):
         (base / sub).mkdir()
     (base / "config" / "jupyter_lab_config.py").write_text("c.LabApp.news_url = None\n")
     token = secrets.token_hex(16)
@@ -236,6 +236,8 @@ def lab_server(tmp_path_factory):
         # no network from the server: no update check, no PyPI extension manager (news: config below)
         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        # the settings `make lab` uses: no "official Jupyter news?" toast over the figures
+        f"--LabApp.app_settings_dir={REPO / 'scripts' / 'lab-settings'}",
     ]
     env = {
         **os.environ,
@@ -243,6 +245,8 @@ def lab_server(tmp_path_factory):
         "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
+        # a fresh trust database: every notebook starts untrusted, as in a fresh clone
+        "JUPYTER_DATA_DIR": str(base / "data"),
         "IPYTHONDIR": str(base / "ipython"),
         "PYTHONUNBUFFERED": "1",
     }
