@@ -454,3 +454,61 @@ def test_infusion_designer_presets_come_from_the_regimens_table():
     with pytest.raises(ValueError, match=r"^duration_min must match the preset 'depression_infusion' \(40\)"):
         w.set(preset="depression_infusion", duration_min=60.0)
     assert w.params == before
+
+
+# ----------------------------------------------------------------------------- fast raster path
+def test_glyph_cache_canvas_draws_the_same_pixels_as_agg():
+    """The glyph cache is an optimisation only: every pixel equals plain Agg's, text included."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from ketacourse.widgets.render import GlyphCacheCanvas, encode_png
+
+    def draw(canvas_cls):
+        fig = Figure(figsize=(6, 3), dpi=96, layout="constrained")
+        canvas_cls(fig)
+        ax = fig.add_subplot()
+        ax.plot([1, 2, 3], [1, 4, 9])
+        ax.set_yscale("log")
+        ax.set_title("Mg²⁺ at −60 mV, 3 µM")
+        ax.text(0.05, 0.6, "two lines of text\nwith a box: 12.5%", transform=ax.transAxes, bbox=dict(fc="w"))
+        ax.text(1.5, 2, "rotated", rotation=30)
+        ax.text(2, 5, r"$\alpha^{2}$ mathtext", fontweight="bold")
+        for _ in range(3):  # the second and third draws come from the cache
+            fig.canvas.draw()
+        return fig, np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    _, plain = draw(FigureCanvasAgg)
+    fig, cached = draw(GlyphCacheCanvas)
+    assert np.array_equal(plain, cached)
+    png = encode_png(fig)
+    assert png.startswith(PNG_MAGIC)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), plain[:, :, :3])
+
+
+def test_readouts_get_precision_from_the_step_and_units_in_the_view():
+    w = nmda.ReceptorExplorer()
+    assert w.controls["voltage_mv"].readout_format == ".0f"  # step 5 mV
+    assert w.controls["mg_mm"].readout_format == ".1f"  # step 0.1 mM
+    view = w.view
+    assert "kc-widget" in view._dom_classes
+    assert "kc-unit=mV" in w.controls["voltage_mv"]._dom_classes
+    style = view.children[0].value
+    assert '.widget-readout::after{content:"\\00a0mV"}' in style and "aria-valuetext" in style
+
+
+def test_a_linked_value_snapped_by_the_browser_does_not_redraw_twice():
+    """The browser snaps a linked control to its step and sends it back: accepted, not a second move."""
+    w = pk.PKExplorer()
+    renders = []
+    original = w.refresh
+    w.refresh = lambda: (renders.append(1), original())[1]
+    w.controls["dose_mg_per_kg"].value = 0.65  # the learner's move: dose_mg follows (45.5 mg at 70 kg)
+    assert len(renders) == 1 and w.params["dose_mg"] == pytest.approx(45.5)
+    w.controls["dose_mg"].value = 45.5  # the browser echoes the followed value: nothing happens
+    assert len(renders) == 1 and w.params["dose_mg_per_kg"] == 0.65
+    w.controls["dose_mg"].value = 50.0  # a real move of the other control redraws and re-links
+    assert len(renders) == 2 and w.params["dose_mg_per_kg"] == pytest.approx(50 / 70)

@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
+from .render import encode_png
 from .style import RC, new_figure
 
 __all__ = ["ScrubSpec", "ModelWidget", "png_bytes"]
@@ -66,14 +67,13 @@ class ScrubSpec:
 
 def _encode_png(fig: Figure, *, quantize: bool = False) -> bytes:
     """Encode the figure's current Agg buffer as PNG (no drawing happens here)."""
+    if not quantize:
+        return encode_png(fig)  # unfiltered rows, fast zlib: several times faster than Pillow here
     width, height = fig.canvas.get_width_height(physical=True)
     img = PILImage.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    if quantize:
-        img = img.convert("RGB").quantize(colors=64, method=PILImage.Quantize.MEDIANCUT)
-        img.save(buf, format="png", optimize=True)
-    else:
-        img.convert("RGB").save(buf, format="png", compress_level=1)
+    img = img.convert("RGB").quantize(colors=64, method=PILImage.Quantize.MEDIANCUT)
+    img.save(buf, format="png", optimize=True)
     return buf.getvalue()
 
 
