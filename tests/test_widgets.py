@@ -117,7 +117,7 @@ CASES += [
             ({"dose_mg": 0.0}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got 0 mg"),
             ({"dose_mg": math.inf}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got inf"),
             ({"weight_kg": 120.0}, r"^weight_kg must be a finite number >= 54 and <= 92 kg; got 120 kg"),
-            ({"route": "oral"}, r"^control name must be one of 'dose_mg', 'weight_kg'; got 'route'"),
+            ({"route": "oral"}, r"^control name must be one of 'dose_mg', 'weight_kg', 'highlight'; got 'route'"),
         ],
     ),
     Case(
@@ -397,8 +397,11 @@ def test_scrubber_has_one_frame_per_value_with_alt_text(scrubber):
 def test_scrubber_shows_exactly_the_current_frame(scrubber):
     b, bundle, parser = scrubber
     w = b.widget
-    values = [float(v) for v in w.scrub.values]
-    nearest = int(np.argmin([abs(v - float(w.params[w.scrub.control])) for v in values]))
+    cur = w.params[w.scrub.control]
+    if isinstance(cur, str):  # a choice (for example the route to highlight)
+        nearest = list(w.scrub.values).index(cur)
+    else:
+        nearest = int(np.argmin([abs(float(v) - float(cur)) for v in w.scrub.values]))
     d = parser.data
     assert d["start"] == nearest and d["frames"][nearest] is None  # the stored <img> is that frame
     assert d["labels"][nearest] == w.scrub.label.format(w.scrub.values[nearest])

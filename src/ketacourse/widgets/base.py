@@ -401,9 +401,13 @@ class ModelWidget:
         """
         fig = self.fig
         if self._background is None:
+            engine = self.__dict__.get("_layout_engine")
+            if engine is not None:  # static content changed (limits, legend): lay out again
+                fig.set_layout_engine(engine)
             for artist in _animated_artists(fig):
                 artist.set_in_layout(False)  # changing text must not move the axes
             fig.canvas.draw()
+            self._layout_engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
             fig.canvas.draw()
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
@@ -415,7 +419,11 @@ class ModelWidget:
         return _encode_png(fig, quantize=quantize)
 
     def invalidate_background(self) -> None:
-        """Call from :meth:`_update` when something *static* changed (for example axis limits)."""
+        """Call from :meth:`_update` when something *static* changed (for example axis limits).
+
+        The next render lays the figure out again (as a new widget for these values would be) and
+        caches a new background; keep it rare (round axis limits), as it costs a full draw.
+        """
         self._background = None
 
     # ----------------------------------------------------------------- rendering
