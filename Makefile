@@ -50,9 +50,13 @@ test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
 
 # scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check.
+# scripts/lab-custom/custom.css: MyST citations as author-year text (jupyterlab-myst cannot read
+# the .bib); installed as the venv's Jupyter server custom.css (a ~/.jupyter/custom/custom.css wins).
+CUSTOM_CSS := $(shell $(BIN)/python -c "import jupyter_server, os; print(os.path.join(os.path.dirname(jupyter_server.__file__), 'static', 'custom', 'custom.css'))" 2>/dev/null)
 lab: venv
+	@if [ -n "$(CUSTOM_CSS)" ]; then mkdir -p "$(dir $(CUSTOM_CSS))" && cp scripts/lab-custom/custom.css "$(CUSTOM_CSS)"; fi
 	$(BIN)/jupyter lab --LabApp.app_settings_dir=scripts/lab-settings --LabApp.news_url=None \
-	  chapters/01-nmda-receptor.ipynb
+	  --LabApp.custom_css=True chapters/01-nmda-receptor.ipynb
 
 student: venv
 	$(BIN)/python -m ketacourse.student chapters build/student

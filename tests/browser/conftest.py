@@ -224,6 +224,8 @@ def start_lab(base: Path, chapters: Path = REPO / "chapters") -> tuple[subproces
     for sub in ("settings", "workspaces", "runtime", "config", "ipython", "data"):
         (base / sub).mkdir(exist_ok=True)
     (base / "config" / "jupyter_lab_config.py").write_text("c.LabApp.news_url = None\n")
+    (base / "config" / "custom").mkdir(exist_ok=True)
+    shutil.copyfile(REPO / "scripts" / "lab-custom" / "custom.css", base / "config" / "custom" / "custom.css")
     token = secrets.token_hex(16)
     port = free_port()
     jupyter = BIN / "jupyter"
@@ -237,6 +239,9 @@ def start_lab(base: Path, chapters: Path = REPO / "chapters") -> tuple[subproces
         "--LabApp.extension_manager=readonly",
         # the settings `make lab` uses: no "official Jupyter news?" toast over the figures
         f"--LabApp.app_settings_dir={REPO / 'scripts' / 'lab-settings'}",
+        # and its stylesheet (copied below): MyST citations as author-year text (jupyterlab-myst
+        # cannot read a .bib file)
+        "--LabApp.custom_css=True",
     ]
     env = {
         **os.environ,

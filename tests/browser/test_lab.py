@@ -12,7 +12,8 @@ until every code cell has executed and the kernel is idle, then check the DOM:
 - control layout: every slider's track is at least ``MIN_TRACK_PX`` wide whatever its label, no
   label or dropdown text is cut off, slider readouts carry a unit when the control has one and
   ``aria-valuetext`` is the formatted value (no float noise such as ``0.7999999999999999``);
-- no "official Jupyter news" toast (``make lab``'s settings);
+- citations read as author-year text in parentheses, without warning icons (``make lab``'s
+  stylesheet, ``scripts/lab-custom/custom.css``), and no "official Jupyter news" toast;
 - no uncaught JavaScript error in the page (one JupyterLab-internal error allowlisted).
 """
 
@@ -243,6 +244,13 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         if SCREENSHOT_DIR:
             SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
             page.locator(".jp-Notebook .kc-widget").first.screenshot(path=str(SCREENSHOT_DIR / f"lab-{nb.rsplit('/', 1)[-1]}.png"))
+        # Citations (jupyterlab-myst cannot read the .bib): plain author-year keys in parentheses,
+        # no warning icons (scripts/lab-custom/custom.css)
+        cites = page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .cite-group')].map(g => ({
+            text: g.textContent, icons: [...g.querySelectorAll('svg')].filter(s => s.getBoundingClientRect().width > 0).length,
+            before: getComputedStyle(g, '::before').content, paren: g.classList.contains('parenthetical')}))""")
+        bad_cites = [c for c in cites if c["icons"] or (c["paren"] and c["before"] != '"("')]
+        assert not bad_cites, f"{nb}: citations not shown as author-year text: {bad_cites[:3]}"
         toast = page.locator(".Toastify__toast", has_text="Jupyter news")
         assert toast.count() == 0, f"{nb}: the 'official Jupyter news' toast is shown"
 
