@@ -32,7 +32,8 @@ NOTEBOOKS = toc_notebooks()
 # At least this many live model widgets per chapter (chapters not listed: no minimum).
 MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 1}
 # Widget modules whose ModelWidget classes tell which control is the main one (scrub.control).
-WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk")
+WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacourse.widgets.pd", "ketacourse.widgets.evidence",
+                  "ketacourse.widgets.pain", "ketacourse.widgets.research")
 NOTEBOOK_BUDGET_S = 60
 MIN_TRACK_PX = 200
 SCREENSHOT_DIR = REPO / "_build" / "screenshots"  # for humans, not asserted
