@@ -29,6 +29,8 @@ import argparse
 import datetime as _dt
 import importlib.util
 import json
+import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -58,10 +60,29 @@ SETUP = """\
 import matplotlib as mpl, matplotlib.pyplot as plt, ipywidgets as W, importlib
 from ketacourse.widgets.style import RC
 
+import json, time
+_kc_times = {}
+
+def timed(w):
+    '''Record the Python side of each update (model, redraw, PNG; ms) for the benchmark.'''
+    runs = _kc_times.setdefault(id(w), [])
+    refresh = w.refresh
+    def wrapped():
+        t0, c0 = time.perf_counter(), time.thread_time()
+        refresh()
+        runs.append(((time.perf_counter() - t0) * 1e3, (time.thread_time() - c0) * 1e3))
+    w.refresh = wrapped
+    return w
+
+def main_slider(cls, controls):
+    '''The scrub control if it is a slider, else the first slider.'''
+    sliders = [k for k, c in controls.items() if isinstance(c, (W.FloatSlider, W.IntSlider, W.FloatLogSlider))]
+    return cls.scrub.control if cls.scrub.control in sliders else sliders[0]
+
 def baseline(cls):
     '''The re-create pattern: interactive() whose callback builds a new figure and plt.show()s it.'''
     w = cls()
-    name = cls.scrub.control
+    name = main_slider(cls, w.controls)
     src = w.controls[name]
     kw = dict(value=src.value, min=src.min, max=src.max, step=src.step, description=src.description,
               continuous_update=True, style={'description_width': 'initial'}, layout=W.Layout(width='40em'))
@@ -86,8 +107,9 @@ def baseline(cls):
 
 def write_notebook(path: Path, classes: list[type]) -> None:
     cells = [nbformat.v4.new_code_cell(SETUP)]
-    for cls in classes:
-        cells.append(nbformat.v4.new_code_cell(f"importlib.import_module({cls.__module__!r}).{cls.__name__}()"))
+    for k, cls in enumerate(classes):
+        cells.append(nbformat.v4.new_code_cell(
+            f"_w{k} = timed(importlib.import_module({cls.__module__!r}).{cls.__name__}())\n_w{k}"))
         cells.append(nbformat.v4.new_code_cell(
             f"baseline(importlib.import_module({cls.__module__!r}).{cls.__name__})"))
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -148,6 +170,16 @@ JS_ARM = """([sel, k, baseline]) => {
       window.__kc.stop = () => obs.disconnect();
     }
   });
+}"""
+
+# Python-side update times recorded in the kernel by timed() (one list per live widget)
+JS_PY_TIMES = """async (k) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const fut = kernel.requestExecute({code: `print(json.dumps(_kc_times[id(_w${k})]))`, silent: false, store_history: false});
+  let text = '';
+  fut.onIOPub = msg => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+  await fut.done;
+  return JSON.parse(text);
 }"""
 
 JS_COLLECT = """async () => {
@@ -221,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated class names")
     ap.add_argument("--strict", action="store_true")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop JupyterLab (finally below)
 
     classes, skipped = bench_widgets.load_widgets(bench_widgets.WIDGETS)
     if args.only:
@@ -247,6 +280,17 @@ def main(argv: list[str] | None = None) -> int:
                               && w.sessionContext.kernelDisplayStatus === 'idle'); }""", timeout=60_000, polling=250)
                 page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
                 page.wait_for_timeout(500)
+                page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+                    return w.sessionContext.kernelDisplayStatus === 'idle' && w.content.widgets.every(
+                      c => c.model.type !== 'code' || c.model.executionCount !== null); }""", timeout=120_000, polling=250)
+                errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets.flatMap(c =>
+                    c.model.type !== 'code' ? [] : [...Array(c.model.outputs.length).keys()].map(i => c.model.outputs.get(i).toJSON())
+                      .filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue))""")
+                if errors:
+                    raise RuntimeError("the benchmark notebook failed: " + "; ".join(errors))
+                for k in range(len(classes)):  # JupyterLab renders outputs near the viewport only
+                    page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.widgets[{2 * k + 2}].node.scrollIntoView()")
+                    page.wait_for_timeout(150)
                 page.wait_for_function(f"""() => document.querySelectorAll('.kc-widget img.widget-image').length >= {len(classes)}
                     && document.querySelectorAll('.kc-baseline .widget-output img').length >= {len(classes)}
                     && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'""",
@@ -254,12 +298,21 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_timeout(1000)
                 results = []
                 for k, cls in enumerate(classes):
-                    label = cls._make_controls(object.__new__(cls))[cls.scrub.control].description
+                    controls = cls._make_controls(object.__new__(cls))
+                    sliders = [n for n, c in controls.items() if hasattr(c, "step") and hasattr(c, "readout")]
+                    control = cls.scrub.control if cls.scrub.control in sliders else sliders[0]
+                    label = controls[control].description
                     live = measure(page, ".jp-Notebook .kc-widget", k, label, args.moves, args.settle_ms, False)
+                    py = page.evaluate(JS_PY_TIMES, k)[-args.moves:]
+                    py_ms, py_cpu = [t[0] for t in py], [t[1] for t in py]
                     base = measure(page, ".jp-Notebook .kc-baseline", k, label, args.moves, args.settle_ms, True)
-                    res = {"widget": cls.__name__, "control": cls.scrub.control,
+                    res = {"widget": cls.__name__, "control": control,
                            **{f"live_{key}": summary(live, key) for key in ("sent", "received", "src", "shown")},
                            **{f"base_{key}": summary(base, key) for key in ("src", "shown")},
+                           "python_update": {"median": statistics.median(py_ms) if py_ms else float("nan"),
+                                             "p90": pct(py_ms, 0.9), "n": len(py_ms)},
+                           "python_update_cpu": {"median": statistics.median(py_cpu) if py_cpu else float("nan"),
+                                                 "p90": pct(py_cpu, 0.9), "n": len(py_cpu)},
                            "live_png_bytes": statistics.median([r["bytes"] for r in live if r.get("bytes")] or [0]),
                            "live_swaps_per_move": sum(r["swaps"] for r in live) / len(live),
                            "timeouts": sum(1 for r in live + base if r.get("timeout"))}
@@ -269,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{cls.__name__:24s} live {res['live_shown']['median']:6.1f} ms (p90 "
                           f"{res['live_shown']['p90']:6.1f})  baseline {res['base_shown']['median']:6.1f} ms (p90 "
                           f"{res['base_shown']['p90']:6.1f})  {res['ratio']:4.1f}x  "
-                          f"[sent {res['live_sent']['median']:.1f}, image in {res['live_received']['median']:.1f}, "
+                          f"[python {res['python_update']['median']:.1f} (cpu {res['python_update_cpu']['median']:.1f}), "
+                          f"sent {res['live_sent']['median']:.1f}, "
+                          f"image in {res['live_received']['median']:.1f}, "
                           f"src {res['live_src']['median']:.1f} ms; PNG {res['live_png_bytes'] / 1024:.0f} KiB; "
                           f"{res['live_swaps_per_move']:.2f} swaps/move]  {'PASS' if res['pass'] else 'FAIL'}",
                           flush=True)
@@ -277,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             lab.stop_group(proc)
 
+    print(f"\n1-minute load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other processes slow every stage; compare live and baseline from the same run)")
     report = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
               "machine": bench_widgets.machine(), "moves": args.moves, "settle_ms": args.settle_ms,
               "target_ms": TARGET_MS, "target_ratio": TARGET_RATIO, "results": results}
