@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench system clean
+.PHONY: help venv book book-student test lab student bench bench-browser system clean
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -22,6 +22,7 @@ help:
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make bench    print widget and PK benchmarks"
+	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@bash scripts/ensure-system.sh python
@@ -71,6 +72,9 @@ book-student: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py
 	@if [ -f benchmarks/bench_pk.py ]; then $(BIN)/python benchmarks/bench_pk.py; fi
+
+bench-browser: venv system
+	$(BIN)/python benchmarks/bench_browser.py
 
 clean:
 	rm -rf _build build .pytest_cache
