@@ -53,7 +53,8 @@ JS_MEASURE = """async ([cell, out]) => {
   const w = window.jupyterapp.shell.currentWidget, c = w.content.widgets[cell];
   // JupyterLab lays out only the cells near the viewport: scroll there and wait for the layout
   let node = null;
-  for (let t = 0; t < 40; t++) {
+  for (let t = 0; t < 200; t++) {
+    if (w.content.scrollToItem) { try { await w.content.scrollToItem(cell, 'start'); } catch (e) {} }
     c.node.scrollIntoView({block: 'start'});
     await new Promise(r => setTimeout(r, 50));
     node = c.outputArea.node.querySelectorAll(':scope > .jp-OutputArea-child')[out];
