@@ -404,7 +404,7 @@ def test_scrubber_shows_exactly_the_current_frame(scrubber):
         nearest = int(np.argmin([abs(float(v) - float(cur)) for v in w.scrub.values]))
     d = parser.data
     assert d["start"] == nearest and d["frames"][nearest] is None  # the stored <img> is that frame
-    assert d["labels"][nearest] == w.scrub.label.format(w.scrub.values[nearest])
+    assert d["labels"][nearest] == w.scrub.label.format(w.scrub.values[nearest]).replace("-", "\u2212")
     assert d["label"] == w.controls[w.scrub.control].description
 
 

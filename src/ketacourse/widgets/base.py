@@ -28,6 +28,7 @@ import base64
 import html
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -192,6 +193,11 @@ _ARIA_JS = (
     "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
     "attributeFilter:['aria-valuetext']});fix();"
 )
+
+
+def _typeset_minus(text: str) -> str:
+    """A hyphen before a digit printed as a minus sign ("-60 mV" -> "−60 mV"), as in the figures."""
+    return re.sub(r"(?<![\w-])-(?=\d)", "\u2212", text)
 
 
 def _decimals(step: float) -> int:
@@ -520,7 +526,7 @@ class ModelWidget:
             change = {} if value is None else {spec.control: value}
             frames.append(base64.b64encode(self.frame_png(**change)).decode())
             alts.append(self.alt_text(**{**current, **change}))
-            labels.append("" if value is None else spec.label.format(value))
+            labels.append("" if value is None else _typeset_minus(spec.label.format(value)))
         start = 0
         desc = ""
         if spec is not None:
