@@ -5,10 +5,10 @@ renders every glyph of every text separately through FreeType, so a two-line rea
 than all the curves of a figure, and Pillow's PNG encoder (adaptive row filters) costs more than
 the drawing. Both are pure overhead for a widget that redraws the same characters again and again.
 
-- :class:`GlyphCacheCanvas` is an Agg canvas whose renderer keeps each rendered glyph bitmap
-  (keyed by font, size, glyph, sub-pixel offset and flags) and blits it again; the pixels are
-  identical to matplotlib's (``tests/test_widgets.py`` checks this). Rotated text and mathtext
-  boxes take matplotlib's own path.
+- :class:`GlyphCacheCanvas` is an Agg canvas whose renderer keeps the layout of each string and
+  each rendered glyph bitmap (keyed by font, size, glyph, sub-pixel offset and flags) and blits it
+  again; the pixels are identical to matplotlib's (``tests/test_widgets.py`` checks this). Rotated
+  text and mathtext boxes take matplotlib's own path.
 - :func:`encode_png` writes an RGB PNG straight from the canvas buffer with no row filter and a
   fast zlib level: figures are mostly flat colour, so this is as small and faster.
 """
@@ -33,7 +33,37 @@ _CACHE: dict = {}
 _CACHE_MAX = 20_000  # glyph bitmaps (a few hundred bytes each)
 
 
+_LAYOUTS: dict = {}
+_LAYOUTS_MAX = 5_000  # laid-out strings
+
+
 class _GlyphCacheRenderer(RendererAgg):
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        # As RendererAgg.draw_text, with the text layout (shaping, FreeType's slowest step here)
+        # cached by font, size, string and options: a widget redraws the same strings often.
+        if ismath or RenderMode is None:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        font = self._prepare_font(prop)
+        size = prop.get_size_in_points()
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+        flags = get_hinting_flag()
+        try:
+            key = (font, size, self.dpi, s, flags, None if features is None else tuple(features),
+                   None if language is None else str(language))
+            glyphs = _LAYOUTS.get(key)
+        except TypeError:  # an unhashable option: no caching
+            key, glyphs = None, None
+        if glyphs is None:
+            glyphs = tuple((item.ft_object, item.glyph_index, item.x, item.y)
+                           for item in font._layout(s, flags=flags, features=features, language=language))
+            if key is not None:
+                if len(_LAYOUTS) >= _LAYOUTS_MAX:
+                    _LAYOUTS.clear()
+                _LAYOUTS[key] = glyphs
+        self._draw_text_glyphs_and_boxes(
+            gc, x, y, angle, ((ft, size, index, 0, 1, gx, gy) for ft, index, gx, gy in glyphs), [])
+
     def _draw_text_glyphs_and_boxes(self, gc, x, y, angle, glyphs, boxes):
         if RenderMode is None or angle != 0 or boxes:
             return super()._draw_text_glyphs_and_boxes(gc, x, y, angle, glyphs, boxes)
