@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench system clean
+.PHONY: help venv book book-student test lab student bench system clean assignment grade release pack
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -22,6 +22,10 @@ help:
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make bench    print widget and PK benchmarks"
+	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions (no Docker) into dir/grades.csv"
+	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
+	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@bash scripts/ensure-system.sh python
@@ -65,6 +69,23 @@ book-student: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py
 	@if [ -f benchmarks/bench_pk.py ]; then $(BIN)/python benchmarks/bench_pk.py; fi
+
+# Instructors: graded assignments (otter-grader), grading without Docker, releases, the pack.
+CHAPTER ?= 2
+SUBMISSIONS ?=
+TAG ?=
+assignment: venv
+	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG))
+
+grade: venv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
+	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER))
+
+release: venv
+	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+
+pack: venv
+	$(BIN)/python -m ketacourse.assignments pack --out build/pack
 
 clean:
 	rm -rf _build build .pytest_cache

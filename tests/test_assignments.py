@@ -1,0 +1,153 @@
+"""Graded assignments end to end: make Chapter 2's assignment, fill in one correct and one partly
+wrong submission, grade the folder without Docker, and check the CSV and the named-mistake feedback.
+
+The wrong submission makes mistakes a learner makes (forgetting ln 2, taking ng/mL as mg/L) and
+leaves one question unanswered; the hidden tests must name the first two and give no points for
+the third.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ketacourse.assignments import chapter_notebooks, find_chapter
+from ketacourse.assignments.build import GRADER_TAG, INIT_TAG, questions_from_notebook
+from ketacourse.student import SOLUTION_TAG, STUB_TAG
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (question, line appended to the master solution cell, expected named mistake or None)
+WRONG = {
+    "ch2-half-life": ("answer_half_life_h = answer_half_life_h / np.log(2)", "no-ln2"),
+    "ch2-ssrate": ("answer_rate_mg_per_h = answer_rate_mg_per_h * 1000", "ng-as-mg"),
+    "ch2-csht": ("answer_csht_ratio = None", None),
+}
+
+
+@pytest.fixture(scope="module")
+def assignment(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("assign") / "ch02"
+    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "assign", "2", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _filled(student: nbformat.NotebookNode, master: nbformat.NotebookNode, extra: dict[str, str]):
+    """The student notebook with each stub replaced by the master's solution code, plus ``extra``
+    lines appended to the solution that stores the answer of a question."""
+    solutions = [c for c in master.cells if c.cell_type == "code" and SOLUTION_TAG in c.metadata.get("tags", [])
+                 and c.metadata.get("ketacourse", {}).get("stub")]
+    stubs = [c for c in student.cells if STUB_TAG in c.metadata.get("tags", [])]
+    assert len(stubs) == len(solutions) > 0
+    nb = nbformat.from_dict(json.loads(nbformat.writes(student)))
+    stubs = [c for c in nb.cells if STUB_TAG in c.metadata.get("tags", [])]
+    for stub, sol in zip(stubs, solutions):
+        stub.source = sol.source
+        for line in extra.values():
+            var = line.split("=")[0].strip()
+            if f"{var} =" in sol.source:
+                stub.source += "\n" + line
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(assignment, tmp_path_factory):
+    name = find_chapter(ROOT, 2).name
+    student = nbformat.read(assignment / "student" / name, as_version=4)
+    master = nbformat.read(find_chapter(ROOT, 2), as_version=4)
+    subs = tmp_path_factory.mktemp("submissions")
+    nbformat.write(_filled(student, master, {}), subs / "alice.ipynb")
+    wrong = _filled(student, master, {k: v[0] for k, v in WRONG.items()})
+    # Bob submits the zip grader.export() makes.
+    with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
+        zf.writestr(name, nbformat.writes(wrong))
+    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "grade", str(subs),
+                           "--autograder", str(assignment / "autograder" / "autograder.zip")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    return assignment, subs, rows
+
+
+def test_assignment_files(assignment):
+    name = find_chapter(ROOT, 2).name
+    questions = json.loads((assignment / "questions.json").read_text())["questions"]
+    auto = [q["name"] for q in questions if q["kind"] != "written"]
+    written = [q for q in questions if q["kind"] == "written"]
+    assert set(WRONG) <= set(auto) and len(written) >= 2
+    assert all(q["rubric"] for q in written), "every written question carries the master's model answer as rubric"
+    student = nbformat.read(assignment / "student" / name, as_version=4)
+    tags = [t for c in student.cells for t in c.metadata.get("tags", [])]
+    assert tags.count(INIT_TAG) == 1 and tags.count(GRADER_TAG) == len(auto)
+    assert SOLUTION_TAG not in tags
+    checks = [c.source for c in student.cells if GRADER_TAG in c.metadata.get("tags", [])]
+    assert checks == [f'grader.check("{q}")' for q in auto]
+    # Hidden values only in the autograder: the student's public tests hold no expected value.
+    for q in auto:
+        public = (assignment / "student" / "tests" / f"{q}.py").read_text()
+        hidden = (assignment / "autograder" / "tests" / f"{q}.py").read_text()
+        assert "EXPECTED" not in public and "MISTAKES" not in public and "hidden=True" not in public
+        assert "hidden=True" in hidden and ("EXPECTED" in hidden or "ANSWER" in hidden)
+        assert "ketacourse" not in hidden.split('"""', 2)[-1], "hidden tests must not import the course package"
+    with zipfile.ZipFile(assignment / "autograder" / "autograder.zip") as zf:
+        names = zf.namelist()
+        environment = zf.read("environment.yml").decode()
+    assert {f"tests/{q}.py" for q in auto} <= set(names)
+    assert "ketacourse @ git+" in environment and "numpy==" in environment  # the Gradescope image
+    assert "solutions" not in {p.name for p in (assignment / "student").iterdir()}
+    solution = nbformat.read(assignment / "solutions" / name, as_version=4)
+    assert any(SOLUTION_TAG in c.metadata.get("tags", []) for c in solution.cells)
+
+
+def test_grades_csv(graded):
+    assignment, _subs, rows = graded
+    questions = json.loads((assignment / "questions.json").read_text())["questions"]
+    auto = [q for q in questions if q["kind"] != "written"]
+    possible = sum(q["points"] for q in auto)
+    assert set(rows) == {"alice", "bob"}
+    header = list(rows["alice"])
+    assert header[0] == "student" and header[-3:] == ["autograded_total", "autograded_possible", "total"]
+    assert [q["name"] for q in questions] == header[1:-3]
+    alice, bob = rows["alice"], rows["bob"]
+    assert float(alice["total"]) == possible == float(alice["autograded_possible"])
+    assert all(float(alice[q["name"]]) == q["points"] for q in auto)
+    for q in WRONG:
+        assert float(bob[q]) == 0.0
+    assert float(bob["total"]) == possible - sum(q["points"] for q in auto if q["name"] in WRONG)
+    assert all(alice[q["name"]] == "" for q in questions if q["kind"] == "written")
+
+
+def test_feedback_names_mistakes(graded):
+    _assignment, subs, _rows = graded
+    bob = (subs / "feedback" / "bob.txt").read_text()
+    alice = (subs / "feedback" / "alice.txt").read_text()
+    for q, (_line, mistake) in WRONG.items():
+        line = next(ln for ln in bob.splitlines() if ln.startswith(f"- {q}:"))
+        if mistake:
+            assert f"named mistake [{mistake}]" in line
+        else:
+            assert "no answer" in line
+    assert "ln 2" in bob and "0.15 mg/L" in bob  # the practice checks' own messages
+    assert "named mistake" not in alice
+
+
+def test_questions_generic_over_chapters():
+    for path in chapter_notebooks(ROOT):
+        qs = questions_from_notebook(nbformat.read(path, as_version=4))
+        assert qs, f"{path.name} has no graded question"
+        assert len({q.name for q in qs}) == len(qs)
+
+
+def test_unknown_chapter_names_the_written_ones():
+    with pytest.raises(ValueError, match="chapter must be one of"):
+        find_chapter(ROOT, 99)
