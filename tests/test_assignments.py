@@ -151,3 +151,46 @@ def test_questions_generic_over_chapters():
 def test_unknown_chapter_names_the_written_ones():
     with pytest.raises(ValueError, match="chapter must be one of"):
         find_chapter(ROOT, 99)
+
+
+# ----------------------------------------------------------------------------- releases
+def test_release_is_a_student_branch(tmp_path):
+    from ketacourse.assignments.release import make_release
+
+    out = make_release(ROOT, tmp_path / "release", tag="v2026.1")
+    git = lambda *a: subprocess.run(["git", *a], cwd=out, capture_output=True, text=True, check=True).stdout
+    assert git("branch", "--show-current").strip() == "student"
+    assert "student-v2026.1" in git("branch") and git("tag").split() == ["v2026.1-student"]
+    assert git("status", "--porcelain") == ""
+    # Launch buttons of the release (and of the solution-free book) open the student branch.
+    config = (out / "_config.yml").read_text()
+    assert "\n  branch: student\n" in config and "branch: main" not in config
+    for path in chapter_notebooks(ROOT):
+        nb = nbformat.read(out / "chapters" / path.name, as_version=4)
+        assert not any(SOLUTION_TAG in c.metadata.get("tags", []) for c in nb.cells), path.name
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assignments = sorted(p.name for p in (out / "assignments").iterdir())
+    assert "ch02" in assignments
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and ".git/" not in p.as_posix()}
+    assert not any("autograder" in f or "solutions" in f or f.endswith("questions.json") for f in files)
+    assert not any(f.startswith("tests/") for f in files)
+    for f in (out / "assignments" / "ch02" / "tests").iterdir():
+        assert "EXPECTED" not in f.read_text()
+    assert "otter-grader==" in (out / "binder" / "requirements.txt").read_text()
+    release = (out / "RELEASE.md").read_text()
+    assert "branch=student&" in release and "student-v2026.1" in release
+
+
+def test_student_book_points_launch_buttons_at_student_branch(tmp_path):
+    from ketacourse.student import make_student_book
+
+    make_student_book(ROOT, tmp_path / "book")
+    assert "\n  branch: student\n" in (tmp_path / "book" / "_config.yml").read_text()
+
+
+def test_nbgitpuller_link():
+    from ketacourse.assignments.release import nbgitpuller_link
+
+    link = nbgitpuller_link("https://hub.example.edu/", "chapters/02-pharmacokinetics.ipynb", branch="student-v1")
+    assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com")
+    assert "&branch=student-v1&" in link and link.endswith("lab%2Ftree%2Fketacourse%2Fchapters%2F02-pharmacokinetics.ipynb")
