@@ -217,7 +217,9 @@ HINT = {hint!r}
 
 @test_case(points={points}, hidden=True)
 def choice(env):
-    text = str(_answer(env)).strip().lower()
+    answer = _answer(env)
+    assert answer is not None and answer is not Ellipsis, "no answer given."
+    text = str(answer).strip().lower()
     if len(text) == 3 and text[0] == "(" and text[2] == ")":
         text = text[1]
     if text == ANSWER:
@@ -310,18 +312,21 @@ def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str]) ->
     return nb
 
 
-def _requirements(repo_dir: Path, ref: str) -> str:
+REPO_URL = "https://github.com/ketacourse/ketacourse"
+
+
+def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
     """Requirements for the Gradescope image: the kernel's pins and the course package at ``ref``."""
     pins = (repo_dir / "binder" / "requirements.txt").read_text(encoding="utf-8").strip().splitlines()
-    url = "https://github.com/ketacourse/ketacourse"
     return "\n".join([*pins, f"ketacourse @ git+{url}@{ref}"]) + "\n"
 
 
 def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = None, *, ref: str = "main",
-                    zip_autograder: bool = True) -> Path:
+                    repo_url: str = REPO_URL, zip_autograder: bool = True) -> Path:
     """Write the assignment of ``chapter`` under ``out_dir`` (default ``build/assignments/chNN``).
 
-    Returns the assignment folder. ``ref`` is the git ref of ketacourse the Gradescope image installs.
+    Returns the assignment folder. ``ref`` is the git ref of ``repo_url`` (the course repository or a
+    fork) whose ketacourse package the Gradescope image installs.
     """
     repo_dir = Path(repo_dir)
     master_path = find_chapter(repo_dir, chapter)
@@ -354,7 +359,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     solution.metadata.pop("widgets", None)
     nbformat.write(add_grader_cells(solution, master_path.name, keys), sol_dir / master_path.name)
 
-    (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref), encoding="utf-8")
+    (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
     (ag_dir / "otter_config.json").write_text(json.dumps({
         "lang": "python", "show_stdout": True, "show_hidden": True, "pdf": False,
         "points_possible": sum(q.points for q in auto),
