@@ -75,8 +75,9 @@ CHAPTER ?= 2
 SUBMISSIONS ?=
 TAG ?=
 REPO_URL ?=
+SEED ?=
 assignment: venv
-	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL))
+	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }

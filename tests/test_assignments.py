@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -194,3 +195,47 @@ def test_nbgitpuller_link():
     link = nbgitpuller_link("https://hub.example.edu/", "chapters/02-pharmacokinetics.ipynb", branch="student-v1")
     assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com")
     assert "&branch=student-v1&" in link and link.endswith("lab%2Ftree%2Fketacourse%2Fchapters%2F02-pharmacokinetics.ipynb")
+
+
+# ----------------------------------------------------------------------------- seeded variants
+def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from ketacourse import exercises
+    from ketacourse.assignments.build import make_assignment
+    from ketacourse.assignments.variants import variant_checks
+
+    exercises.registered()  # load every chapter's checks
+    before = {k: float(v.expected()) for k, v in exercises._REGISTRY.items() if isinstance(v, exercises.NumericCheck)}
+    out = make_assignment(ROOT, 2, tmp_path / "v", seed=7, zip_autograder=False)
+    meta = json.loads((out / "questions.json").read_text())
+    assert meta["variant"] == 7 and "ch2-ssrate" in meta["varied"]
+    module = exercises._REGISTRY["ch2-ssrate"].expected.__module__
+    variant = variant_checks(module, meta["constants"])
+    # The course registry is untouched.
+    assert before == {k: float(v.expected()) for k, v in exercises._REGISTRY.items()
+                      if isinstance(v, exercises.NumericCheck)}
+    name = find_chapter(ROOT, 2).name
+    student = nbformat.read(out / "student" / name, as_version=4)
+    text = "\n".join(c.source for c in student.cells)
+    weight, target = meta["constants"]["SS_WEIGHT_KG"], meta["constants"]["SS_TARGET_NG_ML"]
+    assert f"**{weight:g} kg** adult" in text and f"at **{target:g} ng/mL**" in text
+    for key in meta["varied"]:
+        assert not re.search(rf'^check\("{key}"', text, re.MULTILINE), "a practice check would grade the default case"
+        assert f'grader.check("{key}")' in text
+    for key in meta["varied"]:
+        practice, graded = before[key], float(variant[key].expected())
+        assert not exercises._REGISTRY[key]._close(practice, graded)
+        q = next(q for q in meta["questions"] if q["name"] == key)
+        assert q["expected"] == pytest.approx(graded)
+        tests = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / f"{key}.py"))
+        tests.run({q["answer_expr"]: graded})
+        assert tests.score == q["points"]
+        tests = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / f"{key}.py"))
+        tests.run({q["answer_expr"]: practice})  # the value the installed package gives
+        assert tests.score == 0
+    # A named mistake is recomputed for the variant, with the variant's own message.
+    tests = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / "ch2-ssrate.py"))
+    tests.run({"answer_rate_mg_per_h": 1000 * float(variant["ch2-ssrate"].expected())})
+    message = " ".join(str(r.message) for r in tests.test_case_results)
+    assert "named mistake [ng-as-mg]" in message and f"{target:g} ng/mL is {target / 1000:g} mg/L" in message

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--repo", type=Path, default=Path("."))
     a.add_argument("--out", type=Path, default=None)
     a.add_argument("--ref", default="main", help="git ref of ketacourse for the Gradescope image (a release tag)")
+    a.add_argument("--seed", type=int, default=None,
+                   help="make a variant: new cases for the variable exercises, answers recomputed from the models")
     a.add_argument("--repo-url", default=None, help="repository the Gradescope image installs ketacourse from")
     g = sub.add_parser("grade", help="grade a folder of submissions into a CSV, without Docker")
     g.add_argument("submissions", type=Path)
@@ -39,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from .build import REPO_URL
 
-        out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL)
+        out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL,
+                              seed=args.seed)
         print(f"Assignment written to {out}/ (student/, autograder/autograder.zip, solutions/)")
     elif args.command == "grade":
         from .grade import grade_folder

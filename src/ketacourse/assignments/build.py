@@ -235,9 +235,10 @@ def _first_hint(item) -> str:
     return ladder[0] if ladder else ""
 
 
-def test_file_source(q: Question, *, hidden: bool) -> str:
-    """The otter exception-based test file for ``q``: public part only, or public plus hidden."""
-    item = exercises._REGISTRY[q.name]
+def test_file_source(q: Question, *, hidden: bool, item=None) -> str:
+    """The otter exception-based test file for ``q``: public part only, or public plus hidden.
+    ``item`` replaces the registered check (a seeded variant's, see :mod:`.variants`)."""
+    item = exercises._REGISTRY[q.name] if item is None else item
     src = _HEADER.format(kind="Hidden and public" if hidden else "Public", name=q.name, title=q.title,
                          points=q.points, expr=q.answer_expr)
     if q.kind == "numeric":
@@ -291,11 +292,18 @@ def _submit_cells() -> list[nbformat.NotebookNode]:
     return [md, code]
 
 
-def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str]) -> nbformat.NotebookNode:
+def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str],
+                     drop_practice: set[str] = frozenset()) -> nbformat.NotebookNode:
     """Insert the otter init cell (after the first code cell that imports ketacourse), a
-    ``grader.check`` cell after each check cell of ``keys``, and the submit cells at the end."""
+    ``grader.check`` cell after each check cell of ``keys``, and the submit cells at the end.
+    The practice check cells of ``drop_practice`` (questions a variant changed) are replaced by
+    their ``grader.check`` cell."""
     cells, init_done = [], False
     for cell in nb.cells:
+        call = _check_call(cell.source) if cell.cell_type == "code" and CHECK_TAG in _tags(cell) else None
+        if call and call[0] in drop_practice:
+            cells.append(_grader_cell(call[0]))
+            continue
         cells.append(cell)
         if cell.cell_type != "code":
             continue
@@ -322,10 +330,12 @@ def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
 
 
 def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = None, *, ref: str = "main",
-                    repo_url: str = REPO_URL, zip_autograder: bool = True) -> Path:
+                    repo_url: str = REPO_URL, zip_autograder: bool = True, seed: int | None = None) -> Path:
     """Write the assignment of ``chapter`` under ``out_dir`` (default ``build/assignments/chNN``).
 
-    Returns the assignment folder. ``ref`` is the git ref of ``repo_url`` (the course repository or a
+    With ``seed``, the assignment is a variant (:mod:`.variants`): new cases for the chapter's
+    variable exercises, their answers and named mistakes recomputed from the models, so the graded
+    values differ from the practice checks'. Returns the assignment folder. ``ref`` is the git ref of ``repo_url`` (the course repository or a
     fork) whose ketacourse package the Gradescope image installs.
     """
     repo_dir = Path(repo_dir)
@@ -340,6 +350,18 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     keys = {q.name for q in auto}
     if not auto:
         raise ValueError(f"chapter must have at least one check cell to grade; {master_path.name} has none")
+    items, varied, constants = {}, set(), {}
+    if seed is not None:
+        from . import variants
+
+        modules = {exercises._REGISTRY[k].expected.__module__ for k in keys
+                   if isinstance(exercises._REGISTRY[k], exercises.NumericCheck)}
+        for module in sorted(m for m in modules if m in variants.SPECS):
+            constants = variants.choose(module, int(seed))
+            items.update(variants.variant_checks(module, constants))
+            varied |= variants.varied_keys(module, constants) & keys
+            variants.apply_to_notebook(master, module, constants)
+        questions = questions_from_notebook(master)  # the prompts now name the variant's cases
 
     student_dir, ag_dir, sol_dir = out / "student", out / "autograder", out / "solutions"
     for d in (student_dir / "tests", ag_dir / "tests", sol_dir / "tests"):
@@ -347,17 +369,27 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     for q in auto:
         (student_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
         (sol_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
-        (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True), encoding="utf-8")
+        (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, item=items.get(q.name)),
+                                                        encoding="utf-8")
 
-    student = add_grader_cells(make_student_notebook(master), master_path.name, keys)
+    student = add_grader_cells(make_student_notebook(master), master_path.name, keys, drop_practice=varied)
     student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
+    if seed is not None:
+        student.metadata["ketacourse"]["variant"] = int(seed)
     nbformat.write(student, student_dir / master_path.name)
     solution = copy.deepcopy(master)
     for cell in solution.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     solution.metadata.pop("widgets", None)
-    nbformat.write(add_grader_cells(solution, master_path.name, keys), sol_dir / master_path.name)
+    solution = add_grader_cells(solution, master_path.name, keys, drop_practice=varied)
+    if varied:
+        note = nbformat.v4.new_markdown_cell(source=(
+            f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+            + ". The exercise texts above give the variant's cases; the worked code keeps the chapter's own "
+            "numbers, so use the values in `questions.json` (`expected`) to mark " + ", ".join(sorted(varied)) + "."))
+        solution.cells.insert(0, note)
+    nbformat.write(solution, sol_dir / master_path.name)
 
     (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
     (ag_dir / "otter_config.json").write_text(json.dumps({
@@ -372,8 +404,15 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
             cwd=ag_dir, capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
+    def record(q: Question) -> dict:
+        row = asdict(q)
+        item = items.get(q.name, exercises._REGISTRY.get(q.name))
+        if q.kind == "numeric":
+            row["expected"] = float(item.expected())
+        return row
+
     (out / "questions.json").write_text(json.dumps({
-        "chapter": number, "notebook": master_path.name,
-        "questions": [asdict(q) for q in questions],
+        "chapter": number, "notebook": master_path.name, "variant": seed, "constants": constants,
+        "varied": sorted(varied), "questions": [record(q) for q in questions],
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
