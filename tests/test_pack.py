@@ -121,3 +121,27 @@ def test_figure_pack_has_pngs_with_alt_text(pack, path):
         # The alt text is the widget's own, for the settings of the frame.
         widget = classes[name]()
         assert items[0]["alt"] == widget.alt_text(**widget.params) or items[0]["params"] != widget.params
+
+
+def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
+    import html as html_mod
+    import sqlite3
+    import zipfile
+
+    from ketacourse.assignments.pack import _key_points, glossary_terms, selfchecks_of
+
+    with zipfile.ZipFile(pack / "ketacourse.apkg") as zf:
+        zf.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    fronts = [html_mod.unescape(row[0].split("\x1f")[0]) for row in con.execute("select flds from notes")]
+    con.close()
+    terms = glossary_terms((ROOT / "chapters" / "glossary.md").read_text())
+    assert len(terms) > 20 and {t for t, _ in terms} <= set(fronts)
+    expected = len(terms)
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        checks = selfchecks_of(nb)
+        expected += len(_key_points(nb)) + len(checks)
+        for sc in checks:
+            assert any(f.startswith(sc["question"]) for f in fronts)
+    assert len(fronts) == expected

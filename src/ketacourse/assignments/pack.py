@@ -14,6 +14,9 @@
 - ``figures/``: a PNG of each widget at its default settings and at the ends of its offline
   scrubber, each with its alt text in ``figures/figures.md`` (and ``figures.json``), for slides.
 
+and ``build/pack/ketacourse.apkg``, an Anki deck (genanki) of the glossary, the key points and
+the self-checks.
+
 Everything is generated from the master notebook and the package (nothing is hand-copied), so
 it stays in step with the chapter. The pack holds the answers: keep it out of the student release.
 """
@@ -377,6 +380,69 @@ def _html(title: str, markdown: str) -> str:
             f"</style></head><body>\n{body}</body></html>\n")
 
 
+def _stable_id(text: str) -> int:
+    import hashlib
+
+    return 1 << 30 | int(hashlib.sha256(text.encode()).hexdigest()[:7], 16)
+
+
+def glossary_terms(glossary_md: str) -> list[tuple[str, str]]:
+    """(term, definition) pairs from the ``{glossary}`` directive of ``chapters/glossary.md``."""
+    body = glossary_md.split("{glossary}", 1)[-1].split("```", 1)[0]
+    terms, current = [], None
+    for line in body.splitlines():
+        if not line.strip() or line.startswith(":"):
+            continue
+        if not line.startswith((" ", "\t")):
+            current = [line.strip(), ""]
+            terms.append(current)
+        elif current is not None:
+            current[1] = (current[1] + " " + line.strip()).strip()
+    return [(t, clean_myst(d)) for t, d in terms if d]
+
+
+def anki_deck(repo_dir: Path, out_path: Path) -> int:
+    """An Anki deck (genanki) of the glossary, each chapter's key points and its self-checks.
+    Returns the number of notes."""
+    import genanki
+
+    model = genanki.Model(
+        _stable_id("ketacourse-basic"), "ketacourse basic",
+        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Source"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Front}}",
+                    "afmt": "{{FrontSide}}<hr id=answer>{{Back}}<br><small>{{Source}}</small>"}])
+
+    def note(front: str, back: str, source: str) -> genanki.Note:
+        return genanki.Note(model=model, fields=[html.escape(front), html.escape(back), html.escape(source)],
+                            guid=genanki.guid_for(front, source))
+
+    decks, count = [], 0
+    glossary = Path(repo_dir) / "chapters" / "glossary.md"
+    if glossary.exists():
+        deck = genanki.Deck(_stable_id("ketacourse::Glossary"), "ketacourse::Glossary")
+        for term, definition in glossary_terms(glossary.read_text(encoding="utf-8")):
+            deck.add_note(note(term, definition, "Glossary"))
+        decks.append(deck)
+    for path in chapter_notebooks(repo_dir):
+        nb = nbformat.read(path, as_version=4)
+        name = f"ketacourse::{int(path.name[:2])}. {_title(nb)}"
+        deck = genanki.Deck(_stable_id(name), name)
+        for point in _key_points(nb):
+            bold = re.findall(r"\*\*(.+?)\*\*", point)
+            front = f"Key point: {bold[0]}?" if bold else "Key point: " + " ".join(point.split()[:8]) + " …"
+            deck.add_note(note(front, point.replace("**", ""), _title(nb)))
+        for sc in selfchecks_of(nb):
+            opts = sc.get("options", [])
+            idx = sc.get("answer", 0)
+            front = sc.get("question", "") + " " + " ".join(f"({'abcdefgh'[i]}) {o}" for i, o in enumerate(opts))
+            back = f"({'abcdefgh'[idx]}) {opts[idx]}. {clean_myst(sc.get('explanation', ''))}"
+            deck.add_note(note(front, back, f"{_title(nb)}: {sc['section']}"))
+        decks.append(deck)
+    count = sum(len(d.notes) for d in decks)
+    genanki.Package(decks).write_to_file(str(out_path))
+    return count
+
+
 def make_pack(repo_dir: Path, out_dir: Path, *, figures: bool = True) -> Path:
     """Write the instructor pack for every chapter in ``_toc.yml`` to ``out_dir`` (replaced)."""
     repo_dir, out_dir = Path(repo_dir), Path(out_dir)
@@ -401,5 +467,8 @@ def make_pack(repo_dir: Path, out_dir: Path, *, figures: bool = True) -> Path:
         (dest / "session-plan.md").write_text(session_plan_md(title, nb, sections, questions, found), encoding="utf-8")
         index.append(f"| {number}. {title} | {sum(s.minutes or 0 for s in sections)} | "
                      f"{sum(q.points for q in questions)} | ch{number:02d}/ |")
+    notes = anki_deck(repo_dir, out_dir / "ketacourse.apkg")
+    index += ["", f"`ketacourse.apkg`: an Anki deck of {notes} cards (glossary, key points, self-checks) for revision; "
+              "it holds the self-checks' answers, so share it after the sessions."]
     (out_dir / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     return out_dir
