@@ -76,12 +76,13 @@ SUBMISSIONS ?=
 TAG ?=
 REPO_URL ?=
 SEED ?=
+JOBS ?= 1
 assignment: venv
 	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
-	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER))
+	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
 
 release: venv
 	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))

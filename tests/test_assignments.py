@@ -72,7 +72,7 @@ def graded(assignment, tmp_path_factory):
     with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
         zf.writestr(name, nbformat.writes(wrong))
     proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "grade", str(subs),
-                           "--autograder", str(assignment / "autograder" / "autograder.zip")],
+                           "--autograder", str(assignment / "autograder" / "autograder.zip"), "--jobs", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:

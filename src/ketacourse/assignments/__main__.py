@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--chapter", default=None, help="chapter number (default: read from the submissions)")
     g.add_argument("--repo", type=Path, default=Path("."))
     g.add_argument("--out", type=Path, default=None, help="grades CSV (default: <submissions>/grades.csv)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (one process each)")
     r = sub.add_parser("release", help="write the student release (for a student branch / nbgitpuller)")
     r.add_argument("--repo", type=Path, default=Path("."))
     r.add_argument("--out", type=Path, default=Path("build/release"))
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         from .grade import grade_folder
 
         csv_path = grade_folder(args.submissions, autograder=args.autograder, chapter=args.chapter,
-                                repo_dir=args.repo, csv_path=args.out)
+                                repo_dir=args.repo, csv_path=args.out, jobs=args.jobs)
         print(f"Grades written to {csv_path}")
     elif args.command == "release":
         from .release import make_release

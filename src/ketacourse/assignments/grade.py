@@ -90,11 +90,14 @@ def grade_one(path: Path, autograder: Path) -> tuple[dict[str, float], dict[str,
 
 
 def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: int | str | None = None,
-                 repo_dir: Path = Path("."), csv_path: Path | None = None) -> Path:
+                 repo_dir: Path = Path("."), csv_path: Path | None = None, jobs: int = 1) -> Path:
     """Grade every submission in ``submissions`` and write the grades CSV and feedback files.
 
-    Returns the CSV path (default ``<submissions>/grades.csv``).
+    ``jobs`` submissions are graded at once, each in its own process (about 20 s each for
+    Chapter 2 on one core). Returns the CSV path (default ``<submissions>/grades.csv``).
     """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1; got {jobs!r}")
     submissions = Path(submissions)
     found = submissions_in(submissions)
     if autograder is None:
@@ -114,8 +117,15 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
 
     rows, feedback_dir = [], submissions / "feedback"
     feedback_dir.mkdir(exist_ok=True)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            graded = dict(zip(found, pool.map(grade_one, found.values(), [autograder] * len(found))))
+    else:
+        graded = {student: grade_one(path, autograder) for student, path in found.items()}
     for student, path in found.items():
-        scores, feedback, possible = grade_one(path, autograder)
+        scores, feedback, possible = graded[student]
         names = auto_order or sorted(scores)
         total = sum(scores.get(n, 0.0) for n in names)
         columns = [q["name"] for q in questions] or names  # the questions in notebook order
