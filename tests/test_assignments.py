@@ -239,3 +239,24 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
     tests.run({"answer_rate_mg_per_h": 1000 * float(variant["ch2-ssrate"].expected())})
     message = " ".join(str(r.message) for r in tests.test_case_results)
     assert "named mistake [ng-as-mg]" in message and f"{target:g} ng/mL is {target / 1000:g} mg/L" in message
+
+
+def test_student_assignment_runs_top_to_bottom_unanswered(assignment, tmp_path):
+    """A student who has answered nothing yet can still run every cell: grader.check says "no
+    answer yet" and the submit cell writes the zip to upload."""
+    import shutil
+
+    from nbclient import NotebookClient
+
+    work = tmp_path / "student"
+    shutil.copytree(assignment / "student", work)
+    name = find_chapter(ROOT, 2).name
+    nb = nbformat.read(work / name, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+    outputs = []
+    for cell in nb.cells:
+        if GRADER_TAG in cell.metadata.get("tags", []):
+            text = " ".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
+            outputs.append(text)
+    assert outputs and all("no answer yet" in t for t in outputs)
+    assert list(work.glob("*.zip")), "the submit cell writes the zip to upload"
