@@ -97,8 +97,8 @@ def test_assignment_files(assignment):
     for q in auto:
         public = (assignment / "student" / "tests" / f"{q}.py").read_text()
         hidden = (assignment / "autograder" / "tests" / f"{q}.py").read_text()
-        assert "EXPECTED" not in public and "MISTAKES" not in public and "hidden=True" not in public
-        assert "hidden=True" in hidden and ("EXPECTED" in hidden or "ANSWER" in hidden)
+        assert "CASES" not in public and "ANSWER" not in public and "hidden=True" not in public
+        assert "hidden=True" in hidden and ("CASES" in hidden or "ANSWER" in hidden)
         assert "ketacourse" not in hidden.split('"""', 2)[-1], "hidden tests must not import the course package"
     with zipfile.ZipFile(assignment / "autograder" / "autograder.zip") as zf:
         names = zf.namelist()
@@ -176,7 +176,7 @@ def test_release_is_a_student_branch(tmp_path):
     assert not any("autograder" in f or "solutions" in f or f.endswith("questions.json") for f in files)
     assert not any(f.startswith("tests/") for f in files)
     for f in (out / "assignments" / "ch02" / "tests").iterdir():
-        assert "EXPECTED" not in f.read_text()
+        assert "CASES" not in f.read_text() and "ANSWER" not in f.read_text()
     assert "otter-grader==" in (out / "binder" / "requirements.txt").read_text()
     release = (out / "RELEASE.md").read_text()
     assert "branch=student&" in release and "student-v2026.1" in release
@@ -260,3 +260,37 @@ def test_student_assignment_runs_top_to_bottom_unanswered(assignment, tmp_path):
             outputs.append(text)
     assert outputs and all("no answer yet" in t for t in outputs)
     assert list(work.glob("*.zip")), "the submit cell writes the zip to upload"
+
+
+def test_per_student_variants_one_autograder(tmp_path):
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from ketacourse.assignments.build import make_assignment
+
+    out = make_assignment(ROOT, 2, tmp_path / "r", seed=3, roster=["ana@uni.edu", "ben"], zip_autograder=False)
+    name = find_chapter(ROOT, 2).name
+    with open(out / "answers.csv", newline="", encoding="utf-8") as fh:
+        answers = {r["student"]: r for r in csv.DictReader(fh)}
+    assert set(answers) == {"ana@uni.edu", "ben"}
+    texts = {}
+    for sid in answers:
+        nb = nbformat.read(out / "student" / sid / name, as_version=4)
+        init = next(c for c in nb.cells if INIT_TAG in c.metadata.get("tags", []))
+        assert f"KETACOURSE_VARIANT = {sid!r}" in init.source
+        texts[sid] = "\n".join(c.source for c in nb.cells)
+        assert (out / "student" / sid / "tests" / "ch2-ssrate.py").exists()
+        w = float(answers[sid]["SS_WEIGHT_KG"])
+        assert f"**{w:g} kg** adult" in texts[sid]
+    for sid, row in answers.items():
+        other = next(s for s in answers if s != sid)
+        mine, theirs = float(row["ch2-ssrate"]), float(answers[other]["ch2-ssrate"])
+        tf = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / "ch2-ssrate.py"))
+        tf.run({"KETACOURSE_VARIANT": sid, "answer_rate_mg_per_h": mine})
+        assert tf.score == 1
+        if abs(mine - theirs) > 0.02 * abs(mine):  # copying a classmate's answer earns nothing
+            tf = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / "ch2-ssrate.py"))
+            tf.run({"KETACOURSE_VARIANT": sid, "answer_rate_mg_per_h": theirs})
+            assert tf.score == 0
+    tf = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / "ch2-ssrate.py"))
+    tf.run({"KETACOURSE_VARIANT": "nobody", "answer_rate_mg_per_h": 1.0})
+    assert "variant is not in the autograder" in " ".join(str(r.message) for r in tf.test_case_results)

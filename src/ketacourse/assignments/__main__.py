@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--ref", default="main", help="git ref of ketacourse for the Gradescope image (a release tag)")
     a.add_argument("--seed", type=int, default=None,
                    help="make a variant: new cases for the variable exercises, answers recomputed from the models")
+    a.add_argument("--roster", type=Path, default=None,
+                   help="file of student IDs (one per line, or a CSV whose first column is the ID): "
+                        "one variant per student, seeded by --seed and the ID")
     a.add_argument("--repo-url", default=None, help="repository the Gradescope image installs ketacourse from")
     g = sub.add_parser("grade", help="grade a folder of submissions into a CSV, without Docker")
     g.add_argument("submissions", type=Path)
@@ -42,8 +45,17 @@ def main(argv: list[str] | None = None) -> int:
 
         from .build import REPO_URL
 
+        roster = None
+        if args.roster is not None:
+            import csv
+
+            with open(args.roster, newline="", encoding="utf-8") as fh:
+                rows = [r for r in csv.reader(fh) if r and r[0].strip()]
+            if rows and rows[0][0].strip().lower() in ("student", "id", "student id", "email", "e-mail"):
+                rows = rows[1:]
+            roster = [r[0].strip() for r in rows]
         out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL,
-                              seed=args.seed)
+                              seed=args.seed, roster=roster)
         print(f"Assignment written to {out}/ (student/, autograder/autograder.zip, solutions/)")
     elif args.command == "grade":
         from .grade import grade_folder

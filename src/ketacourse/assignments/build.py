@@ -184,10 +184,11 @@ def answered(env):
 
 _HIDDEN_NUMERIC = '''
 
-EXPECTED = {expected!r}
+# variant ("" for everyone, or a student's ID) -> (expected, [(mistake, value, message), ...]),
+# computed from the models when the assignment was built
+CASES = {cases!r}
 REL_TOL, ABS_TOL = {rel_tol!r}, {abs_tol!r}
 UNIT = {unit!r}
-MISTAKES = {mistakes!r}  # (name, value, message), computed from the models when the assignment was built
 HINT = {hint!r}
 
 
@@ -197,12 +198,15 @@ def _close(a, b):
 
 @test_case(points={points}, hidden=True)
 def value(env):
+    case = CASES.get(str(env.get("KETACOURSE_VARIANT", "")))
+    assert case is not None, "this notebook's variant is not in the autograder: submit the notebook you were given."
+    expected, mistakes = case
     answer = _answer(env)
     assert answer is not None and answer is not Ellipsis, "no answer given."
     number = float(answer)
-    if _close(number, EXPECTED):
+    if _close(number, expected):
         return
-    for mistake, wrong, message in MISTAKES:
+    for mistake, wrong, message in mistakes:
         if _close(number, wrong):
             raise AssertionError(f"named mistake [{{mistake}}]: {{message}}")
     raise AssertionError(f"not within {{REL_TOL:.0%}} of the model's value (in {{UNIT}}). {{HINT}}")
@@ -235,23 +239,30 @@ def _first_hint(item) -> str:
     return ladder[0] if ladder else ""
 
 
-def test_file_source(q: Question, *, hidden: bool, item=None) -> str:
+def _case(item) -> tuple[float, list]:
+    expected = float(item.expected())
+    mistakes = []
+    for m in item.mistakes:
+        wrong = float(m.value())
+        if math.isfinite(wrong) and not item._close(wrong, expected):
+            mistakes.append((m.name, wrong, m.message))
+    return expected, mistakes
+
+
+def test_file_source(q: Question, *, hidden: bool, item=None, cases: dict | None = None) -> str:
     """The otter exception-based test file for ``q``: public part only, or public plus hidden.
-    ``item`` replaces the registered check (a seeded variant's, see :mod:`.variants`)."""
+    ``item`` replaces the registered check (a seeded variant's, see :mod:`.variants`); ``cases``
+    maps each student's variant ID to their check (per-student variants)."""
     item = exercises._REGISTRY[q.name] if item is None else item
+    cases = cases or {"": item}
     src = _HEADER.format(kind="Hidden and public" if hidden else "Public", name=q.name, title=q.title,
                          points=q.points, expr=q.answer_expr)
     if q.kind == "numeric":
         src += _PUBLIC_NUMERIC
         if hidden:
-            expected = float(item.expected())
-            mistakes = []
-            for m in item.mistakes:
-                wrong = float(m.value())
-                if math.isfinite(wrong) and not item._close(wrong, expected):
-                    mistakes.append((m.name, wrong, m.message))
-            src += _HIDDEN_NUMERIC.format(expected=expected, rel_tol=float(item.rel_tol), abs_tol=float(item.abs_tol),
-                                          unit=item.unit, mistakes=mistakes, hint=_first_hint(item), points=q.points)
+            src += _HIDDEN_NUMERIC.format(cases={k: _case(v) for k, v in cases.items()}, rel_tol=float(item.rel_tol),
+                                          abs_tol=float(item.abs_tol), unit=item.unit, hint=_first_hint(item),
+                                          points=q.points)
     else:
         src += _PUBLIC_CHOICE
         if hidden:
@@ -261,9 +272,11 @@ def test_file_source(q: Question, *, hidden: bool, item=None) -> str:
 
 
 # ----------------------------------------------------------------------------- notebooks
-def _init_cell(nb_name: str) -> nbformat.NotebookNode:
+def _init_cell(nb_name: str, variant: str = "") -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source=(
         "# Graded assignment: otter-grader checks your answers (public tests; the graded tests are hidden).\n"
+        + (f"KETACOURSE_VARIANT = {variant!r}  # your own cases: do not change this line\n" if variant else "")
+        + 
         "try:\n"
         "    import otter\n"
         f"    grader = otter.Notebook({nb_name!r}, tests_dir=\"tests\")\n"
@@ -293,7 +306,7 @@ def _submit_cells() -> list[nbformat.NotebookNode]:
 
 
 def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str],
-                     drop_practice: set[str] = frozenset()) -> nbformat.NotebookNode:
+                     drop_practice: set[str] = frozenset(), variant: str = "") -> nbformat.NotebookNode:
     """Insert the otter init cell (after the first code cell that imports ketacourse), a
     ``grader.check`` cell after each check cell of ``keys``, and the submit cells at the end.
     The practice check cells of ``drop_practice`` (questions a variant changed) are replaced by
@@ -309,13 +322,13 @@ def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str],
             continue
         if not init_done and "ketacourse" in cell.source and "import" in cell.source \
                 and "remove-cell" not in _tags(cell):
-            cells.append(_init_cell(nb_name))
+            cells.append(_init_cell(nb_name, variant))
             init_done = True
         call = _check_call(cell.source) if CHECK_TAG in _tags(cell) else None
         if call and call[0] in keys:
             cells.append(_grader_cell(call[0]))
     if not init_done:
-        cells.insert(0, _init_cell(nb_name))
+        cells.insert(0, _init_cell(nb_name, variant))
     nb.cells = cells + _submit_cells()
     return nb
 
@@ -329,14 +342,29 @@ def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
     return "\n".join([*pins, f"ketacourse @ git+{url}@{ref}"]) + "\n"
 
 
+def student_seed(seed: int, student: str) -> int:
+    """The seed of ``student``'s variant: fixed by the assignment's seed and the student's ID."""
+    import hashlib
+
+    return int(hashlib.sha256(f"{seed}:{student}".encode()).hexdigest()[:12], 16)
+
+
+def _folder_name(student: str) -> str:
+    return re.sub(r"[^\w.@+-]", "_", student.strip()) or "_"
+
+
 def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = None, *, ref: str = "main",
-                    repo_url: str = REPO_URL, zip_autograder: bool = True, seed: int | None = None) -> Path:
+                    repo_url: str = REPO_URL, zip_autograder: bool = True, seed: int | None = None,
+                    roster: list[str] | None = None) -> Path:
     """Write the assignment of ``chapter`` under ``out_dir`` (default ``build/assignments/chNN``).
 
     With ``seed``, the assignment is a variant (:mod:`.variants`): new cases for the chapter's
     variable exercises, their answers and named mistakes recomputed from the models, so the graded
-    values differ from the practice checks'. Returns the assignment folder. ``ref`` is the git ref of ``repo_url`` (the course repository or a
-    fork) whose ketacourse package the Gradescope image installs.
+    values differ from the practice checks'. With ``roster`` (student IDs), every student gets
+    their own variant (seeded by ``seed`` and their ID) in ``student/<ID>/``, and the one
+    autograder holds every student's answers. Returns the assignment folder. ``ref`` is the git
+    ref of ``repo_url`` (the course repository or a fork) whose ketacourse package the Gradescope
+    image installs.
     """
     repo_dir = Path(repo_dir)
     master_path = find_chapter(repo_dir, chapter)
@@ -350,33 +378,51 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     keys = {q.name for q in auto}
     if not auto:
         raise ValueError(f"chapter must have at least one check cell to grade; {master_path.name} has none")
-    items, varied, constants = {}, set(), {}
-    if seed is not None:
-        from . import variants
+    if roster is not None:
+        roster = [str(r).strip() for r in roster if str(r).strip()]
+        if not roster or len({_folder_name(r) for r in roster}) != len(roster):
+            raise ValueError("roster must list at least one student, each ID once (after removing spaces and "
+                             "symbols other than . @ + - _)")
+        seed = 0 if seed is None else seed
 
-        modules = {exercises._REGISTRY[k].expected.__module__ for k in keys
-                   if isinstance(exercises._REGISTRY[k], exercises.NumericCheck)}
-        for module in sorted(m for m in modules if m in variants.SPECS):
-            constants = variants.choose(module, int(seed))
-            items.update(variants.variant_checks(module, constants))
-            varied |= variants.varied_keys(module, constants) & keys
-            variants.apply_to_notebook(master, module, constants)
+    # One "case" per variant: "" (everyone) or a student's ID -> (checks, notebook, constants).
+    cases: dict[str, tuple[dict, nbformat.NotebookNode, dict]] = {}
+    varied: set[str] = set()
+    for variant in (roster or [""]):
+        items, constants, nb = {}, {}, copy.deepcopy(master)
+        if seed is not None:
+            from . import variants
+
+            modules = {exercises._REGISTRY[k].expected.__module__ for k in keys
+                       if isinstance(exercises._REGISTRY[k], exercises.NumericCheck)}
+            own_seed = int(seed) if not variant else student_seed(int(seed), variant)
+            for module in sorted(m for m in modules if m in variants.SPECS):
+                constants = variants.choose(module, own_seed)
+                items.update(variants.variant_checks(module, constants))
+                varied |= variants.varied_keys(module, constants) & keys
+                variants.apply_to_notebook(nb, module, constants)
+        cases[variant] = (items, nb, constants)
+    items, master, constants = cases[""] if "" in cases else (cases[roster[0]][0], master, {})
+    if seed is not None and not roster:
         questions = questions_from_notebook(master)  # the prompts now name the variant's cases
 
     student_dir, ag_dir, sol_dir = out / "student", out / "autograder", out / "solutions"
-    for d in (student_dir / "tests", ag_dir / "tests", sol_dir / "tests"):
+    for d in (ag_dir / "tests", sol_dir / "tests"):
         d.mkdir(parents=True)
     for q in auto:
-        (student_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
         (sol_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
-        (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, item=items.get(q.name)),
+        per_variant = {v: c[0].get(q.name, exercises._REGISTRY[q.name]) for v, c in cases.items()}
+        (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, cases=per_variant),
                                                         encoding="utf-8")
-
-    student = add_grader_cells(make_student_notebook(master), master_path.name, keys, drop_practice=varied)
-    student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
-    if seed is not None:
-        student.metadata["ketacourse"]["variant"] = int(seed)
-    nbformat.write(student, student_dir / master_path.name)
+    for variant, (_items, nb, _constants) in cases.items():
+        dest = student_dir / _folder_name(variant) if variant else student_dir
+        shutil.copytree(sol_dir / "tests", dest / "tests")
+        student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=varied,
+                                   variant=variant)
+        student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
+        if seed is not None:
+            student.metadata["ketacourse"]["variant"] = variant or int(seed)
+        nbformat.write(student, dest / master_path.name)
     solution = copy.deepcopy(master)
     for cell in solution.cells:
         if cell.cell_type == "code":
@@ -384,12 +430,25 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     solution.metadata.pop("widgets", None)
     solution = add_grader_cells(solution, master_path.name, keys, drop_practice=varied)
     if varied:
+        where = ("`answers.csv` (one row per student)" if roster else "`questions.json` (`expected`)")
         note = nbformat.v4.new_markdown_cell(source=(
-            f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {v:g}" for k, v in constants.items())
-            + ". The exercise texts above give the variant's cases; the worked code keeps the chapter's own "
-            "numbers, so use the values in `questions.json` (`expected`) to mark " + ", ".join(sorted(varied)) + "."))
+            (f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+             + ". The exercise texts above give the variant's cases; " if not roster else
+             "**Per-student variants**: each student's notebook gives their own cases; ")
+            + "the worked code keeps the chapter's own numbers, so use the values in " + where + " to mark "
+            + ", ".join(sorted(varied)) + "."))
         solution.cells.insert(0, note)
     nbformat.write(solution, sol_dir / master_path.name)
+    if roster:
+        import csv
+
+        numeric = [q for q in auto if q.kind == "numeric"]
+        with open(out / "answers.csv", "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["student", *[q.name for q in numeric], *sorted(cases[roster[0]][2])])
+            for variant, (its, _nb, consts) in cases.items():
+                writer.writerow([variant, *[f"{float(its.get(q.name, exercises._REGISTRY[q.name]).expected()):.6g}"
+                                            for q in numeric], *[f"{consts[k]:g}" for k in sorted(consts)]])
 
     (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
     (ag_dir / "otter_config.json").write_text(json.dumps({
@@ -407,12 +466,12 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     def record(q: Question) -> dict:
         row = asdict(q)
         item = items.get(q.name, exercises._REGISTRY.get(q.name))
-        if q.kind == "numeric":
+        if q.kind == "numeric" and not roster:
             row["expected"] = float(item.expected())
         return row
 
     (out / "questions.json").write_text(json.dumps({
         "chapter": number, "notebook": master_path.name, "variant": seed, "constants": constants,
-        "varied": sorted(varied), "questions": [record(q) for q in questions],
+        "roster": roster or [], "varied": sorted(varied), "questions": [record(q) for q in questions],
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
