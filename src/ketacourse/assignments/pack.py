@@ -40,7 +40,7 @@ import nbformat
 from .. import exercises
 from ..student import SOLUTION_TAG
 from . import chapter_notebooks
-from .build import POINTS_WRITTEN, Question, questions_from_notebook
+from .build import Question, questions_from_notebook
 
 __all__ = ["Section", "clean_myst", "sections_of", "selfchecks_of", "widget_calls_of", "make_pack", "SESSION_MINUTES"]
 
