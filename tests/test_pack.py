@@ -100,7 +100,7 @@ def test_session_plan_fills_fifty_minutes_with_live_widgets(pack, path):
     shown = {call.func.id for c in nb.cells if c.cell_type == "code" for call in widget_calls_of(c.source, classes)}
     for name in shown:
         assert f"live: {name}" in plan or f", {name}" in plan
-    assert "Predict" in plan
+    assert "Predict" in plan or not shown
 
 
 @pytest.mark.parametrize("path", PARAMS)
@@ -110,8 +110,9 @@ def test_figure_pack_has_pngs_with_alt_text(pack, path):
     nb = nbformat.read(path, as_version=4)
     classes = widget_classes()
     shown = {call.func.id for c in nb.cells if c.cell_type == "code" for call in widget_calls_of(c.source, classes)}
-    assert set(frames) == shown
     md = (d / "figures.md").read_text()
+    assert set(frames) <= shown and all(name in md for name in shown)  # rendered, or listed as not included
+    assert frames or not shown
     for name, items in frames.items():
         assert items and items[0]["file"] == f"{name}-default.png"
         for f in items:

@@ -166,7 +166,7 @@ def clean_myst(text: str) -> str:
 
 
 def _objectives(nb: nbformat.NotebookNode) -> list[str]:
-    text = nb.cells[0].source if nb.cells else ""
+    text = next((c.source for c in nb.cells[:5] if c.cell_type == "markdown" and "Learning objectives" in c.source), "")
     part = text.split("Learning objectives", 1)[-1] if "Learning objectives" in text else ""
     part = re.split(r"^#", part, maxsplit=1, flags=re.MULTILINE)[0]
     return [clean_myst(m.group(1).replace("**", ""))
@@ -322,6 +322,7 @@ def figure_pack(nb: nbformat.NotebookNode, dest: Path, classes: dict[str, type])
     offline scrubber), each with its alt text. Returns ``{widget: [frame, ...]}``."""
     dest.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[dict]] = {}
+    skipped: list[str] = []
     namespace = dict(classes)
     for cell in nb.cells:
         if cell.cell_type != "code" or SOLUTION_TAG in _tags(cell):
@@ -333,7 +334,11 @@ def figure_pack(nb: nbformat.NotebookNode, dest: Path, classes: dict[str, type])
             try:
                 widget = eval(compile(ast.Expression(call), "<widget>", "eval"), namespace)  # literal args only
             except Exception:
-                widget = classes[name]()
+                try:
+                    widget = classes[name]()
+                except Exception as exc:  # needs the notebook's variables: leave it out, say so
+                    skipped.append(f"{name}: could not be built outside the notebook ({type(exc).__name__}: {exc})")
+                    continue
             frames = [("default", {}, None)]
             if widget.scrub is not None and len(widget.scrub.values) > 1:
                 values = widget.scrub.values
@@ -354,6 +359,8 @@ def figure_pack(nb: nbformat.NotebookNode, dest: Path, classes: dict[str, type])
         for f in frames:
             settings = ", ".join(f"{k} = {v}" for k, v in f["params"].items())
             lines += [f"![{f['alt']}]({f['file']})", "", f"*{f['file']}* ({settings}). Alt text: {f['alt']}", ""]
+    if skipped:
+        lines += ["## Not included", "", *[f"- {x}" for x in skipped], ""]
     (dest / "figures.md").write_text("\n".join(lines), encoding="utf-8")
     (dest / "figures.json").write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return found
