@@ -50,15 +50,15 @@ def test_every_chapter_has_a_pack(pack):
 @pytest.mark.parametrize("path", PARAMS)
 def test_schedule_minutes_are_the_chapters(pack, path):
     nb = nbformat.read(path, as_version=4)
-    stated = [int(m) for c in nb.cells if c.cell_type == "markdown"
-              for m in re.findall(r"About (\d+) minutes", c.source)]
+    stated = [int(m) for c in nb.cells if c.cell_type == "markdown" and re.search(r"^##\s", c.source, re.MULTILINE)
+              for m in re.findall(r"^\*About (\d+) minutes\.\*", c.source, re.MULTILINE)]
     schedule = (_dir(pack, path) / "schedule.md").read_text()
     assert stated, f"{path.name} states no section times"
     assert f"| **Total** | **{sum(stated)}** |" in schedule
     for c in nb.cells:
         if c.cell_type == "markdown":
             m = re.search(r"^##\s+(.+)$", c.source, re.MULTILINE)
-            t = re.search(r"About (\d+) minutes", c.source)
+            t = re.search(r"^\*About (\d+) minutes\.\*", c.source, re.MULTILINE)
             if m and t:
                 assert f"| {m.group(1).strip()} | {t.group(1)} |" in schedule
 

@@ -45,7 +45,7 @@ from .build import Question, questions_from_notebook
 __all__ = ["Section", "clean_myst", "sections_of", "selfchecks_of", "widget_calls_of", "make_pack", "SESSION_MINUTES"]
 
 SESSION_MINUTES = 50
-_MINUTES = re.compile(r"\*?About (\d+) minutes?\.?\*?", re.IGNORECASE)
+_MINUTES = re.compile(r"^\s*\*About (\d+) minutes?\.?\*", re.IGNORECASE | re.MULTILINE)  # "*About 15 minutes.*"
 _EXERCISE_LABEL = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label:\s*(\S+)",
                              re.MULTILINE | re.DOTALL)
 
