@@ -294,3 +294,20 @@ def test_per_student_variants_one_autograder(tmp_path):
     tf = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / "ch2-ssrate.py"))
     tf.run({"KETACOURSE_VARIANT": "nobody", "answer_rate_mg_per_h": 1.0})
     assert "variant is not in the autograder" in " ".join(str(r.message) for r in tf.test_case_results)
+
+
+def test_every_variant_spec_still_matches_its_chapter_and_module():
+    from ketacourse import exercises
+    from ketacourse.assignments.variants import SPECS, apply_to_notebook, choose, variant_checks, varied_keys
+
+    exercises.registered()
+    for module in SPECS:
+        keys = {k for k, v in exercises._REGISTRY.items() if getattr(v.expected, "__module__", "") == module}
+        books = [p for p in chapter_notebooks(ROOT)
+                 if any(f'check("{k}"' in c.source for c in nbformat.read(p, as_version=4).cells for k in keys)]
+        assert len(books) == 1, f"{module}: no chapter (or several) uses its checks"
+        for seed in range(3):
+            constants = choose(module, seed)
+            assert set(variant_checks(module, constants)) == keys
+            assert varied_keys(module, constants), f"{module}: seed {seed} changes no answer"
+            apply_to_notebook(nbformat.read(books[0], as_version=4), module, constants)  # raises if a text is gone
