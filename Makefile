@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench bench-browser system clean
+.PHONY: help venv book book-student test lab student bench bench-browser system clean assignment grade release pack
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -23,6 +23,10 @@ help:
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
+	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions (no Docker) into dir/grades.csv"
+	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
+	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@bash scripts/ensure-system.sh python
@@ -75,6 +79,27 @@ bench: venv
 
 bench-browser: venv system
 	$(BIN)/python benchmarks/bench_browser.py
+
+# Instructors: graded assignments (otter-grader), grading without Docker, releases, the pack.
+CHAPTER ?= 2
+SUBMISSIONS ?=
+TAG ?=
+REPO_URL ?=
+SEED ?=
+ROSTER ?=
+JOBS ?= 1
+assignment: venv
+	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
+
+grade: venv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
+	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
+
+release: venv
+	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+
+pack: venv
+	$(BIN)/python -m ketacourse.assignments pack --out build/pack
 
 clean:
 	rm -rf _build build .pytest_cache
