@@ -102,22 +102,22 @@ md(r"""
 Major depressive disorder is diagnosed from symptoms (low mood or loss of interest for at least
 two weeks, with changes in sleep, appetite, energy, concentration, self-worth, and thoughts of
 death). Trials grade its severity with clinician-rated scales. The
-MADRS (Montgomery–Åsberg Depression Rating Scale) ranges from 0 to 60 {cite:p}`reif2023`; the
+{term}`MADRS` (Montgomery–Åsberg Depression Rating Scale) ranges from 0 to 60 {cite:p}`reif2023`; the
 Hamilton scale (HDRS or HAM-D) is used in several versions {cite:p}`berman2000,fava2018`; the
 QIDS-SR16 is a self-report scale scored 0 to 27 {cite:p}`anand2023`.
 
-**Treatment-resistant depression (TRD)** has no single definition, but the ketamine trials mostly
+**{term}`Treatment-resistant depression <treatment-resistant depression>` (TRD)** has no single definition, but the ketamine trials mostly
 use the same rule: no satisfactory response (less than a 50% improvement) to at least two adequate
 courses of treatment in the current episode {cite:p}`fava2018`. Two outcome conventions recur:
 
-- **response**: a fall of at least 50% from baseline on the trial's scale;
-- **remission**: a score below a cut-off, for example MADRS 10 or less in ESCAPE-TRD
+- **{term}`response`**: a fall of at least 50% from baseline on the trial's scale;
+- **{term}`remission`**: a score below a cut-off, for example MADRS 10 or less in ESCAPE-TRD
   {cite:p}`reif2023`.
 
 Trials report either a difference in scores (a mean difference in scale points, or a standardised
-mean difference such as Hedges g, in standard-deviation units) or a difference in the proportion
-of responders. From the proportions come the risk difference (RD), the risk ratio, the odds ratio
-and the **number needed to treat**, NNT = 1 / RD: how many patients must receive the treatment
+mean difference such as {term}`Hedges g`, in standard-deviation units) or a difference in the
+proportion of responders. From the proportions come the {term}`risk difference` (RD), the risk
+ratio, the odds ratio and the **{term}`number needed to treat`**, NNT = 1 / RD: how many patients must receive the treatment
 instead of the comparator for one more to respond. The course's `ketacourse.evidence` package
 computes all of them, with confidence intervals, from the numbers a paper publishes; its
 conventions are stated in its documentation and tested against textbook examples
@@ -197,7 +197,7 @@ placebo {cite:p}`diazgranados2010`.
 
 **The blinding problem.** Ketamine at this dose causes dissociation within minutes; saline causes
 nothing. Patients and raters who can tell which infusion was given may expect, and report, more
-improvement after ketamine. Murrough and colleagues therefore compared ketamine with an *active
+improvement after ketamine: {term}`functional unblinding`. Murrough and colleagues therefore compared ketamine with an *active
 placebo*, midazolam 0.045 mg/kg, in 73 medication-free patients randomised 2:1; at 24 hours the
 MADRS had fallen by 16.5 points with ketamine and 8.8 with midazolam {cite:p}`murrough2013`. A
 patient-level analysis of 9 trials (367 patients) then quantified the difference the comparator
@@ -225,7 +225,7 @@ md(r"""
 ### Try it: the forest plot
 
 The forest plot pools whichever trials in the course table report the chosen outcome at the
-chosen time, using a random-effects model (DerSimonian–Laird, computed by the `statsmodels`
+chosen time, using a {term}`random-effects meta-analysis` (DerSimonian–Laird, computed by the `statsmodels`
 library and validated in the course's tests against a published meta-analysis)
 {cite:p}`dersimonian1986,viechtbauer2010,colditz1994`. Each square is one arm comparison, sized by
 its weight and coloured by its comparator; the diamond is the pooled estimate and its 95% CI.
