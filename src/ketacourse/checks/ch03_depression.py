@@ -12,7 +12,6 @@ import numpy as np
 from .. import evidence as ev
 from ..evidence import simulate as sim
 from ..exercises import ChoiceCheck, Mistake, NumericCheck, register
-from ..pd import antidepressant as ad
 
 __all__: list[str] = []
 
@@ -105,7 +104,15 @@ register(NumericCheck(
 ))
 
 # ----------------------------------------------------------------------------- 4. time course of a course
+def _ad():
+    # imported on use: every chapter's checks load together, and ketacourse.pd is a separate package
+    from ..pd import antidepressant
+
+    return antidepressant
+
+
 def _days_after_last_below(schedule_days, thr) -> tuple[float, float]:
+    ad = _ad()
     t = np.linspace(0, 80, 8001)
     g = ad.effect_g(t, schedule_days)
     below = t[(t > schedule_days[-1] + 1) & (g < thr)]
@@ -113,12 +120,12 @@ def _days_after_last_below(schedule_days, thr) -> tuple[float, float]:
 
 
 def _threshold() -> float:
-    return next(p["g"] for p in ad.calibration_points("fit") if p["key"] == "offset")
+    return next(p["g"] for p in _ad().calibration_points("fit") if p["key"] == "offset")
 
 
 register(NumericCheck(
     key="ch3-course-offset",
-    expected=lambda: _days_after_last_below(ad.twice_weekly(2), _threshold())[0],
+    expected=lambda: _days_after_last_below(_ad().twice_weekly(2), _threshold())[0],
     unit="days after the last infusion",
     rel_tol=0.0,
     abs_tol=0.6,
@@ -129,7 +136,7 @@ register(NumericCheck(
                 "infusion: in this linear model repeated doses stack up, so the effect lasts longer. Whether "
                 "real courses stack up this way is exactly what the check point after 2–3 weeks questions.",
     mistakes=[
-        Mistake("from-first-infusion", lambda: _days_after_last_below(ad.twice_weekly(2), _threshold())[1],
+        Mistake("from-first-infusion", lambda: _days_after_last_below(_ad().twice_weekly(2), _threshold())[1],
                 "You counted from the first infusion; count from the last one (day 10.5)."),
         Mistake("single-infusion", lambda: _days_after_last_below([0.0], _threshold())[0],
                 "That is the value for a single infusion; the question is about a two-week twice-weekly course."),
