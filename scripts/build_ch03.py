@@ -173,8 +173,8 @@ answer_nnt = res_new["nnt"]
 """,
     "answer_nnt = None  # your answer: the NNT (patients)",
     r"""
-The response rates are 52.5% and 21.1%, a risk difference of 0.31, so the NNT is about 3.2. The
-interval (about 2 to 10) shows how little 78 patients pin it down: the same data are compatible
+The response rates are 52.5% and 21.1%, a risk difference of 0.31, so the NNT is about 3.2
+(computed above). The interval (about 2 to 10) shows how little 78 patients pin it down: the same data are compatible
 with a very large benefit and a modest one.
 """,
     "ch3-nnt", "answer_nnt",
@@ -392,8 +392,8 @@ small trials looked so convincing and later ones less so.
 exercise(
     "ch3-ex-pooling", "Counting a placebo arm twice",
     r"""
-TRANSFORM-1 compared two esketamine doses (56 and 84 mg) with **one** shared placebo arm, and the
-course table lists it as two arm comparisons. Pool the day-28 response risk differences of the
+TRANSFORM-1 compared two esketamine doses (56 and 84 mg) with **one** shared placebo arm
+{cite:p}`fedgchin2019`, and the course table lists it as two arm comparisons. Pool the day-28 response risk differences of the
 esketamine trials *counting that placebo arm only once*, by leaving out the 84 mg comparison
 (`exclude={"transform1_84"}` in `ev.select`). What is the lower limit of the pooled 95% CI, in
 percentage points? Store it in `answer_lower`.
@@ -469,7 +469,8 @@ exercise(
     r"""
 With the course model, give a twice-weekly course for 2 weeks (`ad.twice_weekly(2)`: infusions on
 days 0, 3.5, 7 and 10.5). How many days **after the last infusion** does the modelled effect fall
-below the detection line (0.275 SD)? Store the answer in `answer_days`.
+below the detection line (0.275 SD, computed from the day-1 confidence interval of
+{cite:t}`kishimoto2016` in the calibration table)? Store the answer in `answer_days`.
 """,
     r"""
 t = np.linspace(0, 80, 8001)
