@@ -36,7 +36,7 @@ def exercise(label, title, body, solution_code, stub, solution_text, check_key, 
     md(f":::{{solution-start}} {label}\n:class: dropdown\n:::", "solution")
     code(solution_code, "solution", stub=stub)
     md(f"{solution_text.strip()}\n\n:::{{solution-end}}\n:::", "solution")
-    code(f'check("{check_key}", {answer_var})', "check")
+    code(f'check("{check_key}", {answer_var})', "check", "remove-output")
 
 
 # =============================================================================================
@@ -370,21 +370,24 @@ exercise(
     r"""
 You plan a two-arm trial of a single ketamine infusion against midazolam, analysed at day 1 with a
 two-sample t test at α = 0.05. How many patients per arm give at least 80% power, if the true effect
-is the one estimated against midazolam in the patient-level analysis {cite:p}`wilkinson2019`? Use
+is the one estimated against midazolam in the patient-level analysis {cite:p}`wilkinson2019`, and you
+want at least 90% power (a stricter standard than the usual 80%)? Use
 `sim.analytic_power(n_per_arm, effect_d)` and store the smallest such n in `answer_n`.
 """,
     r"""
 n_grid = np.arange(3, 200)
 power = sim.analytic_power_curve(n_grid, 0.7)
-answer_n = int(n_grid[np.argmax(power >= 0.8)])
+answer_n = int(n_grid[np.argmax(power >= 0.9)])
+n_saline = int(n_grid[np.argmax(sim.analytic_power_curve(n_grid, 1.8) >= 0.9)])
 print(f"{answer_n} per arm gives {100 * sim.analytic_power(answer_n, 0.7):.1f}% power; "
-      f"with the saline effect size (1.8) it would be {int(n_grid[np.argmax(sim.analytic_power_curve(n_grid, 1.8) >= 0.8)])}")
+      f"with the saline effect size (1.8) it would be {n_saline} per arm, "
+      f"with {100 * sim.analytic_power(n_saline, 0.7):.0f}% power against midazolam")
 """,
     "answer_n = None  # your answer: patients per arm",
     r"""
-About 34 per arm (computed above). A trial planned from the saline-controlled effect size would
-enrol about 6 per arm and would have below 20% power against midazolam: one reason early
-small trials looked so convincing and later ones less so.
+About 44 per arm (computed above). A trial planned from the saline-controlled effect size would
+enrol fewer than 10 per arm and would have well under half the intended power against midazolam
+(computed above): one reason early small trials looked so convincing and later ones less so.
 """,
     "ch3-sample-size", "answer_n",
 )
