@@ -1,10 +1,12 @@
-"""Extravascular routes: ka fitted so that each model's own plasma Tmax equals the published Tmax.
+"""Extravascular routes: each model's own plasma Tmax equals the published Tmax.
 
 Published Tmax values (routes.toml; bibtex keys in chapters/references.bib):
-oral 0.96 h = 57.6 min (chong2006); sublingual 0.75 h = 45 min (rolan2014) and 0.76 h = 45.6 min
-(chong2006); intranasal within 20 min (malinovsky1996, also borrowed for yanagihara2003); rectal
-42 min (malinovsky1996, also borrowed for yanagihara2003); IM 20 min, a PLACEHOLDER from dogs
-(jantzen1985). The Perez-Ruixo model has its own published absorption and is not fitted.
+oral 0.96 h = 57.6 min (chong2006, also borrowed for chong2009 and yanagihara2003); sublingual 0.75 h =
+45 min (rolan2014) and 0.76 h = 45.6 min (chong2006, chong2009); intranasal within 20 min
+(malinovsky1996, also borrowed for yanagihara2003); rectal 42 min (malinovsky1996, also borrowed for
+yanagihara2003); IM 20 min, a PLACEHOLDER from dogs (jantzen1985). The Perez-Ruixo model has its own
+published absorption and is not fitted. Sets with a published peak height are also calibrated to it
+(fitted once, at the study's weight): see tests/test_pk_route_cmax.py.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def test_simulated_tmax_matches_published_tmax(key, route, set_name):
     for a 57.6-min oral Tmax (Domino 7 min) - see docs/pk-validation.md.
     """
     published = pk.route_set(route, set_name)["tmax_min"]
-    r = _sim(key, pk.bolus(25.0, route=route), 70.0, FINE, route_sets={route: set_name})
+    cal = routes_mod._calibration_peak(pk.get_model(key), route, set_name)
+    weight = cal["weight_kg"] if cal is not None else 70.0  # a peak calibration is fitted at the study weight
+    r = _sim(key, pk.bolus(25.0, route=route), weight, FINE, route_sets={route: set_name})
     assert abs(r.tmax_min() - published) <= max(1.0, 0.03 * published)
     assert any("fitted so that" in n for n in r.notes)
 
@@ -49,11 +53,25 @@ def test_simulated_tmax_matches_published_tmax(key, route, set_name):
 @pytest.mark.parametrize("key", ["fanta2015", "sherwin2015"])
 @pytest.mark.parametrize("weight", [40.0, 100.0])
 def test_allometric_models_are_fitted_at_their_weight(key, weight):
-    """Allometric models change their disposition with weight; ka is refitted so Tmax still matches
-    (chong2006 oral Tmax 57.6 min)."""
-    r = _sim(key, pk.bolus(25.0, route="oral"), weight, FINE)
+    """Allometric models change their disposition with weight; a Tmax-only ka is refitted so Tmax
+    still matches (yanagihara2003 oral set, Tmax 57.6 min borrowed from chong2006; no peak height)."""
+    sets = {"oral": "yanagihara2003"}
+    r = _sim(key, pk.bolus(25.0, route="oral"), weight, FINE, route_sets=sets)
     assert r.tmax_min() == pytest.approx(57.6, abs=1.0)
-    assert route_absorption(key, "oral", weight)["ka_per_min"] != route_absorption(key, "oral", 70.0)["ka_per_min"]
+    a, b = (route_absorption(key, "oral", w, "yanagihara2003")["ka_per_min"] for w in (weight, 70.0))
+    assert a != b
+
+
+def test_peak_calibrated_absorption_does_not_depend_on_weight():
+    """A peak calibration is a property of the formulation, fitted once at the study's weight (Chong:
+    70 kg assumed; Malinovsky children: 20 kg assumed) and applied at any weight: the same ka and
+    zero-order time at 40 and 100 kg, so an allometric model's Tmax moves a little with weight."""
+    a, b = (route_absorption("sherwin2015", "oral", w) for w in (40.0, 100.0))
+    assert a["method"] == b["method"] == "fitted to model Tmax and Cmax"
+    assert (a["ka_per_min"], a["zero_order_min"]) == (b["ka_per_min"], b["zero_order_min"])
+    assert a["zero_order_min"] > 0
+    t40 = _sim("sherwin2015", pk.bolus(25.0, route="oral"), 40.0, FINE).tmax_min()
+    assert t40 != pytest.approx(57.6, abs=0.1) and 40.0 < t40 < 75.0
 
 
 def test_fit_is_exact_on_the_model_and_one_compartment_case():
@@ -86,10 +104,10 @@ def test_no_solution_falls_back_to_one_compartment_ka(monkeypatch):
         return fit_ka_to_tmax(model, tmax_min, weight_kg, ka_bounds_per_min=(0.1, 1.0))
 
     monkeypatch.setattr(routes_mod, "fit_ka_to_tmax", no_fit)
-    ab = route_absorption("domino1982", "oral")
+    ab = route_absorption("domino1982", "oral", set_name="yanagihara2003")  # a set without peak height
     assert ab["method"] == "one-compartment fallback"
-    assert ab["ka_per_min"] == pk.route_set("oral")["ka_per_min"]
-    r = _sim("domino1982", pk.bolus(25.0, route="oral"), 70.0, FINE)
+    assert ab["ka_per_min"] == pk.route_set("oral", "yanagihara2003")["ka_per_min"]
+    r = _sim("domino1982", pk.bolus(25.0, route="oral"), 70.0, FINE, route_sets={"oral": "yanagihara2003"})
     assert any("FALLBACK" in n for n in r.notes)
     assert r.tmax_min() == pytest.approx(7.0, abs=0.2)  # the old, too-early peak
 
@@ -120,9 +138,13 @@ def test_population_uses_the_cached_typical_ka():
 
 
 def test_route_absorption_reports_method_and_values():
-    ab = route_absorption("domino1982", "oral")
-    assert ab["set"] == "chong2006" and ab["tmax_published_min"] == 57.6
-    assert ab["method"] == "fitted to model Tmax"
+    ab = route_absorption("domino1982", "oral", set_name="yanagihara2003")
+    assert ab["set"] == "yanagihara2003" and ab["tmax_published_min"] == 57.6
+    assert ab["method"] == "fitted to model Tmax" and ab["zero_order_min"] == 0.0
     assert ab["tmax_model_min"] == pytest.approx(57.6, abs=1e-6)
     # the fitted ka is much slower than the one-compartment conversion (Domino distributes fast)
     assert ab["ka_per_min"] < 0.2 * pk.route_set("oral")["ka_per_min"]
+    # the default oral set (chong2009) has a published peak height: absorption calibrated to both
+    ab = route_absorption("domino1982", "oral")
+    assert ab["set"] == "chong2009" and ab["method"] == "fitted to model Tmax and Cmax"
+    assert ab["tmax_model_min"] == pytest.approx(57.6, abs=1e-3) and ab["zero_order_min"] > 0

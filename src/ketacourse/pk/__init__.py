@@ -38,6 +38,7 @@ from .models import ModelValidityWarning, PKModel, default_ke0_per_min, get_mode
 from .population import PopulationResult, simulate_population
 from .regimen import Bolus, Infusion, Regimen, bolus, infusion, nasal_session, repeat, stepped_infusion
 from .routes import ROUTES, fit_ka_to_tmax, ka_from_tmax, model_tmax_min, route_absorption, route_set, route_set_names
+from .routes import fit_absorption_to_peak, peak_check, peak_validation, route_peaks
 from .simulation import PKResult, simulate
 
 __all__ = [
@@ -65,6 +66,10 @@ __all__ = [
     "fit_ka_to_tmax",
     "model_tmax_min",
     "route_absorption",
+    "route_peaks",
+    "fit_absorption_to_peak",
+    "peak_check",
+    "peak_validation",
     "default_ke0_per_min",
     "cmax",
     "tmax",

@@ -17,6 +17,18 @@ parameters, Tmax), so a model at a given weight is fitted once per route data se
 the searched range reproduces the Tmax, the one-compartment value :func:`ka_from_tmax` (stored as
 ``ka_per_min`` in ``routes.toml``) is used and a note says so.
 
+Peak height (flag D, "calibrated to Cmax"). A route data set may also list the published peak
+concentrations (``peaks`` in ``routes.toml``) with the dose, form, enantiomer, sampling site and
+population they were measured in. One of them (``calibrate = true``: same study as the set's F and
+Tmax, same enantiomer as the model) fixes the *shape* of absorption with F unchanged: the dose enters
+the depot at a constant rate over ``zero_order_min`` minutes and leaves it with rate ``ka``, and the two
+are solved so that the model's own peak has the published time **and** height
+(:func:`fit_absorption_to_peak`). F stays the published AUC-based value, so exposure (AUC) is not
+changed by the calibration. The fit is made once per model, at the study's body weight, and cached.
+When even first-order absorption (zero_order_min = 0) puts the peak too high, no shape fix can lower
+it without changing F: the Tmax-only ka is kept and the miss is reported. :func:`peak_check` compares
+every published peak with the model's (``docs/pk-validation.md``).
+
 Time unit: minutes. Fractions are unitless.
 """
 
@@ -34,10 +46,11 @@ from ..data import load_table
 from ..validation import check_choice, check_real
 
 __all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", "pathways_for",
-           "model_tmax_min", "fit_ka_to_tmax", "route_absorption"]
+           "model_tmax_min", "fit_ka_to_tmax", "route_absorption", "route_peaks", "fit_absorption_to_peak",
+           "peak_check", "peak_validation"]
 
-ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal")
-"""Route names accepted by :func:`ketacourse.pk.bolus` (IV infusions use :func:`~ketacourse.pk.infusion`)."""
+ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal", "subcutaneous")
+"""Route names accepted by :func:`ketacourse.pk.bolus` (infusions, IV or subcutaneous, use :func:`~ketacourse.pk.infusion`)."""
 
 _FIRST_PASS_ROUTES = ("intranasal", "oral", "sublingual", "rectal")
 
@@ -293,24 +306,327 @@ def fit_ka_to_tmax(model, tmax_min: float, weight_kg: float = 70.0, *,
 
 
 def route_absorption(model, route: str, weight_kg: float = 70.0, set_name: str | None = None) -> dict[str, Any]:
-    """The ka that a simulation of ``model`` by ``route`` uses, and how it was obtained.
+    """The absorption (ka and zero-order time) that a simulation of ``model`` by ``route`` uses.
+
+    Order of preference: (1) calibrated to the set's published peak (time **and** height; the set
+    has a ``peaks`` entry with ``calibrate = true`` in the model's enantiomer and the model does not
+    override the route's F); (2) ka fitted to the published Tmax at ``weight_kg``; (3) the
+    one-compartment fallback ka stored in ``routes.toml``.
 
     Returns
     -------
     dict
-        ``{"set", "tmax_published_min", "ka_per_min", "tmax_model_min", "method", "note"}`` with
-        ``method`` ``"fitted to model Tmax"`` or ``"one-compartment fallback"``.
+        ``{"set", "tmax_published_min", "ka_per_min", "zero_order_min", "tmax_model_min", "method",
+        "note"}`` with ``method`` one of ``"fitted to model Tmax and Cmax"``, ``"fitted to model
+        Tmax"`` or ``"one-compartment fallback"``. ``tmax_model_min`` is the model's peak time at the
+        weight the absorption was fitted at (the study weight for a peak calibration).
     """
     m = _as_model(model)
     rs = route_set(route, set_name)
+    base = {"set": rs["name"], "tmax_published_min": rs["tmax_min"], "zero_order_min": 0.0}
+    cal = _calibration_peak(m, route, rs["name"])
+    if cal is not None:
+        fit = fit_absorption_to_peak(m, route, rs["name"])
+        if fit["status"] == "calibrated":
+            return {**base, "ka_per_min": fit["ka_per_min"], "zero_order_min": fit["zero_order_min"],
+                    "tmax_model_min": fit["tmax_model_min"], "method": "fitted to model Tmax and Cmax",
+                    "note": fit["note"]}
+        cal_note = fit["note"]
+    else:
+        cal_note = ""
     fit = fit_ka_to_tmax(m, rs["tmax_min"], weight_kg)
     if fit["ka_per_min"] is not None:
-        return {"set": rs["name"], "tmax_published_min": rs["tmax_min"], "ka_per_min": fit["ka_per_min"],
-                "tmax_model_min": fit["tmax_model_min"], "method": "fitted to model Tmax", "note": fit["note"]}
+        note = "; ".join(x for x in (fit["note"], cal_note) if x)
+        return {**base, "ka_per_min": fit["ka_per_min"], "tmax_model_min": fit["tmax_model_min"],
+                "method": "fitted to model Tmax", "note": note}
     ka = rs["ka_per_min"]
-    return {"set": rs["name"], "tmax_published_min": rs["tmax_min"], "ka_per_min": ka,
-            "tmax_model_min": model_tmax_min(m, ka, weight_kg), "method": "one-compartment fallback",
+    return {**base, "ka_per_min": ka, "tmax_model_min": model_tmax_min(m, ka, weight_kg),
+            "method": "one-compartment fallback",
             "note": fit["note"] + "; one-compartment ka from routes.toml used instead"}
+
+
+# ---- peak height: published Cmax per route data set ------------------------------------------
+_PEAK_DEFAULTS = {"calibrate": False, "tolerance_rel": 0.25, "note": ""}
+
+
+def route_peaks(route: str, set_name: str | None = None) -> list[dict[str, Any]]:
+    """Published peak plasma concentrations recorded for a route data set (``peaks`` in routes.toml).
+
+    Each dict has ``cmax_ng_ml`` (the published central value), ``statistic``, ``tmax_min`` (the
+    study's own peak time at that dose), ``dose_mg`` (mg of the stated form, per patient at
+    ``weight_kg``), ``dose_label``, ``weight_kg`` (study weight; ``weight_note`` says whether it was
+    published or assumed), ``enantiomer``, ``dose_form``, ``sampling``, ``population``, ``calibrate``
+    (True for the one peak used to fix the absorption shape), ``tolerance_rel`` (our tolerance for the
+    model/published ratio), ``source``, ``flag`` and ``note``. Empty list: no published Cmax is known
+    for the set at a dose we could match.
+    """
+    check_choice("route", route, ROUTES[1:])
+    table = _routes_table()["routes"][route]
+    name = table["default"] if set_name is None else check_choice(f"route_sets[{route!r}]", set_name, tuple(table["sets"]))
+    return [dict(p) for p in _peaks_cached(route, name)]
+
+
+@cache
+def _peaks_cached(route: str, name: str) -> tuple[dict[str, Any], ...]:
+    table = _routes_table()["routes"][route]
+    out = []
+    for p in table["sets"][name].get("peaks", []):
+        d = {**_PEAK_DEFAULTS, **p}
+        w = float(d["weight_kg"])
+        if "dose_mg_per_kg" in d:
+            d["dose_mg"] = float(d["dose_mg_per_kg"]) * w
+            d["dose_label"] = f"{d['dose_mg_per_kg']:g} mg/kg"
+        else:
+            d["dose_mg"] = float(d["dose_mg"])
+            d["dose_label"] = f"{d['dose_mg']:g} mg"
+        d["weight_kg"] = w
+        d["set"] = name
+        d["route"] = route
+        out.append(d)
+    return tuple(out)
+
+
+def _calibration_peak(model, route: str, set_name: str) -> dict[str, Any] | None:
+    """The peak a model's absorption is calibrated to, or ``None``."""
+    if model.structure != "mammillary":
+        return None
+    if route in model.entry.get("route_overrides", {}):
+        return None  # the model's own F replaces the set's F: the set's peak does not apply
+    for p in _peaks_cached(route, set_name):
+        if p["calibrate"] and p["enantiomer"] == model.enantiomer:
+            return p
+    return None
+
+
+def _unit_curve(t: np.ndarray, ka: float, d_min: float, mu: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Central amount per unit absorbed dose, and its slope, when the dose enters the depot at a
+    constant rate over ``d_min`` minutes (0: all at once) and leaves it at rate ``ka``."""
+    if d_min <= 0.0:
+        return _conc_and_slope(t, ka, mu, a)
+    t = np.asarray(t, dtype=float)
+    k = ka if np.all(np.abs(ka - mu) > 1e-9 * ka) else ka * (1.0 + 1e-7)
+
+    def integral(x):  # integral over (0, x) of the depot -> central unit response
+        x = np.asarray(x, dtype=float)[..., None]
+        f = lambda r: -np.expm1(-r * x) / r  # noqa: E731
+        return (a * k * (f(mu) - f(k)) / (k - mu)).sum(axis=-1)
+
+    lo = np.maximum(t - d_min, 0.0)
+    amount = (integral(t) - integral(lo)) / d_min
+    slope = (_conc_and_slope(t, ka, mu, a)[0] - np.where(t > d_min, _conc_and_slope(lo, ka, mu, a)[0], 0.0)) / d_min
+    return amount, slope
+
+
+def _peak_of(ka: float, d_min: float, mu: np.ndarray, a: np.ndarray) -> tuple[float, float]:
+    """Exact (time in min, unit central amount) of the peak for absorption ``(ka, d_min)``."""
+    horizon = d_min + 30.0 / min(ka, float(mu.min()))
+    t = np.concatenate([[0.0], np.geomspace(1e-3, horizon, 400)])  # brackets the peak; Brent refines it
+    c, _ = _unit_curve(t, ka, d_min, mu, a)
+    j = int(np.argmax(c))
+    if 0 < j < len(t) - 1:
+        f = lambda x: float(_unit_curve(np.array([x]), ka, d_min, mu, a)[1][0])  # noqa: E731
+        lo, hi = t[j - 1], t[j + 1]
+        if f(lo) > 0.0 > f(hi):
+            tp = float(brentq(f, lo, hi, xtol=1e-8, rtol=1e-10))
+            return tp, float(_unit_curve(np.array([tp]), ka, d_min, mu, a)[0][0])
+    return float(t[j]), float(c[j])
+
+
+def _ka_for_tmax_with_spread(tmax: float, d_min: float, ka_floor: float, mu, a) -> float | None:
+    """Largest ka whose curve has zero slope at ``tmax`` for a zero-order time ``d_min``.
+
+    Bracketed above the first-order solution ``ka_floor`` (spreading the input delays the peak, so
+    the slope at ``tmax`` is still positive there) and below 50/min (close to a zero-order input that
+    ends before ``tmax``: the slope is negative). The caller checks that this is the global peak.
+    """
+    slope = lambda k: float(_unit_curve(np.array([tmax]), k, d_min, mu, a)[1][0])  # noqa: E731
+    lo, hi = ka_floor, 50.0
+    if slope(lo) <= 0.0 or slope(hi) >= 0.0:
+        return None
+    return float(brentq(slope, lo, hi, xtol=1e-12, rtol=1e-10))
+
+
+@lru_cache(maxsize=256)
+def _fit_peak_cached(key: tuple, tmax_min: float, unit_target: float) -> tuple:
+    """Solve (ka, zero-order time) for a peak at ``tmax_min`` of height ``unit_target`` (central
+    amount per unit absorbed dose). Returns ``(status, ka, d_min, tmax, unit_peak, unit_at_d0)``."""
+    mu, a = _modes(key)
+    ka0, _tm, _note = _fit_cached(key, tmax_min, 1e-5, 50.0)
+    if ka0 is None:
+        return ("no tmax fit", None, 0.0, float("nan"), float("nan"), float("nan"))
+    u0 = _peak_of(ka0, 0.0, mu, a)[1]
+    if unit_target <= u0:
+        return ("over-predicted", ka0, 0.0, tmax_min, u0, u0)
+    cache: dict[float, float] = {}
+
+    def height(d):
+        if d <= 0.0:
+            cache[d] = ka0
+            return u0
+        ka = _ka_for_tmax_with_spread(tmax_min, d, ka0, mu, a)
+        if ka is None:
+            return float("nan")
+        cache[d] = ka
+        return float(_unit_curve(np.array([tmax_min]), ka, d, mu, a)[0][0])
+
+    d_hi = tmax_min * 0.995
+    u_hi = height(d_hi)
+    if not np.isfinite(u_hi) or unit_target > u_hi:
+        ka = cache.get(d_hi, ka0)
+        return ("under-predicted", ka, d_hi, _peak_of(ka, d_hi, mu, a)[0], u_hi, u0)
+    d = float(brentq(lambda x: height(x) - unit_target, 0.0, d_hi, xtol=1e-6, rtol=1e-9))
+    ka = cache.get(d) or _ka_for_tmax_with_spread(tmax_min, d, ka0, mu, a)
+    tp, up = _peak_of(ka, d, mu, a)
+    return ("calibrated", ka, d, tp, up, u0)
+
+
+def fit_absorption_to_peak(model, route: str, set_name: str | None = None) -> dict[str, Any]:
+    """Absorption shape that gives ``model`` the published peak time and height of a route data set.
+
+    Method (flag D): F is the set's published (AUC-based) bioavailability and is not changed. The
+    dose enters the depot at a constant rate over ``zero_order_min`` (D) and leaves it first-order
+    (``ka``). For a trial D, ka is solved (Brent) so that the model's exact plasma peak time equals
+    the published Tmax; D is then solved (Brent) so that the peak height equals the set's calibration
+    Cmax at the study's dose and body weight. Spreading the input (larger D, with the faster ka that
+    keeps the Tmax) raises the peak monotonically from the first-order value (D = 0) towards a
+    zero-order infusion ending at Tmax; so a published peak inside that range has exactly one
+    solution. Outside it the result is reported, not forced: ``status`` "over-predicted" (the peak is
+    already too high with D = 0; only a lower F could lower it) or "under-predicted" (too low even
+    when D is close to Tmax). Cached per (model disposition at the study weight, Tmax, target).
+
+    Returns
+    -------
+    dict
+        ``{"status", "ka_per_min", "zero_order_min", "tmax_model_min", "cmax_model_ng_ml",
+        "cmax_first_order_ng_ml", "cmax_published_ng_ml", "weight_kg", "dose_mg", "note"}``.
+        ``cmax_first_order_ng_ml`` is the peak with the Tmax-only ka (D = 0).
+
+    Raises
+    ------
+    ValueError
+        If the set has no peak to calibrate to for this model.
+    """
+    m = _as_model(model)
+    _check_mammillary(m)
+    rs = route_set(route, set_name)
+    p = _calibration_peak(m, route, rs["name"])
+    if p is None:
+        raise ValueError(f"route set {route}/{rs['name']!r} has no calibration peak for model {m.key!r} "
+                         f"({m.enantiomer} ketamine)")
+    w = p["weight_kg"]
+    v1 = m.typical_parameters(w)["v1"]
+    to_ng_ml = rs["bioavailability"] * p["dose_mg"] / v1 * 1000.0  # unit central amount -> ng/mL
+    status, ka, d, tp, up, u0 = _fit_peak_cached(_disposition_key(m, w), float(rs["tmax_min"]),
+                                                 float(p["cmax_ng_ml"] / to_ng_ml))
+    notes = {
+        "calibrated": (f"ka = {ka:.4g}/min and zero-order time {d:.3g} min fitted so that {m.key}'s plasma peak = "
+                       f"{p['cmax_ng_ml']:g} ng/mL at {rs['tmax_min']:g} min after {p['dose_label']} "
+                       f"({p['source']}, flag {p['flag']}; fitted at {w:g} kg, F {rs['bioavailability']:g} unchanged)"),
+        "over-predicted": (f"Cmax NOT calibrated: first-order absorption already gives {u0 * to_ng_ml:.3g} ng/mL "
+                           f"> published {p['cmax_ng_ml']:g} ng/mL ({p['source']}); only a lower F could lower it"),
+        "under-predicted": (f"Cmax NOT calibrated: even a {d:.3g}-min zero-order input gives only "
+                            f"{up * to_ng_ml:.3g} ng/mL < published {p['cmax_ng_ml']:g} ng/mL ({p['source']})"),
+        "no tmax fit": "Cmax NOT calibrated: no ka reproduces the Tmax",
+    }
+    return {"status": status, "ka_per_min": ka, "zero_order_min": d, "tmax_model_min": tp,
+            "cmax_model_ng_ml": up * to_ng_ml, "cmax_first_order_ng_ml": u0 * to_ng_ml,
+            "cmax_published_ng_ml": float(p["cmax_ng_ml"]), "weight_kg": w, "dose_mg": p["dose_mg"],
+            "note": notes[status]}
+
+
+def peak_check(model, route: str, set_name: str | None = None, index: int = 0,
+               calibrated: bool = True) -> dict[str, Any]:
+    """Model peak vs one published peak of a route data set, at the study's dose and weight.
+
+    Parameters
+    ----------
+    model : PKModel or str
+        A mammillary parameter set.
+    route, set_name : str
+        The route data set (default set if ``set_name`` is None).
+    index : int
+        Which of the set's ``peaks`` (:func:`route_peaks`).
+    calibrated : bool
+        True: the absorption a simulation uses (:func:`route_absorption`, calibrated where the data
+        allow). False: ka fitted to the published Tmax only, first-order (the method before peak
+        heights were checked).
+
+    Returns
+    -------
+    dict
+        The published peak (``cmax_published_ng_ml``, ``tmax_published_min``, and the study's
+        ``dose_label``, ``weight_kg``, ``enantiomer``, ``dose_form``, ``sampling``, ``population``,
+        ``source``), the model's exact peak (``cmax_model_ng_ml``, ``tmax_model_min``), ``ratio``
+        (model / published), ``tolerance_rel``, ``within_tolerance``, ``method`` and
+        ``enantiomer_match``. Exact: sum of exponentials of the model's disposition, no grid.
+    """
+    m = _as_model(model)
+    _check_mammillary(m)
+    peaks = route_peaks(route, set_name)
+    if not 0 <= index < len(peaks):
+        raise ValueError(f"index must be in 0..{len(peaks) - 1} for route set {route}/{set_name}; got {index}")
+    p = peaks[index]
+    rs = route_set(route, p["set"])
+    w = p["weight_kg"]
+    f = float(m.entry.get("route_overrides", {}).get(route, {}).get("bioavailability", rs["bioavailability"]))
+    if calibrated:
+        ab = route_absorption(m, route, w, p["set"])
+        ka, d, method = ab["ka_per_min"], ab["zero_order_min"], ab["method"]
+    else:
+        ka, d, method = fit_ka_to_tmax(m, rs["tmax_min"], w)["ka_per_min"], 0.0, "fitted to model Tmax"
+    mu, a = _modes(_disposition_key(m, w))
+    tp, up = _peak_of(ka, d, mu, a)
+    cmax = f * p["dose_mg"] * up / m.typical_parameters(w)["v1"] * 1000.0
+    ratio = cmax / p["cmax_ng_ml"]
+    return {
+        "model": m.key, "route": route, "set": p["set"], "index": index,
+        "cmax_published_ng_ml": float(p["cmax_ng_ml"]), "tmax_published_min": float(p["tmax_min"]),
+        "cmax_model_ng_ml": cmax, "tmax_model_min": tp, "ratio": ratio,
+        "tolerance_rel": float(p["tolerance_rel"]), "within_tolerance": abs(ratio - 1.0) <= p["tolerance_rel"],
+        "bioavailability": f, "ka_per_min": ka, "zero_order_min": d, "method": method,
+        "calibration_peak": bool(p["calibrate"]),
+        "enantiomer_match": p["enantiomer"] == m.enantiomer,
+        **{k: p[k] for k in ("dose_label", "dose_mg", "weight_kg", "enantiomer", "dose_form", "sampling",
+                             "population", "statistic", "source", "flag")},
+    }
+
+
+def peak_validation(models: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Every published peak in ``routes.toml`` against every matching model (docs/pk-validation.md).
+
+    Parameters
+    ----------
+    models : tuple of str, optional
+        Model keys to check (default: every mammillary model). A peak is checked only against
+        models of its enantiomer (racemic data against racemic models, S-ketamine data against
+        S-ketamine models).
+
+    Returns
+    -------
+    list of dict
+        One row per (route, set, peak): the published peak (as :func:`route_peaks`) plus
+        ``"models"``: ``{key: {"tmax_only": peak_check(..., calibrated=False),
+        "used": peak_check(...)}}``.
+    """
+    from .models import get_model, model_keys
+
+    keys = models if models is not None else tuple(k for k in model_keys() if get_model(k).structure == "mammillary")
+    rows = []
+    for route in ROUTES[1:]:
+        for name in route_set_names(route):
+            for i, p in enumerate(route_peaks(route, name)):
+                res = {}
+                for k in keys:
+                    m = get_model(k)
+                    if m.enantiomer != p["enantiomer"] or route not in m.supported_routes:
+                        continue
+                    if route in m.entry.get("route_overrides", {}):
+                        continue  # the model's own F replaces this set's F
+                    res[k] = {"tmax_only": peak_check(m, route, name, i, calibrated=False),
+                              "used": peak_check(m, route, name, i)}
+                if res:
+                    rows.append({**p, "index": i, "models": res})
+    return rows
 
 
 def _as_model(model):
@@ -395,7 +711,10 @@ def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
     f = rs["bioavailability"]
     ab = route_absorption(model, route, weight_kg, chosen)
     ka = ab["ka_per_min"]
-    if ab["method"] == "fitted to model Tmax":
+    d_min = ab["zero_order_min"]
+    if ab["method"] == "fitted to model Tmax and Cmax":
+        how = ab["note"]
+    elif ab["method"] == "fitted to model Tmax":
         how = (f"ka = {ka:.4g}/min fitted so that {model.key}'s plasma Tmax = {rs['tmax_min']:g} min "
                f"(Tmax {rs['absorption_source']}, flag {rs['absorption_flag']})")
     else:
@@ -411,10 +730,10 @@ def pathways_for(model, route: str, dose_mg: float, device_index: int = 0,
         notes.append(f"{route}: F = {f:g} from routes.toml set {rs['name']!r} ({rs['source']}); {how}")
         if model.enantiomer != "racemic":
             notes.append(f"{route}: racemic route data applied to an {model.enantiomer}-ketamine model")
-    paths = [Pathway(f, f"depot_{route}", "central", ka, 0.0, f"{route} absorption")]
+    paths = [Pathway(f, f"depot_{route}", "central", ka, d_min, f"{route} absorption")]
     fm = model.presystemic_fm
     if model.has_metabolite and fm > 0 and route in _FIRST_PASS_ROUTES:
-        paths.append(Pathway((1.0 - f) * fm, f"depot_{route}_met", "nk_central", ka, 0.0,
+        paths.append(Pathway((1.0 - f) * fm, f"depot_{route}_met", "nk_central", ka, d_min,
                              "presystemic metabolite formation"))
         notes.append(f"{route}: presystemic metabolite fraction (1 - F) x {fm:g} ({model.entry['presystemic']['source']}, flag {model.entry['presystemic']['flag']})")
     return paths, notes
