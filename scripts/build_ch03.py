@@ -110,7 +110,7 @@ QIDS-SR16 is a self-report scale scored 0 to 27 {cite:p}`anand2023`.
 use the same rule: no satisfactory response (less than a 50% improvement) to at least two adequate
 courses of treatment in the current episode {cite:p}`fava2018`. Two outcome conventions recur:
 
-- **{term}`response`**: a fall of at least 50% from baseline on the trial's scale;
+- **{term}`response`**: a fall of at least 50% from baseline on the trial's scale {cite:p}`anand2023`;
 - **{term}`remission`**: a score below a cut-off, for example MADRS 10 or less in ESCAPE-TRD
   {cite:p}`reif2023`.
 
@@ -335,11 +335,11 @@ that it removed the cue that could unblind, and the big effect did not appear.
 md(r"""
 ### Try it: what can one trial show?
 
-The simulator runs 1,000 trials of the same design, each with patients drawn at random from the
+The simulator runs a thousand trials of the same design, each with patients drawn at random from the
 same two populations: a control arm and a treated arm whose true improvement is larger by the
 chosen effect size. It shows how much single trials scatter, the share that reach p < 0.05
 (the **power**, also computed exactly from the noncentral t distribution), and the NNT implied by
-the effect size and the control response rate. The last two sliders add a **hypothetical**
+the effect size and the control response rate (computed by `ketacourse.evidence.simulate`). The last two sliders add a **hypothetical**
 expectancy effect: patients who believe they had the drug improve by an extra amount. No published
 estimate of that amount exists for ketamine trials; it is there to show what functional unblinding
 *could* do, not what it does.
@@ -451,7 +451,7 @@ print(f"twice weekly for 2 weeks, peak {ad.effect_g(np.linspace(0, 28, 1121), co
 md(r"""
 ### Try it: one infusion or a course
 
-**Predict first.** Switch the schedule to twice weekly for 2 weeks. Will the model's effect build
+**Predict first.** Switch the schedule to twice weekly for two weeks. Will the model's effect build
 up, stay level, or fade between infusions? Compare its peak with the published effect after 2 to 3
 weeks of repeated dosing (the open square). Then try a ceiling of 1 SD.
 """)
@@ -713,7 +713,7 @@ md(r"""
 One possible answer, for **disinhibition**: the hypothesis predicts a transient rise in pyramidal
 activity and glutamate release in prefrontal cortex during the infusion, and that the size of that
 rise predicts the antidepressant response at day 1. A study could record EEG gamma power (and, in a
-subset, glutamate by magnetic resonance spectroscopy) during 0.5 mg/kg infusions in patients and ask
+subset, glutamate by magnetic resonance spectroscopy) during 0.5 mg/kg infusions {cite:p}`zarate2006` in patients and ask
 whether the rise predicts day-1 response; a refuting result would be a clear antidepressant response
 in patients with no measurable rise, or no relation at all in an adequately powered sample (use the
 trial simulator's logic to size it). Obstacles: the measures are indirect and noisy, and scanning
