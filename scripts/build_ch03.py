@@ -70,7 +70,9 @@ By the end of this chapter you should be able to:
 6. **Appraise** the mechanism hypotheses, separating animal from human evidence and contested
    from established claims.
 
-**Estimated time:** about 2 hours 30 minutes, plus the exercises.
+**Estimated time:** about 2 hours 30 minutes, plus the exercises. Auto-checked answers are accepted
+within 3% of the value the course's models compute; a wrong answer gets a hint, and a common
+mistake gets its own explanation.
 """)
 code(r"""
 # Colab only: install the course package (it is already installed locally, on Binder and on JupyterHub).
