@@ -18,7 +18,7 @@ from . import receptor
 from .data import load_table
 from .validation import check_choice, check_real
 
-__all__ = ["MOLECULES", "STATUSES", "molecule_info", "nmda_ki_um", "has_affinity", "clinical_concentrations",
+__all__ = ["MOLECULES", "STATUSES", "molecule_info", "short_name", "nmda_ki_um", "has_affinity", "clinical_concentrations",
            "occupancy_at", "comparison_rows", "racemate_ki_range_um"]
 
 STATUSES = ("approved", "failed", "mixed", "early")
@@ -30,6 +30,11 @@ def molecule_info(molecule: str) -> dict:
     """The table entry for ``molecule`` (name, target, route, stage, status, outcome, source...)."""
     check_choice("molecule", molecule, MOLECULES)
     return dict(load_table("derivatives")["molecules"][molecule])
+
+
+def short_name(molecule: str) -> str:
+    """A short display name (the table's ``short`` field)."""
+    return str(molecule_info(molecule)["short"])
 
 
 def has_affinity(molecule: str) -> bool:
