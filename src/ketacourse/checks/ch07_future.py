@@ -94,7 +94,7 @@ register(NumericCheck(
 ))
 
 # ----------------------------------------------------------------------------- 3. OR to d
-_COUNTS = (18, 40, 8, 40)  # a new trial: abstinent at 12 weeks, ketamine vs midazolam
+_COUNTS = (18, 40, 7, 40)  # a new trial: abstinent at 12 weeks, ketamine vs midazolam
 
 
 def _log_or() -> float:
@@ -109,9 +109,9 @@ register(NumericCheck(
     hints=("The map puts every effect on one scale, a standardised mean difference.",
            "Compute the odds ratio from the counts, take its natural log, and convert with Chinn's rule "
            "d = ln(OR)·√3/π.",
-           "ev.log_or_to_d(ev.odds_ratio(18, 40, 8, 40).estimate)"),
-    explanation="An odds ratio near 3 corresponds to a standardised difference near 0.6: a moderate effect, "
-                "comparable in size to the better new-molecule results in depression.",
+           "ev.log_or_to_d(ev.odds_ratio(18, 40, 7, 40).estimate)"),
+    explanation="An odds ratio near 4 corresponds to a standardised difference of about three-quarters of an SD: "
+                "a moderate to large effect, if a trial this small can be trusted.",
     mistakes=[
         Mistake("odds-ratio", lambda: ev.odds_ratio(*_COUNTS).value,
                 "That is the odds ratio itself; the map converts its natural log to a standardised difference."),
