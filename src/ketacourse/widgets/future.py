@@ -126,7 +126,7 @@ class EvidenceMap(LightTextMixin, ModelWidget):
     def short_label(e: em.Entry) -> str:
         """A short name for the map: the molecule for the newer drugs, else the study."""
         if e.drug not in ("racemic ketamine",) and e.indication.startswith("depression"):
-            return e.drug.replace("dextromethorphan-bupropion", "DXM-bupropion")
+            return e.drug.replace("dextromethorphan-bupropion", "DXM +\nbupropion")
         return e.label.split(":")[0].replace(" (", "\n(")
 
     # ----------------------------------------------------------------- model
