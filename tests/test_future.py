@@ -182,7 +182,7 @@ def test_occupancy_comes_from_the_receptor_module():
 # ----------------------------------------------------------------------------- widgets
 CASES = {
     future.EvidenceMap: (
-        {"drug": "lanicemine", "new_indication": "PTSD", "new_n": 300},
+        {"drug": "lanicemine", "new_indication": "opioid use disorder", "new_n": 300},
         [({"drug": "ketamine"}, r"^drug must be one of 'all', 'racemic ketamine', "),
          ({"new_n": 5}, r"^new_n must be a finite number >= 10 and <= 600 patients; got 5 patients"),
          ({"new_indication": "migraine"}, r"^new_indication must be one of '\(none\)', 'PTSD', ")],

@@ -66,7 +66,7 @@ class EvidenceMap(LightTextMixin, ModelWidget):
         return {
             "drug": W.Dropdown(options=drugs, value="all", description="Molecule"),
             "outcome": W.Dropdown(options=outs, value="all", description="Primary outcome"),
-            "new_indication": W.Dropdown(options=[_NONE, *self.indications], value=_NONE,
+            "new_indication": W.Dropdown(options=[_NONE, *self.indications], value="PTSD",
                                          description="Add a trial in"),
             "new_kind": W.Dropdown(options=_KIND_CHOICES, value="rct-parallel", description="Design"),
             "new_blinding": W.Dropdown(options=_BLINDING_CHOICES, value="active", description="Blinding"),
@@ -162,7 +162,8 @@ class EvidenceMap(LightTextMixin, ModelWidget):
             x = self.indications.index(new.indication) + 0.42
             self._new.set_data([x], [placed["score"].total])
             s = placed["score"]
-            lines.append(f"your trial: score {s.total} (design {s.design}, size {s.size}, blinding {s.blinding}, "
+            lines.append(f"your trial ({new.n_total} patients, {new.indication}): score {s.total} (design {s.design}, "
+                         f"size {s.size}, blinding {s.blinding}, "
                          f"replication {s.replication}); rank {placed['rank']} of {placed['n_in_indication']}")
             if placed["changed"]:
                 lines.append("it would raise replication for: " + ", ".join(placed["changed"]))
