@@ -209,3 +209,10 @@ def test_allowlists_are_short_and_documented():
     for _pattern, reason in ps.ALLOWLIST + ps.UNIT_ALLOWLIST + ps.SENTENCE_ALLOWLIST:
         assert reason in doc, f"allowlist reason not documented in docs/prose-sources.md: {reason}"
     assert len(ps.ALLOWLIST) + len(ps.UNIT_ALLOWLIST) + len(ps.SENTENCE_ALLOWLIST) <= 12
+
+
+def test_a_time_plan_row_is_a_setting_but_a_measured_duration_row_is_not():
+    plan = "| Section | Time |\n|---|---|\n| The ketamine model of psychosis | 25 min |"
+    assert ps.check_text(plan) == []
+    measured = "| Route | Onset |\n|---|---|\n| IM | 4 min after 10 mg/kg |"
+    assert [c for c, _ in ps.check_text(measured)], "a duration beside another number is a claim"

@@ -26,6 +26,7 @@ CASES = {
             ({"measure": "or"}, r"^measure must be one of 'rd' for Response \(≥ 50% fall on the depression scale\), "
                                 r"day 28; got 'or'"),
             ({"incl_saline": 1}, r"^incl_saline must be True or False; got 1"),
+            ({"level_pct": 100}, r"^level_pct must be a finite number >= 80 and <= 99; got 100"),
             ({"trials": "all"}, r"^control name must be one of 'endpoint', 'measure', 'incl_saline', "),
         ],
     ),
@@ -52,6 +53,8 @@ CASES = {
         [
             ({"hypothesis": "serotonin"}, r"^hypothesis must be one of 'disinhibition', 'mtor', 'eef2', 'lhb', 'hnk', "
                                           r"'opioid'; got 'serotonin'"),
+            ({"number": 7}, r"^number must be a finite number >= 1 and <= 6; got 7"),
+            ({"number": 2, "hypothesis": "hnk"}, r"^number and hypothesis must agree: hypothesis 'hnk' is number 5; got 2"),
         ],
     ),
 }
@@ -153,6 +156,21 @@ def test_forest_plot_is_generic_over_trial_tables():
     assert w.table_name == "trials_depression" and w.summary()["k"] == 2
     with pytest.raises(ValueError, match=r"^name must be one of 'trials_depression'"):
         evidence.ForestPlot(table="trials_nope")
+
+
+def test_hypothesis_slider_and_buttons_are_linked():
+    w = depression.HypothesisDiagram()
+    w.set(number=3)
+    assert w.params["hypothesis"] == "eef2"
+    w.controls["hypothesis"].value = "opioid"  # the learner clicks a button
+    assert w.params["number"] == 6
+
+
+def test_forest_plot_confidence_level_changes_the_intervals():
+    w = evidence.ForestPlot()
+    wide, narrow = w.summary(level_pct=99)["pooled"], w.summary(level_pct=80)["pooled"]
+    assert wide.ci_high - wide.ci_low > narrow.ci_high - narrow.ci_low
+    assert wide.estimate == narrow.estimate
 
 
 def test_trial_simulator_readout_follows_the_seed():

@@ -116,8 +116,11 @@ _ALLOW_RES = [re.compile(p) for p, _ in ALLOWLIST]
 UNIT_ALLOWLIST: tuple[tuple[str, str], ...] = (
     (r"^\*?(?:About|Estimated time:?)\s.*\bminutes?\b", "a study-time estimate for the learner"),
     (r"^\*\*Estimated time:\*\*", "a study-time estimate for the learner"),
+    (r"^\|[^|\d]+\|\s*(?:about\s+)?\d{1,3}\s?min(?:utes)?\s*\|$",
+     "a row of a chapter's time plan: a section's name and its study time in minutes, nothing else"),
 )
-"""Whole units of text that need no source (matched at the start of the paragraph)."""
+"""Whole units of text that need no source (matched at the start of the paragraph or table row): study-time
+estimates, including a two-column time-plan row ``| Section name | 10 min |`` whose only number is the minutes."""
 
 _UNIT_ALLOW_RES = [re.compile(p, re.IGNORECASE) for p, _ in UNIT_ALLOWLIST]
 
