@@ -36,7 +36,7 @@ def exercise(label, title, body, solution_code, stub, solution_text, check_key, 
     md(f":::{{solution-start}} {label}\n:class: dropdown\n:::", "solution")
     code(solution_code, "solution", stub=stub)
     md(f"{solution_text.strip()}\n\n:::{{solution-end}}\n:::", "solution")
-    code(f'check("{check_key}", {answer_var})', "check")
+    code(f'check("{check_key}", {answer_var})', "check", "remove-output")
 
 
 # =============================================================================================
@@ -102,22 +102,22 @@ md(r"""
 Major depressive disorder is diagnosed from symptoms (low mood or loss of interest for at least
 two weeks, with changes in sleep, appetite, energy, concentration, self-worth, and thoughts of
 death). Trials grade its severity with clinician-rated scales. The
-MADRS (Montgomery–Åsberg Depression Rating Scale) ranges from 0 to 60 {cite:p}`reif2023`; the
+{term}`MADRS` (Montgomery–Åsberg Depression Rating Scale) ranges from 0 to 60 {cite:p}`reif2023`; the
 Hamilton scale (HDRS or HAM-D) is used in several versions {cite:p}`berman2000,fava2018`; the
 QIDS-SR16 is a self-report scale scored 0 to 27 {cite:p}`anand2023`.
 
-**Treatment-resistant depression (TRD)** has no single definition, but the ketamine trials mostly
+**{term}`Treatment-resistant depression <treatment-resistant depression>` (TRD)** has no single definition, but the ketamine trials mostly
 use the same rule: no satisfactory response (less than a 50% improvement) to at least two adequate
 courses of treatment in the current episode {cite:p}`fava2018`. Two outcome conventions recur:
 
-- **response**: a fall of at least 50% from baseline on the trial's scale;
-- **remission**: a score below a cut-off, for example MADRS 10 or less in ESCAPE-TRD
+- **{term}`response`**: a fall of at least 50% from baseline on the trial's scale {cite:p}`anand2023`;
+- **{term}`remission`**: a score below a cut-off, for example MADRS 10 or less in ESCAPE-TRD
   {cite:p}`reif2023`.
 
 Trials report either a difference in scores (a mean difference in scale points, or a standardised
-mean difference such as Hedges g, in standard-deviation units) or a difference in the proportion
-of responders. From the proportions come the risk difference (RD), the risk ratio, the odds ratio
-and the **number needed to treat**, NNT = 1 / RD: how many patients must receive the treatment
+mean difference such as {term}`Hedges g`, in standard-deviation units) or a difference in the
+proportion of responders. From the proportions come the {term}`risk difference` (RD), the risk
+ratio, the odds ratio and the **{term}`number needed to treat`**, NNT = 1 / RD: how many patients must receive the treatment
 instead of the comparator for one more to respond. The course's `ketacourse.evidence` package
 computes all of them, with confidence intervals, from the numbers a paper publishes; its
 conventions are stated in its documentation and tested against textbook examples
@@ -173,8 +173,8 @@ answer_nnt = res_new["nnt"]
 """,
     "answer_nnt = None  # your answer: the NNT (patients)",
     r"""
-The response rates are 52.5% and 21.1%, a risk difference of 0.31, so the NNT is about 3.2. The
-interval (about 2 to 10) shows how little 78 patients pin it down: the same data are compatible
+The response rates are 52.5% and 21.1%, a risk difference of 0.31, so the NNT is about 3.2
+(computed above). The interval (about 2 to 10) shows how little 78 patients pin it down: the same data are compatible
 with a very large benefit and a modest one.
 """,
     "ch3-nnt", "answer_nnt",
@@ -197,7 +197,7 @@ placebo {cite:p}`diazgranados2010`.
 
 **The blinding problem.** Ketamine at this dose causes dissociation within minutes; saline causes
 nothing. Patients and raters who can tell which infusion was given may expect, and report, more
-improvement after ketamine. Murrough and colleagues therefore compared ketamine with an *active
+improvement after ketamine: {term}`functional unblinding`. Murrough and colleagues therefore compared ketamine with an *active
 placebo*, midazolam 0.045 mg/kg, in 73 medication-free patients randomised 2:1; at 24 hours the
 MADRS had fallen by 16.5 points with ketamine and 8.8 with midazolam {cite:p}`murrough2013`. A
 patient-level analysis of 9 trials (367 patients) then quantified the difference the comparator
@@ -225,7 +225,7 @@ md(r"""
 ### Try it: the forest plot
 
 The forest plot pools whichever trials in the course table report the chosen outcome at the
-chosen time, using a random-effects model (DerSimonian–Laird, computed by the `statsmodels`
+chosen time, using a {term}`random-effects meta-analysis` (DerSimonian–Laird, computed by the `statsmodels`
 library and validated in the course's tests against a published meta-analysis)
 {cite:p}`dersimonian1986,viechtbauer2010,colditz1994`. Each square is one arm comparison, sized by
 its weight and coloured by its comparator; the diamond is the pooled estimate and its 95% CI.
@@ -335,11 +335,11 @@ that it removed the cue that could unblind, and the big effect did not appear.
 md(r"""
 ### Try it: what can one trial show?
 
-The simulator runs 1,000 trials of the same design, each with patients drawn at random from the
+The simulator runs a thousand trials of the same design, each with patients drawn at random from the
 same two populations: a control arm and a treated arm whose true improvement is larger by the
 chosen effect size. It shows how much single trials scatter, the share that reach p < 0.05
 (the **power**, also computed exactly from the noncentral t distribution), and the NNT implied by
-the effect size and the control response rate. The last two sliders add a **hypothetical**
+the effect size and the control response rate (computed by `ketacourse.evidence.simulate`). The last two sliders add a **hypothetical**
 expectancy effect: patients who believe they had the drug improve by an extra amount. No published
 estimate of that amount exists for ketamine trials; it is there to show what functional unblinding
 *could* do, not what it does.
@@ -370,21 +370,24 @@ exercise(
     r"""
 You plan a two-arm trial of a single ketamine infusion against midazolam, analysed at day 1 with a
 two-sample t test at α = 0.05. How many patients per arm give at least 80% power, if the true effect
-is the one estimated against midazolam in the patient-level analysis {cite:p}`wilkinson2019`? Use
+is the one estimated against midazolam in the patient-level analysis {cite:p}`wilkinson2019`, and you
+want at least 90% power (a stricter standard than the usual 80%)? Use
 `sim.analytic_power(n_per_arm, effect_d)` and store the smallest such n in `answer_n`.
 """,
     r"""
 n_grid = np.arange(3, 200)
 power = sim.analytic_power_curve(n_grid, 0.7)
-answer_n = int(n_grid[np.argmax(power >= 0.8)])
+answer_n = int(n_grid[np.argmax(power >= 0.9)])
+n_saline = int(n_grid[np.argmax(sim.analytic_power_curve(n_grid, 1.8) >= 0.9)])
 print(f"{answer_n} per arm gives {100 * sim.analytic_power(answer_n, 0.7):.1f}% power; "
-      f"with the saline effect size (1.8) it would be {int(n_grid[np.argmax(sim.analytic_power_curve(n_grid, 1.8) >= 0.8)])}")
+      f"with the saline effect size (1.8) it would be {n_saline} per arm, "
+      f"with {100 * sim.analytic_power(n_saline, 0.7):.0f}% power against midazolam")
 """,
     "answer_n = None  # your answer: patients per arm",
     r"""
-About 34 per arm (computed above). A trial planned from the saline-controlled effect size would
-enrol about 6 per arm and would have below 20% power against midazolam: one reason early
-small trials looked so convincing and later ones less so.
+About 44 per arm (computed above). A trial planned from the saline-controlled effect size would
+enrol fewer than 10 per arm and would have well under half the intended power against midazolam
+(computed above): one reason early small trials looked so convincing and later ones less so.
 """,
     "ch3-sample-size", "answer_n",
 )
@@ -392,8 +395,8 @@ small trials looked so convincing and later ones less so.
 exercise(
     "ch3-ex-pooling", "Counting a placebo arm twice",
     r"""
-TRANSFORM-1 compared two esketamine doses (56 and 84 mg) with **one** shared placebo arm, and the
-course table lists it as two arm comparisons. Pool the day-28 response risk differences of the
+TRANSFORM-1 compared two esketamine doses (56 and 84 mg) with **one** shared placebo arm
+{cite:p}`fedgchin2019`, and the course table lists it as two arm comparisons. Pool the day-28 response risk differences of the
 esketamine trials *counting that placebo arm only once*, by leaving out the 84 mg comparison
 (`exclude={"transform1_84"}` in `ev.select`). What is the lower limit of the pooled 95% CI, in
 percentage points? Store it in `answer_lower`.
@@ -448,7 +451,7 @@ print(f"twice weekly for 2 weeks, peak {ad.effect_g(np.linspace(0, 28, 1121), co
 md(r"""
 ### Try it: one infusion or a course
 
-**Predict first.** Switch the schedule to twice weekly for 2 weeks. Will the model's effect build
+**Predict first.** Switch the schedule to twice weekly for two weeks. Will the model's effect build
 up, stay level, or fade between infusions? Compare its peak with the published effect after 2 to 3
 weeks of repeated dosing (the open square). Then try a ceiling of 1 SD.
 """)
@@ -469,7 +472,8 @@ exercise(
     r"""
 With the course model, give a twice-weekly course for 2 weeks (`ad.twice_weekly(2)`: infusions on
 days 0, 3.5, 7 and 10.5). How many days **after the last infusion** does the modelled effect fall
-below the detection line (0.275 SD)? Store the answer in `answer_days`.
+below the detection line (0.275 SD, computed from the day-1 confidence interval of
+{cite:t}`kishimoto2016` in the calibration table)? Store the answer in `answer_days`.
 """,
     r"""
 t = np.linspace(0, 80, 8001)
@@ -709,7 +713,7 @@ md(r"""
 One possible answer, for **disinhibition**: the hypothesis predicts a transient rise in pyramidal
 activity and glutamate release in prefrontal cortex during the infusion, and that the size of that
 rise predicts the antidepressant response at day 1. A study could record EEG gamma power (and, in a
-subset, glutamate by magnetic resonance spectroscopy) during 0.5 mg/kg infusions in patients and ask
+subset, glutamate by magnetic resonance spectroscopy) during 0.5 mg/kg infusions {cite:p}`zarate2006` in patients and ask
 whether the rise predicts day-1 response; a refuting result would be a clear antidepressant response
 in patients with no measurable rise, or no relation at all in an adequately powered sample (use the
 trial simulator's logic to size it). Obstacles: the measures are indirect and noisy, and scanning
