@@ -159,7 +159,7 @@ class EvidenceMap(LightTextMixin, ModelWidget):
             self._new.set_data([], [])
         else:
             placed = em.place(self.entries, new)
-            x = self.indications.index(new.indication) + 0.42
+            x = float(self.indications.index(new.indication))
             self._new.set_data([x], [placed["score"].total])
             s = placed["score"]
             lines.append(f"your trial ({new.n_total} patients, {new.indication}): score {s.total} (design {s.design}, "
