@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from ketacourse import pk as pkmod
+from scrub_html import ScrubParser
 from ketacourse.widgets import nmda, pk
 from ketacourse.widgets import pd as pdw
 
@@ -320,54 +321,7 @@ def test_repr_is_fixed_and_deterministic(built):
 
 
 # ----------------------------------------------------------------------------- the offline scrubber
-class _ScrubParser(HTMLParser):
-    """The stored HTML: its one ``<img>``, its scripts and the JSON of the precomputed frames."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.imgs: list[dict[str, str | None]] = []
-        self.inputs: list[dict[str, str | None]] = []
-        self.scripts: list[dict[str, str | None]] = []
-        self.texts: dict[int, str] = {}
-        self._in_script: int | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "img":
-            self.imgs.append(a)
-        elif tag in ("input", "select", "button"):
-            self.inputs.append(a)
-        elif tag == "script":
-            self.scripts.append(a)
-            self._in_script = len(self.scripts) - 1
-
-    def handle_endtag(self, tag):
-        if tag == "script":
-            self._in_script = None
-
-    def handle_data(self, data):
-        if self._in_script is not None:
-            self.texts[self._in_script] = self.texts.get(self._in_script, "") + data
-
-    @property
-    def data(self) -> dict:
-        (k,) = [i for i, s in enumerate(self.scripts) if s.get("type") == "application/json"]
-        return json.loads(self.texts[k])
-
-    @property
-    def frames(self) -> list[dict[str, str]]:
-        """Every frame as the book's script builds it: src and alt, the stored one in its place."""
-        d = self.data
-        out = []
-        for j, (src, alt) in enumerate(zip(d["frames"], d["alts"])):
-            if j == d["start"]:
-                out.append({"src": self.imgs[0]["src"], "alt": self.imgs[0]["alt"]})
-            else:
-                out.append({"src": "data:image/png;base64," + src, "alt": alt})
-        return out
-
-
-_BUNDLES: dict[type, tuple[dict, _ScrubParser]] = {}
+_BUNDLES: dict[type, tuple[dict, ScrubParser]] = {}
 
 
 @pytest.fixture(params=CASES, ids=IDS)
@@ -376,7 +330,7 @@ def scrubber(request):
     if b.case.cls not in _BUNDLES:
         bundle = b.widget._repr_mimebundle_()
         assert_unchanged(b)  # rendering the frames must not disturb the live widget
-        parser = _ScrubParser()
+        parser = ScrubParser()
         parser.feed(bundle["text/html"])
         _BUNDLES[b.case.cls] = (bundle, parser)
     bundle, parser = _BUNDLES[b.case.cls]

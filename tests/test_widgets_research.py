@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import math
 import re
-from html.parser import HTMLParser
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from scrub_html import ScrubParser
 
 from ketacourse import translation
 from ketacourse.circuits import ei_network as ei
@@ -96,18 +96,6 @@ def test_bad_values_raise_and_change_nothing(cls, kwargs, msg):
     assert w.png() == png and w.params == params
 
 
-class _Imgs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.frames, self.ranges = [], []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "img":
-            self.frames.append(a)
-        elif tag == "input" and a.get("type") == "range":
-            self.ranges.append(a)
-
 
 @pytest.mark.parametrize("cls", CASES, ids=IDS)
 def test_offline_scrubber_frames_with_their_own_alt_text(cls):
@@ -117,7 +105,7 @@ def test_offline_scrubber_frames_with_their_own_alt_text(cls):
     assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "text/html", "image/png", "text/plain"}
     html = bundle["text/html"]
     assert "http://" not in html and "https://" not in html and "<script src" not in html.lower()
-    p = _Imgs()
+    p = ScrubParser()
     p.feed(html)
     values = list(cls.scrub.values)
     assert len(values) >= 5 and len(p.frames) == len(values)
@@ -127,9 +115,8 @@ def test_offline_scrubber_frames_with_their_own_alt_text(cls):
         assert f["alt"] == w.alt_text(**{**params, cls.scrub.control: v})
         assert base64.b64decode(f["src"].split(",", 1)[1]).startswith(PNG)
     assert len({f["src"] for f in p.frames}) == len(values)
-    assert sum("hidden" not in f for f in p.frames) == 1
-    (rng,) = p.ranges
-    assert rng["max"] == str(len(values) - 1) and rng.get("aria-label")
+    assert len(p.imgs) == 1 and p.inputs == [], "one stored frame and no inert control before the cell runs"
+    assert len(p.data["labels"]) == len(values) and p.data["label"]
     assert not re.search(r"0x[0-9a-f]{6,}", bundle["text/plain"])
 
 
