@@ -138,7 +138,7 @@ def test_feedback_names_mistakes(graded):
             assert f"named mistake [{mistake}]" in line
         else:
             assert "no answer" in line
-    assert "ln 2" in bob and "0.15 mg/L" in bob  # the practice checks' own messages
+    assert "ln 2" in bob and "0.14 mg/L" in bob  # the practice checks' own messages
     assert "named mistake" not in alice
 
 

@@ -56,12 +56,9 @@ SPECS: dict[str, tuple[Param, ...]] = {
                          lambda c: f"clearance_l_per_h({_g(c['SS_WEIGHT_KG'])})  # L/h for {_g(c['SS_WEIGHT_KG'])} kg")),
               module=(("This patient weighs 80 kg", lambda c: f"This patient weighs {_g(c['SS_WEIGHT_KG'])} kg"),
                       ("for an 80 kg adult", lambda c: f"for a {_g(c['SS_WEIGHT_KG'])} kg adult"))),
-        Param("SS_TARGET_NG_ML", (100.0, 120.0, 180.0, 200.0, 250.0),
-              notebook=(("at **150 ng/mL**", lambda c: f"at **{_g(c['SS_TARGET_NG_ML'])} ng/mL**"),
-                        ("# 150 ng/mL in mg/L", lambda c: f"# {_g(c['SS_TARGET_NG_ML'])} ng/mL in mg/L")),
-              module=(("150 ng/mL is 0.15 mg/L, not 150 mg/L",
-                       lambda c: f"{_g(c['SS_TARGET_NG_ML'])} ng/mL is {_g(c['SS_TARGET_NG_ML'] / 1000)} mg/L, "
-                                 f"not {_g(c['SS_TARGET_NG_ML'])} mg/L"),)),
+        Param("SS_TARGET_NG_ML", (80.0, 105.0, 200.0, 250.0, 300.0),  # no weight x target within 5 % of 80 kg x 140
+              notebook=(("at **140 ng/mL**", lambda c: f"at **{_g(c['SS_TARGET_NG_ML'])} ng/mL**"),
+                        ("# 140 ng/mL in mg/L", lambda c: f"# {_g(c['SS_TARGET_NG_ML'])} ng/mL in mg/L"))),
         Param("AFTER_INFUSION_MIN", (15.0, 20.0, 45.0, 60.0),
               notebook=(("**30 minutes after the infusion stops**",
                          lambda c: f"**{_g(c['AFTER_INFUSION_MIN'])} minutes after the infusion stops**"),),

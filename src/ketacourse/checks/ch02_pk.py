@@ -32,7 +32,7 @@ CSHT_SHORT_MIN, CSHT_LONG_MIN = 60.0, 360.0  # ch2-csht: 1-h and 6-h infusions, 
 ROUTE = "rectal"  # ch2-route-ratio
 SPRAY_MG = 84.0  # ch2-spray-occupancy and ch2-infusion-vs-spray: a three-device session
 SALT_DOSE_MG_PER_KG, SALT_WEIGHT_KG = 0.5, 80.0  # ch2-salt-*: "ketamine hydrochloride 0.5 mg/kg", 80 kg
-SS_MODEL, SS_WEIGHT_KG, SS_TARGET_NG_ML = "clements1981", 80.0, 150.0  # ch2-ssrate
+SS_MODEL, SS_WEIGHT_KG, SS_TARGET_NG_ML = "clements1981", 80.0, 140.0  # ch2-ssrate
 
 _WEEK_GRID = np.concatenate([np.arange(0.0, 60.0, 0.25), np.arange(60.0, 7 * 1440.0 + 1.0, 5.0)])
 _DAY_GRID = np.arange(0.0, 24 * 60.0 + 1.0)
@@ -331,11 +331,12 @@ register(
         hints=(
             "At steady state rate in = rate out, and rate out = clearance × concentration.",
             "R = CL × Css with CL in L/h for an 80 kg adult and Css in mg/L (1 ng/mL = 1 µg/L = 0.001 mg/L).",
-            "pk.get_model('clements1981').clearance_l_per_h(80) * 150 / 1000.",
+            f"pk.get_model('clements1981').clearance_l_per_h(80) * {SS_TARGET_NG_ML:g} / 1000.",
         ),
         mistakes=(
             Mistake("ng-as-mg", lambda: 1000.0 * _rate_mg_per_h(),
-                    "1000 times too large: 150 ng/mL is 0.15 mg/L, not 150 mg/L."),
+                    f"1000 times too large: {SS_TARGET_NG_ML:g} ng/mL is {SS_TARGET_NG_ML / 1000:g} mg/L, "
+                    f"not {SS_TARGET_NG_ML:g} mg/L."),
             Mistake("per-minute", lambda: _rate_mg_per_h() / 60.0,
                     "That is mg per minute; the question asks for mg per hour."),
             Mistake("per-kg", lambda: _rate_mg_per_h() / SS_WEIGHT_KG,

@@ -168,6 +168,7 @@ _SCRUB_JS = (
 # control (so a long label never eats a slider's track), wrapping instead of being cut, units
 # after the readouts. Delivered in an HTML widget, so it reaches every front end ipywidgets runs in.
 _COLUMN = "19.5em"
+_WIDE_OPTION_CHARS = 30  # about what one column shows of a dropdown option
 _VIEW_CSS = (
     ".kc-widget .kc-controls>.widget-inline-hbox{width:100%!important;max-width:none;height:auto!important;"
     "flex-wrap:wrap;margin:0.15em 0!important;box-sizing:border-box}"
@@ -494,6 +495,9 @@ class ModelWidget:
                     ctrl.add_class("kc-unit=" + unit.replace(" ", "\u00a0"))
                     css.append(f'.kc-widget .{cls} .widget-readout::after{{content:"\\00a0{unit}"}}')
                 ctrl.layout.margin = "0"
+                labels = getattr(ctrl, "_options_labels", ()) if isinstance(ctrl, W.Dropdown) else ()
+                if max((len(str(label)) for label in labels), default=0) > _WIDE_OPTION_CHARS:
+                    ctrl.layout.grid_column = "1 / -1"  # a long option gets the whole row, never cut
             title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
             aria = f'<img alt="" src="data:," style="display:none" onerror="{html.escape(_ARIA_JS)}">'
             header = W.HTML(f"<style>{''.join(css)}</style>{title}{aria}")
