@@ -1,0 +1,25 @@
+"""Trial evidence as data: effect sizes, meta-analysis and trial simulation.
+
+Layers (lower never imports higher; none imports widgets):
+
+- :mod:`.effect_sizes`: Hedges g, OR/RR/RD, NNT and their CIs from published summary numbers,
+  with the conversions stated in its docstring;
+- :mod:`.meta`: random-effects pooling through ``statsmodels.stats.meta_analysis``;
+- :mod:`.trials`: the ``data/trials_*.toml`` tables (one entry per arm comparison) and selection
+  by outcome, time point, comparator and design;
+- :mod:`.simulate`: a seeded two-arm trial simulator (Chapter 3).
+"""
+
+from .effect_sizes import (EffectSize, binary_effect, d_to_log_or, effect_from_ci, flip, hedges_g,
+                           hedges_g_from_se, log_or_to_d, newcombe_rd_ci, nnt, nnt_from_d, nnt_interval,
+                           odds_ratio, risk_difference, risk_ratio, sd_from_ci, sd_from_se)
+from .meta import MetaResult, meta_analyse
+from .trials import (Comparison, Outcome, available, comparison_nnt, load_trials, outcome_effect, select,
+                     trial_tables)
+
+__all__ = [
+    "EffectSize", "binary_effect", "d_to_log_or", "effect_from_ci", "flip", "hedges_g", "hedges_g_from_se",
+    "log_or_to_d", "newcombe_rd_ci", "nnt", "nnt_from_d", "nnt_interval", "odds_ratio", "risk_difference",
+    "risk_ratio", "sd_from_ci", "sd_from_se", "MetaResult", "meta_analyse", "Comparison", "Outcome", "available",
+    "comparison_nnt", "load_trials", "outcome_effect", "select", "trial_tables",
+]
