@@ -25,9 +25,10 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = toc_notebooks()
 # At least this many live model widgets per chapter (chapters not listed: no minimum).
-MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 1}
+MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 1,
+                     "chapters/04-ketamine-and-pain.ipynb": 4}
 # Widget modules whose ModelWidget classes tell which control is the main one (scrub.control).
-WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk")
+WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacourse.widgets.pain")
 NOTEBOOK_BUDGET_S = 60
 # Uncaught page errors in JupyterLab that are not ours (see README.md). Matched on message + stack.
 ALLOWED_LAB_PAGE_ERRORS = [
@@ -204,8 +205,8 @@ def _move_and_check(page, view, labels: dict[str, str], index: int, moved: list[
     view.scroll_into_view_if_needed()
     title = (view.locator(".widget-html b").first.text_content() or "").strip() if view.locator(".widget-html b").count() else ""
     sliders = view.locator(".widget-slider")
-    if sliders.count() == 0:
-        return [f"widget {index} ({title!r}): no slider found"]
+    if sliders.count() == 0:  # a widget driven only by menus (e.g. a forest plot): use its first dropdown
+        return _move_dropdown_and_check(page, view, title, index, moved)
     main = labels.get(title)
     chosen = sliders.first
     if main:
@@ -232,3 +233,27 @@ def _move_and_check(page, view, labels: dict[str, str], index: int, moved: list[
     readout_after = chosen.locator(".widget-readout").first.text_content()
     return [f"widget {index} ({title!r}): the image did not change after keyboard moves of {label!r} "
             f"(readout {readout_before!r} -> {readout_after!r})"]
+
+
+def _move_dropdown_and_check(page, view, title: str, index: int, moved: list[str]) -> list[str]:
+    """Focus the first dropdown of a widget view, step its choice by keyboard, expect a new figure image."""
+    selects = view.locator("select")
+    if selects.count() == 0:
+        return [f"widget {index} ({title!r}): no slider or dropdown found"]
+    select = selects.first
+    img = view.locator("img.widget-image").first
+    before = img.get_attribute("src")
+    n_options = select.locator("option").count()
+    moves = [lambda: page.keyboard.press("ArrowDown"), lambda: page.keyboard.press("ArrowUp"),
+             lambda: select.select_option(index=(n_options - 1))]  # last resort: choose as with the mouse
+    for move in moves:
+        select.focus()
+        move()
+        try:
+            page.wait_for_function("([el, src]) => el.getAttribute('src') !== src",
+                                   arg=[img.element_handle(), before], timeout=8_000, polling=100)
+            moved.append("dropdown")
+            return []
+        except Exception:
+            continue
+    return [f"widget {index} ({title!r}): the image did not change after keyboard moves of its first dropdown"]

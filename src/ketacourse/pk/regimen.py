@@ -63,9 +63,11 @@ class Bolus:
 
 @dataclass(frozen=True)
 class Infusion:
-    """A constant-rate intravenous infusion from ``start_min`` for ``duration_min``.
+    """A constant-rate infusion from ``start_min`` for ``duration_min``.
 
     Exactly one of ``rate_mg_per_min`` / ``rate_mg_per_kg_per_min`` is set (mg of base).
+    ``route`` is ``"iv"`` (into the central compartment) or ``"subcutaneous"`` (into a
+    subcutaneous depot at a constant rate, absorbed first order; ``routes.toml``).
     """
 
     start_min: float
@@ -100,7 +102,8 @@ def bolus(dose_mg: float | None = None, *, time_min: float = 0.0, route: str = "
     time_min : float
         Time of the dose (min, >= 0).
     route : str
-        ``"iv"``, ``"im"``, ``"intranasal"``, ``"oral"``, ``"sublingual"`` or ``"rectal"``.
+        ``"iv"``, ``"im"``, ``"intranasal"``, ``"oral"``, ``"sublingual"``, ``"rectal"`` or
+        ``"subcutaneous"``.
     dose_mg_per_kg : float, optional
         Dose in mg per kg body weight (>= 0).
     form : str
@@ -126,10 +129,14 @@ def bolus(dose_mg: float | None = None, *, time_min: float = 0.0, route: str = "
     return Bolus(t, route, dose_mg_per_kg=_to_base(dose_mg_per_kg, form, "dose_mg_per_kg"), device_index=int(device_index))
 
 
+INFUSION_ROUTES = ("iv", "subcutaneous")
+"""Routes by which :func:`infusion` can run."""
+
+
 def infusion(*, duration_min: float, rate_mg_per_min: float | None = None, dose_mg: float | None = None,
              rate_mg_per_kg_per_min: float | None = None, dose_mg_per_kg: float | None = None,
-             start_min: float = 0.0, form: str = "base") -> Infusion:
-    """A constant-rate IV infusion.
+             start_min: float = 0.0, form: str = "base", route: str = "iv") -> Infusion:
+    """A constant-rate infusion, intravenous (default) or subcutaneous.
 
     Give exactly one of ``rate_mg_per_min``, ``dose_mg`` (total over the infusion),
     ``rate_mg_per_kg_per_min`` or ``dose_mg_per_kg`` (total per kg).
@@ -142,12 +149,18 @@ def infusion(*, duration_min: float, rate_mg_per_min: float | None = None, dose_
         Start time (min, >= 0).
     form : str
         ``"base"`` or ``"hcl"`` (dose written as the hydrochloride salt).
+    route : str
+        ``"iv"`` (default) or ``"subcutaneous"`` (a syringe driver under the skin, as in
+        palliative care: the drug enters a subcutaneous depot at the set rate and is absorbed
+        from it with the route's bioavailability and absorption rate).
 
     Raises
     ------
     ValueError
-        Zero or negative duration, negative/NaN dose or rate, not exactly one dose argument.
+        Zero or negative duration, negative/NaN dose or rate, not exactly one dose argument,
+        unknown route.
     """
+    check_choice("route", route, INFUSION_ROUTES)
     d = float(check_real("duration_min", duration_min, low=0, low_open=True, unit="min"))
     t0 = float(check_real("start_min", start_min, low=0, unit="min"))
     given = {k: v for k, v in dict(rate_mg_per_min=rate_mg_per_min, dose_mg=dose_mg,
@@ -159,12 +172,12 @@ def infusion(*, duration_min: float, rate_mg_per_min: float | None = None, dose_
     (name, value), = given.items()
     v = _to_base(value, form, name)
     if name == "rate_mg_per_min":
-        return Infusion(t0, d, rate_mg_per_min=v)
+        return Infusion(t0, d, rate_mg_per_min=v, route=route)
     if name == "dose_mg":
-        return Infusion(t0, d, rate_mg_per_min=v / d)
+        return Infusion(t0, d, rate_mg_per_min=v / d, route=route)
     if name == "rate_mg_per_kg_per_min":
-        return Infusion(t0, d, rate_mg_per_kg_per_min=v)
-    return Infusion(t0, d, rate_mg_per_kg_per_min=v / d)
+        return Infusion(t0, d, rate_mg_per_kg_per_min=v, route=route)
+    return Infusion(t0, d, rate_mg_per_kg_per_min=v / d, route=route)
 
 
 class Regimen:
@@ -214,7 +227,7 @@ class Regimen:
             if isinstance(e, Bolus):
                 out.append(Bolus(e.time_min + dt, e.route, e.dose_mg, e.dose_mg_per_kg, e.device_index))
             else:
-                out.append(Infusion(e.start_min + dt, e.duration_min, e.rate_mg_per_min, e.rate_mg_per_kg_per_min))
+                out.append(Infusion(e.start_min + dt, e.duration_min, e.rate_mg_per_min, e.rate_mg_per_kg_per_min, e.route))
         return Regimen(*out)
 
 

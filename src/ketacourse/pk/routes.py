@@ -49,8 +49,8 @@ __all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", 
            "model_tmax_min", "fit_ka_to_tmax", "route_absorption", "route_peaks", "fit_absorption_to_peak",
            "peak_check", "peak_validation"]
 
-ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal")
-"""Route names accepted by :func:`ketacourse.pk.bolus` (IV infusions use :func:`~ketacourse.pk.infusion`)."""
+ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal", "subcutaneous")
+"""Route names accepted by :func:`ketacourse.pk.bolus` (infusions, IV or subcutaneous, use :func:`~ketacourse.pk.infusion`)."""
 
 _FIRST_PASS_ROUTES = ("intranasal", "oral", "sublingual", "rectal")
 

@@ -189,11 +189,15 @@ def collect_pathways(model, regimen: Regimen, weight_kg: float, route_sets=None,
     depots: dict[str, tuple] = {}
     notes: list[str] = []
     for ev in regimen.events:
-        if isinstance(ev, Infusion):
+        if isinstance(ev, Infusion) and ev.route == "iv":
             resolved.append((ev, ev.rate_for(weight_kg), [Pathway(1.0, None, "central")]))
             continue
-        dose = ev.amount_mg(weight_kg)
-        paths, nts = pathways_for(model, ev.route, dose, ev.device_index, route_sets, frn, weight_kg=weight_kg)
+        if isinstance(ev, Infusion):  # e.g. subcutaneous: constant-rate input into the route's depot
+            dose = ev.rate_for(weight_kg)
+            paths, nts = pathways_for(model, ev.route, ev.amount_mg(weight_kg), 0, route_sets, frn, weight_kg=weight_kg)
+        else:
+            dose = ev.amount_mg(weight_kg)
+            paths, nts = pathways_for(model, ev.route, dose, ev.device_index, route_sets, frn, weight_kg=weight_kg)
         for nt in nts:
             if nt not in notes:
                 notes.append(nt)

@@ -1,0 +1,494 @@
+"""Wind-up in a dorsal-horn wide-dynamic-range (WDR) neuron, and how NMDA block removes it.
+
+A single-compartment reduction of the compartmental WDR model of Aguiar, Sousa & Lima (2010)
+(J Neurophysiol 104:1155–1166; model code ModelDB accession 128559), written here from its
+published equations and parameter values; no code was copied. Aguiar's conclusion, which this
+reduction keeps, is that wind-up is the temporal summation of long NMDA responses on top of a
+cumulative depolarisation carried by a calcium-activated non-specific cation current (I_CAN)
+fed by L-type and synaptic calcium entry.
+
+Membrane equation (V in mV, t in ms, conductances in nS, C in pF)::
+
+    C dV/dt = − g_L (V − E_L) − g_AMPA(t) V − u(V) g_NMDA(t) V − g_NK1(t) (V − E_NK1)
+              − g_CAN m_CAN (V − E_CAN) − g_CaL m_∞(V) (V − E_Ca) − g_AHP (V − E_K)
+
+* synaptic conductances are dual exponentials summed over C-fibre (latency ≈ 200 ms) and
+  Aδ (≈ 30 ms) events, exact between events;
+* ``u(V)`` is the fraction of NMDA channels that conduct, from the course's channel module:
+  :func:`ketacourse.channel.pore_states` (Mg²⁺ block of Jahr & Stevens competing with
+  ketamine for the pore, at steady state). Whatever voltage dependence that module gives
+  ketamine block, this neuron inherits. Ketamine block is taken at steady state, i.e. without
+  the use-dependent build-up of Chapter 1 (a simplification, stated in the chapter);
+* calcium: d[Ca]/dt = −k (0.1 I_NMDA + 0.1 I_NK1 + I_CaL) − ([Ca] − [Ca]_rest)/τ_Ca;
+* I_CAN gate: closed + 2 Ca ⇌ open, dm/dt = α(Ca)(1 − m) − β m with α = β ([Ca]/Ca_half)²;
+* spikes: threshold and reset (a reduction of the Hodgkin–Huxley spike), each spike adds an
+  after-hyperpolarising conductance (a reduction of I_KCa).
+
+Read-out (as in Aguiar's analysis of Herrero's data): the number of spikes with a latency
+over 100 ms after each stimulus, the C-fibre response.
+
+Numerics: exponential (conductance) Euler, unconditionally stable, on a time grid that is
+fine (``dt_fine_ms``) for the first second after each stimulus and coarse in the quiet
+remainder of long inter-stimulus intervals. Many cells (ketamine × Mg²⁺ combinations) are
+stepped together as one NumPy batch.
+
+Speed: one batch of 15 stimuli at 1 Hz takes about a second (the Python time loop dominates;
+the batch size hardly matters), and a 0.1 Hz train, 150 s of neuron time, takes a few seconds:
+far too slow for the 35 ms slider target. The widget therefore uses :class:`WindupGrid`, which
+**precomputes a grid** of every slider combination (5 frequencies × 7 concentrations × 3 Mg²⁺
+levels: about 10 s on an idle core, 20–30 s on a busy machine), keeps it in a disk cache so a new
+kernel loads it in milliseconds, and then only looks results up (microseconds per slider move).
+
+Parameters with their provenance are in ``data/windup.toml``: values from ModelDB 128559
+(flag S), values derived from Aguiar's geometry, and the calibration choices a
+one-compartment reduction needs (flag D, each said so in its note).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import ndtri
+
+from .. import channel
+from ..data import load_table
+from ..validation import check_real
+
+__all__ = [
+    "WindupResult",
+    "simulate_train",
+    "windup_count",
+    "WindupGrid",
+    "parameters",
+    "FREQUENCY_RANGE_HZ",
+    "KETAMINE_RANGE_UM",
+    "MG_RANGE_MM",
+]
+
+FREQUENCY_RANGE_HZ = (0.05, 5.0)
+"""Stimulus frequencies accepted (Hz)."""
+KETAMINE_RANGE_UM = (0.0, 100.0)
+"""Free ketamine concentrations accepted (µM)."""
+MG_RANGE_MM = (0.0, 5.0)
+"""Extracellular Mg²⁺ concentrations accepted (mM)."""
+
+_V_MIN, _V_MAX, _V_STEP = -120.0, 60.0, 0.1
+
+
+def parameters() -> dict:
+    """The model's parameter table (``data/windup.toml``), with sources."""
+    return load_table("windup")
+
+
+@dataclass(frozen=True)
+class WindupResult:
+    """Result of :func:`simulate_train` for a batch of cells.
+
+    Attributes
+    ----------
+    t_ms : numpy.ndarray
+        Recorded time points (ms), shape ``(n_t,)``.
+    v_mv : numpy.ndarray
+        Membrane potential (mV), shape ``(n_cells, n_t)`` (spikes are not drawn: the neuron
+        resets at threshold; see ``spike_times_ms``).
+    spike_times_ms : list of numpy.ndarray
+        Spike times (ms) of each cell.
+    stimulus_times_ms : numpy.ndarray
+        Times of the C-fibre stimuli (ms).
+    spikes_per_stimulus : numpy.ndarray
+        C-fibre response: spikes with latency > 100 ms after each stimulus and before the next,
+        shape ``(n_cells, n_stimuli)``.
+    ketamine_um, mg_mm, nmda_scale : numpy.ndarray
+        The settings of each cell, shape ``(n_cells,)``.
+    frequency_hz : float
+        Stimulus frequency.
+    """
+
+    t_ms: np.ndarray
+    v_mv: np.ndarray
+    spike_times_ms: list
+    stimulus_times_ms: np.ndarray
+    spikes_per_stimulus: np.ndarray
+    ketamine_um: np.ndarray
+    mg_mm: np.ndarray
+    nmda_scale: np.ndarray
+    frequency_hz: float
+
+
+def windup_count(spikes_per_stimulus) -> np.ndarray:
+    """Wind-up as the extra spikes over a train: total response minus n × the first response.
+
+    This is the usual summary in the wind-up literature (the response to the train in excess
+    of what the first stimulus alone would predict). Works along the last axis.
+    """
+    s = np.asarray(spikes_per_stimulus, dtype=float)
+    if s.ndim == 0 or s.shape[-1] < 1:
+        raise ValueError("spikes_per_stimulus must have at least one stimulus along its last axis")
+    return s.sum(axis=-1) - s.shape[-1] * s[..., 0]
+
+
+def _events(stim_times: np.ndarray, latency: float, dispersion: float, n: int) -> np.ndarray:
+    """Deterministic arrival times: the n quantiles of a normal latency distribution per stimulus."""
+    q = ndtri((np.arange(n) + 0.5) / n)
+    lat = np.maximum(latency + dispersion * q, 0.0)
+    return (stim_times[:, None] + lat[None, :]).ravel()
+
+
+def _time_grid(stim_times: np.ndarray, t_end: float, dt_fine: float, dt_coarse: float, fine_window: float) -> np.ndarray:
+    """Time grid: fine for ``fine_window`` ms after each stimulus, coarse elsewhere."""
+    pieces = []
+    t = 0.0
+    starts = list(stim_times) + [t_end]
+    # before first stimulus: coarse
+    for k, s in enumerate(stim_times):
+        if s > t:
+            n = max(int(np.ceil((s - t) / dt_coarse)), 1)
+            pieces.append(np.linspace(t, s, n + 1)[:-1])
+            t = s
+        end_fine = min(s + fine_window, starts[k + 1])
+        n = max(int(np.ceil((end_fine - t) / dt_fine)), 1)
+        pieces.append(np.linspace(t, end_fine, n + 1)[:-1])
+        t = end_fine
+    if t_end > t:
+        n = max(int(np.ceil((t_end - t) / dt_coarse)), 1)
+        pieces.append(np.linspace(t, t_end, n + 1)[:-1])
+    pieces.append(np.array([t_end]))
+    return np.concatenate(pieces)
+
+
+@lru_cache(maxsize=64)
+def _conducting_table(mg_mm: float, ketamine_um: float) -> np.ndarray:
+    """Fraction of open NMDA channels conducting on the voltage grid (course channel module)."""
+    v = np.arange(_V_MIN, _V_MAX + _V_STEP / 2, _V_STEP)
+    return np.asarray(channel.pore_states(v, mg_mm, ketamine_um)["conducting"], dtype=float)
+
+
+def simulate_train(
+    frequency_hz: float = 1.0,
+    n_stimuli: int | None = None,
+    *,
+    ketamine_um=0.0,
+    mg_mm=1.0,
+    nmda_scale=1.0,
+    dt_fine_ms: float = 0.5,
+    dt_coarse_ms: float = 2.0,
+    record_every_ms: float = 2.0,
+    tail_ms: float = 1000.0,
+    overrides: dict | None = None,
+) -> WindupResult:
+    """Drive the WDR neuron with a train of C-fibre stimuli.
+
+    ``ketamine_um``, ``mg_mm`` and ``nmda_scale`` may be arrays (broadcast together): each
+    combination is one cell, and all are simulated together.
+
+    Parameters
+    ----------
+    frequency_hz : float
+        Stimulus frequency, Hz (0.05–5).
+    n_stimuli : int, optional
+        Number of stimuli (1–60); default 15 (``data/windup.toml``).
+    ketamine_um : float or array_like
+        Free ketamine concentration at the receptor, µM (0–100).
+    mg_mm : float or array_like
+        Extracellular Mg²⁺, mM (0–5).
+    nmda_scale : float or array_like
+        Multiplier on the NMDA conductance (0–2); 0 removes NMDA receptors.
+    dt_fine_ms, dt_coarse_ms : float
+        Time steps (ms) in the first second after each stimulus and in the quiet rest of long
+        intervals (0.01–1 and fine–5).
+    record_every_ms : float
+        Spacing of the recorded membrane potential (ms, >= ``dt_fine_ms``).
+    tail_ms : float
+        Time simulated after the last stimulus (ms, >= 500).
+    overrides : dict, optional
+        ``{section: {name: value}}`` replacing entries of ``data/windup.toml`` for this run
+        (for experiments such as removing I_CAN: ``{"can": {"conductance_ns": 0}}``).
+
+    Returns
+    -------
+    WindupResult
+    """
+    p = _merged(parameters(), overrides or {})
+    f = float(check_real("frequency_hz", frequency_hz, low=FREQUENCY_RANGE_HZ[0], high=FREQUENCY_RANGE_HZ[1], unit="Hz"))
+    if n_stimuli is None:
+        n_stimuli = int(p["protocol"]["n_stimuli"])
+    if isinstance(n_stimuli, bool) or not isinstance(n_stimuli, (int, np.integer)) or not 1 <= n_stimuli <= 60:
+        raise ValueError(f"n_stimuli must be a whole number from 1 to 60; got {n_stimuli!r}")
+    ket = np.atleast_1d(check_real("ketamine_um", ketamine_um, low=KETAMINE_RANGE_UM[0], high=KETAMINE_RANGE_UM[1], unit="µM"))
+    mg = np.atleast_1d(check_real("mg_mm", mg_mm, low=MG_RANGE_MM[0], high=MG_RANGE_MM[1], unit="mM"))
+    scale = np.atleast_1d(check_real("nmda_scale", nmda_scale, low=0.0, high=2.0))
+    try:
+        ket, mg, scale = (a.ravel() for a in np.broadcast_arrays(ket, mg, scale))
+    except ValueError:
+        raise ValueError("ketamine_um, mg_mm and nmda_scale must broadcast to one shape; got shapes "
+                         f"{np.shape(ketamine_um)}, {np.shape(mg_mm)}, {np.shape(nmda_scale)}") from None
+    dt_f = float(check_real("dt_fine_ms", dt_fine_ms, low=0.01, high=1.0, unit="ms"))
+    dt_c = float(check_real("dt_coarse_ms", dt_coarse_ms, low=dt_f, high=5.0, unit="ms"))
+    rec = float(check_real("record_every_ms", record_every_ms, low=dt_f, high=100.0, unit="ms"))
+    tail = float(check_real("tail_ms", tail_ms, low=500.0, high=60_000.0, unit="ms"))
+
+    mem, spk, ca_p, cal, can = p["membrane"], p["spike"], p["calcium"], p["l_type"], p["can"]
+    ad, cf, cal_s = p["synapses"]["adelta"], p["synapses"]["c_fibre"], p["synapses"]["calibration"]
+    period = 1000.0 / f
+    first = 1000.0
+    stim = first + period * np.arange(n_stimuli)
+    t_end = stim[-1] + max(period, tail)
+    t = _time_grid(stim, t_end, dt_f, dt_c, fine_window=min(period, 1000.0))
+    n_t = t.size
+    dts = np.diff(t)
+
+    # ---- synaptic drive (identical for every cell): dual exponentials, exact between events
+    kinds = [  # (event times, weight nS, rise, decay, channel)
+        (_events(stim, ad["latency_ms"], ad["dispersion_ms"], ad["n_fibres"]), ad["ampa_ns"], ad["ampa_rise_ms"], ad["ampa_decay_ms"], 0),
+        (_events(stim, ad["latency_ms"], ad["dispersion_ms"], ad["n_fibres"]), ad["nmda_ns"], ad["nmda_rise_ms"], ad["nmda_decay_ms"], 1),
+    ]
+    n_c = int(cf["n_fibres"] * cal_s["c_volley_spikes"])
+    c_times = _events(stim, cf["latency_ms"], cf["dispersion_ms"], n_c)
+    kinds += [
+        (c_times, cf["ampa_ns"], cf["ampa_rise_ms"], cf["ampa_decay_ms"], 0),
+        (c_times, cf["nmda_ns"], cf["nmda_rise_ms"], cf["nmda_decay_ms"], 1),
+        (stim + cf["latency_ms"], cal_s["nk1_ns"], cf["nk1_rise_ms"], cf["nk1_decay_ms"], 2),
+    ]
+    g_syn = np.zeros((3, n_t))  # AMPA, NMDA (before block), NK1 conductance, nS
+    for times, w, tr, td, ch in kinds:
+        tp = td * tr / (td - tr) * np.log(td / tr)
+        norm = 1.0 / (np.exp(-tp / td) - np.exp(-tp / tr))
+        g_syn[ch] += w * norm * _dual_exp_sum(t, times, tr, td)
+
+    # ---- lookup tables on the voltage grid
+    tables = np.stack([_conducting_table(float(m), float(k)) for m, k in zip(mg, ket)]) * scale[:, None]
+    n_v = tables.shape[1]
+    flat = tables.ravel()
+    base = np.arange(ket.size) * n_v
+    vgrid = np.arange(_V_MIN, _V_MAX + _V_STEP / 2, _V_STEP)
+    cal_tab = 1.0 / (1.0 + np.exp(-(vgrid - cal["half_activation_mv"]) / cal["slope_mv"]))
+
+    # ---- state
+    n_cells = ket.size
+    c_pf = mem["capacitance_pf"]
+    g_l, e_l = mem["leak_conductance_ns"], mem["leak_reversal_mv"]
+    e_k, e_can, e_ca, e_nk = spk["potassium_reversal_mv"], can["reversal_mv"], cal["reversal_mv"], cal_s["nk1_reversal_mv"]
+    g_can, g_cal = can["conductance_ns"], cal["conductance_ns"]
+    beta, ca_half = can["beta_per_ms"], can["half_activation_ca_mm"]
+    ca0, tau_ca, k_ca = ca_p["resting_mm"], ca_p["decay_ms"], ca_p["influx_mm_per_pa_ms"]
+    f_nmda, f_nk1 = ca_p["nmda_fraction"], ca_p["nk1_fraction"]
+    thr, reset, refr_ms = spk["threshold_mv"], spk["reset_mv"], spk["refractory_ms"]
+    ahp_inc, tau_ahp = spk["ahp_increment_ns"], spk["ahp_decay_ms"]
+
+    v = np.full(n_cells, e_l)
+    ca = np.full(n_cells, ca0)
+    a0 = beta * (ca0 / ca_half) ** 2
+    m = np.full(n_cells, a0 / (a0 + beta))
+    g_ahp = np.zeros(n_cells)
+    refr = np.zeros(n_cells)
+    spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
+    rec_idx = np.unique(np.searchsorted(t, np.arange(0.0, t_end + rec / 2, rec)).clip(0, n_t - 1))
+    rec_mask = np.zeros(n_t, dtype=bool)
+    rec_mask[rec_idx] = True
+    v_rec = np.empty((n_cells, rec_idx.size))
+    j = 0
+    inv_step = 1.0 / _V_STEP
+    g_a_all, g_n_all, g_k_all = g_syn
+    dec_ahp_cache: dict[float, float] = {}
+    for i in range(n_t - 1):
+        if rec_mask[i]:
+            v_rec[:, j] = v
+            j += 1
+        dt = dts[i]
+        k = ((v - _V_MIN) * inv_step + 0.5).astype(np.intp)
+        np.clip(k, 0, n_v - 1, out=k)
+        u_nmda = flat[base + k] * g_n_all[i]
+        m_cal = cal_tab[k] * g_cal
+        g_a, g_k = g_a_all[i], g_k_all[i]
+        g_c = g_can * m
+        g_tot = g_l + g_a + g_k + u_nmda + g_c + m_cal + g_ahp
+        v_inf = (g_l * e_l + g_k * e_nk + g_c * e_can + m_cal * e_ca + g_ahp * e_k) / g_tot
+        v = v_inf + (v - v_inf) * np.exp(-dt * g_tot / c_pf)
+        # calcium entry (inward current is negative: I = g (V - E))
+        i_ca = f_nmda * u_nmda * v + f_nk1 * g_k * (v - e_nk) + m_cal * (v - e_ca)
+        ca = ca + dt * (-k_ca * np.minimum(i_ca, 0.0) - (ca - ca0) / tau_ca)
+        alpha = beta * (ca / ca_half) ** 2
+        s = alpha + beta
+        m = alpha / s + (m - alpha / s) * np.exp(-dt * s)
+        dec = dec_ahp_cache.get(dt)
+        if dec is None:
+            dec = dec_ahp_cache[dt] = float(np.exp(-dt / tau_ahp))
+        g_ahp = g_ahp * dec
+        if refr.any():
+            refr = np.maximum(refr - dt, 0.0)
+            v = np.where(refr > 0, reset, v)
+        fired = v >= thr
+        if fired.any():
+            for c in np.flatnonzero(fired):
+                spikes_t[c].append(t[i + 1])
+            v = np.where(fired, reset, v)
+            refr = np.where(fired, refr_ms, refr)
+            g_ahp = g_ahp + ahp_inc * fired
+    if rec_mask[n_t - 1] and j < rec_idx.size:
+        v_rec[:, j] = v
+    spike_arrays = [np.asarray(s) for s in spikes_t]
+    lat = p["protocol"]["readout_latency_ms"]
+    edges = np.append(stim, t_end + 1.0)
+    counts = np.zeros((n_cells, n_stimuli), dtype=int)
+    for c, st in enumerate(spike_arrays):
+        for kk in range(n_stimuli):
+            counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
+    return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+
+
+def _merged(base: dict, overrides: dict, path: str = "") -> dict:
+    """Copy of ``base`` with ``overrides`` applied; unknown keys raise ValueError."""
+    out = dict(base)
+    for key, val in overrides.items():
+        where = f"{path}.{key}" if path else key
+        if key not in base:
+            raise ValueError(f"overrides: {where!r} is not a parameter; choose from {', '.join(sorted(base))}")
+        if isinstance(val, dict):
+            if not isinstance(base[key], dict):
+                raise ValueError(f"overrides: {where!r} is a value, not a section")
+            out[key] = _merged(base[key], val, where)
+        else:
+            if isinstance(base[key], dict):
+                raise ValueError(f"overrides: {where!r} is a section; give a dict of its entries")
+            out[key] = float(check_real(f"overrides[{where!r}]", val))
+    return out
+
+
+def _dual_exp_sum(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.ndarray:
+    """Σ_events [exp(−(t−t_e)/τd) − exp(−(t−t_e)/τr)] for t ≥ t_e, evaluated on the grid ``t``.
+
+    Exact on any grid: each event contributes only within 40 decay constants after it (beyond
+    that its share is below exp(−40)), evaluated in blocks of nearby events.
+    """
+    out = np.zeros_like(t)
+    times = np.sort(np.asarray(times, dtype=float))
+    horizon = 40.0 * max(td, tr)
+    for block in np.array_split(times, max(1, int(np.ceil(times.size / 64)))):
+        if block.size == 0:
+            continue
+        lo = np.searchsorted(t, block[0])
+        hi = np.searchsorted(t, block[-1] + horizon)
+        seg = t[lo:hi, None] - block[None, :]
+        on = seg >= 0.0
+        seg = np.where(on, seg, 0.0)
+        out[lo:hi] += np.where(on, np.exp(-seg / td) - np.exp(-seg / tr), 0.0).sum(axis=1)
+    return out
+
+
+class WindupGrid:
+    """All wind-up simulations a widget needs, computed once and then looked up.
+
+    Simulates every combination of ``frequencies_hz`` × ``ketamine_um`` × ``mg_mm`` (one
+    NumPy batch per frequency) and stores spikes per stimulus, spike times and decimated
+    membrane-potential traces (about 250 samples per stimulus interval). :meth:`lookup` then
+    costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
+    be grid values.
+
+    Computing the default grid takes several seconds (tens on a busy machine), so by default
+    the result is also kept in a disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``),
+    keyed by a hash of the parameter tables, the grid and this module's cache version: a new
+    kernel then loads it in milliseconds. ``cache=False`` always simulates.
+    """
+
+    def __init__(self, frequencies_hz=(0.1, 0.2, 0.5, 1.0, 2.0), ketamine_um=(0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
+                 mg_mm=(0.5, 1.0, 2.0), n_stimuli: int | None = None, *, cache: bool = False):
+        self.frequencies_hz = tuple(float(x) for x in np.atleast_1d(check_real("frequencies_hz", frequencies_hz,
+                                                                                   low=FREQUENCY_RANGE_HZ[0], high=FREQUENCY_RANGE_HZ[1], unit="Hz")))
+        self.ketamine_um = tuple(float(x) for x in np.atleast_1d(check_real("ketamine_um", ketamine_um, low=0, high=100, unit="µM")))
+        self.mg_mm = tuple(float(x) for x in np.atleast_1d(check_real("mg_mm", mg_mm, low=0, high=5, unit="mM")))
+        self.n_stimuli = n_stimuli
+        self._nm = len(self.mg_mm)
+        path = _cache_path(self) if cache else None
+        if path is not None and path.exists():
+            try:
+                self._results = _load(path, self.frequencies_hz)
+                return
+            except Exception:  # a damaged cache file is simply recomputed
+                pass
+        kk, mm = np.meshgrid(self.ketamine_um, self.mg_mm, indexing="ij")
+        self._results = {}
+        for fq in self.frequencies_hz:
+            self._results[fq] = simulate_train(fq, n_stimuli, ketamine_um=kk.ravel(), mg_mm=mm.ravel(),
+                                               record_every_ms=max(0.5, 4.0 / fq))
+        if path is not None:
+            _save(path, self._results)
+
+    def _index(self, name: str, value: float, options: tuple) -> int:
+        for i, o in enumerate(options):
+            if abs(o - float(value)) <= 1e-9 * max(1.0, abs(o)):
+                return i
+        raise ValueError(f"{name} must be one of the grid values {', '.join(f'{o:g}' for o in options)}; got {value!r}")
+
+    def lookup(self, frequency_hz: float, ketamine_um: float, mg_mm: float) -> dict:
+        """Stored result for one grid point.
+
+        Returns
+        -------
+        dict
+            ``t_ms``, ``v_mv``, ``spike_times_ms``, ``stimulus_times_ms``, ``spikes_per_stimulus``.
+        """
+        fi = self._index("frequency_hz", frequency_hz, self.frequencies_hz)
+        ki = self._index("ketamine_um", ketamine_um, self.ketamine_um)
+        mi = self._index("mg_mm", mg_mm, self.mg_mm)
+        r = self._results[self.frequencies_hz[fi]]
+        c = ki * self._nm + mi
+        return {
+            "t_ms": r.t_ms,
+            "v_mv": r.v_mv[c],
+            "spike_times_ms": r.spike_times_ms[c],
+            "stimulus_times_ms": r.stimulus_times_ms,
+            "spikes_per_stimulus": r.spikes_per_stimulus[c],
+        }
+
+
+_CACHE_VERSION = "windup-grid-1"
+
+
+def _cache_path(grid: "WindupGrid"):
+    import hashlib
+    import os
+    from importlib import resources
+    from pathlib import Path
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    for table in ("windup", "channel"):
+        h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
+    h.update(repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)).encode())
+    base = Path(os.environ.get("KETACOURSE_CACHE", Path.home() / ".cache" / "ketacourse"))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return base / f"windup-{h.hexdigest()[:20]}.npz"
+
+
+def _save(path, results: dict) -> None:
+    arrays = {}
+    for i, (fq, r) in enumerate(results.items()):
+        arrays[f"f{i}_t"] = r.t_ms
+        arrays[f"f{i}_v"] = r.v_mv.astype(np.float32)
+        arrays[f"f{i}_stim"] = r.stimulus_times_ms
+        arrays[f"f{i}_counts"] = r.spikes_per_stimulus
+        arrays[f"f{i}_ket"], arrays[f"f{i}_mg"], arrays[f"f{i}_scale"] = r.ketamine_um, r.mg_mm, r.nmda_scale
+        lengths = np.array([len(st) for st in r.spike_times_ms])
+        arrays[f"f{i}_spk"] = np.concatenate([np.asarray(st, dtype=float) for st in r.spike_times_ms]) if lengths.sum() else np.zeros(0)
+        arrays[f"f{i}_spklen"] = lengths
+    tmp = path.with_suffix(".tmp.npz")
+    try:
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def _load(path, frequencies: tuple) -> dict:
+    out = {}
+    with np.load(path) as z:
+        for i, fq in enumerate(frequencies):
+            lengths = z[f"f{i}_spklen"]
+            spikes = np.split(z[f"f{i}_spk"], np.cumsum(lengths)[:-1]) if lengths.size else []
+            out[fq] = WindupResult(z[f"f{i}_t"], z[f"f{i}_v"].astype(float), list(spikes), z[f"f{i}_stim"],
+                                   z[f"f{i}_counts"], z[f"f{i}_ket"], z[f"f{i}_mg"], z[f"f{i}_scale"], fq)
+    return out

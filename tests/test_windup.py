@@ -1,0 +1,141 @@
+"""Wind-up in the dorsal-horn WDR neuron (ketacourse.circuits.windup).
+
+Validation targets (issue #7; models.md §1.1):
+1. spikes per stimulus rise over a 1 Hz train and not over a 0.1 Hz train;
+2. removing NMDA conductance abolishes wind-up while the first response persists
+   (Aguiar et al. 2010, abstract; Dickenson & Sullivan 1987 with AP5);
+3. ketamine reduces wind-up in a concentration-dependent way;
+4. the shape of the published wind-up curve. Aguiar 2010 Fig. 2C (15 stimuli at 1 Hz) could
+   not be read numerically (paper figures not seen; clinical-evidence.md "Gaps" 8), so the
+   test checks the shape the abstract describes: a rise that builds over the first stimuli
+   and then levels off into a plateau. Tolerances: last response >= 3x the first; the last
+   five stimuli add <= 25% of the total rise; no stimulus more than 1 spike below the one
+   before it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ketacourse.circuits import windup
+from ketacourse.circuits.windup import WindupGrid, simulate_train, windup_count
+
+KET = np.array([0.0, 0.0, 0.5, 2.0, 10.0, 0.0, 0.0])
+MG = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 2.0])
+SCALE = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+
+
+@pytest.fixture(scope="module")
+def one_hz():
+    return simulate_train(1.0, ketamine_um=KET, mg_mm=MG, nmda_scale=SCALE)
+
+
+@pytest.fixture(scope="module")
+def slow():
+    return simulate_train(0.1, ketamine_um=[0.0], mg_mm=1.0)
+
+
+def test_windup_at_1hz_not_at_0_1hz(one_hz, slow):
+    control = one_hz.spikes_per_stimulus[0]
+    assert control[0] >= 1, "the first C-fibre stimulus evokes a response"
+    assert control[-1] >= 3 * control[0]
+    flat = slow.spikes_per_stimulus[0]
+    assert flat.max() - flat.min() <= 1, f"no wind-up at 0.1 Hz: {flat}"
+    assert windup_count(flat) <= 0.1 * windup_count(control)
+
+
+def test_removing_nmda_abolishes_windup_but_not_the_first_response(one_hz):
+    control, no_nmda = one_hz.spikes_per_stimulus[0], one_hz.spikes_per_stimulus[1]
+    assert no_nmda[0] >= 1, "the AMPA-driven first response persists"
+    assert windup_count(no_nmda) <= 0.15 * windup_count(control)
+
+
+def test_ketamine_reduces_windup_concentration_dependently(one_hz):
+    w = windup_count(one_hz.spikes_per_stimulus[[0, 2, 3, 4]])  # 0, 0.5, 2, 10 µM
+    assert np.all(np.diff(w) <= 0), w
+    assert w[-1] < 0.75 * w[0]
+    assert w[-1] > windup_count(one_hz.spikes_per_stimulus[1]), "10 µM is not a full NMDA knock-out"
+
+
+def test_magnesium_opposes_windup(one_hz):
+    w = windup_count(one_hz.spikes_per_stimulus[[5, 0, 6]])  # 0.5, 1, 2 mM
+    assert w[0] > w[1] > w[2]
+
+
+def test_shape_of_published_curve(one_hz):
+    s = one_hz.spikes_per_stimulus[0].astype(float)
+    rise = s[-1] - s[0]
+    assert s[-1] >= 3 * s[0]
+    assert s[-1] - s[-5] <= 0.25 * rise, f"plateau expected: {s}"
+    assert np.all(np.diff(s) >= -1), s
+
+
+def test_rest_before_stimulation_is_steady_near_leak_reversal(one_hz):
+    t, v = one_hz.t_ms, one_hz.v_mv[0]
+    before = v[(t > 500) & (t < 990)]
+    assert np.ptp(before) < 0.05
+    assert abs(before.mean() - windup.parameters()["membrane"]["leak_reversal_mv"]) < 1.0
+    assert all(len(s) == 0 or s.min() > 1000 for s in one_hz.spike_times_ms), "no spikes before the first stimulus"
+
+
+def test_time_step_convergence():
+    a = simulate_train(1.0, 8).spikes_per_stimulus[0]
+    b = simulate_train(1.0, 8, dt_fine_ms=0.1, dt_coarse_ms=0.5).spikes_per_stimulus[0]
+    assert np.abs(a - b).max() <= 1
+
+
+def test_counts_only_c_fibre_window(one_hz):
+    stim = one_hz.stimulus_times_ms
+    st = one_hz.spike_times_ms[0]
+    k = 3
+    manual = np.count_nonzero((st >= stim[k] + 100) & (st < stim[k + 1]))
+    assert one_hz.spikes_per_stimulus[0, k] == manual
+
+
+def test_grid_lookup_matches_direct_simulation():
+    grid = WindupGrid(frequencies_hz=(1.0,), ketamine_um=(0.0, 2.0), mg_mm=(1.0,), n_stimuli=6)
+    direct = simulate_train(1.0, 6, ketamine_um=2.0, mg_mm=1.0)
+    got = grid.lookup(1.0, 2.0, 1.0)
+    np.testing.assert_array_equal(got["spikes_per_stimulus"], direct.spikes_per_stimulus[0])
+    with pytest.raises(ValueError, match=r"^ketamine_um must be one of the grid values 0, 2; got 1"):
+        grid.lookup(1.0, 1.0, 1.0)
+
+
+def test_nmda_uses_course_channel_module(monkeypatch):
+    """The NMDA conductance is gated by ketacourse.channel.pore_states, not a private constant."""
+    calls = []
+    real = windup.channel.pore_states
+
+    def spy(v, mg, ket):
+        calls.append((mg, ket))
+        return real(v, mg, ket)
+
+    windup._conducting_table.cache_clear()
+    monkeypatch.setattr(windup.channel, "pore_states", spy)
+    simulate_train(1.0, 1, ketamine_um=0.37, mg_mm=1.3)
+    windup._conducting_table.cache_clear()
+    assert (1.3, 0.37) in calls
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"frequency_hz": 0.0}, r"^frequency_hz must be a finite number >= 0.05 and <= 5 Hz; got 0"),
+        ({"ketamine_um": -1.0}, r"^ketamine_um must be a finite number >= 0 and <= 100 µM; got -1"),
+        ({"mg_mm": float("nan")}, r"^mg_mm must be a finite number"),
+        ({"n_stimuli": 0}, r"^n_stimuli must be a whole number from 1 to 60; got 0"),
+        ({"ketamine_um": [0.0, 1.0], "mg_mm": [1.0, 1.0, 2.0]}, r"^ketamine_um, mg_mm and nmda_scale must broadcast"),
+        ({"overrides": {"can": {"nonsense": 1}}}, r"^overrides: 'can.nonsense' is not a parameter"),
+    ],
+)
+def test_bad_input_raises(kwargs, message):
+    args = {"frequency_hz": 1.0, "n_stimuli": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        simulate_train(**args)
+
+
+def test_windup_count_definition():
+    assert windup_count([2, 3, 5]) == 10 - 6
+    with pytest.raises(ValueError):
+        windup_count(3)
