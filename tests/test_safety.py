@@ -213,3 +213,30 @@ def test_bad_arrays_and_names_raise():
         session.finding("nope")
     with pytest.raises(ValueError, match="^weight_kg must be"):
         logistics.route_comparison(weight_kg=500)
+
+
+# ----------------------------------------------------------------------------- chapter 6 checks
+CH6_NUMERIC = ("ch6-extra-vertigo", "ch6-discharge-56mg", "ch6-sc-dissociative-minutes", "ch6-oral-equivalent-dose")
+
+
+@pytest.mark.parametrize("key", CH6_NUMERIC)
+def test_ch6_checks_accept_the_model_answer_and_name_each_mistake(key):
+    from ketacourse import exercises as ex
+
+    assert key in ex.registered()
+    item = ex._REGISTRY[key]
+    assert ex.check(key, item.expected()).status == "correct"
+    assert len(item.mistakes) >= 2
+    for m in item.mistakes:
+        fb = ex.check(key, m.value())
+        assert fb.status == "incorrect" and fb.mistake == m.name, (key, m.name)
+
+
+def test_ch6_check_values_are_the_stated_cases():
+    from ketacourse import exercises as ex
+
+    assert ex._REGISTRY["ch6-extra-vertigo"].expected() == pytest.approx(120 * (48 / 231 - 2 / 113))
+    assert ex._REGISTRY["ch6-discharge-56mg"].expected() == 125.0  # last device at 5 min + 120 min
+    assert ex._REGISTRY["ch6-oral-equivalent-dose"].expected() == pytest.approx(0.5 / 0.08, rel=0.03)
+    fb = ex.check("ch6-neurotoxicity-evidence", "a")
+    assert fb.status == "incorrect" and fb.mistake == "a"
