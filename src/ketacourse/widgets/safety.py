@@ -116,7 +116,7 @@ class SessionSimulator(LightTextMixin, ModelWidget):
                  color=C["vermillion"], va="bottom")
         self._plus40, = axb.plot([0, _T_MAX_MIN], [160, 160], color=C["grey"], lw=1.0, ls="--", animated=True)
         self._plus40_text = axb.text(3, 161, "baseline + 40 mmHg: reached by 8-19% on esketamine (label)", fontsize=7,
-                                     color="#555555", va="bottom", animated=True)
+                                     color="#555555", va="bottom", animated=True, clip_on=True)
         self._obs_span = patches.Rectangle((0, 100), 0, 75, color=C["sky_blue"], alpha=0.18, animated=True)
         axb.add_patch(self._obs_span)
         self._sbp, = axb.plot([], [], color=C["vermillion"], lw=2.0, animated=True)
@@ -281,6 +281,7 @@ class AdverseEventForest(ForestPlot):
     """The course forest plot on the esketamine adverse-event table, read as harms (NNH)."""
 
     title = "Adverse events in the esketamine trials: how much more common than with placebo?"
+    figsize = (8.2, 3.5)  # at most three trials per adverse event: a shorter figure, fewer pixels to encode
     default_table = "trials_safety"
     default_endpoint = endpoint_key("dissociation", "double-blind, 4 weeks")
     scrub = _safety_scrub()
@@ -291,8 +292,8 @@ class AdverseEventForest(ForestPlot):
 
     def _update(self, **params):
         super()._update(**params)
-        self._favours[0].set_text("← fewer events with esketamine")
-        self._favours[1].set_text("more events with esketamine →")
+        self._favours[0].set_text("← fewer with esketamine")
+        self._favours[1].set_text("more with esketamine →")
 
     def _summary_text(self, s: dict) -> str:
         text = super()._summary_text(s)
