@@ -240,3 +240,20 @@ def test_ch6_check_values_are_the_stated_cases():
     assert ex._REGISTRY["ch6-oral-equivalent-dose"].expected() == pytest.approx(0.5 / 0.08, rel=0.03)
     fb = ex.check("ch6-neurotoxicity-evidence", "a")
     assert fb.status == "incorrect" and fb.mistake == "a"
+
+
+# ----------------------------------------------------------------------------- the chapter's safety framing
+def test_chapter6_opens_with_the_content_note_and_shows_the_disclaimer():
+    from pathlib import Path
+
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    note = (root / "chapters" / "_snippets" / "content-note-misuse.md").read_text(encoding="utf-8").strip()
+    nb = nbformat.read(root / "chapters" / "06-safety-and-practice.ipynb", as_version=4)
+    first = nb.cells[0].source
+    assert note in first, "the reusable content note (with crisis signposting) is in the first cell, verbatim"
+    assert "safety.md" in note and "988" in note and "116 123" in note
+    assert first.index(note) < first.index("## Learning objectives")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "disclaimer()" in code
