@@ -166,10 +166,10 @@ register(
         answer="c",
         options=("a", "b", "c", "d"),
         hint="Go back to the table of neurotoxicity findings: what did each study expose children to, and for how long?",
-        explanation=("The randomised GAS trial and the MASK and PANDA cohorts found no IQ difference after a single "
-                     "early anaesthetic; MASK found specific differences after multiple exposures, an association "
-                     "that cannot show cause. None isolates ketamine, and the animal lesions came at doses far above "
-                     "the depression dose."),
+        explanation=("The randomised GAS trial and the MASK cohort found no IQ difference after a single early "
+                     "anaesthetic; MASK found specific differences after multiple exposures, an association that "
+                     "cannot show cause. None of the studies isolates ketamine, and the animal lesions came at doses "
+                     "far above the depression dose."),
         feedback={
             "a": ("The animal lesions came at doses many times the 0.5 mg/kg used in depression, and in adult rats; "
                   "the human studies did not show what the animal data suggested for a single exposure."),
