@@ -67,7 +67,7 @@ def test_trials_safety_counts_reproduce_the_published_percentages():
         assert c.n_treatment > 0 and c.n_control > 0
         for o in c.outcomes:
             v = o.values
-            assert o.kind == "counts" and o.flag == "D"
+            assert o.kind == "counts" and o.flag == ("P" if c.id == "aspire_pooled" else "D")
             for arm in ("treatment", "control"):
                 e, n = v[f"events_{arm}"], v[f"n_{arm}"]
                 assert 0 <= e <= n
@@ -76,6 +76,17 @@ def test_trials_safety_counts_reproduce_the_published_percentages():
                 assert abs(100 * e / n - v[f"percent_{arm}"]) < 0.05 + 1e-9, (c.id, o.name, arm)
             rows += 1
     assert rows >= 18
+
+
+def test_the_count_derivation_reproduces_published_counts():
+    """ASPIRE's table gives counts as well as percentages: round(percent x n / 100), the rule used for
+    the other trials' derived counts, gives back every published count."""
+    aspire = next(c for c in ev.load_trials("trials_safety") if c.id == "aspire_pooled")
+    assert len(aspire.outcomes) >= 9
+    for o in aspire.outcomes:
+        v = o.values
+        for arm in ("treatment", "control"):
+            assert round(v[f"percent_{arm}"] * v[f"n_{arm}"] / 100) == v[f"events_{arm}"], (o.name, arm)
 
 
 def test_trials_safety_pooling_and_nnh():
