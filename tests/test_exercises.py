@@ -137,7 +137,7 @@ def test_numeric_check_tolerances_and_messages():
 def test_choice_check():
     item = ChoiceCheck("zz-choice", "b", ("a", "b", "c"), hint="Think of Mg2+.", explanation="Yes.")
     assert item(None).status == "missing"
-    assert item("b").correct and item(" B ").correct
+    assert item("b").correct and item(" B ").correct and item("(b)").correct
     assert item("a").status == "incorrect" and item("a").message == "not yet. Think of Mg2+."
     assert item("d").message == "choose one of a, b, c; got 'd'."
     free = ChoiceCheck("zz-free", "trapping")
@@ -156,18 +156,27 @@ def make_selfcheck():
     return SelfCheck("Which ion blocks the pore at rest?", ["Na+", "Mg2+", "Cl-"], 1, "Mg2+ <blocks> at -60 mV.")
 
 
-def test_selfcheck_bundle_is_static_html_with_details_and_no_script():
-    sc = make_selfcheck()
+def test_selfcheck_bundle_is_static_html_with_one_details_per_option_and_no_script():
+    sc = SelfCheck("Which ion blocks the pore at rest?", ["Na+", "Mg2+", "Cl-"], 1, "Mg2+ <blocks> at -60 mV.",
+                   feedback=["Na+ carries the current.", "", "Cl- does not enter a cation pore."])
     bundle = sc._repr_mimebundle_()
     assert {"text/html", "text/plain", "application/vnd.jupyter.widget-view+json"} <= set(bundle)
     text = bundle["text/html"]
-    assert text.count("<details>") == 1 and "<summary>" in text
+    assert text.count("<details") == 3 and text.count("<summary>") == 3, "one fold per option"
     assert "<script" not in text.lower() and "http" not in text
+    assert "Show the answer" not in text
     assert "&lt;blocks&gt;" in text, "user text is escaped"
-    hidden = text.split("<details>", 1)[1]
-    assert "(b) Mg2+" in hidden, "the answer sits inside the folded <details>"
+    # Outside the folds (what a reader sees before opening anything) there is no verdict and no explanation.
+    closed = re.sub(r"<details.*?<summary>(.*?)</summary>.*?</details>", r"\1", text, flags=re.DOTALL)
+    for leak in ("Correct", "Not quite", "&lt;blocks&gt;", "carries the current"):
+        assert leak not in closed, leak
     for letter, option in zip("abc", ["Na+", "Mg2+", "Cl-"]):
-        assert f"({letter}) {html.escape(option)}" in text
+        assert f"<summary>({letter}) {html.escape(option)}</summary>" in text
+    # Each fold holds only its own option's feedback; the explanation sits only in the right option's fold.
+    folds = re.findall(r"<details.*?</details>", text, flags=re.DOTALL)
+    assert "Not quite" in folds[0] and "carries the current" in folds[0] and "&lt;blocks&gt;" not in folds[0]
+    assert "Correct." in folds[1] and "&lt;blocks&gt;" in folds[1]
+    assert "Not quite" in folds[2] and "cation pore" in folds[2] and "&lt;blocks&gt;" not in folds[2]
     assert bundle["text/plain"] == repr(sc) == "<SelfCheck: Which ion blocks the pore at rest?>"
 
 
@@ -243,3 +252,124 @@ def test_self_check_per_option_feedback():
         sc.respond(2)
     with pytest.raises(ValueError, match="feedback must hold one message per option"):
         SelfCheck("Q?", ["x", "y"], 1, "because", feedback=["only one"])
+
+
+# ----------------------------------------------------------------------------- escalating hints, blanks
+def test_hints_escalate_and_the_last_one_repeats():
+    item = NumericCheck("zz-ladder", lambda: 10.0, hints=("Concept.", "Procedure.", "Code."))
+    messages = [item(99.0).message for _ in range(4)]
+    assert messages == ["not yet. Hint 1 of 3: Concept.", "not yet. Hint 2 of 3: Procedure.",
+                        "not yet. Hint 3 of 3: Code.", "not yet. Hint 3 of 3: Code."]
+    choice = ChoiceCheck("zz-ladder-c", "a", ("a", "b"), hints=("Think.", "Run it."))
+    assert choice("b").message.endswith("Hint 1 of 2: Think.") and choice("b").message.endswith("Hint 2 of 2: Run it.")
+
+
+def test_a_blank_left_in_a_scaffolded_stub_is_no_answer_yet():
+    assert NumericCheck("zz-blank", lambda: 1.0)(...).status == "missing"
+    assert ChoiceCheck("zz-blank-c", "a", ("a", "b"))(...).status == "missing"
+    for key in KEYS:
+        assert check(key, ...).status == "missing"
+
+
+# ----------------------------------------------------------------------------- misconception feedback
+def _effective_mistakes(item):
+    """Named mistakes that can be told apart from the answer and from every earlier mistake."""
+    exp = float(item.expected())
+    seen, out = [exp], []
+    for m in item.mistakes:
+        v = float(m.value())
+        if all(not item._close(v, s) and not item._close(s, v) for s in seen):
+            out.append((m, v))
+        seen.append(v)
+    return out
+
+
+NUMERIC = [k for k in KEYS if isinstance(exercises._REGISTRY[k], NumericCheck)]
+CHOICE = [k for k in KEYS if isinstance(exercises._REGISTRY[k], ChoiceCheck)]
+
+
+@pytest.mark.parametrize("key", NUMERIC or [NO_CHECKS])
+def test_every_named_mistake_gets_its_own_message(key):
+    """Each likely wrong answer, computed with the model, is recognised and answered with its own message,
+    which never contains the expected value."""
+    assert key != NO_CHECKS, NO_CHECKS
+    item = exercises._REGISTRY[key]
+    effective = _effective_mistakes(item)
+    assert len(item.mistakes) >= 2, f"{key}: name at least two likely wrong answers"
+    assert len(effective) == len(item.mistakes), (
+        f"{key}: mistakes {[m.name for m in item.mistakes if m not in dict(effective)]} coincide with the answer "
+        "or with an earlier mistake, so their message can never be shown")
+    messages = set()
+    shown = f"{float(item.expected()):.3g}"
+    for m, v in effective:
+        fb = check(key, v)
+        assert fb.status == "incorrect" and fb.mistake == m.name, (m.name, v, fb)
+        assert m.message in fb.message
+        assert shown not in fb.message, f"{key}/{m.name}: the message gives the answer away"
+        messages.add(m.message)
+    assert len(messages) == len(effective), f"{key}: two mistakes share a message"
+
+
+@pytest.mark.parametrize("key", CHOICE or [NO_CHECKS])
+def test_every_wrong_option_gets_its_own_message(key):
+    assert key != NO_CHECKS, NO_CHECKS
+    item = exercises._REGISTRY[key]
+    wrong = [o for o in item.options if o.lower() != item.answer.lower()]
+    assert wrong and set(wrong) == {k.lower() for k in item.feedback}, f"{key}: feedback for every wrong option"
+    assert len(set(item.feedback.values())) == len(wrong)
+    for option in wrong:
+        fb = check(key, option)
+        assert fb.mistake == option and item.feedback[option] in fb.message
+
+
+def test_one_tolerance_per_chapter_as_its_text_states():
+    """Each chapter uses one tolerance for all its checks, the one its text promises ("within 2%"), and an
+    answer given to three significant figures always passes."""
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        chapter = int(path.name[:2])
+        keys = [k for k in NUMERIC if k.startswith(f"ch{chapter}-")]
+        if not keys:
+            continue
+        tols = {exercises._REGISTRY[k].rel_tol for k in keys}
+        assert len(tols) == 1, f"chapter {chapter} mixes tolerances: {sorted(tols)}"
+        text = " ".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        stated = re.search(r"within (\d+(?:\.\d+)?)\s*%", text)
+        assert stated, f"{path.name}: say in the text how close an answer must be (e.g. 'within 2%')"
+        assert float(stated.group(1)) / 100 == pytest.approx(tols.pop()), f"{path.name}: text and checks disagree"
+    for key in NUMERIC:
+        exp = float(exercises._REGISTRY[key].expected())
+        assert check(key, float(f"{exp:.3g}")).correct, f"{key}: a 3-significant-figure answer must pass"
+
+
+def test_every_check_has_an_escalating_hint_ladder():
+    for key in KEYS:
+        hints = exercises._REGISTRY[key].hints
+        assert len(hints) >= 2 and all(hints), f"{key}: give at least two escalating hints"
+
+
+def _selfcheck_calls():
+    import ast
+
+    for path in sorted(CHAPTERS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or "SelfCheck(" not in cell.source:
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "SelfCheck":
+                    yield f"{path.stem}[{i}]", node
+
+
+def test_every_selfcheck_in_the_chapters_has_feedback_for_each_wrong_option():
+    import ast
+
+    calls = list(_selfcheck_calls())
+    assert calls, "no SelfCheck in the chapters"
+    for where, node in calls:
+        kw = {k.arg: k.value for k in node.keywords}
+        assert "feedback" in kw, f"{where}: SelfCheck needs feedback=[one message per option]"
+        options = ast.literal_eval(node.args[1])
+        answer = ast.literal_eval(node.args[2])
+        feedback = ast.literal_eval(kw["feedback"])
+        assert len(feedback) == len(options), where
+        assert all(f for i, f in enumerate(feedback) if i != answer), f"{where}: a wrong option has no message"

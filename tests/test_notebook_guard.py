@@ -197,7 +197,16 @@ def problems_checks(nb) -> list[str]:
     return found
 
 
-GUARDS = [problems_structure, problems_execution, problems_outputs, problems_nbval, problems_exercises, problems_checks]
+def problems_answers_hidden(nb) -> list[str]:
+    """The book must show no answer: check cells carry remove-output, SelfCheck cells remove-input
+    (``python -m ketacourse.student --tag <notebook>`` adds them)."""
+    from ketacourse.student import missing_book_tags
+
+    return missing_book_tags(nb)
+
+
+GUARDS = [problems_structure, problems_execution, problems_outputs, problems_nbval, problems_exercises, problems_checks,
+          problems_answers_hidden]
 
 
 # ----------------------------------------------------------------------------- the chapters
@@ -290,7 +299,7 @@ def good_notebook():
             cells.append(code(f"a{k} = {k}", n, (), "solution", stub=f"a{k} = None"))
             cells.append(md("Because.\n\n:::{solution-end}\n:::", "solution"))
             n += 1
-            cells.append(code(f'check("k{k}", a{k})', n, [result(f"✓ k{k}: correct.", n)], "check"))
+            cells.append(code(f'check("k{k}", a{k})', n, [result(f"✓ k{k}: correct.", n)], "check", "remove-output"))
             n += 1
         else:
             cells.append(md(f":::{{solution}} ex-{k}\n:class: dropdown\n\nText.\n:::", "solution"))
@@ -341,6 +350,90 @@ def test_guards_catch_faults(mutate, guard, expected):
     mutate(nb)
     found = guard(nb)
     assert any(expected in p for p in found), found
+
+
+def test_answers_hidden_guard_catches_untagged_check_and_selfcheck_cells():
+    nb = good_notebook()
+    assert problems_answers_hidden(nb) == []
+    nb.cells[9].metadata["tags"] = ["check"]
+    assert any("remove-output" in p for p in problems_answers_hidden(nb))
+    nb.cells.append(code('SelfCheck("Q?", ["a", "b"], 1, "because")', 99))
+    assert any("remove-input" in p for p in problems_answers_hidden(nb))
+
+
+# ----------------------------------------------------------------------------- no answer visible
+def visible_text(nb) -> str:
+    """What a reader of the built book sees without opening any fold: markdown and code outside
+    solutions, minus removed inputs and outputs, with closed ``<details>`` folds, styles and images dropped."""
+    parts = []
+    for cell in nb.cells:
+        t = tags(cell)
+        if "solution" in t or "remove-cell" in t:
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        if "remove-input" not in t:
+            parts.append(cell.source)
+        if "remove-output" in t:
+            continue
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = out.get("text", "") if out.get("output_type") == "stream" else data.get("text/html") or data.get(
+                "text/plain", "")
+            text = text if isinstance(text, str) else "".join(text)
+            text = re.sub(r"<(style|script)\b.*?</\1>|<details\b.*?</details>|<img\b[^>]*>", " ", text, flags=re.S)
+            parts.append(re.sub(r"<[^>]+>", " ", text))
+    return "\n".join(parts)
+
+
+def answer_strings(value: float) -> set[str]:
+    """How an expected value could be written: three significant figures, and two decimals for small values."""
+    out = {f"{value:.3g}"}
+    if abs(value) < 100:
+        out.add(f"{value:.2f}")
+    return out
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_no_answer_is_visible_in_the_chapter(path):
+    """No expected value of this chapter's checks, no check verdict and no SelfCheck answer index appears
+    anywhere a book reader sees without opening a fold (exercises ask for new cases, not look-ups)."""
+    from ketacourse import exercises
+
+    nb = load(path)
+    text = visible_text(nb)
+    chapter = int(path.name[:2])
+    keys = [k for k in exercises.registered() if k.startswith(f"ch{chapter}-")]
+    assert keys, f"no checks registered for chapter {chapter}"
+    leaks = []
+    for key in keys:
+        item = exercises._REGISTRY[key]
+        if not isinstance(item, exercises.NumericCheck):
+            continue
+        for s in answer_strings(float(item.expected())):
+            for m in re.finditer(r"(?<![\d.])" + re.escape(s) + r"(?![\d])", text):
+                leaks.append(f"{key}: {s!r} in ...{text[max(0, m.start() - 60):m.end() + 20]!r}")
+    for verdict in ("✓", "✗", "correct.", "no answer yet", "Show the answer"):
+        if verdict in text:
+            leaks.append(f"check feedback visible: {verdict!r}")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "SelfCheck(" in cell.source and "remove-input" not in tags(cell):
+            leaks.append(f"SelfCheck source (with its answer index) visible: {cell.source[:60]!r}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_leak_test_catches_a_printed_answer():
+    nb = good_notebook()
+    nb.cells.append(md("The answer is 30.35 mg."))
+    assert re.search(r"(?<![\d.])30\.4(?![\d])", visible_text(nb)) is None
+    assert "30.35" in visible_text(nb) and "30.35" in answer_strings(30.35)
+    hidden = code("x", 50, [result("✓ k: correct. 30.35", 50)], "check", "remove-output")
+    nb.cells.append(hidden)
+    assert "✓" not in visible_text(nb)
+    nb.cells.append(code("x", 51, [{"output_type": "display_data", "metadata": {},
+                                    "data": {"text/html": "<details><summary>(a)</summary>Correct.</details>"}}]))
+    assert "Correct." not in visible_text(nb)
 
 
 def test_silent_cell_detection():

@@ -217,11 +217,11 @@ def test_racemate_effective_ki_matches_mixture_formula():
 
 
 def test_alternative_racemic_ketamine_kis_span_the_published_range():
-    """0.119 µM (salat2015, secondary), 0.5 µM (kapur2002), 3.1 µM (seeman2005): a 26-fold spread."""
+    """0.119 µM (salat2015, primary abstract), 0.5 µM (kapur2002), 3.1 µM (seeman2005): a 26-fold spread."""
     alts = receptor.alternative_kis("ketamine")
     by_source = {a["source"]: a["ki_um"] for a in alts}
     assert by_source == {"salat2015": 0.119, "kapur2002": 0.5, "seeman2005": 3.1}
-    assert {a["source"]: a["flag"] for a in alts}["salat2015"] == "S"
+    assert {a["source"]: a["flag"] for a in alts}["salat2015"] == "P"
     assert by_source["kapur2002"] == receptor.ligand_info("ketamine")["ki_um"]
     assert receptor.alternative_kis("hnk_2r6r") == []
     alts[0]["ki_um"] = -1.0

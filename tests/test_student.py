@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from ketacourse.student import STUB_TAG, make_student_notebook, make_student_versions
+from ketacourse.student import ANSWER_TAG, STUB_TAG, make_student_notebook, make_student_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -98,10 +98,28 @@ def test_student_notebook_keeps_exercises_and_checks_but_no_solutions(student_di
              if c.cell_type == "code" and "solution" in tags(c) and c.metadata.get("ketacourse", {}).get("stub")]
     assert [c.source for c in student.cells if STUB_TAG in tags(c)] == stubs
     for stub in stubs:
-        assert "None" in stub, f"a stub should leave the answer as None: {stub!r}"
+        answer_line = [ln for ln in stub.splitlines() if ln.startswith("answer_")]
+        assert answer_line, f"a stub must assign the answer variable: {stub!r}"
+        assert re.match(r"^answer_\w+ = (None|\.\.\.)(\s|$)", answer_line[-1]), (
+            f"a stub leaves the answer as ... or None (read as 'no answer yet'): {answer_line[-1]!r}")
     # every non-solution cell survives in order
     kept = [c.source for c in master.cells if "solution" not in tags(c)]
-    assert [c.source for c in student.cells if STUB_TAG not in tags(c)] == kept
+    assert [c.source for c in student.cells if STUB_TAG not in tags(c) and ANSWER_TAG not in tags(c)] == kept
+    # every written exercise (no stub, or marked written) is followed by a "Your answer" cell
+    answer_cells = [c for c in student.cells if ANSWER_TAG in tags(c)]
+    written = [lab for c in master.cells if c.cell_type == "markdown" and "solution" not in tags(c)
+               for lab in EXERCISE_RE.findall(c.source)
+               if c.metadata.get("ketacourse", {}).get("written")]
+    for i, cell in enumerate(student.cells):
+        for lab in EXERCISE_RE.findall(cell.source) if cell.cell_type == "markdown" else []:
+            j = i + 1
+            has_stub = STUB_TAG in tags(student.cells[j])
+            while STUB_TAG in tags(student.cells[j]) or "check" in tags(student.cells[j]):
+                j += 1  # the answer cell comes after the exercise's stub and checks
+            if lab in written or not has_stub:
+                nxt = student.cells[j]
+                assert ANSWER_TAG in tags(nxt) and lab in nxt.source, f"{lab}: no answer cell after it"
+    assert len(answer_cells) >= 2, "each chapter has written exercises that need an answer cell"
     # no outputs and no saved widget state
     for cell in student.cells:
         if cell.cell_type == "code":
@@ -160,7 +178,7 @@ def test_make_student_notebook_on_a_tiny_notebook():
     assert stub.source == "x = None  # your answer" and tags(stub) == [STUB_TAG]
     assert stub.outputs == [] and stub.execution_count is None
     assert "helper" not in nbformat.writes(student), "solution code without a stub is removed"
-    assert student.cells[2].source == "check('k', x)" and tags(student.cells[2]) == ["check"]
+    assert student.cells[2].source == "check('k', x)" and tags(student.cells[2]) == ["check", "remove-output"]
     assert student.cells[3].source == "y = 1\ny"
     for cell in student.cells[1:]:
         assert cell.outputs == [] and cell.execution_count is None
@@ -216,7 +234,11 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path):
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert 'class="solution' not in html, f"{page.name} still shows a solution"
-        assert "no answer yet" in html, f"{page.name}: the check cells did not run"
+        # check cells ran but their output is removed (a static page cannot take an answer), and no
+        # SelfCheck shows its answer outside the per-option folds
+        for leak in ("no answer yet", "✓", "✗", "correct.", "Show the answer", "SelfCheck("):
+            assert leak not in html, f"{page.name} shows {leak!r}"
+        assert "Your answer" in html, f"{page.name}: written exercises have no answer cell"
 
 
 def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):
@@ -226,3 +248,23 @@ def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):
         make_student_book(tmp_path, tmp_path / "out")
     with pytest.raises(ValueError, match=r"^dest_dir must differ from repo_dir"):
         make_student_book(repo_root, repo_root)
+
+
+def test_written_exercises_get_an_answer_cell_and_scaffolded_blanks_run():
+    nb = tiny_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(":::{exercise} Essay\n:label: e0\n\nArgue.\n:::"))
+    sol = nbformat.v4.new_markdown_cell(":::{solution} e0\n:class: dropdown\n\nModel answer.\n:::")
+    sol.metadata["tags"] = ["solution"]
+    nb.cells.append(sol)
+    nb.cells[0].metadata["ketacourse"] = {"written": True}  # e1 has a stub, but also asks for a sentence
+    sc = nbformat.v4.new_code_cell('SelfCheck("Q?", ["a", "b"], 1, "because")')
+    nb.cells.append(sc)
+    student = make_student_notebook(nb)
+    kinds = [(c.cell_type, tags(c)) for c in student.cells]
+    assert kinds[:4] == [("markdown", []), ("code", [STUB_TAG]), ("code", ["check", "remove-output"]),
+                         ("markdown", [ANSWER_TAG])]
+    assert "(e1)" in student.cells[3].source
+    essay = [i for i, c in enumerate(student.cells) if "label: e0" in c.source][0]
+    assert tags(student.cells[essay + 1]) == [ANSWER_TAG] and "(e0)" in student.cells[essay + 1].source
+    assert "Model answer" not in nbformat.writes(student)
+    assert tags(student.cells[-1]) == ["remove-input"], "SelfCheck source hidden in the book"

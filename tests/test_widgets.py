@@ -20,6 +20,7 @@ import pytest
 
 from ketacourse import pk as pkmod
 from ketacourse.widgets import nmda, pk
+from ketacourse.widgets import pd as pdw
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -131,12 +132,39 @@ CASES += [
         ],
     ),
 ]
+CASES += [
+    Case(
+        pdw.DoseResponseExplorer,
+        {"conc_ng_ml": 2000.0, "hill": 4.0},
+        alt={"emax_hz": 3.0},
+        bad=[
+            ({"conc_ng_ml": 5.0}, r"^conc_ng_ml must be a finite number >= 10 and <= 20000 ng/mL; got 5 ng/mL"),
+            ({"conc_ng_ml": math.nan}, r"^conc_ng_ml must be a finite number >= 10 and <= 20000 ng/mL; got nan"),
+            ({"ec50_ng_ml": 0.0}, r"^ec50_ng_ml must be a finite number >= 10 and <= 10000 ng/mL; got 0 ng/mL"),
+            ({"emax_hz": -1.0}, r"^emax_hz must be a finite number >= 0 and <= 10 Hz; got -1 Hz"),
+            ({"hill": 6.0}, r"^hill must be a finite number >= 0.5 and <= 5; got 6"),
+            ({"custom": "yes"}, r"^custom must be True or False; got 'yes'"),
+            ({"ic50": 1.0}, r"^control name must be one of 'conc_ng_ml', 'custom', 'emax_hz', 'ec50_ng_ml', 'hill'; got 'ic50'"),
+        ],
+    ),
+    Case(
+        pdw.HysteresisExplorer,
+        {"t_half_ke0_min": 1.0},
+        alt={"dose_mg_per_kg": 2.0},
+        bad=[
+            ({"t_half_ke0_min": 0.0}, r"^t_half_ke0_min must be a finite number >= 0.2 and <= 15 min; got 0 min"),
+            ({"t_half_ke0_min": math.inf}, r"^t_half_ke0_min must be a finite number >= 0.2 and <= 15 min; got inf"),
+            ({"dose_mg_per_kg": 3.0}, r"^dose_mg_per_kg must be a finite number >= 0.25 and <= 2.5 mg/kg; got 3 mg/kg"),
+            ({"ke0_per_min": 0.1}, r"^control name must be one of 't_half_ke0_min', 'dose_mg_per_kg'; got 'ke0_per_min'"),
+        ],
+    ),
+]
 IDS = [c.cls.__name__ for c in CASES]
 BAD = [pytest.param(c, kw, msg, id=f"{c.cls.__name__}-{next(iter(kw))}-{i}") for c in CASES for i, (kw, msg) in enumerate(c.bad)]
 
 
 def test_all_chapter_widgets_are_covered():
-    assert sorted(nmda.__all__ + pk.__all__) == sorted(IDS)
+    assert sorted(nmda.__all__ + pk.__all__ + pdw.__all__) == sorted(IDS)
 
 
 def test_pk_explorer_dose_controls_are_linked():

@@ -139,3 +139,14 @@ def test_windup_count_definition():
     assert windup_count([2, 3, 5]) == 10 - 6
     with pytest.raises(ValueError):
         windup_count(3)
+
+
+def test_saturating_ketamine_approaches_the_no_nmda_limit():
+    """At 100 µM free ketamine nearly every open NMDA channel holds ketamine: the neuron behaves almost as
+    if it had no NMDA receptors (limit check of the channel link). Not exactly: ketamine's own block is
+    voltage-dependent (Gilling et al. 2009, δ 0.79), so at the depolarised potentials of a wind-up
+    response a few per cent of channels stay open; allow 5 % of the NMDA-dependent wind-up."""
+    r = simulate_train(1.0, ketamine_um=[100.0, 0.0, 0.0], nmda_scale=[1.0, 0.0, 1.0])
+    saturated, no_nmda, control = (windup_count(s) for s in r.spikes_per_stimulus)
+    assert control - no_nmda > 50, "the control train must show NMDA-dependent wind-up"
+    assert 0 <= saturated - no_nmda <= 0.05 * (control - no_nmda)

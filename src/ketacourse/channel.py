@@ -3,6 +3,8 @@
 Three pieces, each checked against an analytic result in the tests:
 
 * :func:`mg_unblocked_fraction` — the Jahr & Stevens (1990) voltage-dependent Mg2+ block;
+* :func:`ketamine_ic50_um` — ketamine's own voltage-dependent block of human GluN1/GluN2A
+  receptors (Gilling et al. 2009: IC50 0.71 µM at −70 mV, Woodhull δ = 0.79);
 * :func:`pore_states` and :func:`iv_curve` — steady-state open-channel block by ketamine
   competing with Mg2+ for the pore, and the resulting current–voltage relation;
 * :class:`TrappingBlockModel` — a four-state kinetic scheme in which ketamine can only enter
@@ -24,6 +26,8 @@ from .data import load_table
 from .validation import check_increasing, check_real
 
 __all__ = [
+    "ASSUMED_TEMPERATURE_C",
+    "rt_over_f_mv",
     "mg_unblocked_fraction",
     "ketamine_ic50_um",
     "ketamine_unblocked_fraction",
@@ -36,6 +40,19 @@ __all__ = [
 
 VOLTAGE_RANGE_MV = (-120.0, 60.0)
 """Membrane voltages accepted by the channel functions (mV)."""
+
+ASSUMED_TEMPERATURE_C = 22.0
+"""Temperature used to turn Gilling's δ into an e-fold voltage (°C). An ASSUMPTION (room
+temperature): the published abstract does not state the recording temperature."""
+
+_GAS_CONSTANT_J_MOL_K = 8.314462618
+_FARADAY_C_MOL = 96485.33212
+
+
+def rt_over_f_mv(temperature_c: float = ASSUMED_TEMPERATURE_C) -> float:
+    """Thermal voltage RT/F in mV at ``temperature_c`` (25.4 mV at 22 °C, 26.7 mV at 37 °C)."""
+    t = check_real("temperature_c", temperature_c, low=0, high=45, unit="°C")
+    return 1000.0 * _GAS_CONSTANT_J_MOL_K * (t + 273.15) / _FARADAY_C_MOL
 
 
 def _table() -> dict:
@@ -63,17 +80,28 @@ def mg_unblocked_fraction(voltage_mv, mg_mm):
 
 
 def ketamine_ic50_um(voltage_mv):
-    """Dissociation constant of ketamine's open-channel block with no Mg2+ present, µmol/L.
+    """Ketamine's own open-channel block constant (IC50 = K_d) with no Mg2+ present, µmol/L.
 
-    K_d = k_off / k_on from MacDonald et al. (1991): about 0.67 µM. Ketamine's own block is
-    known to be voltage dependent, but no voltage constant has been published that we could
-    verify, so this model keeps it independent of voltage (see ``data/channel.toml``); the
-    argument is validated and the result has its shape.
+    Woodhull model for a singly charged blocker with electrical distance δ, anchored at the
+    published IC50 of human GluN1/GluN2A receptors (Gilling et al. 2009, ``gilling2009``):
+
+        K_d(V) = IC50(−70 mV) · exp(z·δ·(V + 70 mV) / (RT/F))
+
+    with IC50(−70 mV) = 0.71 µM, δ = 0.79, z = 1 and RT/F = 25.4 mV (22 °C, an assumed
+    temperature, see :data:`ASSUMED_TEMPERATURE_C`). Block is stronger at negative voltages: the
+    IC50 rises e-fold for every 32 mV of depolarisation (about 0.97 µM at −60 mV, 2.5 µM at
+    −30 mV, 6.3 µM at 0 mV). Only the −70 mV value is printed in the source; the others follow
+    from δ.
+
+    Parameters
+    ----------
+    voltage_mv : float or array_like
+        Membrane voltage, mV (−120 to 60).
     """
     v = check_real("voltage_mv", voltage_mv, low=VOLTAGE_RANGE_MV[0], high=VOLTAGE_RANGE_MV[1], unit="mV")
-    p = _table()["ketamine_block"]
-    kd = p["koff_per_s"] / p["kon_per_um_s"]
-    return np.full_like(v, kd, dtype=float) if isinstance(v, np.ndarray) else kd
+    p = _table()["ketamine_voltage"]
+    efold_mv = rt_over_f_mv() / (p["valence"] * p["delta"])
+    return p["ic50_um_at_ref"] * np.exp((v - p["ref_voltage_mv"]) / efold_mv)
 
 
 def ketamine_unblocked_fraction(voltage_mv, ketamine_um):
@@ -124,7 +152,11 @@ def pore_states(voltage_mv, mg_mm: float = 1.0, ketamine_um: float = 0.0) -> dic
 
 
 def apparent_ketamine_ic50_um(voltage_mv, mg_mm: float = 1.0):
-    """Ketamine IC50 (µM) seen in the presence of Mg2+: IC50(V) · (1 + [Mg]/K_Mg(V))."""
+    """Ketamine IC50 (µM) seen in the presence of Mg2+: K_K(V) · (1 + [Mg]/K_Mg(V)).
+
+    Both factors depend on voltage: ketamine's own K_K(V) (:func:`ketamine_ic50_um`) falls with
+    hyperpolarisation, while Mg2+ competition grows.
+    """
     v = check_real("voltage_mv", voltage_mv, low=VOLTAGE_RANGE_MV[0], high=VOLTAGE_RANGE_MV[1], unit="mV")
     mg = check_real("mg_mm", mg_mm, low=0, high=20, unit="mM")
     p = _table()["mg_block"]
@@ -177,9 +209,10 @@ def _initial_state(p0) -> np.ndarray:
         p = np.asarray(p0, dtype=float)
     except (TypeError, ValueError):
         p = np.full(1, np.nan)
-    if p.shape != (4,) or not np.all(np.isfinite(p)) or np.any(p < 0) or not np.isclose(p.sum(), 1.0):
+    if p.shape != (4,) or not np.all(np.isfinite(p)) or np.any(p < -1e-12) or not np.isclose(p.sum(), 1.0):
         raise ValueError(f"p0 must be 4 non-negative probabilities summing to 1; got {p0!r}")
-    return p
+    # round-off from a previous simulation can leave values like -1e-23: clip them
+    return np.clip(p, 0.0, None)
 
 
 @dataclass
@@ -197,9 +230,15 @@ class TrappingBlockModel:
     ``g(t)`` is 1 while agonists (glutamate and glycine) are bound and 0 otherwise. A blocked
     channel closes and reopens like an unblocked one, so a channel that closes with ketamine
     inside keeps it (trapping) until the next activation lets it reopen and the drug leave.
-    Trapping is slightly leaky: a trapped drug escapes to the closed, unblocked state at the
-    slow rate ``escape_per_s`` (1.26e-3 /s, from 86% of block remaining after 120 s of
-    washout, Mealing et al. 1999).
+    Trapping may be slightly leaky: a trapped drug escapes to the closed, unblocked state at the
+    slow rate ``escape_per_s``. The default, 1.26e-3 /s, is the course's own one-point fit to
+    86% of block remaining after 120 s of washout (Mealing et al. 1999); Gilling et al. (2009)
+    found ketamine fully trapped, which ``escape_per_s=0`` models.
+
+    Rates: entry ``k_on`` = 0.15 /µM/s (Gilling et al. 2009) and exit ``k_off(V)`` =
+    k_on · K_d(V) with the voltage-dependent K_d of :func:`ketamine_ic50_um`. The gating rates
+    α and β (``data/channel.toml`` [gating]) set an ILLUSTRATIVE time scale only: α was derived
+    from a multi-channel open probability and is not a valid single-channel rate.
 
     With agonist present continuously and no escape, the steady-state blocked fraction
     (open_blocked + trapped) is exactly [K] / ([K] + K_d) with K_d = k_off / k_on, whatever α
@@ -212,8 +251,7 @@ class TrappingBlockModel:
     ketamine_um : float
         Free ketamine concentration, µmol/L.
     voltage_mv : float
-        Membrane voltage, mV (validated and recorded; ketamine's K_d is voltage-independent in
-        this model because no voltage constant could be verified, see ``data/channel.toml``).
+        Membrane voltage, mV; sets ketamine's K_d and unbinding rate (held constant in time).
     alpha_per_s, beta_per_s, kon_per_um_s : float, optional
         Opening rate, closing rate (s⁻¹) and ketamine binding rate (µM⁻¹ s⁻¹); defaults from
         ``data/channel.toml``.
@@ -239,7 +277,7 @@ class TrappingBlockModel:
         gating = t["gating"]
         alpha = gating["alpha_per_s"] if self.alpha_per_s is None else self.alpha_per_s
         beta = gating["beta_per_s"] if self.beta_per_s is None else self.beta_per_s
-        kon = t["ketamine_block"]["kon_per_um_s"] if self.kon_per_um_s is None else self.kon_per_um_s
+        kon = t["ketamine_voltage"]["kon_per_um_s"] if self.kon_per_um_s is None else self.kon_per_um_s
         self.alpha_per_s = check_real("alpha_per_s", alpha, low=0, low_open=True, unit="/s")
         self.beta_per_s = check_real("beta_per_s", beta, low=0, low_open=True, unit="/s")
         self.kon_per_um_s = check_real("kon_per_um_s", kon, low=0, low_open=True, unit="/µM/s")

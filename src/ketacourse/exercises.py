@@ -9,10 +9,19 @@ notebook the learner writes an answer and runs ``check("ch1-occupancy", answer)`
 - a value that matches a *named mistake* (a wrong answer computed with the same model functions,
   e.g. salt mass taken as base, total instead of free concentration, a ratio inverted) gives
   "not yet" and that mistake's own message;
-- anything else gives "not yet" and a hint — never the answer.
+- anything else gives "not yet" and a hint — never the answer. Hints escalate: each further
+  wrong attempt gets the next rung of ``hints`` (concept, then procedure, then the calls to make).
+
+``...`` (a blank left in a scaffolded student stub) counts as "no answer yet", like ``None``.
 
 :class:`SelfCheck` is a multiple-choice question: live buttons in JupyterLab, and in the book
-the options with the answer folded in a native ``<details>`` element (no JavaScript).
+each option is its own native ``<details>`` element (no JavaScript) that reveals only that
+option's feedback when the reader opens it, so the page never shows which option is right.
+
+How the book hides answers (the tags every chapter uses; ``ketacourse.student.apply_book_tags``
+adds them and ``tests/test_notebook_guard.py`` enforces them): a check cell carries ``check``
+and ``remove-output``; a SelfCheck cell carries ``remove-input``; solution cells carry
+``solution`` and sit inside a folded ``{solution}`` dropdown.
 """
 
 from __future__ import annotations
@@ -88,7 +97,10 @@ class NumericCheck:
     rel_tol, abs_tol : float
         Accepted if ``|answer − expected| <= max(rel_tol·|expected|, abs_tol)``.
     hint : str
-        Shown after a wrong answer that matches no named mistake.
+        Shown after a wrong answer that matches no named mistake (used when ``hints`` is empty).
+    hints : sequence of str
+        Escalating hints (concept → procedure → the calls to make): the n-th wrong attempt that
+        matches no named mistake gets rung n (the last rung repeats).
     explanation : str
         Shown after a correct answer.
     mistakes : sequence of Mistake
@@ -105,6 +117,8 @@ class NumericCheck:
     hint: str = ""
     explanation: str = ""
     mistakes: Sequence[Mistake] = ()
+    hints: Sequence[str] = ()
+    _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
     def _close(self, value: float, target: float) -> bool:
         return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
@@ -119,8 +133,8 @@ class NumericCheck:
         return None
 
     def __call__(self, answer: Any) -> Feedback:
-        if answer is None:
-            return Feedback(self.key, "missing", "no answer yet: replace None with your answer and run the cell again.")
+        if answer is None or answer is Ellipsis:
+            return Feedback(self.key, "missing", _MISSING)
         try:
             value = float(answer)
         except (TypeError, ValueError):
@@ -133,7 +147,20 @@ class NumericCheck:
         mistake = self.diagnose(value)
         if mistake is not None:
             return Feedback(self.key, "incorrect", f"not yet. {mistake.message}".strip(), mistake=mistake.name)
-        return Feedback(self.key, "incorrect", f"not yet. {self.hint}".strip())
+        self._attempts += 1
+        return Feedback(self.key, "incorrect", f"not yet. {_rung(self.hints, self.hint, self._attempts)}".strip())
+
+
+_MISSING = "no answer yet: replace None (or each ...) with your answer and run the cell again."
+
+
+def _rung(hints: Sequence[str], hint: str, attempt: int) -> str:
+    """The hint for wrong attempt number ``attempt`` (1-based): escalating, the last one repeats."""
+    ladder = [h for h in hints if h] or ([hint] if hint else [])
+    if not ladder:
+        return ""
+    k = min(attempt, len(ladder))
+    return ladder[k - 1] if len(ladder) == 1 else f"Hint {k} of {len(ladder)}: {ladder[k - 1]}"
 
 
 @dataclass
@@ -141,7 +168,7 @@ class ChoiceCheck:
     """A single-choice answer (a letter or short string), case-insensitive.
 
     ``feedback`` maps a wrong option to its own message (what choosing it suggests the learner
-    believes); wrong options without an entry get ``hint``.
+    believes); wrong options without an entry get ``hint`` (or the next rung of ``hints``).
     """
 
     key: str
@@ -150,11 +177,15 @@ class ChoiceCheck:
     hint: str = ""
     explanation: str = ""
     feedback: Mapping[str, str] = field(default_factory=dict)
+    hints: Sequence[str] = ()
+    _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
     def __call__(self, answer: Any) -> Feedback:
-        if answer is None:
-            return Feedback(self.key, "missing", "no answer yet: replace None with your choice and run the cell again.")
+        if answer is None or answer is Ellipsis:
+            return Feedback(self.key, "missing", _MISSING.replace("your answer", "your choice"))
         text = str(answer).strip().lower()
+        if len(text) == 3 and text[0] == "(" and text[2] == ")":  # "(c)", as the options are printed
+            text = text[1]
         allowed = [o.lower() for o in self.options]
         if allowed and text not in allowed:
             return Feedback(self.key, "incorrect", f"choose one of {', '.join(self.options)}; got {answer!r}.")
@@ -163,7 +194,8 @@ class ChoiceCheck:
         specific = {k.lower(): v for k, v in self.feedback.items()}
         if text in specific:
             return Feedback(self.key, "incorrect", f"not yet. {specific[text]}".strip(), mistake=text)
-        return Feedback(self.key, "incorrect", f"not yet. {self.hint}".strip())
+        self._attempts += 1
+        return Feedback(self.key, "incorrect", f"not yet. {_rung(self.hints, self.hint, self._attempts)}".strip())
 
 
 _REGISTRY: dict[str, NumericCheck | ChoiceCheck] = {}
@@ -221,7 +253,7 @@ class SelfCheck:
     answer : int
         Index of the correct option (0-based).
     explanation : str
-        Why the answer is right (shown after answering; folded in the book).
+        Why the answer is right (shown after choosing it; in the book, only inside that option).
     feedback : sequence of str, optional
         One message per option, shown when that option is chosen: for a wrong option, what
         choosing it suggests the learner believes. Options without a message (``""``) get a
@@ -266,7 +298,7 @@ class SelfCheck:
                 def on_click(_b, i=i):
                     ok, message = self.respond(i)
                     colour = _COLOUR["correct" if ok else "incorrect"]
-                    feedback.value = f"<span style='color:{colour}'>{html.escape(message)}</span>"
+                    feedback.value = f"<span role='status' style='color:{colour}'>{html.escape(message)}</span>"
 
                 b.on_click(on_click)
                 buttons.append(b)
@@ -274,13 +306,21 @@ class SelfCheck:
         return self._view
 
     def static_html(self) -> str:
-        items = "".join(f"<li>({self._letter(i)}) {html.escape(o)}</li>" for i, o in enumerate(self.options))
+        """The book's form: every option is its own ``<details>``; opening one reveals only that
+        option's feedback (and, for the right one, the explanation). Nothing on the closed page
+        says which option is right."""
+        items = []
+        for i, opt in enumerate(self.options):
+            ok, message = self.respond(i)
+            items.append(
+                f'<li><details class="kc-option"><summary>({self._letter(i)}) {html.escape(opt)}</summary>'
+                f'<p style="margin:0.2em 0 0.4em 1.5em">{html.escape(message)}</p></details></li>'
+            )
         return (
             '<div class="kc-selfcheck" style="border-left:4px solid #0072B2;padding:0.3em 1em;margin:0.5em 0">'
             f"<p><strong>Self-check.</strong> {html.escape(self.question)}</p>"
-            f'<ul style="list-style:none;padding-left:0">{items}</ul>'
-            f"<details><summary>Show the answer</summary><p>({self._letter(self.answer)}) "
-            f"{html.escape(self.options[self.answer])}. {html.escape(self.explanation)}</p></details></div>"
+            "<p><em>Choose an option, then open it to see whether it is right and why.</em></p>"
+            f'<ul style="list-style:none;padding-left:0">{"".join(items)}</ul></div>'
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:

@@ -2,14 +2,24 @@
 
 The master notebook is the one in ``chapters/``. In it, every cell that belongs to a solution
 carries the tag ``solution`` (markdown and code alike). A solution *code* cell may also carry
-``metadata.ketacourse.stub``: the starter code that replaces it in the student version (for
-example ``answer = None  # your answer in %``). Check cells (tag ``check``) stay, so learners
-still get immediate feedback, and the student notebook still runs from top to bottom.
+``metadata.ketacourse.stub``: the scaffolded starter code that replaces it in the student
+version: the right calls with ``...`` blanks to fill in, and the answer variable left as
+``...`` or ``None`` (both read as "no answer yet" by the check, so the notebook still runs).
+Check cells (tag ``check``) stay, so learners still get immediate feedback with escalating hints.
+Every exercise with no stub (a written answer), and every exercise whose cell carries
+``metadata.ketacourse.written = true``, gets a "Your answer" markdown cell after it (after its
+stub and check cells, if it has them).
+
+The same tags keep answers out of the *book* (master or student): check cells also carry
+``remove-output`` (their stored feedback would give the answer away) and SelfCheck cells carry
+``remove-input`` (their source holds the answer index). :func:`apply_book_tags` adds the tags a
+notebook is missing; ``tests/test_notebook_guard.py`` fails on any chapter without them.
 
 Usage::
 
     python -m ketacourse.student chapters build/student          # student notebooks
     python -m ketacourse.student --book . build/student-book     # a solution-free copy of the book
+    python -m ketacourse.student --tag chapters/03-x.ipynb       # add the answer-hiding tags in place
 
 The second form copies the book's sources (``_config.yml``, ``_toc.yml``, ``chapters/``) and
 replaces every chapter notebook with its student version; building that copy with
@@ -20,22 +30,82 @@ from __future__ import annotations
 
 import argparse
 import copy
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 
-__all__ = ["make_student_notebook", "make_student_versions", "make_student_book", "SOLUTION_TAG", "STUB_TAG"]
+__all__ = ["make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
+           "missing_book_tags", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG"]
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters")
 """What a book build needs from the repository (the package itself is installed)."""
 
 SOLUTION_TAG = "solution"
 STUB_TAG = "exercise-stub"
+ANSWER_TAG = "answer"
+CHECK_TAG = "check"
+
+_CHECK_CALL = re.compile(r"^\s*check\(", re.MULTILINE)
+_SELFCHECK_CALL = re.compile(r"^\s*SelfCheck\(", re.MULTILINE)
+_EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
+
+ANSWER_CELL = ("**Your answer** ({label}). *Double-click this cell and write your answer here; "
+               "the worked solution is in the instructor's version.*")
 
 
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _required_tags(cell) -> list[str]:
+    """Tags ``cell`` needs so that the built book shows no answer."""
+    if cell.cell_type != "code" or SOLUTION_TAG in _tags(cell):
+        return []
+    if _CHECK_CALL.search(cell.source):
+        return [CHECK_TAG, "remove-output"]
+    if _SELFCHECK_CALL.search(cell.source):
+        return ["remove-input"]
+    return []
+
+
+def missing_book_tags(nb: nbformat.NotebookNode) -> list[str]:
+    """Problems: cells whose answer would be visible in the book (a check cell without
+    ``check``/``remove-output``, a SelfCheck cell without ``remove-input``)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        need = [t for t in _required_tags(cell) if t not in _tags(cell)]
+        if need:
+            found.append(f"cell {i} needs the tags {need} (book shows no answers): {cell.source[:60]!r}")
+    return found
+
+
+def apply_book_tags(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Add, in place, the tags that keep answers out of the book; returns ``nb``."""
+    for cell in nb.cells:
+        need = [t for t in _required_tags(cell) if t not in _tags(cell)]
+        if need:
+            cell.metadata["tags"] = _tags(cell) + need
+    return nb
+
+
+def _written_labels(nb: nbformat.NotebookNode) -> set[str]:
+    """Labels of exercises that need a written-answer cell: no stub in their solution, or
+    ``metadata.ketacourse.written`` set on the exercise cell."""
+    labels, with_stub, forced = [], set(), set()
+    current = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            found = _EXERCISE.findall(cell.source)
+            if found and SOLUTION_TAG not in _tags(cell):
+                labels += found
+                current = found[-1]
+                if cell.get("metadata", {}).get("ketacourse", {}).get("written"):
+                    forced.update(found)
+        elif current and SOLUTION_TAG in _tags(cell) and cell.get("metadata", {}).get("ketacourse", {}).get("stub"):
+            with_stub.add(current)
+    return {lab for lab in labels if lab not in with_stub or lab in forced}
 
 
 def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -44,9 +114,25 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     Outputs of every code cell are cleared, so learners start from a clean notebook.
     """
     out = copy.deepcopy(nb)
+    written = _written_labels(out)
     cells = []
+    pending: list[str] = []  # written exercises whose answer cell goes after their stub and checks
+
+    def flush() -> None:
+        for label in pending:
+            answer = nbformat.v4.new_markdown_cell(source=ANSWER_CELL.format(label=label))
+            answer.metadata["tags"] = [ANSWER_TAG]
+            cells.append(answer)
+        pending.clear()
+
     for cell in out.cells:
         tags = _tags(cell)
+        if SOLUTION_TAG not in tags and CHECK_TAG not in tags:
+            flush()
+        if cell.cell_type == "markdown" and SOLUTION_TAG not in tags:
+            cells.append(cell)
+            pending.extend(label for label in _EXERCISE.findall(cell.source) if label in written)
+            continue
         if SOLUTION_TAG in tags:
             stub = cell.get("metadata", {}).get("ketacourse", {}).get("stub")
             if cell.cell_type == "code" and stub:
@@ -58,9 +144,10 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
+    flush()
     out.cells = cells
     out.metadata.pop("widgets", None)
-    return out
+    return apply_book_tags(out)
 
 
 def make_student_versions(src_dir: Path, dest_dir: Path) -> list[Path]:
@@ -108,9 +195,20 @@ def make_student_book(repo_dir: Path, dest_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", type=Path, help="folder with master notebooks (chapters), or with --book the repository")
-    parser.add_argument("dest", type=Path, help="output folder for student notebooks, or with --book for the book copy")
     parser.add_argument("--book", action="store_true", help="copy the whole book's sources with student notebooks")
+    parser.add_argument("--tag", action="store_true",
+                        help="add the answer-hiding tags to the notebook(s) SRC (and DEST, if given) in place")
+    parser.add_argument("dest", type=Path, nargs="?",
+                        help="output folder for student notebooks, or with --book for the book copy")
     args = parser.parse_args(argv)
+    if args.dest is None and not args.tag:
+        parser.error("dest is required (except with --tag)")
+    if args.tag:
+        for path in [p for p in (args.src, args.dest) if p is not None]:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.write(apply_book_tags(nb), path)
+            print(path)
+        return 0
     if args.book:
         print(make_student_book(args.src, args.dest))
         return 0

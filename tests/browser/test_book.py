@@ -49,7 +49,9 @@ ALLOWED_MISSING_LOCAL = {"/favicon.ico"}
 WIDGET_JS_MARKERS = ("@jupyter-widgets", "require.js", "requirejs", "require.min.js", "embed-amd",
                      "html-manager")
 
-MIN_SCRUBBERS = {"chapters/01-nmda-receptor": 4, "chapters/02-pharmacokinetics": 1, "chapters/04-ketamine-and-pain": 4,
+MIN_SCRUBBERS = {"chapters/01-nmda-receptor": 4, "chapters/02-pharmacokinetics": 5,
+                 "chapters/03-rapid-antidepressant": 4, "chapters/04-ketamine-and-pain": 4,
+                 "chapters/05-research-tool": 3,
                  "chapters/06-safety-and-practice": 3}
 SCREENSHOT_DIR = REPO / "_build" / "screenshots"
 

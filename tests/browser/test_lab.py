@@ -25,10 +25,13 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = toc_notebooks()
 # At least this many live model widgets per chapter (chapters not listed: no minimum).
-MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 1,
-                     "chapters/04-ketamine-and-pain.ipynb": 4, "chapters/06-safety-and-practice.ipynb": 3}
+MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 5,
+                     "chapters/03-rapid-antidepressant.ipynb": 4, "chapters/04-ketamine-and-pain.ipynb": 4,
+                     "chapters/05-research-tool.ipynb": 3,
+                     "chapters/06-safety-and-practice.ipynb": 3}
 # Widget modules whose ModelWidget classes tell which control is the main one (scrub.control).
-WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacourse.widgets.pain",
+WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacourse.widgets.pd", "ketacourse.widgets.evidence",
+                  "ketacourse.widgets.depression", "ketacourse.widgets.pain", "ketacourse.widgets.research",
                   "ketacourse.widgets.safety")
 NOTEBOOK_BUDGET_S = 60
 # Uncaught page errors in JupyterLab that are not ours (see README.md). Matched on message + stack.

@@ -19,6 +19,10 @@ from ..pk.routes import route_set
 
 __all__: list[str] = []
 
+REL_TOL = 0.02
+"""The chapter's one tolerance, stated in its text ("answers within 2% pass"): an answer to three significant
+figures is always accepted."""
+
 # ---------------------------------------------------------------- wind-up at a new concentration
 WINDUP_KETAMINE_UM = 3.0
 """Free ketamine (µM) for the wind-up exercise: deliberately not a value on the widget's slider."""
@@ -39,10 +43,15 @@ register(
         key="ch4-windup-3um",
         expected=_windup_extra,
         unit="extra spikes",
-        rel_tol=0.0,
-        abs_tol=0.5,
-        hint=("Simulate 15 stimuli at 1 Hz with windup.simulate_train(1.0, ketamine_um=3.0, mg_mm=1.0), take "
-              "spikes_per_stimulus[0] and apply windup.windup_count: the total minus 15 times the first response."),
+        rel_tol=REL_TOL,
+        hints=(
+            "Wind-up counts only the build-up: the C-fibre spikes of the whole train in excess of what 15 copies of "
+            "the first response would give.",
+            "Simulate the 15-stimulus train at 1 Hz with 3 µM free ketamine and 1 mM Mg²⁺, take the spike counts per "
+            "stimulus, and subtract 15 times the first count from their sum.",
+            "r = windup.simulate_train(1.0, ketamine_um=3.0, mg_mm=1.0); then "
+            "windup.windup_count(r.spikes_per_stimulus[0]).",
+        ),
         explanation="Wind-up is the response to the train in excess of 15 copies of the first response.",
         mistakes=(
             Mistake("total-not-extra", lambda: float(sum(_windup_counts())),
@@ -55,13 +64,17 @@ register(
 )
 
 # ---------------------------------------------------------------- slow biophase (Dahan 2011)
-PLATEAU_NG_ML = 80.0
+PLATEAU_NG_ML = 100.0
+"""Plasma S-ketamine held constant in the biophase exercise (a new case: no printed curve is flat)."""
 PLATEAU_DAYS = 4.0
 
 
+def _t_half_days() -> float:
+    return float(analgesia.parameters()["dahan2011"]["t_half_onset_offset_days"])
+
+
 def _biophase_after_plateau() -> float:
-    th = analgesia.parameters()["dahan2011"]["t_half_onset_offset_days"]
-    return PLATEAU_NG_ML * (1.0 - math.exp(-math.log(2.0) * PLATEAU_DAYS / th))
+    return PLATEAU_NG_ML * (1.0 - math.exp(-math.log(2.0) * PLATEAU_DAYS / _t_half_days()))
 
 
 register(
@@ -69,21 +82,27 @@ register(
         key="ch4-biophase",
         expected=_biophase_after_plateau,
         unit="ng/mL",
-        rel_tol=0.02,
-        hint=("The biophase follows dCe/dt = ke0 (Cp − Ce) with ke0 = ln 2 / t½. For a constant Cp from time 0, "
-              "Ce(t) = Cp (1 − exp(−ke0 t)). Keep t and t½ in the same unit (days)."),
+        rel_tol=REL_TOL,
+        hints=(
+            "The biophase approaches a constant plasma level exponentially, with the onset/offset half-life: after one "
+            "half-life it has covered half the distance, after two three quarters.",
+            "With ke0 = ln 2 / t½, a biophase that starts empty under a constant Cp follows Ce(t) = Cp (1 − exp(−ke0 t)); "
+            "keep t and t½ in the same unit (days).",
+            "d = analgesia.parameters()['dahan2011']; ke0 = np.log(2) / d['t_half_onset_offset_days']; then "
+            "100 * (1 - np.exp(-ke0 * 4)).",
+        ),
         explanation=("After 4 days the slow biophase has reached less than a quarter of the plasma level: relief "
                      "keeps building for as long as the infusion runs."),
         mistakes=(
             Mistake("equilibrium", lambda: PLATEAU_NG_ML,
-                    "That assumes the biophase has caught up with plasma. With an onset half-life of about 11 days, "
-                    "4 days is far from equilibrium."),
-            Mistake("half-life-as-time-constant", lambda: PLATEAU_NG_ML * (1 - math.exp(
-                -PLATEAU_DAYS / analgesia.parameters()["dahan2011"]["t_half_onset_offset_days"])),
-                "You used the half-life as if it were the time constant 1/ke0. The rate constant is ln 2 / t½."),
-            Mistake("hours-for-days", lambda: PLATEAU_NG_ML * (1 - math.exp(
-                -math.log(2) * PLATEAU_DAYS * 24 / analgesia.parameters()["dahan2011"]["t_half_onset_offset_days"])),
-                "Check the units: the half-life is in days, so the time must be 4 days, not 96 hours."),
+                    "That is (almost) the plasma level itself. Either you assumed the biophase has caught up with "
+                    "plasma, or you put the time in hours while the half-life is in days: with an onset half-life of "
+                    "about 11 days, 4 days is far from equilibrium."),
+            Mistake("half-life-as-time-constant", lambda: PLATEAU_NG_ML * (1 - math.exp(-PLATEAU_DAYS / _t_half_days())),
+                    "You used the half-life as if it were the time constant 1/ke0. The rate constant is ln 2 / t½."),
+            Mistake("gap-not-level", lambda: PLATEAU_NG_ML * math.exp(-math.log(2.0) * PLATEAU_DAYS / _t_half_days()),
+                    "That is the gap still left between plasma and biophase, Cp·exp(−ke0 t). The biophase has reached "
+                    "Cp minus that gap."),
         ),
     )
 )
@@ -103,9 +122,15 @@ register(
         key="ch4-population-relief",
         expected=_population_relief,
         unit="fraction of the maximal relief (0–1)",
-        rel_tol=0.03,
-        hint=("Relief in a responder is Ce / (C50 + Ce) with the BIOPHASE concentration from the previous exercise; "
-              "the average over the ketamine arm multiplies it by the probability of responding."),
+        rel_tol=REL_TOL,
+        hints=(
+            "Two steps: how much relief a patient who responds gets at the biophase concentration, then the average "
+            "over everyone given ketamine, responders or not.",
+            "Relief in a responder is Ce / (C50 + Ce) with the BIOPHASE concentration from the previous exercise; the "
+            "average over the ketamine arm multiplies it by the probability of responding to ketamine.",
+            "With d = analgesia.parameters()['dahan2011'] and ce your biophase answer: "
+            "d['p_response_ketamine'] * ce / (d['c50_ng_ml'] + ce).",
+        ),
         explanation="Only about two patients in three respond, so the average relief is well below a responder's.",
         mistakes=(
             Mistake("responder-only", lambda: _responder_relief(_biophase_after_plateau()),
@@ -139,9 +164,15 @@ register(
         key="ch4-sc-steady-state",
         expected=_sc_css,
         unit="ng/mL",
-        rel_tol=0.02,
-        hint=("At steady state, input = output: F × rate = CL × Css. Take F from the subcutaneous route data and CL "
-              "from the Domino model at 70 kg, and put the rate in mg/min (200 mg per 1440 min)."),
+        rel_tol=REL_TOL,
+        hints=(
+            "At steady state what reaches the blood equals what is cleared: F × rate = CL × Css. How fast the depot "
+            "absorbs does not matter.",
+            "Take F from the subcutaneous route data and CL from the Domino model at 70 kg, put the rate in mg/min "
+            "(200 mg per 1440 min) and CL in L/min, and convert mg/L to ng/mL (× 1000).",
+            "f = route_set('subcutaneous')['bioavailability']; cl = pk.get_model('domino1982').clearance_l_per_h(70) "
+            "/ 60; then 1000 * f * (200 / 1440) / cl.",
+        ),
         explanation=("The steady state does not depend on the absorption rate, only on F, the rate and clearance; "
                      "remember that the subcutaneous F is borrowed from intramuscular data."),
         mistakes=(
@@ -176,8 +207,15 @@ register(
         key="ch4-hardy-nnt",
         expected=_hardy_nnt,
         unit="patients",
-        rel_tol=0.03,
-        hint="NNT = 1 / (risk difference), with the two response proportions as fractions (events / patients).",
+        rel_tol=REL_TOL,
+        hints=(
+            "The NNT is how many patients must be treated for one more of them to respond than would have on placebo: "
+            "it is the reciprocal of the difference in response proportions.",
+            "NNT = 1 / (risk difference), with the two response proportions as fractions (events / patients), "
+            "ketamine minus placebo.",
+            "With the trial's counts quoted in the text: 1 / (responders_ketamine / n_ketamine − "
+            "responders_placebo / n_placebo).",
+        ),
         explanation=("About 25 patients would need ketamine for one extra responder, and the confidence interval of "
                      "the difference includes no benefit at all."),
         mistakes=(
@@ -196,7 +234,12 @@ register(
         key="ch4-wind-up-mechanism",
         answer="c",
         options=("a", "b", "c", "d"),
-        hint="Run the explorer at 1 Hz with and without ketamine, and at 0.1 Hz: which ingredient needs the next stimulus to arrive before the last one has faded?",
+        hints=(
+            "Wind-up needs something that carries over from one stimulus to the next at 1 Hz but has faded within the "
+            "10 s between stimuli at 0.1 Hz; and the input itself is the same at every stimulus.",
+            "Run the explorer at 1 Hz with and without ketamine, and at 0.1 Hz, and compare with the no-NMDA row of "
+            "the table: which ingredient needs the next stimulus to arrive before the last one has faded?",
+        ),
         explanation=("Wind-up needs depolarisation that outlasts one stimulus interval: long NMDA currents and the "
                      "calcium-activated current they feed summate only when stimuli come faster than they decay."),
         feedback={

@@ -13,6 +13,9 @@ from ..safety import logistics, session
 
 __all__: list[str] = []
 
+REL_TOL = 0.02
+"""The chapter's one tolerance for numeric answers (its text says "within 2%")."""
+
 # ---------------------------------------------------------------- extra people with vertigo
 CLINIC_PATIENTS = 120
 """Patients starting esketamine in the exercise's clinic."""
@@ -34,10 +37,12 @@ register(
         key="ch6-extra-vertigo",
         expected=_extra_vertigo,
         unit="patients",
-        rel_tol=0.05,
+        rel_tol=REL_TOL,
         abs_tol=0.5,
-        hint=("Take the risk with esketamine and the risk with placebo from TRANSFORM-1 (events / patients in each "
-              "arm), subtract, and multiply the difference by the number of patients in the clinic."),
+        hints=("Extra cases come from the excess risk: the risk with esketamine minus the risk with placebo.",
+               "Take events / patients in each TRANSFORM-1 arm for vertigo, subtract, and multiply by 120.",
+               "c = next(x for x in trials if x.id == 'transform1'); v = c.outcome('vertigo', 'double-blind, 4 weeks')"
+               ".values; then 120 * (v['events_treatment'] / v['n_treatment'] - v['events_control'] / v['n_control'])."),
         explanation=("The excess risk (risk difference) times the number treated gives the extra people affected; "
                      "its inverse is the number needed to harm."),
         mistakes=(
@@ -57,7 +62,7 @@ register(
 
 # ---------------------------------------------------------------- discharge after a 56 mg session
 DISCHARGE_WEIGHT_KG = 60.0
-DISCHARGE_BASELINE_SBP = 134.0
+DISCHARGE_BASELINE_SBP = 138.0
 
 
 def _discharge_56() -> float:
@@ -65,9 +70,22 @@ def _discharge_56() -> float:
                                     baseline_sbp_mmhg=DISCHARGE_BASELINE_SBP).discharge_min
 
 
-def _stable_56() -> float:
+def _session_56():
     return session.simulate_session("nasal_esketamine_56", weight_kg=DISCHARGE_WEIGHT_KG,
-                                    baseline_sbp_mmhg=DISCHARGE_BASELINE_SBP).stable_min
+                                    baseline_sbp_mmhg=DISCHARGE_BASELINE_SBP)
+
+
+def _rule_end_56() -> float:
+    return float(_session_56().observation_end_min)
+
+
+def _dissociation_only_56() -> float:
+    r = _session_56()
+    thr = float(session.effect_parameters()["dissociation"]["threshold_s_ng_ml"])
+    out = session.stability_and_discharge(r.times_min, r.effect_s_ng_ml, r.sbp_mmhg, threshold_ng_ml=thr,
+                                          sbp_limit_mmhg=float("inf"), dose_end_min=r.dose_end_min,
+                                          min_observation_min=None)
+    return out["stable_min"]
 
 
 register(
@@ -75,21 +93,28 @@ register(
         key="ch6-discharge-56mg",
         expected=_discharge_56,
         unit="min after the first device",
-        rel_tol=0.0,
-        abs_tol=1.0,
-        hint=("Run safety.simulate_session for the 56 mg preset with this weight and baseline pressure and read "
-              "discharge_min; then check it against the rule: when does dosing end, and what is the minimum "
-              "observation after it?"),
-        explanation=("The model would call this patient stable earlier, but the label's minimum observation cannot be "
-                     "shortened by a model: the later of the two sets the earliest discharge."),
+        rel_tol=REL_TOL,
+        hints=("The earliest discharge is the later of two times: the end of the rule's minimum observation, and "
+               "the time the model calls the patient stable (dissociation below threshold AND systolic pressure "
+               "below the limit).",
+               "Dosing ends with the second device; the minimum observation runs from there. Then find when the "
+               "simulated systolic pressure (baseline + rise) falls below the limit for good.",
+               "r = safety.simulate_session('nasal_esketamine_56', weight_kg=60, baseline_sbp_mmhg=138); read "
+               "r.observation_end_min, r.stable_min and r.discharge_min."),
+        explanation=("A baseline just under the guide leaves little room: the small rise keeps the systolic pressure "
+                     "above the limit long after dissociation has faded, so the model, not the rule's minimum, sets "
+                     "the time. In practice this is a clinician's judgement."),
         mistakes=(
+            Mistake("rule-minimum-only", _rule_end_56,
+                    "That is where the rule's minimum observation ends. For this patient the model's blood pressure "
+                    "is still above the limit then: the later of the two criteria sets the discharge."),
+            Mistake("dissociation-only", _dissociation_only_56,
+                    "That is when dissociation alone has faded. The model also requires the systolic pressure to be "
+                    "back below the limit, and this patient started just under it."),
             Mistake("two-hours-from-first-device",
                     lambda: float(session.monitoring_rule("spravato_label")["min_observation_min"]),
-                    "That counts the 2 h from the first device. Dosing ends with the second device, 5 min later, and "
-                    "the minimum observation runs from the end of dosing."),
-            Mistake("model-stability-only", _stable_56,
-                    "That is when the model calls the patient stable. The rule's minimum observation is a floor that "
-                    "the model cannot shorten."),
+                    "That counts 2 h from the first device and ignores the model. Both the end of dosing and the "
+                    "blood-pressure criterion matter here."),
         ),
     )
 )
@@ -110,10 +135,13 @@ register(
         key="ch6-sc-dissociative-minutes",
         expected=lambda: _sc_minutes(SC_WEIGHT_KG),
         unit="min",
-        rel_tol=0.0,
-        abs_tol=2.0,
-        hint=("Simulate the subcutaneous preset at 90 kg (safety.simulate_session('sc_racemic', weight_kg=90)) and "
-              "read dissociative_min: the minutes the effect-site S-ketamine stays at or above the threshold."),
+        rel_tol=REL_TOL,
+        abs_tol=1.0,
+        hints=("Effects follow the effect-site concentration; the model counts the minutes it stays at or above the "
+               "dissociation threshold (written as S-ketamine).",
+               "A per-kg dose changes with weight: simulate the subcutaneous preset for the 90 kg patient, not the "
+               "default 70 kg.",
+               "safety.simulate_session('sc_racemic', weight_kg=90).dissociative_min"),
         explanation=("A per-kg dose scales the exposure with weight, so the heavier patient spends longer above the "
                      "threshold: the session length is not the same for everyone."),
         mistakes=(
@@ -142,10 +170,10 @@ register(
         key="ch6-oral-equivalent-dose",
         expected=_oral_equivalent,
         unit="mg/kg",
-        rel_tol=0.03,
-        hint=("Exposure (AUC) is proportional to F × dose. Find the model's oral F for S-ketamine "
-              "(logistics.model_bioavailability('oral_racemic') or the route comparison) and solve "
-              "F_oral × D_oral = 1 × 0.5 mg/kg."),
+        rel_tol=REL_TOL,
+        hints=("Exposure (AUC) is proportional to bioavailability × dose, in the same model.",
+               "Set F_oral × D_oral equal to 1 × 0.5 mg/kg and solve for D_oral, with the model's own oral F.",
+               "logistics.model_bioavailability('oral_racemic') gives the model's F; divide 0.5 by it."),
         explanation=("With the S-ketamine model's oral F the IV-equivalent oral dose is several times the 2.0-2.5 mg/kg "
                      "that a review derived from a racemic F of 20-25%: the sources disagree, and the model's answer "
                      "is only as good as its F."),
@@ -165,7 +193,10 @@ register(
         key="ch6-neurotoxicity-evidence",
         answer="c",
         options=("a", "b", "c", "d"),
-        hint="Go back to the table of neurotoxicity findings: what did each study expose children to, and for how long?",
+        hints=("Ask of each study: which drug, which exposure (one short or several), which species and which dose?",
+               "GAS randomised infants to sevoflurane or regional anaesthesia; MASK and PANDA are cohorts of general "
+               "anaesthesia of any kind; the rat lesions came at doses far above the depression dose.",
+               "Choose the statement that claims no more than those studies can show."),
         explanation=("The randomised GAS trial and the MASK cohort found no IQ difference after a single early "
                      "anaesthetic; MASK found specific differences after multiple exposures, an association that "
                      "cannot show cause. None of the studies isolates ketamine, and the animal lesions came at doses "

@@ -453,6 +453,9 @@ def _cache_path(grid: "WindupGrid"):
     from pathlib import Path
 
     h = hashlib.sha256(_CACHE_VERSION.encode())
+    # the simulation code and both parameter tables (and the channel code that gates NMDA) are in the key
+    for module in (__file__, channel.__file__):
+        h.update(Path(module).read_bytes())
     for table in ("windup", "channel"):
         h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
     h.update(repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)).encode())

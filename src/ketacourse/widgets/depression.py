@@ -44,7 +44,7 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
 
     title = "How long does the antidepressant effect last? (descriptive model)"
     figsize = (8.2, 3.9)
-    scrub = ScrubSpec("schedule", values=("single", "twice", "thrice"), label="{}")
+    scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.2, 0.3, 0.5, 0.75, 1.0), label="{:g} mg/kg")
     units = {"dose_mg_per_kg": "mg/kg", "ceiling_g": "SD"}
     t_end_days = 42.0
 
@@ -155,8 +155,20 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
 
     def _make_controls(self):
         opts = [(h["label"], key) for key, h in load_table("hypotheses")["hypotheses"].items()]
-        return {"hypothesis": W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis",
-                                               style={"button_width": "auto"})}
+        return {"hypothesis": W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis"),
+                "number": W.IntSlider(value=1, min=1, max=len(opts), step=1, description="Step through (1 to 6)")}
+
+    def _link(self, given):
+        keys = list(self.hypotheses)
+        out = dict(given)
+        if "hypothesis" in given and "number" not in given:
+            out["number"] = keys.index(given["hypothesis"]) + 1
+        elif "number" in given and "hypothesis" not in given:
+            out["hypothesis"] = keys[int(given["number"]) - 1]
+        elif "number" in given and keys.index(given["hypothesis"]) + 1 != int(given["number"]):
+            raise ValueError(f"number and hypothesis must agree: hypothesis {given['hypothesis']!r} is number "
+                             f"{keys.index(given['hypothesis']) + 1}; got {given['number']!r}")
+        return out
 
     @staticmethod
     def _element_artists(ax, name: str) -> list:
@@ -233,7 +245,7 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
             "against": fig.text(0.54, 0.27, "", fontsize=7.4, va="top", animated=True, color="#8a2b00"),
         }
 
-    def _update(self, hypothesis):
+    def _update(self, hypothesis, number=None):
         h = self.hypotheses[hypothesis]
         active = set(h["elements"])
         for name, artists in self._parts.items():
@@ -248,7 +260,7 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
         self._panel["against"].set_text("Against or limits: " + wrap(h["against"]))
         self._step_marker.set_text("highlighted: " + ", ".join(sorted(active)))
 
-    def alt_text(self, hypothesis):
+    def alt_text(self, hypothesis, number=None):
         h = self.hypotheses[hypothesis]
         return (f"Diagram of a prefrontal microcircuit (GABA interneuron, pyramidal neuron, dendritic spine with "
                 f"BDNF), the lateral habenula, the metabolite HNK and opioid receptors, with the parts of the "

@@ -28,9 +28,9 @@ _MEASURE_CHOICES = (("Hedges g", "g"), ("mean difference (scale points)", "md"),
                     ("risk ratio", "rr"), ("risk difference", "rd"), ("hazard ratio", "hr"))
 _MEASURE_ORDER = [v for _l, v in _MEASURE_CHOICES]
 _N_TICKS = 7
-# A text-heavy figure: FreeType's 8x horizontal hinting supersampling (matplotlib's default) costs
-# about a third of each update here, for no visible gain at screen resolution.
-_TEXT_RC = {"text.hinting": "no_hinting", "text.hinting_factor": 1}
+# Text-heavy figures: glyph hinting costs a large share of each update here, for no visible gain at
+# screen resolution, so these widgets render text unhinted.
+_TEXT_RC = {"text.hinting": "no_hinting"}
 
 
 class LightTextMixin:
@@ -131,6 +131,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
             controls[f"incl_{_slug(comp)}"] = W.Checkbox(value=True, description=f"vs {comp}")
         for design in self.designs:
             controls[f"incl_{_slug(design)}"] = W.Checkbox(value=True, description=f"{design} trials")
+        controls["level_pct"] = W.IntSlider(value=95, min=80, max=99, step=1, description="Confidence level (%)")
         return controls
 
     # ----------------------------------------------------------------- model
@@ -174,13 +175,14 @@ class ForestPlot(LightTextMixin, ModelWidget):
         state = {**self.params, **{k: self.validate(k, v) for k, v in params.items()}}
         outcome, time, measure, chosen, left_out = self._selection(state)
         effects = [e for _c, e in chosen]
-        pooled = ev.meta_analyse(effects) if effects else None
+        level = state.get("level_pct", 95) / 100
+        pooled = ev.meta_analyse(effects, level=level) if effects else None
         nnt = None
         if effects and all("rd" in c.outcome(outcome, time).measures for c, _e in chosen):
             rd_effects = [ev.outcome_effect(c, c.outcome(outcome, time), "rd") for c, _e in chosen]
-            rd = ev.meta_analyse(rd_effects)
+            rd = ev.meta_analyse(rd_effects, level=level)
             nnt = ev.nnt_interval(rd.estimate, rd.ci_low, rd.ci_high)
-        return {"outcome": outcome, "time": time, "measure": measure, "k": len(effects), "effects": effects,
+        return {"outcome": outcome, "time": time, "measure": measure, "level": level, "k": len(effects), "effects": effects,
                 "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt}
 
     # ----------------------------------------------------------------- figure
@@ -227,7 +229,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.62, 1.0), fontsize=7, frameon=False,
                    ncol=len(handles), handlelength=1.0, columnspacing=1.0)
         fig.text(0.02, 0.92, "trial (comparator)", fontsize=8, weight="bold", va="bottom")
-        fig.text(0.72, 0.92, "estimate [95% CI]  weight", fontsize=7.5, weight="bold", va="bottom")
+        fig.text(0.72, 0.92, "estimate [CI]  weight", fontsize=7.5, weight="bold", va="bottom")
 
     def _axis(self, values: list[float], ratio: bool) -> tuple[float, float]:
         null = 0.0
@@ -239,7 +241,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
         s = self.summary(**params)
         measure, effects, pooled = s["measure"], s["effects"], s["pooled"]
         ratio = measure in ("or", "rr", "hr")
-        cis = [e.ci_pooling_scale() for e in effects]
+        cis = [e.ci_pooling_scale(s["level"]) for e in effects]
         vals = [v for ci in cis for v in ci]
         if pooled is not None:
             vals += [pooled.ci_low, pooled.ci_high]
@@ -257,7 +259,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
                 masked = ", masked" if "masked" in c.blinding else ""
                 self._lab[i].set_text(f"{c.trial} ({c.comparator}{', ' + c.design if c.design != 'parallel' else ''}"
                                       f"{masked})")
-                lo_n, hi_n = e.ci()
+                lo_n, hi_n = e.ci(s["level"])
                 self._num[i].set_text(f"{e.value:6.2f} [{lo_n:5.2f}, {hi_n:5.2f}] {100 * weights[i]:4.0f}%")
                 for art in (self._ci[i], self._box[i], self._lab[i], self._num[i]):
                     art.set_visible(True)
@@ -306,7 +308,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
             return "No trials selected."
         lo, hi = pooled.ci()
         name = ev.EffectSize(s["measure"], 0.0, 1.0).measure_label
-        line1 = (f"p = {pooled.p_value:.2g}   I² = {100 * pooled.i2:.0f}%   τ² = {pooled.tau2:.3g}   k = {pooled.k}"
+        line1 = (f"{100 * s['level']:.0f}% CIs   p = {pooled.p_value:.2g}   I² = {100 * pooled.i2:.0f}%   τ² = {pooled.tau2:.3g}   k = {pooled.k}"
                  + (f"   n = {pooled.n_total}" if pooled.n_total else ""))
         nnt = s["nnt"]
         if nnt is None:
@@ -314,7 +316,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
         elif nnt["crosses_zero"]:
             line2 = f"NNT {nnt['nnt']:.1f} (CI: NNT benefit {nnt['benefit_from']:.1f} to ∞ to NNT harm {nnt['harm_from']:.1f})"
         else:
-            line2 = f"NNT {nnt['nnt']:.1f} (95% CI {nnt['lower']:.1f} to {nnt['upper']:.1f})"
+            line2 = f"NNT {nnt['nnt']:.1f} (CI {nnt['lower']:.1f} to {nnt['upper']:.1f})"
         return line1 + "   " + line2
 
     def alt_text(self, **params):
@@ -322,12 +324,12 @@ class ForestPlot(LightTextMixin, ModelWidget):
         outcome_label = self._endpoint_labels.get(params["endpoint"], params["endpoint"])
         if s["pooled"] is None:
             return f"Forest plot for {outcome_label}: no trials are selected, so nothing is pooled."
-        rows = "; ".join(f"{c.trial} vs {c.comparator} {e.value:.2f} ({e.ci()[0]:.2f} to {e.ci()[1]:.2f})"
-                         for c, e in zip(s["comparisons"], s["effects"]))
+        rows = "; ".join(f"{c.trial} vs {c.comparator} {e.value:.2f} ({e.ci(s['level'])[0]:.2f} to "
+                         f"{e.ci(s['level'])[1]:.2f})" for c, e in zip(s["comparisons"], s["effects"]))
         lo, hi = s["pooled"].ci()
         return (f"Forest plot for {outcome_label}, {s['k']} trial comparisons: {rows}. Pooled "
                 f"{ev.EffectSize(s['measure'], 0.0, 1.0).measure_label} {s['pooled'].value:.2f} "
-                f"(95% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s))
+                f"({100 * s['level']:.0f}% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s))
 
 
 def _default_scrub() -> ScrubSpec:

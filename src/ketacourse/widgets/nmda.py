@@ -278,10 +278,11 @@ class IVExplorer(ModelWidget):
         self._mg_line.set_ydata(channel.iv_curve(self._v, mg_mm, 0.0))
         self._k_line.set_ydata(channel.iv_curve(self._v, mg_mm, ketamine_um))
         ic50 = float(channel.apparent_ketamine_ic50_um(-60.0, mg_mm))
+        own = float(channel.ketamine_ic50_um(-60.0))  # voltage-dependent (Gilling et al. 2009)
         left = float(channel.pore_states(-60.0, mg_mm, ketamine_um)["conducting"])
         self._readout.set_text(
             f"{ketamine_um:g} µM ketamine, {mg_mm:.1f} mM Mg²⁺: at −60 mV {100 * left:.1f}% of channels conduct;\n"
-            f"ketamine's apparent IC50 at −60 mV is {ic50:.2g} µM"
+            f"ketamine's apparent IC50 at −60 mV is {ic50:.2g} µM (its own, without Mg²⁺: {own:.2g} µM)"
         )
 
     def alt_text(self, ketamine_um, mg_mm):
@@ -300,7 +301,7 @@ class UseDependenceExplorer(ModelWidget):
     figsize = (7.6, 3.7)
     scrub = ScrubSpec("rate_hz", values=(0.1, 0.2, 0.3, 0.5, 1.0, 1.5, 2.0), label="{:g} Hz")
     units = {"ketamine_um": "µM", "rate_hz": "Hz", "pulse_ms": "ms"}
-    voltage_mv: float = -60.0  # no effect in this model (ketamine's Kd is voltage-independent here)
+    voltage_mv: float = -60.0  # sets ketamine's voltage-dependent Kd and unbinding rate (gilling2009)
     duration_s: float = 120.0
 
     def _make_controls(self):

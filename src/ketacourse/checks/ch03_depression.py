@@ -1,0 +1,157 @@
+"""Exercise checks for Chapter 3, "A rapid antidepressant".
+
+Every expected value and every named mistake is computed from the package the chapter teaches
+(:mod:`ketacourse.evidence`, :mod:`ketacourse.evidence.simulate`, :mod:`ketacourse.pd.antidepressant`)
+and the sourced trial table, so a corrected number in ``data/*.toml`` moves the answers with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import evidence as ev
+from ..evidence import simulate as sim
+from ..exercises import ChoiceCheck, Mistake, NumericCheck, register
+from ..pd import antidepressant as ad
+
+__all__: list[str] = []
+
+# ----------------------------------------------------------------------------- 1. NNT of a new trial
+# A hypothetical new midazolam-controlled trial: 21 of 40 vs 8 of 38 responders at 24 h.
+_NEW_TRIAL = (21, 40, 8, 38)
+
+
+def _nnt_new_trial() -> float:
+    return float(ev.nnt(*_NEW_TRIAL)["nnt"])
+
+
+register(NumericCheck(
+    key="ch3-nnt",
+    expected=_nnt_new_trial,
+    unit="patients",
+    rel_tol=0.03,
+    hint="Work out each arm's response rate, subtract control from ketamine (the risk difference), "
+         "then take the reciprocal: ev.nnt(events1, n1, events2, n2) does all three.",
+    explanation="About 3: treat three patients like these with ketamine instead of midazolam and, on "
+                "average, one more responds at 24 h. Its 95% interval is wide (about 2 to 10).",
+    mistakes=[
+        Mistake("risk-difference", lambda: 100 * ev.risk_difference(*_NEW_TRIAL).estimate,
+                "That is the risk difference in percentage points; the NNT is its reciprocal (1 / RD as a fraction)."),
+        Mistake("risk-difference-fraction", lambda: ev.risk_difference(*_NEW_TRIAL).estimate,
+                "That is the risk difference as a fraction; the NNT is 1 divided by it."),
+        Mistake("risk-ratio", lambda: ev.risk_ratio(*_NEW_TRIAL).value,
+                "That is the risk ratio (relative benefit); the NNT needs the absolute difference in risk."),
+        Mistake("odds-ratio", lambda: ev.odds_ratio(*_NEW_TRIAL).value,
+                "That is the odds ratio; the NNT comes from the absolute risk difference."),
+    ],
+))
+
+# ----------------------------------------------------------------------------- 2. double-counted placebo
+def _esk_day28(exclude=()) -> ev.MetaResult:
+    cs = ev.load_trials("trials_depression")
+    return ev.meta_analyse([e for _c, e in ev.select(cs, "response", "day 28", "rd", exclude=exclude)])
+
+
+register(NumericCheck(
+    key="ch3-pooled-lower",
+    expected=lambda: 100 * _esk_day28(exclude={"transform1_84"}).ci_low,
+    unit="percentage points",
+    rel_tol=0.0,
+    abs_tol=0.2,
+    hint="Use ev.select(trials, 'response', 'day 28', 'rd', exclude={...}) to leave out the second "
+         "TRANSFORM-1 comparison, pool with ev.meta_analyse, and give ci_low × 100.",
+    explanation="Leaving one TRANSFORM-1 arm out widens the interval: the shared placebo arm was being "
+                "counted twice, which makes a pooled result look more precise than the data are.",
+    mistakes=[
+        Mistake("double-counted-placebo", lambda: 100 * _esk_day28().ci_low,
+                "You pooled all four comparisons: the two TRANSFORM-1 doses share one placebo arm, so that "
+                "arm's patients are counted twice. Leave one dose out (or combine the two doses first)."),
+        Mistake("point-estimate", lambda: 100 * _esk_day28(exclude={"transform1_84"}).estimate,
+                "That is the pooled estimate; the question asks for the lower 95% confidence limit."),
+        Mistake("fraction", lambda: _esk_day28(exclude={"transform1_84"}).ci_low,
+                "Right limit, wrong unit: give it in percentage points (× 100)."),
+    ],
+))
+
+# ----------------------------------------------------------------------------- 3. sample size
+def _n_for_power(d: float, target: float = 0.8) -> float:
+    n = np.arange(3, 2001)
+    return float(n[np.argmax(sim.analytic_power_curve(n, d) >= target)])
+
+
+def _d_vs_midazolam() -> float:  # Wilkinson 2019 IPD: d 0.7 vs midazolam, 1.8 vs saline at day 1
+    return 0.7
+
+
+register(NumericCheck(
+    key="ch3-sample-size",
+    expected=lambda: _n_for_power(_d_vs_midazolam()),
+    unit="patients per arm",
+    rel_tol=0.0,
+    abs_tol=1.0,
+    hint="Use sim.analytic_power(n_per_arm, effect_d) with the effect size estimated against midazolam, "
+         "and find the smallest n that reaches 0.8.",
+    explanation="About 34 per arm. Planned with the saline-controlled effect size instead, the trial would "
+                "have about 6 per arm and would be badly underpowered against an active placebo.",
+    mistakes=[
+        Mistake("saline-effect-size", lambda: _n_for_power(1.8),
+                "You planned with the saline-controlled effect size (d = 1.8). Against midazolam the "
+                "effect is much smaller (d = 0.7), so the trial needs far more patients."),
+        Mistake("90-percent-power", lambda: _n_for_power(_d_vs_midazolam(), 0.9),
+                "That is the size for 90% power; the question asks for 80%."),
+        Mistake("total-not-per-arm", lambda: 2 * _n_for_power(_d_vs_midazolam()),
+                "That is the total for both arms; give patients per arm."),
+    ],
+))
+
+# ----------------------------------------------------------------------------- 4. time course of a course
+def _days_after_last_below(schedule_days, thr) -> tuple[float, float]:
+    t = np.linspace(0, 80, 8001)
+    g = ad.effect_g(t, schedule_days)
+    below = t[(t > schedule_days[-1] + 1) & (g < thr)]
+    return float(below[0] - schedule_days[-1]), float(below[0])
+
+
+def _threshold() -> float:
+    return next(p["g"] for p in ad.calibration_points("fit") if p["key"] == "offset")
+
+
+register(NumericCheck(
+    key="ch3-course-offset",
+    expected=lambda: _days_after_last_below(ad.twice_weekly(2), _threshold())[0],
+    unit="days after the last infusion",
+    rel_tol=0.0,
+    abs_tol=0.6,
+    hint="Compute ad.effect_g(t, ad.twice_weekly(2)) on a fine time grid, find the first time after the "
+         "last infusion at which it falls below the detection line (0.275), and subtract the day of the "
+         "last infusion.",
+    explanation="About 12 days after the last of four infusions, against about 8.5 days after a single "
+                "infusion: in this linear model repeated doses stack up, so the effect lasts longer. Whether "
+                "real courses stack up this way is exactly what the check point after 2–3 weeks questions.",
+    mistakes=[
+        Mistake("from-first-infusion", lambda: _days_after_last_below(ad.twice_weekly(2), _threshold())[1],
+                "You counted from the first infusion; count from the last one (day 10.5)."),
+        Mistake("single-infusion", lambda: _days_after_last_below([0.0], _threshold())[0],
+                "That is the value for a single infusion; the question is about a two-week twice-weekly course."),
+    ],
+))
+
+# ----------------------------------------------------------------------------- 5. the masked trial
+register(ChoiceCheck(
+    key="ch3-masked-trial",
+    answer="c",
+    options=("a", "b", "c", "d"),
+    hint="Ask what the design removed, and what the trial could detect with 20 patients per arm.",
+    explanation="Lii et al. removed the cue that tells patients and raters who had ketamine. With that cue "
+                "gone, the day-1 difference was small and not significant, which fits a large role for "
+                "expectancy in unmasked trials; but 40 patients cannot rule out a moderate real effect, "
+                "and surgery and anaesthesia are unusual conditions.",
+    feedback={
+        "a": "The trial was small (20 per arm): its confidence interval includes moderate benefits, so it "
+             "cannot show that ketamine has no effect.",
+        "b": "Both arms had the same anaesthetic and surgery; the placebo arm improved too (50% responded "
+             "at day 1), so anaesthesia alone cannot explain the ketamine arm's improvement.",
+        "d": "The randomised comparison is what controls for surgery and anaesthesia; the problem is not "
+             "confounding but what blinding removed and how precise the estimate is.",
+    },
+))
