@@ -444,3 +444,89 @@ def test_course_outputs_are_readable_in_light_and_dark_mode(browser, book_server
         assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
     finally:
         ctx.close()
+
+
+# ------------------------------------------------------------------ dark mode, phone, references
+_DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
+  const img = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
+  const box = f.closest('.text_html') || f.parentElement;
+  const bg = getComputedStyle(box).backgroundColor, pad = getComputedStyle(box).paddingTop;
+  return {widget: f.dataset.widget, filter: img ? getComputedStyle(img).filter : 'no image',
+          imgPad: img ? getComputedStyle(img).paddingTop : '', boxBg: bg, boxPad: pad};
+})"""
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_scrubbers_are_not_dimmed_or_double_framed_in_dark_mode(browser, book_server, built_book, entry):
+    """The theme's dark-mode image filter and grey output box do not apply to the scrubber cards."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    built_book.require_ok()
+    ctx = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.goto(book_server + f"{entry}.html", wait_until="load")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        found = page.evaluate(_DARK_JS)
+        assert found, f"{entry}: no scrubber"
+        bad = [f for f in found if f["filter"] != "none" or f["imgPad"] not in ("0px", "")
+               or f["boxPad"] != "0px" or not re.search(r"rgba\(0, 0, 0, 0\)|transparent", f["boxBg"])]
+        assert not bad, f"{entry} (dark mode): scrubbers dimmed or framed by the theme: {bad[:3]}"
+    finally:
+        ctx.close()
+
+
+_PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; window.scrollTo(0, window.scrollY);
+  return {page: document.documentElement.scrollWidth, pan, viewport: window.innerWidth,
+          figures: [...document.querySelectorAll('figure.kc-scrub')].map(f => f.getBoundingClientRect().right)}; }"""
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(browser, book_server, built_book, entry):
+    """At 390 px: the page is no wider than the screen; tapping a figure shows it at full size."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    built_book.require_ok()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.goto(book_server + f"{entry}.html", wait_until="load")
+        m = page.evaluate(_PHONE_JS)
+        assert m["page"] <= m["viewport"] + 1 and m["pan"] == 0, (
+            f"{entry} at 390 px: the page is {m['page']} px wide and pans {m['pan']} px sideways")
+        assert all(r <= m["viewport"] + 1 for r in m["figures"]), f"{entry}: a scrubber overflows: {m['figures']}"
+        fig = page.locator("figure.kc-scrub").first
+        frames = fig.locator(".kc-frames")
+        frames.scroll_into_view_if_needed()
+        small = fig.evaluate("f => [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden).getBoundingClientRect().width")
+        frames.tap()
+        zoom = fig.evaluate("""f => { const m = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
+            return {on: f.classList.contains('kc-zoom'), width: m.getBoundingClientRect().width, natural: m.naturalWidth}; }""")
+        assert zoom["on"] and zoom["width"] >= zoom["natural"] - 1 > small, (
+            f"{entry}: tapping the figure did not enlarge it to full size ({small:.0f} px -> {zoom})")
+        frames.tap()
+        assert not fig.evaluate("f => f.classList.contains('kc-zoom')"), f"{entry}: a second tap did not close it"
+    finally:
+        ctx.close()
+
+
+INTERNAL_NOTES = re.compile(r"NOT VERIFIED|not seen|not verified|placeholder|believed|not retrieved|"
+                            r"DESCRIPTIVE|SECONDARY ONLY|to verify|\$\^|\$_", re.I)
+
+
+def test_references_page_has_no_internal_notes_and_renders_tex(book_context, book_server, built_book):
+    """Provenance notes stay in references.bib (and docs/); readers see clean entries, Mg²⁺ not Mg$^2+$."""
+    built_book.require_ok()
+    page = book_context.new_page()
+    try:
+        page.goto(book_server + "chapters/bibliography.html", wait_until="load")
+        text = page.locator("main").inner_text()
+        entries = page.locator("main .citation, main dl.citation > dt, main [role=doc-biblioentry]").count()
+        assert len(text) > 2000, "the References page looks empty"
+        hits = sorted({m.group(0) for m in INTERNAL_NOTES.finditer(text)})
+        assert not hits, f"internal verification notes or raw TeX on the References page: {hits}"
+        bib = (REPO / "chapters" / "references.bib").read_text(encoding="utf-8")
+        if "Mg$^{2+}$" in bib:
+            assert "Mg²⁺" in text, "Mg$^{2+}$ in a title must render as Mg²⁺"
+        assert entries >= 0
+    finally:
+        page.close()

@@ -9,6 +9,11 @@ until every code cell has executed and the kernel is idle, then check the DOM:
   number of model widgets (live ``ipywidgets.Image`` views);
 - for each model widget: focus its main slider handle, press arrow keys, and the figure's
   ``<img>`` (a blob URL) changes;
+- control layout: every slider's track is at least ``MIN_TRACK_PX`` wide whatever its label, no
+  label or dropdown text is cut off, slider readouts carry a unit when the control has one and
+  ``aria-valuetext`` is the formatted value (no float noise such as ``0.7999999999999999``);
+- citations read as author-year text in parentheses, without warning icons (``make lab``'s
+  stylesheet, ``scripts/lab-custom/custom.css``), and no "official Jupyter news" toast;
 - no uncaught JavaScript error in the page (one JupyterLab-internal error allowlisted).
 """
 
@@ -19,7 +24,7 @@ import time
 
 import pytest
 
-from .conftest import toc_notebooks
+from .conftest import REPO, toc_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +39,8 @@ WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacours
                   "ketacourse.widgets.depression", "ketacourse.widgets.pain", "ketacourse.widgets.research",
                   "ketacourse.widgets.safety")
 NOTEBOOK_BUDGET_S = 60
+MIN_TRACK_PX = 200
+SCREENSHOT_DIR = REPO / "_build" / "screenshots"  # for humans, not asserted
 # Uncaught page errors in JupyterLab that are not ours (see README.md). Matched on message + stack.
 ALLOWED_LAB_PAGE_ERRORS = [
     # JupyterLab 4.6.6 cell toolbar: checks whether a rendered markdown cell overlaps the toolbar
@@ -112,6 +119,39 @@ JS_MODEL_WIDGET_OUTPUTS = """() => {
   return n;
 }"""
 
+# Layout of every control in the live model widgets (views with class kc-widget).
+JS_LAYOUT = """async () => {
+  const out = [];
+  const canvas = document.createElement('canvas').getContext('2d');
+  for (const v of document.querySelectorAll('.jp-Notebook .kc-widget')) {
+    v.scrollIntoView({block: 'center'});
+    await new Promise(r => setTimeout(r, 60));
+    const title = (v.querySelector('.widget-html b') || {}).textContent || '';
+    for (const s of v.querySelectorAll('.widget-slider')) {
+      const label = s.querySelector('.widget-label'), track = s.querySelector('.slider-container');
+      const readout = s.querySelector('.widget-readout'), handle = s.querySelector('.noUi-handle');
+      const after = readout ? getComputedStyle(readout, '::after').content : '';
+      out.push({kind: 'slider', title, label: label ? label.textContent : '',
+                track: track ? track.getBoundingClientRect().width : 0,
+                labelCut: label ? label.scrollWidth > label.clientWidth + 1 : false,
+                unitClass: [...s.classList].some(c => c.startsWith('kc-unit=')),
+                readout: readout ? readout.textContent : '', after,
+                aria: handle ? handle.getAttribute('aria-valuetext') : null});
+    }
+    for (const d of v.querySelectorAll('.widget-dropdown')) {
+      const sel = d.querySelector('select'), label = d.querySelector('.widget-label');
+      const cs = getComputedStyle(sel);
+      canvas.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const text = sel.options[sel.selectedIndex] ? sel.options[sel.selectedIndex].text : '';
+      // the arrow and padding take about 32 px of the box
+      out.push({kind: 'dropdown', title, label: label ? label.textContent : '', text,
+                room: sel.getBoundingClientRect().width - 32, need: canvas.measureText(text).width,
+                labelCut: label ? label.scrollWidth > label.clientWidth + 1 : false});
+    }
+  }
+  return out;
+}"""
+
 # A widget-view output: the output area's child is the widget's own element (class jupyter-widgets).
 WIDGET_OUT = ".jp-Notebook .jp-OutputArea-output:has(> .jupyter-widgets)"
 
@@ -183,7 +223,43 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         need = MIN_MODEL_WIDGETS.get(nb, 0)
         assert n_views >= need, f"{nb}: {n_views} live model widgets (figure images), expected at least {need}"
 
-        # 3. Each model widget: keyboard on its main slider changes the figure
+        # 3. Control layout: usable tracks, nothing cut, units, clean aria-valuetext
+        layout = page.evaluate(JS_LAYOUT)
+        assert any(c["kind"] == "slider" for c in layout) or n_views == 0, f"{nb}: no slider measured"
+        bad = []
+        for c in layout:
+            where = f"{c['title']!r} / {c['label']!r}"
+            if c["labelCut"]:
+                bad.append(f"{where}: label cut off")
+            if c["kind"] == "dropdown":
+                if c["need"] > c["room"]:
+                    bad.append(f"{where}: dropdown text {c['text']!r} needs {c['need']:.0f} px, has {c['room']:.0f}")
+                continue
+            if c["track"] < MIN_TRACK_PX:
+                bad.append(f"{where}: slider track {c['track']:.0f} px (at least {MIN_TRACK_PX})")
+            if c["unitClass"] and c["after"] in ("none", "normal", ""):
+                bad.append(f"{where}: readout {c['readout']!r} shows no unit")
+            aria = c["aria"] or ""
+            if re.search(r"\d\.\d{5,}", aria) or not aria.startswith(c["readout"].strip()):
+                bad.append(f"{where}: aria-valuetext {aria!r} (readout {c['readout']!r})")
+        assert not bad, f"{nb}: control layout:\n" + "\n".join(bad)
+        tracks = [c["track"] for c in layout if c["kind"] == "slider"]
+        print(f"\n{nb}: {len(tracks)} sliders, narrowest track {min(tracks, default=0):.0f} px; "
+              f"e.g. {[(c['label'], c['readout'], c['aria']) for c in layout if c['kind'] == 'slider'][:3]}")
+        if SCREENSHOT_DIR:
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            page.locator(".jp-Notebook .kc-widget").first.screenshot(path=str(SCREENSHOT_DIR / f"lab-{nb.rsplit('/', 1)[-1]}.png"))
+        # Citations (jupyterlab-myst cannot read the .bib): plain author-year keys in parentheses,
+        # no warning icons (scripts/lab-custom/custom.css)
+        cites = page.evaluate("""() => [...document.querySelectorAll('.jp-Notebook .cite-group')].map(g => ({
+            text: g.textContent, icons: [...g.querySelectorAll('svg')].filter(s => s.getBoundingClientRect().width > 0).length,
+            before: getComputedStyle(g, '::before').content, paren: g.classList.contains('parenthetical')}))""")
+        bad_cites = [c for c in cites if c["icons"] or (c["paren"] and c["before"] != '"("')]
+        assert not bad_cites, f"{nb}: citations not shown as author-year text: {bad_cites[:3]}"
+        toast = page.locator(".Toastify__toast", has_text="Jupyter news")
+        assert toast.count() == 0, f"{nb}: the 'official Jupyter news' toast is shown"
+
+        # 4. Each model widget: keyboard on its main slider changes the figure
         labels = main_control_labels()
         failures, moved = [], []
         for i in range(n_views):
