@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench system clean
+.PHONY: help venv book book-student test lab student bench bench-browser system clean assignment grade release pack
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -22,6 +22,11 @@ help:
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make bench    print widget and PK benchmarks"
+	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
+	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions (no Docker) into dir/grades.csv"
+	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
+	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@bash scripts/ensure-system.sh python
@@ -49,8 +54,14 @@ endif
 test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
 
+# scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check.
+# scripts/lab-custom/custom.css: MyST citations as author-year text (jupyterlab-myst cannot read
+# the .bib); installed as the venv's Jupyter server custom.css (a ~/.jupyter/custom/custom.css wins).
+CUSTOM_CSS := $(shell $(BIN)/python -c "import jupyter_server, os; print(os.path.join(os.path.dirname(jupyter_server.__file__), 'static', 'custom', 'custom.css'))" 2>/dev/null)
 lab: venv
-	$(BIN)/jupyter lab chapters/01-nmda-receptor.ipynb
+	@if [ -n "$(CUSTOM_CSS)" ]; then mkdir -p "$(dir $(CUSTOM_CSS))" && cp scripts/lab-custom/custom.css "$(CUSTOM_CSS)"; fi
+	$(BIN)/jupyter lab --LabApp.app_settings_dir=scripts/lab-settings --LabApp.news_url=None \
+	  --LabApp.custom_css=True chapters/01-nmda-receptor.ipynb
 
 student: venv
 	$(BIN)/python -m ketacourse.student chapters build/student
@@ -65,6 +76,30 @@ book-student: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py
 	@if [ -f benchmarks/bench_pk.py ]; then $(BIN)/python benchmarks/bench_pk.py; fi
+
+bench-browser: venv system
+	$(BIN)/python benchmarks/bench_browser.py
+
+# Instructors: graded assignments (otter-grader), grading without Docker, releases, the pack.
+CHAPTER ?= 2
+SUBMISSIONS ?=
+TAG ?=
+REPO_URL ?=
+SEED ?=
+ROSTER ?=
+JOBS ?= 1
+assignment: venv
+	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
+
+grade: venv
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
+	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
+
+release: venv
+	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+
+pack: venv
+	$(BIN)/python -m ketacourse.assignments pack --out build/pack
 
 clean:
 	rm -rf _build build .pytest_cache

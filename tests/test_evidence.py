@@ -283,3 +283,17 @@ def test_counts_beyond_n_in_a_table_row_raise_when_used():
     (c,) = tr.parse_trials(_table(kind="counts", events_treatment=12, events_control=1))
     with pytest.raises(ValueError, match=r"^events1 must be a finite number >= 0 and <= 10; got 12"):
         ev.outcome_effect(c, c.outcomes[0], "or")
+
+
+def test_odds_ratio_and_nnt_reproduce_a_published_ketamine_trial():
+    """Grunebaum 2018: N = 80, SSI responders 55% vs 30%, OR 2.85 (95% CI 1.14 to 7.15), NNT 4.0.
+    With 40 per arm (22/40 vs 12/40, derived) the course's Woolf OR and CI match to the printed digits."""
+    orr = ev.odds_ratio(22, 40, 12, 40)
+    lo, hi = orr.ci()
+    assert round(orr.value, 2) == 2.85 and round(lo, 2) == 1.14 and round(hi, 2) == 7.15
+    assert ev.nnt(22, 40, 12, 40)["nnt"] == pytest.approx(4.0)
+    table = {c.id: c for c in ev.load_trials("trials_depression")}
+    reported = ev.outcome_effect(table["grunebaum2018"], table["grunebaum2018"].outcome("suicidal_ideation", "day 1"),
+                                 "or")
+    assert reported.estimate == pytest.approx(orr.estimate, abs=0.005)
+    assert reported.se == pytest.approx(orr.se, rel=0.01)  # SE recovered from the published CI

@@ -8,6 +8,7 @@ measured by ``benchmarks/``.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ CASES += [
             ({"dose_mg": 0.0}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got 0 mg"),
             ({"dose_mg": math.inf}, r"^dose_mg must be a finite number >= 5 and <= 100 mg; got inf"),
             ({"weight_kg": 120.0}, r"^weight_kg must be a finite number >= 54 and <= 92 kg; got 120 kg"),
-            ({"route": "oral"}, r"^control name must be one of 'dose_mg', 'weight_kg'; got 'route'"),
+            ({"route": "oral"}, r"^control name must be one of 'dose_mg', 'weight_kg', 'highlight'; got 'route'"),
         ],
     ),
     Case(
@@ -320,20 +321,50 @@ def test_repr_is_fixed_and_deterministic(built):
 
 # ----------------------------------------------------------------------------- the offline scrubber
 class _ScrubParser(HTMLParser):
+    """The stored HTML: its one ``<img>``, its scripts and the JSON of the precomputed frames."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.frames: list[dict[str, str | None]] = []
-        self.ranges: list[dict[str, str | None]] = []
+        self.imgs: list[dict[str, str | None]] = []
+        self.inputs: list[dict[str, str | None]] = []
         self.scripts: list[dict[str, str | None]] = []
+        self.texts: dict[int, str] = {}
+        self._in_script: int | None = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "img":
-            self.frames.append(a)
-        elif tag == "input" and a.get("type") == "range":
-            self.ranges.append(a)
+            self.imgs.append(a)
+        elif tag in ("input", "select", "button"):
+            self.inputs.append(a)
         elif tag == "script":
             self.scripts.append(a)
+            self._in_script = len(self.scripts) - 1
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = None
+
+    def handle_data(self, data):
+        if self._in_script is not None:
+            self.texts[self._in_script] = self.texts.get(self._in_script, "") + data
+
+    @property
+    def data(self) -> dict:
+        (k,) = [i for i, s in enumerate(self.scripts) if s.get("type") == "application/json"]
+        return json.loads(self.texts[k])
+
+    @property
+    def frames(self) -> list[dict[str, str]]:
+        """Every frame as the book's script builds it: src and alt, the stored one in its place."""
+        d = self.data
+        out = []
+        for j, (src, alt) in enumerate(zip(d["frames"], d["alts"])):
+            if j == d["start"]:
+                out.append({"src": self.imgs[0]["src"], "alt": self.imgs[0]["alt"]})
+            else:
+                out.append({"src": "data:image/png;base64," + src, "alt": alt})
+        return out
 
 
 _BUNDLES: dict[type, tuple[dict, _ScrubParser]] = {}
@@ -363,34 +394,46 @@ def test_mimebundle_has_the_four_representations(scrubber):
     assert bundle["text/html"].startswith("<style>") and 'class="kc-scrub"' in bundle["text/html"]
 
 
+def test_stored_html_without_scripts_is_one_figure_and_a_run_prompt(scrubber):
+    """What JupyterLab's sanitiser leaves (no scripts, no styles): one image with alt text, no controls."""
+    b, bundle, parser = scrubber
+    assert len(parser.imgs) == 1 and bundle["text/html"].count("<img") == 1
+    assert len((parser.imgs[0].get("alt") or "").strip()) > 20
+    assert "hidden" not in parser.imgs[0]
+    assert parser.inputs == [], "no form control before the cell runs (it could not work)"
+    assert b.widget.run_prompt in bundle["text/html"]
+    assert "Run this cell" in b.widget.run_prompt
+
+
 def test_scrubber_has_one_frame_per_value_with_alt_text(scrubber):
     b, bundle, parser = scrubber
     w = b.widget
     values = list(w.scrub.values)
     assert len(values) >= 5
-    assert len(parser.frames) == len(values)
-    assert bundle["text/html"].count("<img") == len(values)
-    for frame, value in zip(parser.frames, values):
+    frames = parser.frames
+    assert len(frames) == len(values) == len(parser.data["labels"])
+    for frame, value in zip(frames, values):
         alt = frame.get("alt")
         assert alt and len(alt.strip()) > 20, "every frame needs a description"
         assert alt == w.alt_text(**{**w.params, w.scrub.control: value})
         assert frame["src"].startswith("data:image/png;base64,")
         assert base64.b64decode(frame["src"].split(",", 1)[1]).startswith(PNG_MAGIC)
-    alts = [f["alt"] for f in parser.frames]
+    alts = [f["alt"] for f in frames]
     assert len(set(alts)) == len(alts), "each frame's alt text must describe that frame"
 
 
 def test_scrubber_shows_exactly_the_current_frame(scrubber):
     b, bundle, parser = scrubber
     w = b.widget
-    visible = [i for i, f in enumerate(parser.frames) if "hidden" not in f]
-    assert len(visible) == 1
-    values = [float(v) for v in w.scrub.values]
-    nearest = int(np.argmin([abs(v - float(w.params[w.scrub.control])) for v in values]))
-    assert visible[0] == nearest
-    (rng,) = parser.ranges
-    assert rng["min"] == "0" and rng["max"] == str(len(values) - 1) and rng["value"] == str(nearest)
-    assert rng.get("aria-label")
+    cur = w.params[w.scrub.control]
+    if isinstance(cur, str):  # a choice (for example the route to highlight)
+        nearest = list(w.scrub.values).index(cur)
+    else:
+        nearest = int(np.argmin([abs(float(v) - float(cur)) for v in w.scrub.values]))
+    d = parser.data
+    assert d["start"] == nearest and d["frames"][nearest] is None  # the stored <img> is that frame
+    assert d["labels"][nearest] == w.scrub.label.format(w.scrub.values[nearest]).replace("-", "\u2212")
+    assert d["label"] == w.controls[w.scrub.control].description
 
 
 def test_scrubber_frames_differ(scrubber):
@@ -406,6 +449,7 @@ def test_scrubber_is_self_contained(scrubber):
     assert "<script src" not in text.lower()
     assert all("src" not in s for s in parser.scripts)
     assert "<link" not in text.lower() and "@import" not in text
+    assert text.count("</script>") == 2  # the JSON cannot close its script early
 
 
 # ----------------------------------------------------------------------------- benchmark baseline
@@ -441,3 +485,61 @@ def test_infusion_designer_presets_come_from_the_regimens_table():
     with pytest.raises(ValueError, match=r"^duration_min must match the preset 'depression_infusion' \(40\)"):
         w.set(preset="depression_infusion", duration_min=60.0)
     assert w.params == before
+
+
+# ----------------------------------------------------------------------------- fast raster path
+def test_glyph_cache_canvas_draws_the_same_pixels_as_agg():
+    """The glyph cache is an optimisation only: every pixel equals plain Agg's, text included."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from ketacourse.widgets.render import GlyphCacheCanvas, encode_png
+
+    def draw(canvas_cls):
+        fig = Figure(figsize=(6, 3), dpi=96, layout="constrained")
+        canvas_cls(fig)
+        ax = fig.add_subplot()
+        ax.plot([1, 2, 3], [1, 4, 9])
+        ax.set_yscale("log")
+        ax.set_title("Mg²⁺ at −60 mV, 3 µM")
+        ax.text(0.05, 0.6, "two lines of text\nwith a box: 12.5%", transform=ax.transAxes, bbox=dict(fc="w"))
+        ax.text(1.5, 2, "rotated", rotation=30)
+        ax.text(2, 5, r"$\alpha^{2}$ mathtext", fontweight="bold")
+        for _ in range(3):  # the second and third draws come from the cache
+            fig.canvas.draw()
+        return fig, np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    _, plain = draw(FigureCanvasAgg)
+    fig, cached = draw(GlyphCacheCanvas)
+    assert np.array_equal(plain, cached)
+    png = encode_png(fig)
+    assert png.startswith(PNG_MAGIC)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), plain[:, :, :3])
+
+
+def test_readouts_get_precision_from_the_step_and_units_in_the_view():
+    w = nmda.ReceptorExplorer()
+    assert w.controls["voltage_mv"].readout_format == ".0f"  # step 5 mV
+    assert w.controls["mg_mm"].readout_format == ".1f"  # step 0.1 mM
+    view = w.view
+    assert "kc-widget" in view._dom_classes
+    assert "kc-unit=mV" in w.controls["voltage_mv"]._dom_classes
+    style = view.children[0].value
+    assert '.widget-readout::after{content:"\\00a0mV"}' in style and "aria-valuetext" in style
+
+
+def test_a_linked_value_snapped_by_the_browser_does_not_redraw_twice():
+    """The browser snaps a linked control to its step and sends it back: accepted, not a second move."""
+    w = pk.PKExplorer()
+    renders = []
+    original = w.refresh
+    w.refresh = lambda: (renders.append(1), original())[1]
+    w.controls["dose_mg_per_kg"].value = 0.65  # the learner's move: dose_mg follows (45.5 mg at 70 kg)
+    assert len(renders) == 1 and w.params["dose_mg"] == pytest.approx(45.5)
+    w.controls["dose_mg"].value = 45.5  # the browser echoes the followed value: nothing happens
+    assert len(renders) == 1 and w.params["dose_mg_per_kg"] == 0.65
+    w.controls["dose_mg"].value = 50.0  # a real move of the other control redraws and re-links
+    assert len(renders) == 2 and w.params["dose_mg_per_kg"] == pytest.approx(50 / 70)

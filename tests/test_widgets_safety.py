@@ -64,13 +64,19 @@ def test_bad_values_raise_and_leave_state(built):
 
 
 def test_scrubber_frames_have_alt_text_and_differ(built):
+    import json
+
     cls, w = built
     html = w.static_html()
-    frames = re.findall(r'<img class="kc-frame" src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
-    assert len(frames) == len(cls.scrub.values) >= 2
-    assert len({f for f, _ in frames}) == len(frames), "every frame differs"
-    assert all(len(alt) > 40 for _, alt in frames)
-    assert base64.b64decode(frames[0][0])[:8] == PNG_MAGIC
+    m = re.search(r'<script type="application/json" class="kc-data">(.*?)</script>', html, re.S)
+    assert m, "the scrubber stores its frames as JSON"
+    data = json.loads(m.group(1))
+    frames, alts = data["frames"], data["alts"]
+    assert len(frames) == len(alts) == len(cls.scrub.values) >= 2
+    assert len(set(frames)) == len(frames), "every frame differs"
+    assert all(len(alt) > 40 for alt in alts)
+    assert base64.b64decode(frames[0])[:8] == PNG_MAGIC
+    assert re.search(r'<img class="kc-frame[^"]*" src="data:image/png;base64,[^"]+" alt="[^"]{40,}"', html)
     assert "http" not in html.split("data:image")[0], "self-contained"
 
 

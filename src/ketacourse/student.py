@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
-           "missing_book_tags", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG"]
+           "missing_book_tags", "point_config_at_branch", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG", "STUDENT_BRANCH"]
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters")
 """What a book build needs from the repository (the package itself is installed)."""
@@ -165,11 +165,34 @@ def make_student_versions(src_dir: Path, dest_dir: Path) -> list[Path]:
     return written
 
 
-def make_student_book(repo_dir: Path, dest_dir: Path) -> Path:
+STUDENT_BRANCH = "student"
+"""The branch ``make release`` writes: student notebooks at the same paths as the masters."""
+
+
+def point_config_at_branch(config_text: str, branch: str) -> str:
+    """``_config.yml`` text with ``repository.branch`` set to ``branch``, so the book's Binder,
+    Colab and JupyterHub launch buttons open that branch's notebooks (comments kept)."""
+    out, in_repo, done = [], False, False
+    for line in config_text.splitlines(keepends=True):
+        if re.match(r"^repository:\s*$", line):
+            in_repo = True
+        elif in_repo and re.match(r"^\S", line):
+            in_repo = False
+        if in_repo and re.match(r"^\s+branch:", line):
+            line = re.sub(r"(branch:\s*)\S+", lambda m: m.group(1) + branch, line)
+            done = True
+        out.append(line)
+    if not done:
+        raise ValueError("config_text must set repository.branch (the launch buttons' branch)")
+    return "".join(out)
+
+
+def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRANCH) -> Path:
     """Copy the book's sources from ``repo_dir`` to ``dest_dir`` with student notebooks.
 
     ``dest_dir`` is replaced if it exists. Returns ``dest_dir``; build it with
-    ``jupyter-book build <dest_dir>``.
+    ``jupyter-book build <dest_dir>``. The copy's ``_config.yml`` points the launch buttons at
+    ``branch`` (the student branch ``make release`` produces), never at the master notebooks.
     """
     import shutil
 
@@ -189,6 +212,8 @@ def make_student_book(repo_dir: Path, dest_dir: Path) -> Path:
         else:
             shutil.copy2(src, dest_dir / name)
     make_student_versions(repo_dir / "chapters", dest_dir / "chapters")
+    config = dest_dir / "_config.yml"
+    config.write_text(point_config_at_branch(config.read_text(encoding="utf-8"), branch), encoding="utf-8")
     return dest_dir
 
 

@@ -211,20 +211,21 @@ class LabServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    """JupyterLab 4 on a free local port, serving a temporary copy of ``chapters/``.
+def start_lab(base: Path, chapters: Path = REPO / "chapters") -> tuple[subprocess.Popen, LabServer]:
+    """Start JupyterLab 4 on a free local port serving a copy of ``chapters`` under ``base/root``.
 
-    Settings, workspaces and runtime files live in temporary folders (a learner's fresh Lab).
-    Stopped by its process group at the end of the session.
+    Settings, workspaces, runtime files and the trust database live under ``base`` (a learner's
+    fresh Lab: every notebook untrusted). Raises ``RuntimeError`` if it does not answer in 60 s.
+    The caller stops it with :func:`stop_group`. Used by the tests and by
+    ``benchmarks/bench_browser.py``.
     """
-    base = tmp_path_factory.mktemp("lab")
     root = base / "root"
-    shutil.copytree(REPO / "chapters", root / "chapters",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
-    for sub in ("settings", "workspaces", "runtime", "config", "ipython"):
-        (base / sub).mkdir()
+    shutil.copytree(chapters, root / "chapters", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
+    for sub in ("settings", "workspaces", "runtime", "config", "ipython", "data"):
+        (base / sub).mkdir(exist_ok=True)
     (base / "config" / "jupyter_lab_config.py").write_text("c.LabApp.news_url = None\n")
+    (base / "config" / "custom").mkdir(exist_ok=True)
+    shutil.copyfile(REPO / "scripts" / "lab-custom" / "custom.css", base / "config" / "custom" / "custom.css")
     token = secrets.token_hex(16)
     port = free_port()
     jupyter = BIN / "jupyter"
@@ -236,6 +237,11 @@ def lab_server(tmp_path_factory):
         # no network from the server: no update check, no PyPI extension manager (news: config below)
         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        # the settings `make lab` uses: no "official Jupyter news?" toast over the figures
+        f"--LabApp.app_settings_dir={REPO / 'scripts' / 'lab-settings'}",
+        # and its stylesheet (copied below): MyST citations as author-year text (jupyterlab-myst
+        # cannot read a .bib file)
+        "--LabApp.custom_css=True",
     ]
     env = {
         **os.environ,
@@ -243,6 +249,8 @@ def lab_server(tmp_path_factory):
         "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
         "JUPYTER_CONFIG_DIR": str(base / "config"),
+        # a fresh trust database: every notebook starts untrusted, as in a fresh clone
+        "JUPYTER_DATA_DIR": str(base / "data"),
         "IPYTHONDIR": str(base / "ipython"),
         "PYTHONUNBUFFERED": "1",
     }
@@ -251,20 +259,33 @@ def lab_server(tmp_path_factory):
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     server = LabServer(f"http://127.0.0.1:{port}/", token, root, log)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {proc.returncode}:\n{server.tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}api/status?token={token}", timeout=2) as r:
+                if r.status == 200:
+                    return proc, server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_group(proc)
+            raise RuntimeError(f"JupyterLab did not answer within 60 s:\n{server.tail()}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """JupyterLab 4 on a free local port, serving a temporary copy of ``chapters/`` (:func:`start_lab`).
+
+    Stopped by its process group at the end of the session.
+    """
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{server.tail()}", pytrace=False)
-            try:
-                with urllib.request.urlopen(f"{server.url}api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not answer within 60 s:\n{server.tail()}", pytrace=False)
-            time.sleep(0.25)
+        proc, server = start_lab(tmp_path_factory.mktemp("lab"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
         yield server
     finally:
         stop_group(proc)

@@ -11,6 +11,11 @@ RevMan and R's metafor all truncate at 0, which makes the random-effects result 
 fixed-effect one; :func:`meta_analyse` does the same (taking statsmodels' own fixed-effect row)
 and reports ``τ² = 0``, ``I² = 0``. The Paule–Mandel option (``method="pm"``) is iterated by
 statsmodels and is already non-negative.
+
+Validation (``tests/test_evidence.py``): for the 13 BCG vaccine trials of Colditz et al. (1994), the
+pooled log risk ratio, log odds ratio and risk difference, their 95% CIs, τ² and I² agree with R's
+metafor (``rma(method="DL")``, itself checked against Stata's ``metan``) to 5e-4, the precision to
+which those references are printed; the pooled RR rounds to Colditz's published 0.49 (0.34–0.70).
 """
 
 from __future__ import annotations

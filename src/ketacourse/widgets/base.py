@@ -10,10 +10,12 @@ Displayed in a notebook, a widget offers four representations:
 ``application/vnd.jupyter.widget-view+json``
     the live widget (JupyterLab, Notebook 7, VS Code, Colab);
 ``text/html``
-    a self-contained *offline scrubber*: frames precomputed from the same model and the same
-    style for the main control, swapped by a native range input with a few lines of inline
-    JavaScript and no external resources, each frame with its own alt text. The book prefers
-    this representation, so readers can explore without a kernel;
+    a self-contained *offline scrubber*. Without JavaScript (JupyterLab's sanitiser, which
+    shows this representation when a stored notebook is opened before it is run) it is one
+    static figure with alt text and a one-line prompt to run the cell; with JavaScript (the
+    book) a few lines of inline script turn it into a native range input that swaps frames
+    precomputed from the same model for the main control, each with its own alt text, with
+    no external resources;
 ``image/png``
     the current figure, for builders that cannot show HTML;
 ``text/plain``
@@ -26,6 +28,7 @@ import base64
 import html
 import io
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
+from .render import encode_png
 from .style import RC, new_figure
 
 __all__ = ["ScrubSpec", "ModelWidget", "png_bytes"]
@@ -64,14 +68,13 @@ class ScrubSpec:
 
 def _encode_png(fig: Figure, *, quantize: bool = False) -> bytes:
     """Encode the figure's current Agg buffer as PNG (no drawing happens here)."""
+    if not quantize:
+        return encode_png(fig)  # unfiltered rows, fast zlib: several times faster than Pillow here
     width, height = fig.canvas.get_width_height(physical=True)
     img = PILImage.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    if quantize:
-        img = img.convert("RGB").quantize(colors=64, method=PILImage.Quantize.MEDIANCUT)
-        img.save(buf, format="png", optimize=True)
-    else:
-        img.convert("RGB").save(buf, format="png", compress_level=1)
+    img = img.convert("RGB").quantize(colors=64, method=PILImage.Quantize.MEDIANCUT)
+    img.save(buf, format="png", optimize=True)
     return buf.getvalue()
 
 
@@ -109,22 +112,110 @@ _SCRUB_CSS = (
     # A self-contained white card with dark text, like the figures themselves: readable in the
     # book's light and dark modes whatever colours the theme gives the output area.
     ".kc-scrub{margin:0.5em 0;max-width:100%;background:#ffffff;color:#1a1a1a;padding:0.5em 0.75em;"
-    "border-radius:6px;border:1px solid #d0d4da}"
-    ".kc-scrub img{max-width:100%;height:auto;border-radius:4px}"
+    "border-radius:6px;border:1px solid #d0d4da;box-sizing:border-box}"
+    ".kc-scrub .kc-title{display:block;font-weight:600;color:#1a1a1a;margin-bottom:0.25em}"
+    ".kc-scrub .kc-frames{position:relative}"
+    ".kc-scrub img{max-width:100%;height:auto;border-radius:4px;display:block}"
     ".kc-scrub img[hidden]{display:none!important}"
     ".kc-scrub figcaption{color:#1a1a1a;display:flex;flex-wrap:wrap;gap:0.4em 1em;align-items:center;"
-    "font-size:0.9em}"
-    ".kc-scrub label{color:#1a1a1a;opacity:1}"
-    ".kc-scrub output{font-weight:600;color:#1a1a1a}"
-    ".kc-scrub input[type=range]{flex:1 1 14em;min-width:10em;accent-color:#0072B2}"
-    ".kc-scrub .kc-note{flex-basis:100%;font-size:0.85em;font-style:italic;color:#333333}"
+    "font-size:0.9em;font-weight:400}"
+    ".kc-scrub label{color:#1a1a1a;opacity:1;font-weight:500;display:flex;flex-wrap:wrap;align-items:center;"
+    "gap:0.3em 0.6em;flex:1 1 20em}"
+    ".kc-scrub output{font-weight:600;color:#1a1a1a;min-width:6em}"
+    ".kc-scrub input[type=range]{flex:1 1 12em;min-width:10em;accent-color:#0072B2}"
+    ".kc-scrub .kc-note,.kc-scrub .kc-run{flex-basis:100%;font-size:0.85em;font-style:italic;color:#333333;"
+    "margin:0.2em 0 0}"
+    # the book's dark mode dims and frames every image and greys every HTML output: not these
+    "html[data-theme=dark] .bd-content div.cell_output .text_html:has(>figure.kc-scrub),"
+    "html[data-theme=dark] .bd-content div.cell_output .text_html:has(>style+figure.kc-scrub)"
+    "{background:transparent!important;padding:0!important}"
+    "html[data-theme=dark] .bd-content figure.kc-scrub img.kc-frame{filter:none;padding:0;background:#fff}"
+    # tap (or Enter) to enlarge: the figure at its natural size over the page, panned inside
+    ".kc-scrub .kc-frames[role=button]{cursor:zoom-in}"
+    ".kc-scrub.kc-zoom .kc-frames{position:fixed;inset:0;z-index:10000;background:#ffffff;overflow:auto;"
+    "padding:0.5em;cursor:zoom-out}"
+    ".kc-scrub.kc-zoom img{max-width:none;width:auto}"
+    ".kc-scrub .kc-zoomhint{display:none}"
+    "@media (max-width:700px){.kc-scrub .kc-zoomhint{display:block}}"
 )
 
 _SCRUB_JS = (
-    "var f=this.closest('figure'),i=+this.value;"
-    "f.querySelectorAll('img.kc-frame').forEach(function(m,j){m.hidden=(j!==i);});"
-    "f.querySelector('output').textContent=JSON.parse(this.dataset.labels)[i];"
+    # Runs where inline scripts run (the book; a trusted notebook). Builds the scrubber from the
+    # JSON next to it: the other frames (hidden), a range input, its readout and the note.
+    "(function(s){var f=s&&s.closest('figure.kc-scrub');if(!f||f.dataset.kcReady)return;f.dataset.kcReady='1';"
+    "var d=JSON.parse(f.querySelector('script.kc-data').textContent),box=f.querySelector('.kc-frames'),"
+    "first=box.querySelector('img'),cap=f.querySelector('figcaption');"
+    "var imgs=d.frames.map(function(src,j){if(j===d.start)return first;var m=document.createElement('img');"
+    "m.className=first.className;m.src='data:image/png;base64,'+src;m.alt=d.alts[j];m.hidden=true;return m;});"
+    "box.textContent='';imgs.forEach(function(m){box.appendChild(m);});cap.textContent='';"
+    "if(imgs.length>1){var lab=document.createElement('label'),r=document.createElement('input'),"
+    "o=document.createElement('output');lab.appendChild(document.createTextNode(d.label));"
+    "r.type='range';r.min='0';r.max=String(imgs.length-1);r.step='1';r.value=String(d.start);"
+    "r.setAttribute('aria-label',d.label);r.setAttribute('aria-valuetext',d.labels[d.start]);"
+    "o.textContent=d.labels[d.start];r.addEventListener('input',function(){var i=+r.value;"
+    "imgs.forEach(function(m,j){m.hidden=(j!==i);});o.textContent=d.labels[i];"
+    "r.setAttribute('aria-valuetext',d.labels[i]);});lab.appendChild(r);lab.appendChild(o);cap.appendChild(lab);}"
+    "var n=document.createElement('p');n.className='kc-note';n.textContent=d.note;cap.appendChild(n);"
+    "var h=document.createElement('p');h.className='kc-note kc-zoomhint';h.textContent=d.zoom;cap.appendChild(h);"
+    "box.setAttribute('role','button');box.setAttribute('tabindex','0');box.setAttribute('aria-label',d.zoom);"
+    "function z(){f.classList.toggle('kc-zoom');}box.addEventListener('click',z);"
+    "box.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '||"
+    "(e.key==='Escape'&&f.classList.contains('kc-zoom'))){e.preventDefault();z();}});"
+    "})(document.currentScript);"
 )
+
+# The live view's style: controls in a grid of columns at least _COLUMN wide, each label above its
+# control (so a long label never eats a slider's track), wrapping instead of being cut, units
+# after the readouts. Delivered in an HTML widget, so it reaches every front end ipywidgets runs in.
+_COLUMN = "19.5em"
+_VIEW_CSS = (
+    ".kc-widget .kc-controls>.widget-inline-hbox{width:100%!important;max-width:none;height:auto!important;"
+    "flex-wrap:wrap;margin:0.15em 0!important;box-sizing:border-box}"
+    ".kc-widget .kc-controls>.widget-inline-hbox>.widget-label{width:100%!important;max-width:100%;"
+    "white-space:normal!important;overflow:visible;text-overflow:clip;line-height:1.25;height:auto;"
+    "text-align:left;margin:0.1em 0}"
+    ".kc-widget .kc-controls>.widget-checkbox>.widget-label{width:auto!important}"
+    ".kc-widget .kc-controls>.widget-checkbox{flex-wrap:nowrap;align-self:end}"
+    ".kc-widget .kc-controls .widget-hslider .slider-container{flex:1 1 12em;min-width:12.5em}"
+    ".kc-widget .kc-controls .widget-readout{min-width:5.5em;width:auto;text-align:left;overflow:visible}"
+    ".kc-widget .kc-controls>.widget-dropdown>select{flex:1 1 auto;min-width:0;max-width:100%}"
+    ".kc-widget img.widget-image{max-width:100%;height:auto}"
+)
+
+_ARIA_JS = (
+    # noUiSlider reads its raw float to screen readers ("0.7999999999999999"): mirror the
+    # formatted readout and its unit into aria-valuetext instead.
+    "var v=this.closest('.kc-widget');if(!v||v.dataset.kcAria)return;v.dataset.kcAria='1';"
+    "var fix=function(){v.querySelectorAll('.widget-slider').forEach(function(s){var h=s.querySelector('.noUi-handle'),"
+    "r=s.querySelector('.widget-readout');if(!h||!r)return;var u=[].filter.call(s.classList,function(c){"
+    "return c.indexOf('kc-unit=')===0;})[0];var t=(r.textContent+' '+(u?u.slice(8):'')).replace(/\\s+/g,' ').trim();"
+    "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});};"
+    "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
+    "attributeFilter:['aria-valuetext']});fix();"
+)
+
+
+def _typeset_minus(text: str) -> str:
+    """A hyphen before a digit printed as a minus sign ("-60 mV" -> "−60 mV"), as in the figures."""
+    return re.sub(r"(?<![\w-])-(?=\d)", "\u2212", text)
+
+
+def _decimals(step: float) -> int:
+    """Decimal places that show every value on a slider's step grid (0.05 -> 2, 5 -> 0)."""
+    for places in range(0, 7):
+        if abs(round(step, places) - step) <= 1e-9 * max(1.0, abs(step)):
+            return places
+    return 6
+
+
+def _snap(ctrl: W.Widget, value: Any) -> Any:
+    """``value`` on ``ctrl``'s step grid (what the browser's slider would show), else unchanged."""
+    step = getattr(ctrl, "step", None)
+    if isinstance(ctrl, W.FloatLogSlider) or not isinstance(ctrl, (W.FloatSlider, W.IntSlider)) or not step:
+        return value
+    snapped = ctrl.min + round((float(value) - ctrl.min) / step) * step
+    snapped = round(snapped, _decimals(step) + 1)
+    return min(max(snapped, ctrl.min), ctrl.max) if isinstance(ctrl, W.FloatSlider) else int(snapped)
 
 
 class ModelWidget:
@@ -139,14 +230,23 @@ class ModelWidget:
     - :meth:`_build_figure` creating axes and artists once and keeping handles;
     - :meth:`_update` computing the model for the given parameters and updating artists;
     - :meth:`alt_text` describing what the figure shows for given parameters.
+
+    Optional: :attr:`units` (``{control name: unit}``, used in error messages, after the
+    readouts and in what screen readers hear), :attr:`run_prompt` and :attr:`static_note`.
+    The base class lays the controls out (label above each control, a grid of columns wide
+    enough for a usable slider track), sets each float slider's readout precision from its
+    step (unless the subclass chose a ``readout_format``) and builds the stored representations.
     """
 
     title: ClassVar[str] = ""
     figsize: ClassVar[tuple[float, float]] = (7.0, 3.6)
     scrub: ClassVar[ScrubSpec | None] = None
+    units: ClassVar[dict[str, str]] = {}
     static_note: ClassVar[str] = (
         "Precomputed frames from the course model; run the notebook to use every control."
     )
+    run_prompt: ClassVar[str] = "Static figure. Run this cell (Shift+Enter) for the live controls."
+    zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
 
     def __init__(self, **initial: Any) -> None:
         self.controls: dict[str, W.Widget] = self._make_controls()
@@ -154,6 +254,9 @@ class ModelWidget:
             ctrl.style = {"description_width": "initial"}
             if hasattr(ctrl, "continuous_update"):
                 ctrl.continuous_update = True
+            if type(ctrl) is W.FloatSlider and ctrl.readout_format == ".2f":  # the ipywidgets default
+                ctrl.readout_format = f".{_decimals(float(ctrl.step))}f"
+        self._following: dict[str, Any] = {}  # linked values sent to the browser, not yet echoed
         with mpl.rc_context(RC):
             self.fig = new_figure(*self.figsize)
             self._build_figure(self.fig)
@@ -253,6 +356,15 @@ class ModelWidget:
         if self._muted:
             return
         name = next((k for k, c in self.controls.items() if c is change["owner"]), None)
+        if name in self._following:
+            # The browser's slider snapped a value we set for a linked control to its step grid and
+            # sent it back: keep it, but it is not a move by the learner (no second redraw, no
+            # re-linking that would overwrite the control the learner is moving).
+            sent = self._following.pop(name)
+            step = float(getattr(change["owner"], "step", 0) or 0)
+            if isinstance(sent, (int, float)) and isinstance(change["new"], (int, float)) and \
+                    abs(float(change["new"]) - float(sent)) <= step / 2 + 1e-9 * max(1.0, abs(float(sent))):
+                return
         try:
             linked = self._link({name: change["new"]})
         except ValueError as exc:  # refuse the move (never clip), say why, restore the control
@@ -266,8 +378,9 @@ class ModelWidget:
         self._muted = True
         try:
             for key, value in linked.items():
-                if key != name:
+                if key != name and self.controls[key].value != value:
                     self.controls[key].value = value
+                    self._following[key] = value
         finally:
             self._muted = False
         try:
@@ -294,9 +407,13 @@ class ModelWidget:
         """
         fig = self.fig
         if self._background is None:
+            engine = self.__dict__.get("_layout_engine")
+            if engine is not None:  # static content changed (limits, legend): lay out again
+                fig.set_layout_engine(engine)
             for artist in _animated_artists(fig):
                 artist.set_in_layout(False)  # changing text must not move the axes
             fig.canvas.draw()
+            self._layout_engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
             fig.canvas.draw()
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
@@ -308,7 +425,11 @@ class ModelWidget:
         return _encode_png(fig, quantize=quantize)
 
     def invalidate_background(self) -> None:
-        """Call from :meth:`_update` when something *static* changed (for example axis limits)."""
+        """Call from :meth:`_update` when something *static* changed (for example axis limits).
+
+        The next render lays the figure out again (as a new widget for these values would be) and
+        caches a new background; keep it rare (round axis limits), as it costs a full draw.
+        """
         self._background = None
 
     # ----------------------------------------------------------------- rendering
@@ -344,59 +465,90 @@ class ModelWidget:
             self.__dict__.update(saved)
         return data
 
+    def _unit(self, name: str) -> str:
+        """The unit of control ``name``: :attr:`units`, else a short parenthesis ending its label."""
+        if name in self.units:
+            return self.units[name]
+        desc = getattr(self.controls[name], "description", "") or ""
+        if desc.endswith(")") and "(" in desc:
+            inner = desc[desc.rindex("(") + 1:-1]
+            if len(inner) <= 8 and " " not in inner:
+                return inner
+        return ""
+
     @property
     def view(self) -> W.Box:
-        """The live widget: title, controls, figure and a status line."""
+        """The live widget: title, controls, figure and a status line.
+
+        Controls sit in a grid of columns (each at least about 20 em, so every slider keeps a
+        track of 200 px or more), each label above its control and wrapping if long; slider
+        readouts show the unit, and screen readers hear the formatted value with its unit.
+        """
         if self._view is None:
-            header = [W.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
-            for ctrl in self.controls.values():
-                ctrl.layout.margin = "0.1em 1.5em 0.2em 0"
-            controls = W.Box(list(self.controls.values()), layout=W.Layout(display="flex", flex_flow="row wrap"))
-            self._view = W.VBox([*header, controls, self.image, self.status])
+            css = [_VIEW_CSS]
+            for name, ctrl in self.controls.items():
+                unit = self._unit(name)
+                if isinstance(ctrl, (W.FloatSlider, W.IntSlider, W.FloatLogSlider)) and unit:
+                    cls = "kc-u-" + "".join(ch if ch.isalnum() else "_" for ch in name)
+                    ctrl.add_class(cls)
+                    ctrl.add_class("kc-unit=" + unit.replace(" ", "\u00a0"))
+                    css.append(f'.kc-widget .{cls} .widget-readout::after{{content:"\\00a0{unit}"}}')
+                ctrl.layout.margin = "0"
+            title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
+            aria = f'<img alt="" src="data:," style="display:none" onerror="{html.escape(_ARIA_JS)}">'
+            header = W.HTML(f"<style>{''.join(css)}</style>{title}{aria}")
+            controls = W.GridBox(list(self.controls.values()), layout=W.Layout(
+                grid_template_columns=f"repeat(auto-fill, minmax(min({_COLUMN}, 100%), 1fr))",
+                grid_gap="0.3em 1.5em", align_items="flex-end", width="100%"))
+            controls.add_class("kc-controls")
+            width_px = self.fig.canvas.get_width_height()[0]
+            self.image.layout.width = f"{width_px}px"  # natural size (no blurry upscaling), shrinks to fit
+            self._view = W.VBox([header, controls, self.image, self.status])
+            self._view.add_class("kc-widget")
         return self._view
 
     def static_html(self) -> str:
-        """The offline scrubber: precomputed frames for :attr:`scrub` in one HTML fragment."""
+        """The stored figure: one static frame and a run prompt; an offline scrubber where scripts run.
+
+        The HTML holds exactly one ``<img>`` (the current frame, with alt text), a one-line
+        prompt to run the cell, the other precomputed frames of :attr:`scrub` as JSON in a
+        ``<script type="application/json">`` and a small inline script. Where HTML is sanitised
+        (JupyterLab showing a stored, untrusted notebook) the scripts and styles are dropped and a
+        reader sees one clean figure and the prompt: no stacked frames, no inert controls. Where
+        scripts run (the book) the script builds the range input, its readout and the note, and
+        the figure enlarges on tap.
+        """
         spec = self.scrub
         current = self.params
-        if spec is None:
-            values = [None]
-        else:
-            values = list(spec.values)
-        frames, labels = [], []
+        values = [None] if spec is None else list(spec.values)
+        frames, alts, labels = [], [], []
         for value in values:
             change = {} if value is None else {spec.control: value}
-            png = self.frame_png(**change)
-            frames.append((png, self.alt_text(**{**current, **change})))
-            labels.append("" if value is None else spec.label.format(value))
+            frames.append(base64.b64encode(self.frame_png(**change)).decode())
+            alts.append(self.alt_text(**{**current, **change}))
+            labels.append("" if value is None else _typeset_minus(spec.label.format(value)))
         start = 0
+        desc = ""
         if spec is not None:
+            desc = getattr(self.controls[spec.control], "description", spec.control)
             cur = current[spec.control]
             try:
                 start = int(np.argmin([abs(float(v) - float(cur)) for v in values]))
             except (TypeError, ValueError):
                 start = values.index(cur) if cur in values else 0
-        imgs = "".join(
-            f'<img class="kc-frame" src="data:image/png;base64,{base64.b64encode(png).decode()}"'
-            f' alt="{html.escape(alt)}"{"" if i == start else " hidden"}>'
-            for i, (png, alt) in enumerate(frames)
-        )
-        if spec is None:
-            caption = f'<div class="kc-note">{html.escape(self.static_note)}</div>'
-        else:
-            desc = getattr(self.controls[spec.control], "description", spec.control)
-            caption = (
-                f'<label>{html.escape(desc)} <input type="range" min="0" max="{len(values) - 1}" step="1"'
-                f' value="{start}" aria-label="{html.escape(desc)}"'
-                f" data-labels='{html.escape(json.dumps(labels), quote=True)}'"
-                f' oninput="{_SCRUB_JS}"></label> <output>{html.escape(labels[start])}</output>'
-                f'<div class="kc-note">{html.escape(self.static_note)}</div>'
-            )
-        title = f"<strong>{html.escape(self.title)}</strong>" if self.title else ""
+        data = {"frames": [None if i == start else f for i, f in enumerate(frames)], "alts": alts,
+                "labels": labels, "start": start, "label": desc, "note": self.static_note, "zoom": self.zoom_hint}
+        payload = json.dumps(data, ensure_ascii=True).replace("</", "<\\/")
+        title = f'<strong class="kc-title">{html.escape(self.title)}</strong>' if self.title else ""
+        img = (f'<img class="kc-frame dark-light" src="data:image/png;base64,{frames[start]}"'
+               f' alt="{html.escape(alts[start])}">')
         return (
             f"<style>{_SCRUB_CSS}</style>"
             f'<figure class="kc-scrub" data-widget="{type(self).__name__}">{title}'
-            f"<div>{imgs}</div><figcaption>{caption}</figcaption></figure>"
+            f'<div class="kc-frames">{img}</div>'
+            f'<figcaption><p class="kc-run">{html.escape(self.run_prompt)}</p></figcaption>'
+            f'<script type="application/json" class="kc-data">{payload}</script>'
+            f"<script>{_SCRUB_JS}</script></figure>"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:

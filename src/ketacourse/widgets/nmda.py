@@ -60,7 +60,7 @@ class ReceptorExplorer(ModelWidget):
         ax.add_patch(patches.Rectangle((0, 3.4), 10, 2.2, color="#E8E3D8", zorder=0))
         ax.text(0.15, 9.4, "outside", fontsize=8.5, color="#555555")
         ax.text(0.15, 0.3, "inside", fontsize=8.5, color="#555555")
-        self._voltage_text = ax.text(0.15, 2.6, "", fontsize=8.5, color="#333333", animated=True)
+        self._voltage_text = ax.text(0.15, 1.3, "", fontsize=8.5, color="#333333", animated=True)  # clear of GluN1
         # subunits (side view: one GluN1, one GluN2)
         for x0, colour, name in ((2.3, C["blue"], "GluN1"), (5.9, C["orange"], "GluN2")):
             ax.add_patch(patches.FancyBboxPatch((x0, 2.6), 1.8, 6.0, boxstyle="round,pad=0.1,rounding_size=0.4",
@@ -122,7 +122,7 @@ class ReceptorExplorer(ModelWidget):
         self._ket_label.set_alpha(1.0 if ketamine_um > 0 else 0.0)
         self._flow.set_alpha(0.85 if rel > 0.01 else 0.0)
         self._flow.set_linewidth(0.5 + 6 * rel)
-        self._voltage_text.set_text(f"membrane at {voltage_mv:+.0f} mV")
+        self._voltage_text.set_text(f"membrane\nat {voltage_mv:+.0f} mV".replace("-", "\u2212"))
         if not is_open:
             missing = [n for n, ok in (("glutamate", glutamate), ("glycine", glycine)) if not ok]
             self._state_text.set_text(f"Closed: no {' or '.join(missing)}. No current; ketamine cannot enter.")
@@ -191,13 +191,14 @@ class OccupancyExplorer(ModelWidget):
         for key, colour in colours.items():
             b = bands[key]
             ax.axvspan(b["low_ng_ml"], b["high_ng_ml"], color=colour, alpha=0.25, lw=0)
-            x_text, y_text, ha = {"analgesia": (b["high_ng_ml"] * 0.95, 103, "right"),
-                                  "dissociation": (b["low_ng_ml"] * 1.05, 108, "left")}.get(
-                key, (np.sqrt(b["low_ng_ml"] * b["high_ng_ml"]), 103, "center"))
-            ax.text(x_text, y_text, b["label"], ha=ha, fontsize=7.5)
+            # the two overlapping bands are labelled outside their outer edges, so the labels never meet
+            x_text, text, ha = {"analgesia": (b["low_ng_ml"] * 0.97, b["label"] + " →", "right"),
+                                "dissociation": (b["high_ng_ml"] * 1.03, "← " + b["label"], "left")}.get(
+                key, (np.sqrt(b["low_ng_ml"] * b["high_ng_ml"]), b["label"], "center"))
+            ax.text(x_text, 105, text, ha=ha, va="center", fontsize=7.5)
         ad = bands["antidepressant"]["low_ng_ml"]
         ax.axvline(ad, color=C["purple"], lw=1, ls="-.", alpha=0.8)
-        ax.text(ad * 1.05, 3, "0.5 mg/kg\ninfusion peak", fontsize=7, color=C["purple"])
+        ax.text(ad * 1.06, 95, "0.5 mg/kg\ninfusion peak", fontsize=7, va="center", color=C["purple"])
         self._lines = {}
         self._dots = {}
         for lig in _OCC_LIGANDS:

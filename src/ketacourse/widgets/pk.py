@@ -93,7 +93,8 @@ class PKExplorer(ModelWidget):
             "route": W.Dropdown(options=list(_ROUTE_CHOICES), value="iv_infusion_40", description="Route"),
             "dose_mg_per_kg": W.FloatSlider(value=0.5, min=0.05, max=3.0, step=0.05,
                                             description="Dose (mg/kg of base)"),
-            "dose_mg": W.FloatSlider(value=35, min=1, max=450, step=1, description="Dose (mg of base)"),
+            # 0.5 mg steps: a per-kg step (0.05 mg/kg) at a whole-kg weight lands on this grid
+            "dose_mg": W.FloatSlider(value=35, min=1, max=450, step=0.5, description="Dose (mg of base)"),
             "weight_kg": W.FloatSlider(value=70, min=10, max=150, step=1, description="Body weight (kg)"),
             "population": W.Checkbox(value=True, description="Show 5–95% of virtual patients"),
         }
@@ -114,12 +115,27 @@ class PKExplorer(ModelWidget):
         ax.set_xticks(np.arange(0, 9))
         ax.set_xlabel("time after the start of dosing (h)")
         ax.set_ylabel("concentration (ng/mL)")
-        fig.legend(handles=[self._plasma, self._effect, self._met, self._band], loc="outside upper center",
-                   ncols=4, fontsize=7.5, frameon=False)
+        self._legend = None
+        self._legend_key = None
+        self._set_legend(metabolite=False, population=True)
         self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=7.8, animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
         self._note = ax.text(0.012, 0.015, "", transform=ax.transAxes, va="bottom", fontsize=7, color="#555555",
                              animated=True)
+
+    def _set_legend(self, *, metabolite: bool, population: bool) -> None:
+        """A legend listing only the curves that are drawn (rebuilt, rarely, when that changes)."""
+        key = (metabolite, population)
+        if key == self._legend_key:
+            return
+        if self._legend is not None:
+            self._legend.remove()
+        handles = [self._plasma, self._effect] + ([self._met] if metabolite else []) + (
+            [self._band] if population else [])
+        self._legend = self._plasma.figure.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+                                       fontsize=7.5, frameon=False)
+        self._legend_key = key
+        self.invalidate_background()
 
     # The two dose controls are linked: dose_mg = dose_mg_per_kg x weight_kg. The one the learner
     # sets (or passes to set()) wins; a weight change keeps the per-kg dose. A combination that
@@ -155,9 +171,31 @@ class PKExplorer(ModelWidget):
         res = pk.simulate(model, regimen, weight_kg, self.times_min, warn=False)
         pop = None
         if population:
+            pop = self._population_band(model, route, dose_mg_per_kg, weight_kg, regimen)
+        return res, pop
+
+    def _population_band(self, model, route, dose_mg_per_kg, weight_kg, regimen):
+        """5th and 95th percentile curves of the virtual patients, as ``(p5, p95)`` arrays (ng/mL).
+
+        The models are linear in the dose, so for a fixed schedule shape the band at any dose is
+        the band at 1 mg/kg times the dose: computed once per parameter set, route and weight. The
+        esketamine nasal spray (whole 28 mg devices) changes shape with the dose and is not scaled.
+        """
+        devices = route == "intranasal" and pk.get_model(model).name.startswith("Perez-Ruixo")
+        if devices:
             pop = pk.simulate_population(model, regimen, weight_kg, self.times_min, n_patients=self.n_patients,
                                          seed=self.seed, warn=False)
-        return res, pop
+            return pop.band(5), pop.band(95)
+        key = (model, route, float(weight_kg))
+        cache = self.__dict__.setdefault("_band_cache", {})
+        if key not in cache:
+            unit = pk.simulate_population(model, _regimen(route, 1.0, model, weight_kg), weight_kg, self.times_min,
+                                          n_patients=self.n_patients, seed=self.seed, warn=False)
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = (unit.band(5), unit.band(95))
+        p5, p95 = cache[key]
+        return p5 * dose_mg_per_kg, p95 * dose_mg_per_kg
 
     def _update(self, model, route, dose_mg_per_kg, dose_mg, weight_kg, population):
         floor = 0.5  # below the log axis; keeps log plotting finite
@@ -165,6 +203,7 @@ class PKExplorer(ModelWidget):
         m = pk.get_model(model)
         supported = route == "iv_bolus" or route == "iv_infusion_40" or route in m.supported_routes
         if not supported:
+            self._set_legend(metabolite=False, population=False)
             for line in (self._plasma, self._effect, self._met):
                 line.set_ydata(np.full_like(t, floor))
             self._band.set_data(t, np.full_like(t, floor), np.full_like(t, floor))
@@ -178,15 +217,16 @@ class PKExplorer(ModelWidget):
         self._met.set_ydata(np.maximum(met, floor) if met is not None else np.full_like(t, floor))
         self._met.set_visible(met is not None)
         if pop is not None:
-            self._band.set_data(t, np.maximum(pop.band(5), floor), np.maximum(pop.band(95), floor))
+            self._band.set_data(t, np.maximum(pop[0], floor), np.maximum(pop[1], floor))
         self._band.set_visible(pop is not None)
+        self._set_legend(metabolite=met is not None, population=pop is not None)
         dose_mg = dose_mg_per_kg * weight_kg
         how = _route_name(route)
         if route == "intranasal" and m.name.startswith("Perez-Ruixo"):
             dev = load_table("regimens")["devices"]["esketamine_nasal_spray"]
             how += f" ({dev['device_mg']:g} mg devices, {dev['interval_min']:g} min apart)"
         lines = [
-            f"{dose_mg:.0f} mg ({dose_mg_per_kg:.3g} mg/kg) of base, {how}, {weight_kg:.0f} kg",
+            f"{round(dose_mg, 1):g} mg ({dose_mg_per_kg:.3g} mg/kg) of base, {how}, {weight_kg:.0f} kg",
             f"peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min; "
             f"above 100 ng/mL for {res.time_above_min(100.0):.0f} min",
         ]
@@ -223,7 +263,10 @@ class RouteComparison(ModelWidget):
 
     title = "Same dose, different routes: ketamine versus norketamine"
     figsize = (7.6, 3.8)
-    scrub = ScrubSpec("dose_mg", values=(10, 20, 25, 35, 50, 75, 100), label="{:g} mg")
+    # The book's scrubber steps through the routes (the dose only shifts log-axis curves and leaves
+    # the norketamine/ketamine ratios unchanged, so it teaches the least).
+    _ALL = "all routes"
+    scrub = ScrubSpec("highlight", values=(_ALL, *(label for _r, label, _c in _COMPARE_ROUTES)), label="{}")
     units = {"dose_mg": "mg", "weight_kg": "kg"}
     model = "fanta2015"
     times_min = np.arange(0.0, 481.0, 2.0)
@@ -232,6 +275,8 @@ class RouteComparison(ModelWidget):
         return {
             "dose_mg": W.FloatSlider(value=25, min=5, max=100, step=5, description="Dose (mg of S-ketamine base)"),
             "weight_kg": W.FloatSlider(value=70, min=54, max=92, step=1, description="Body weight (kg)"),
+            "highlight": W.Dropdown(options=[self._ALL, *(label for _r, label, _c in _COMPARE_ROUTES)],
+                                    value=self._ALL, description="Highlight a route"),
         }
 
     def _build_figure(self, fig):
@@ -252,6 +297,8 @@ class RouteComparison(ModelWidget):
         self._ratio = ax2.text(0.98, 0.98, "", transform=ax2.transAxes, ha="right", va="top", fontsize=7.5,
                                family="monospace", animated=True,
                                bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
+        self._focus = ax1.text(0.02, 0.02, "", transform=ax1.transAxes, ha="left", va="bottom", fontsize=7.5,
+                               animated=True, bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
 
     def _compute(self, dose_mg, weight_kg):
         out = {}
@@ -260,26 +307,37 @@ class RouteComparison(ModelWidget):
             out[route] = res
         return out
 
-    def _update(self, dose_mg, weight_kg):
+    def _update(self, dose_mg, weight_kg, highlight=_ALL):
         results = self._compute(dose_mg, weight_kg)
-        rows = ["NK/K AUC(0-8 h)"]
+        rows = ["  NK/K AUC(0-8 h)"]
         for route, label, _c in _COMPARE_ROUTES:
             res = results[route]
-            self._parent[route].set_ydata(np.maximum(res.conc_ng_ml, 0.1))
-            self._metab[route].set_ydata(np.maximum(res.metabolite_ng_ml, 0.1))
+            on = highlight in (self._ALL, label)
+            for line, y in ((self._parent[route], res.conc_ng_ml), (self._metab[route], res.metabolite_ng_ml)):
+                line.set_ydata(np.maximum(y, 0.1))
+                line.set_alpha(1.0 if on else 0.25)
+                line.set_linewidth(2.8 if highlight == label else (2.0 if on else 1.3))
             ratio = res.auc_ng_min_ml("metabolite") / res.auc_ng_min_ml("plasma")
-            rows.append(f"{label:<11}{ratio:6.1f}")
+            rows.append(f"{'>' if highlight == label else ' '} {label:<11}{ratio:6.1f}")
+            if highlight == label:
+                self._focus.set_text(
+                    f"{label}: S-ketamine peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min;\n"
+                    f"norketamine exposure {ratio:.1f}x the ketamine exposure")
+        if highlight == self._ALL:
+            self._focus.set_text("")
+        self._focus.set_visible(highlight != self._ALL)
         self._ratio.set_text("\n".join(rows))
 
-    def alt_text(self, dose_mg, weight_kg):
+    def alt_text(self, dose_mg, weight_kg, highlight=_ALL):
         results = self._compute(dose_mg, weight_kg)
         parts = []
         for route, label, _c in _COMPARE_ROUTES:
             res = results[route]
             ratio = res.auc_ng_min_ml("metabolite") / res.auc_ng_min_ml("plasma")
             parts.append(f"{label}: peak {res.cmax_ng_ml():.0f} ng/mL, norketamine/ketamine exposure {ratio:.1f}")
+        focus = "" if highlight == self._ALL else f" The {highlight} curves are highlighted."
         return (f"Two log-scale panels over 8 hours for {dose_mg:g} mg S-ketamine in a {weight_kg:.0f} kg adult "
-                "(Fanta 2015 model). " + "; ".join(parts) + ".")
+                "(Fanta 2015 model). " + "; ".join(parts) + "." + focus)
 
 
 # --------------------------------------------------------------------------- infusion designer
@@ -332,21 +390,42 @@ class InfusionDesigner(ModelWidget):
             out["preset"] = "custom"
         return out
 
+    # y-axis tops to choose from: the axis follows the curves (rarely redrawn), never clips them
+    _Y_TOPS = (150, 200, 300, 400, 600, 800, 1000, 1500, 2000, 3000, 4000, 6000, 8000)
+    _SPIKE_MIN = 5.0  # a bolus's first minutes in the central compartment, shown as an off-scale note
+
     def _build_figure(self, fig):
         ax = fig.add_subplot()
+        self._ax = ax
         t = self.times_min / 60.0
-        self._band = ax.axhspan(70, 160, color=C["sky_blue"], alpha=0.25, lw=0, animated=True)
+        self._band = ax.axhspan(70, 160, color=C["sky_blue"], alpha=0.25, lw=0, animated=True, label="target band")
         (self._plasma,) = ax.plot(t, np.zeros_like(t), color=C["blue"], label="plasma", animated=True)
         (self._effect,) = ax.plot(t, np.zeros_like(t), color=C["vermillion"], ls="--", label="effect site",
                                   animated=True)
-        self._stop = ax.axvline(2.0, color="#555555", lw=1, ls=":", animated=True)
+        self._stop = ax.axvline(2.0, color="#555555", lw=1, ls=":", animated=True, label="infusion stops")
         ax.set_xlim(0, t[-1])
-        ax.set_ylim(0, 600)
+        self._y_top = 600
+        ax.set_ylim(0, self._y_top)
         ax.set_xlabel("time (h)")
         ax.set_ylabel("concentration (ng/mL)")
-        ax.legend(loc="upper right", fontsize=8, frameon=False)
-        self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=8, animated=True,
-                                bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
+        fig.legend(handles=[self._plasma, self._effect, self._band, self._stop], loc="outside upper center", ncols=4,
+                   fontsize=7.5, frameon=False)
+        box = dict(facecolor="white", alpha=0.85, edgecolor="#cccccc")
+        self._readout = ax.text(0.99, 0.985, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
+                                animated=True, bbox=box)
+        self._band_label = ax.text(0.99, 115, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
+                                   fontsize=7, color="#333333", animated=True,
+                                   bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=1))
+        self._spike = ax.text(0.01, 0.985, "", transform=ax.transAxes, ha="left", va="top", fontsize=7,
+                              color=C["blue"], animated=True)
+
+    def _fit_y(self, top_needed: float) -> None:
+        """Set the y-axis top to the first round value above ``top_needed`` (redraw only if it changed)."""
+        top = next((y for y in self._Y_TOPS if y >= top_needed), self._Y_TOPS[-1])
+        if top != self._y_top:
+            self._y_top = top
+            self._ax.set_ylim(0, top)
+            self.invalidate_background()
 
     def _compute(self, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model):
         events = []
@@ -364,24 +443,43 @@ class InfusionDesigner(ModelWidget):
         self._band.set_y(lo)
         self._band.set_height(hi - lo)
         self._band.set_facecolor(_BAND_COLOURS[band])
+        self._band_label.set_y((lo + hi) / 2)
+        self._band_label.set_text(f"target: {b['label']}, {lo:g}–{hi:g} ng/mL")
         self._stop.set_xdata([duration_min / 60.0] * 2)
         res = self._compute(bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model)
         if res is None:
             for line in (self._plasma, self._effect):
                 line.set_ydata(np.zeros_like(self.times_min))
+            self._fit_y(1.6 * hi)
             self._readout.set_text("No drug given: set a bolus or an infusion rate.")
+            self._spike.set_text("")
             return
         self._plasma.set_ydata(res.conc_ng_ml)
         self._effect.set_ydata(res.effect_ng_ml)
+        # The axis fits the curves; only a bolus's first minutes in plasma may go off scale (and say so).
+        after_spike = res.conc_ng_ml[res.times_min >= self._SPIKE_MIN] if bolus_mg_per_kg > 0 else res.conc_ng_ml
+        self._fit_y(max(1.6 * hi, float(np.max(res.effect_ng_ml)) / 0.62, float(np.max(after_spike)) / 0.62))
+        cmax, tmax = res.cmax_ng_ml(), res.tmax_min()
+        if cmax > self._y_top:
+            self._spike.set_text(f"↑ off scale: plasma {cmax:.0f} ng/mL at {tmax:.0f} min, just after the bolus\n"
+                                 "  (the bolus before it spreads from the blood into the tissues;\n"
+                                 "  the effect site, the model's stand-in for the brain, never reaches it)")
+        else:
+            self._spike.set_text("")
+        emax = float(np.max(res.effect_ng_ml))
+        t_emax = float(res.times_min[int(np.argmax(res.effect_ng_ml))])
         inside = pk.time_above(res.times_min, res.conc_ng_ml, lo) - pk.time_above(res.times_min, res.conc_ng_ml, hi)
+        above = pk.time_above(res.times_min, res.conc_ng_ml, hi)
         schedule = ""
         if preset != "custom":
             reg = load_table("regimens")["regimens"][preset]
             schedule = f"{reg['label']} [{reg['source']}]\n"
         self._readout.set_text(
-            schedule + f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model\n"
-            f"peak {res.cmax_ng_ml():.0f} ng/mL; inside {b['label']} band for {inside:.0f} of {self.times_min[-1]:.0f} min;\n"
-            f"above it for {pk.time_above(res.times_min, res.conc_ng_ml, hi):.0f} min. Model illustration."
+            schedule + f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model "
+            "(model illustration)\n"
+            f"effect site: peak {emax:.0f} ng/mL at {t_emax:.0f} min\n"
+            f"plasma in the {b['label']} band {inside:.0f} min, above it {above:.0f} min "
+            f"(of {self.times_min[-1]:.0f})"
         )
 
     def alt_text(self, preset, bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, band, model):
@@ -390,6 +488,7 @@ class InfusionDesigner(ModelWidget):
             return "No curve: neither a bolus nor an infusion is set."
         b = load_table("concentration_bands")["bands"][band]
         return (f"Plasma and effect-site concentrations over 6 hours after a {bolus_mg_per_kg:g} mg/kg bolus and "
-                f"{rate_mg_per_kg_per_h:g} mg/kg/h for {duration_min:.0f} min in a 70 kg adult: peak "
-                f"{res.cmax_ng_ml():.0f} ng/mL; the shaded {b['label']} band spans {b['low_ng_ml']:g} to "
+                f"{rate_mg_per_kg_per_h:g} mg/kg/h for {duration_min:.0f} min in a 70 kg adult: plasma peak "
+                f"{res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min, effect-site peak "
+                f"{np.max(res.effect_ng_ml):.0f} ng/mL; the shaded {b['label']} band spans {b['low_ng_ml']:g} to "
                 f"{b['high_ng_ml']:g} ng/mL.")

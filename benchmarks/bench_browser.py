@@ -1,0 +1,354 @@
+"""End-to-end latency in a real JupyterLab: key press on a slider to the new figure on screen.
+
+Run:  .venv/bin/python benchmarks/bench_browser.py [--moves 30] [--settle-ms 250] [--json PATH]
+                                                    [--only ReceptorExplorer,IVExplorer] [--strict]
+
+Starts JupyterLab (as the browser tests do: temporary copy of ``chapters/``, fresh settings) and
+headless Chromium, writes a benchmark notebook with every widget of ``bench_widgets.WIDGETS`` and,
+for each, the *re-create pattern* as a baseline: ``ipywidgets.interactive`` with the same main
+slider, whose callback builds a brand-new matplotlib figure (the widget's own ``_build_figure`` and
+``_update``) and shows it with ``plt.show()`` in the inline backend (the output is cleared and
+redrawn on every move). Runs it, then for each live widget and each baseline presses ArrowRight
+(ArrowLeft at the end of the slider) ``--moves`` times on the main slider handle with a settle
+time between presses, and records per press, in the page (``performance.now()``):
+
+- ``sent``: key press to the first websocket message to the kernel (the slider's update);
+- ``received``: to the largest message from the kernel (the image);
+- ``src``: to the figure's ``<img src>`` change (a new ``<img>`` for the baseline);
+- ``shown``: to the new image decoded (``img.decode()``): the figure the learner sees;
+- ``swaps``: how many times the image changed per key press (1 = no double redraw);
+- the PNG size of the live figure.
+
+Target (issue #13): median ``shown`` <= 50 ms for every widget and >= 3x faster than its baseline.
+``--strict`` exits 1 if a widget misses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import importlib.util
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_MS = 50.0
+TARGET_RATIO = 3.0
+
+
+def _load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+lab = _load(REPO / "tests" / "browser" / "conftest.py", "_kc_browser_conftest")
+bench_widgets = _load(REPO / "benchmarks" / "bench_widgets.py", "_kc_bench_widgets")
+
+SETUP = """\
+%matplotlib inline
+import matplotlib as mpl, matplotlib.pyplot as plt, ipywidgets as W, importlib
+from ketacourse.widgets.style import RC
+
+import json, time
+_kc_times = {}
+
+def timed(w):
+    '''Record the Python side of each update (model, redraw, PNG; ms) for the benchmark.'''
+    runs = _kc_times.setdefault(id(w), [])
+    refresh = w.refresh
+    def wrapped():
+        t0, c0 = time.perf_counter(), time.thread_time()
+        refresh()
+        runs.append(((time.perf_counter() - t0) * 1e3, (time.thread_time() - c0) * 1e3))
+    w.refresh = wrapped
+    return w
+
+def main_slider(cls, controls):
+    '''The scrub control if it is a slider, else the first slider.'''
+    sliders = [k for k, c in controls.items() if isinstance(c, (W.FloatSlider, W.IntSlider, W.FloatLogSlider))]
+    return cls.scrub.control if cls.scrub.control in sliders else sliders[0]
+
+def baseline(cls):
+    '''The re-create pattern: interactive() whose callback builds a new figure and plt.show()s it.'''
+    w = cls()
+    name = main_slider(cls, w.controls)
+    src = w.controls[name]
+    kw = dict(value=src.value, min=src.min, max=src.max, step=src.step, description=src.description,
+              continuous_update=True, style={'description_width': 'initial'}, layout=W.Layout(width='40em'))
+    if isinstance(src, W.FloatLogSlider):
+        kw['base'] = src.base
+    ctrl = type(src)(**kw)
+    if hasattr(src, 'readout_format'):
+        ctrl.readout_format = src.readout_format
+    def draw(**value):
+        with mpl.rc_context(RC):
+            fig = plt.figure(figsize=cls.figsize, dpi=96, layout='constrained')
+            w._build_figure(fig)
+            for a in fig.findobj():
+                a.set_animated(False)
+            w._update(**{**w.params, **value})
+            plt.show()
+    ui = W.interactive(draw, **{name: ctrl})
+    ui.add_class('kc-baseline')
+    return ui
+"""
+
+
+def write_notebook(path: Path, classes: list[type]) -> None:
+    cells = [nbformat.v4.new_code_cell(SETUP)]
+    for k, cls in enumerate(classes):
+        cells.append(nbformat.v4.new_code_cell(
+            f"_w{k} = timed(importlib.import_module({cls.__module__!r}).{cls.__name__}())\n_w{k}"))
+        cells.append(nbformat.v4.new_code_cell(
+            f"baseline(importlib.import_module({cls.__module__!r}).{cls.__name__})"))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+# Installed before the page loads: records websocket traffic and key presses with performance.now().
+INIT_JS = """
+(() => {
+  window.__kc = {ws: [], key: 0};
+  addEventListener('keydown', () => { window.__kc.key = performance.now(); }, true);
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (d) {
+    window.__kc.ws.push({dir: 'out', t: performance.now(), n: d.byteLength || d.size || d.length || 0});
+    return send.call(this, d);
+  };
+  const add = WebSocket.prototype.addEventListener;
+  const rec = e => { const d = e.data; window.__kc.ws.push({dir: 'in', t: performance.now(),
+      n: d.byteLength || d.size || d.length || 0}); };
+  WebSocket.prototype.addEventListener = function (type, fn, opts) {
+    if (type === 'message' && !this.__kcHooked) { this.__kcHooked = true; add.call(this, 'message', rec); }
+    return add.call(this, type, fn, opts);
+  };
+  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    set(fn) { if (!this.__kcHooked) { this.__kcHooked = true; add.call(this, 'message', rec); } desc.set.call(this, fn); },
+    get() { return desc.get.call(this); }, configurable: true});
+})();
+"""
+
+# Arm a watcher on box k (live widget: its figure <img>; baseline: its Output area), then the key
+# press happens from Python; the promise resolves with the timings of that press.
+JS_ARM = """([sel, k, baseline]) => {
+  const box = document.querySelectorAll(sel)[k];
+  window.__kc.ws = [];
+  window.__kc.swaps = 0;
+  window.__kc.done = new Promise(resolve => {
+    const finish = async (img) => {
+      const src = performance.now();
+      try { await img.decode(); } catch (e) {}
+      const shown = performance.now();
+      resolve({src, shown});
+    };
+    if (!baseline) {
+      const img = box.querySelector('img.widget-image');
+      const obs = new MutationObserver(() => { window.__kc.swaps++; if (window.__kc.swaps === 1) finish(img); });
+      obs.observe(img, {attributes: true, attributeFilter: ['src']});
+      window.__kc.stop = () => obs.disconnect();
+    } else {
+      const out = box.querySelector('.widget-output');
+      const old = new Set(out.querySelectorAll('img'));
+      const obs = new MutationObserver(() => {
+        const fresh = [...out.querySelectorAll('img')].filter(m => !old.has(m));
+        if (fresh.length) { fresh.forEach(m => old.add(m)); window.__kc.swaps++; if (window.__kc.swaps === 1) finish(fresh[0]); }
+      });
+      obs.observe(out, {childList: true, subtree: true});
+      window.__kc.stop = () => obs.disconnect();
+    }
+  });
+}"""
+
+# Python-side update times recorded in the kernel by timed() (one list per live widget)
+JS_PY_TIMES = """async (k) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const fut = kernel.requestExecute({code: `print(json.dumps(_kc_times[id(_w${k})]))`, silent: false, store_history: false});
+  let text = '';
+  fut.onIOPub = msg => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+  await fut.done;
+  return JSON.parse(text);
+}"""
+
+JS_COLLECT = """async () => {
+  const r = await window.__kc.done;
+  const k = window.__kc.key, ws = window.__kc.ws;
+  const out = ws.find(m => m.dir === 'out' && m.t >= k);
+  const ins = ws.filter(m => m.dir === 'in' && m.t >= k && m.t <= r.src + 1);
+  const big = ins.reduce((a, m) => (!a || m.n > a.n) ? m : a, null);
+  return {sent: out ? out.t - k : null, received: big ? big.t - k : null, bytes: big ? big.n : null,
+          src: r.src - k, shown: r.shown - k};
+}"""
+
+JS_HANDLE_STATE = """(h) => ({now: +h.getAttribute('aria-valuenow'), min: +h.getAttribute('aria-valuemin'),
+                               max: +h.getAttribute('aria-valuemax')})"""
+
+JS_IDLE = """() => { const w = window.jupyterapp.shell.currentWidget;
+  return w.sessionContext.kernelDisplayStatus === 'idle'; }"""
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    if not s:
+        return float("nan")
+    i = (len(s) - 1) * q
+    lo, hi = int(i), min(int(i) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (i - lo)
+
+
+def summary(rows: list[dict], key: str) -> dict:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return {"median": statistics.median(vals) if vals else float("nan"), "p90": pct(vals, 0.9), "n": len(vals)}
+
+
+def measure(page, sel: str, k: int, label: str, moves: int, settle_ms: int, baseline: bool) -> list[dict]:
+    box = page.locator(sel).nth(k)
+    box.scroll_into_view_if_needed()
+    sliders = box.locator(".widget-slider")
+    named = sliders.filter(has=page.locator(".widget-label", has_text=label))
+    slider = named.first if named.count() else sliders.first
+    handle = slider.locator(".noUi-handle").first
+    handle.focus()
+    key = "ArrowRight"
+    rows = []
+    for _ in range(moves):
+        state = handle.evaluate(JS_HANDLE_STATE)
+        if key == "ArrowRight" and state["now"] >= state["max"] - 1e-9:
+            key = "ArrowLeft"
+        elif key == "ArrowLeft" and state["now"] <= state["min"] + 1e-9:
+            key = "ArrowRight"
+        page.evaluate(JS_ARM, [sel, k, baseline])
+        page.keyboard.press(key)
+        try:
+            row = page.evaluate(f"() => Promise.race([({JS_COLLECT})(), new Promise(r => setTimeout(() => r(null), 5000))])")
+        except Exception:
+            row = None
+        page.wait_for_timeout(settle_ms)
+        try:
+            page.wait_for_function(JS_IDLE, timeout=10_000, polling=50)
+        except Exception:
+            pass
+        swaps = page.evaluate("() => { window.__kc.stop(); return window.__kc.swaps; }")
+        rows.append({**(row or {"timeout": True}), "swaps": swaps})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--moves", type=int, default=30)
+    ap.add_argument("--settle-ms", type=int, default=250)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--only", default="", help="comma-separated class names")
+    ap.add_argument("--strict", action="store_true")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop JupyterLab (finally below)
+
+    classes, skipped = bench_widgets.load_widgets(bench_widgets.WIDGETS)
+    if args.only:
+        keep = set(args.only.split(","))
+        classes = [c for c in classes if c.__name__ in keep]
+    for s in skipped:
+        print(f"skipped: {s}")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="kc-bench-") as tmp:
+        proc, server = lab.start_lab(Path(tmp))
+        try:
+            nb_rel = "chapters/_bench_latency.ipynb"
+            write_notebook(server.root / nb_rel, classes)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=lab.chromium_path(), args=lab.CHROMIUM_ARGS,
+                                            headless=True)
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                ctx.add_init_script(INIT_JS)
+                page = ctx.new_page()
+                page.goto(f"{server.url}lab/tree/{nb_rel}?reset&token={server.token}", wait_until="domcontentloaded")
+                page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                    return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
+                              && w.sessionContext.kernelDisplayStatus === 'idle'); }""", timeout=60_000, polling=250)
+                page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                page.wait_for_timeout(500)
+                page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+                    return w.sessionContext.kernelDisplayStatus === 'idle' && w.content.widgets.every(
+                      c => c.model.type !== 'code' || c.model.executionCount !== null); }""", timeout=120_000, polling=250)
+                errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets.flatMap(c =>
+                    c.model.type !== 'code' ? [] : [...Array(c.model.outputs.length).keys()].map(i => c.model.outputs.get(i).toJSON())
+                      .filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue))""")
+                if errors:
+                    raise RuntimeError("the benchmark notebook failed: " + "; ".join(errors))
+                for k in range(len(classes)):  # JupyterLab renders outputs near the viewport only
+                    page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.widgets[{2 * k + 2}].node.scrollIntoView()")
+                    page.wait_for_timeout(150)
+                page.wait_for_function(f"""() => document.querySelectorAll('.kc-widget img.widget-image').length >= {len(classes)}
+                    && document.querySelectorAll('.kc-baseline .widget-output img').length >= {len(classes)}
+                    && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'""",
+                                       timeout=120_000, polling=250)
+                page.wait_for_timeout(1000)
+                results = []
+                for k, cls in enumerate(classes):
+                    controls = cls._make_controls(object.__new__(cls))
+                    sliders = [n for n, c in controls.items() if hasattr(c, "step") and hasattr(c, "readout")]
+                    control = cls.scrub.control if cls.scrub.control in sliders else sliders[0]
+                    label = controls[control].description
+                    live = measure(page, ".jp-Notebook .kc-widget", k, label, args.moves, args.settle_ms, False)
+                    py = page.evaluate(JS_PY_TIMES, k)[-args.moves:]
+                    py_ms, py_cpu = [t[0] for t in py], [t[1] for t in py]
+                    base = measure(page, ".jp-Notebook .kc-baseline", k, label, args.moves, args.settle_ms, True)
+                    res = {"widget": cls.__name__, "control": control,
+                           **{f"live_{key}": summary(live, key) for key in ("sent", "received", "src", "shown")},
+                           **{f"base_{key}": summary(base, key) for key in ("src", "shown")},
+                           "python_update": {"median": statistics.median(py_ms) if py_ms else float("nan"),
+                                             "p90": pct(py_ms, 0.9), "n": len(py_ms)},
+                           "python_update_cpu": {"median": statistics.median(py_cpu) if py_cpu else float("nan"),
+                                                 "p90": pct(py_cpu, 0.9), "n": len(py_cpu)},
+                           "live_png_bytes": statistics.median([r["bytes"] for r in live if r.get("bytes")] or [0]),
+                           "live_swaps_per_move": sum(r["swaps"] for r in live) / len(live),
+                           "timeouts": sum(1 for r in live + base if r.get("timeout"))}
+                    res["ratio"] = res["base_shown"]["median"] / res["live_shown"]["median"]
+                    res["pass"] = res["live_shown"]["median"] <= TARGET_MS and res["ratio"] >= TARGET_RATIO
+                    results.append(res)
+                    print(f"{cls.__name__:24s} live {res['live_shown']['median']:6.1f} ms (p90 "
+                          f"{res['live_shown']['p90']:6.1f})  baseline {res['base_shown']['median']:6.1f} ms (p90 "
+                          f"{res['base_shown']['p90']:6.1f})  {res['ratio']:4.1f}x  "
+                          f"[python {res['python_update']['median']:.1f} (cpu {res['python_update_cpu']['median']:.1f}), "
+                          f"sent {res['live_sent']['median']:.1f}, "
+                          f"image in {res['live_received']['median']:.1f}, "
+                          f"src {res['live_src']['median']:.1f} ms; PNG {res['live_png_bytes'] / 1024:.0f} KiB; "
+                          f"{res['live_swaps_per_move']:.2f} swaps/move]  {'PASS' if res['pass'] else 'FAIL'}",
+                          flush=True)
+                browser.close()
+        finally:
+            lab.stop_group(proc)
+
+    print(f"\n1-minute load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(other processes slow every stage; compare live and baseline from the same run)")
+    report = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "machine": bench_widgets.machine(), "moves": args.moves, "settle_ms": args.settle_ms,
+              "target_ms": TARGET_MS, "target_ratio": TARGET_RATIO, "results": results}
+    print()
+    print("| widget | main control | key press to new figure, median (p90) ms | re-create baseline, median (p90) ms "
+          "| ratio | target |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['widget']} | {r['control']} | {r['live_shown']['median']:.1f} ({r['live_shown']['p90']:.1f}) | "
+              f"{r['base_shown']['median']:.1f} ({r['base_shown']['p90']:.1f}) | {r['ratio']:.1f}× | "
+              f"{'PASS' if r['pass'] else '**FAIL**'} (≤ {TARGET_MS:g} ms, ≥ {TARGET_RATIO:g}×) |")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 1 if args.strict and not all(r["pass"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Command line: ``python -m ketacourse.assignments {assign,grade,release,pack} ...`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ketacourse.assignments",
+                                     description="Graded assignments, releases and the instructor pack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("assign", help="make the otter assignment of a chapter (build/assignments/chNN)")
+    a.add_argument("chapter", help="chapter number, e.g. 2")
+    a.add_argument("--repo", type=Path, default=Path("."))
+    a.add_argument("--out", type=Path, default=None)
+    a.add_argument("--ref", default="main", help="git ref of ketacourse for the Gradescope image (a release tag)")
+    a.add_argument("--seed", type=int, default=None,
+                   help="make a variant: new cases for the variable exercises, answers recomputed from the models")
+    a.add_argument("--roster", type=Path, default=None,
+                   help="file of student IDs (one per line, or a CSV whose first column is the ID): "
+                        "one variant per student, seeded by --seed and the ID")
+    a.add_argument("--repo-url", default=None, help="repository the Gradescope image installs ketacourse from")
+    g = sub.add_parser("grade", help="grade a folder of submissions into a CSV, without Docker")
+    g.add_argument("submissions", type=Path)
+    g.add_argument("--autograder", type=Path, default=None,
+                   help="autograder.zip (default: the one of the assignment the submissions belong to)")
+    g.add_argument("--chapter", default=None, help="chapter number (default: read from the submissions)")
+    g.add_argument("--repo", type=Path, default=Path("."))
+    g.add_argument("--out", type=Path, default=None, help="grades CSV (default: <submissions>/grades.csv)")
+    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (one process each)")
+    r = sub.add_parser("release", help="write the student release (for a student branch / nbgitpuller)")
+    r.add_argument("--repo", type=Path, default=Path("."))
+    r.add_argument("--out", type=Path, default=Path("build/release"))
+    r.add_argument("--tag", default=None, help="release tag, e.g. v2026.1 (recorded in the release)")
+    p = sub.add_parser("pack", help="write the instructor pack for every chapter in _toc.yml")
+    p.add_argument("--repo", type=Path, default=Path("."))
+    p.add_argument("--out", type=Path, default=Path("build/pack"))
+    p.add_argument("--no-figures", action="store_true", help="skip the widget PNGs (faster)")
+    args = parser.parse_args(argv)
+
+    if args.command == "assign":
+        from .build import make_assignment
+
+        from .build import REPO_URL
+
+        roster = None
+        if args.roster is not None:
+            import csv
+
+            with open(args.roster, newline="", encoding="utf-8") as fh:
+                rows = [r for r in csv.reader(fh) if r and r[0].strip()]
+            if rows and rows[0][0].strip().lower() in ("student", "id", "student id", "email", "e-mail"):
+                rows = rows[1:]
+            roster = [r[0].strip() for r in rows]
+        out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL,
+                              seed=args.seed, roster=roster)
+        print(f"Assignment written to {out}/ (student/, autograder/autograder.zip, solutions/)")
+    elif args.command == "grade":
+        from .grade import grade_folder
+
+        csv_path = grade_folder(args.submissions, autograder=args.autograder, chapter=args.chapter,
+                                repo_dir=args.repo, csv_path=args.out, jobs=args.jobs)
+        print(f"Grades written to {csv_path}")
+    elif args.command == "release":
+        from .release import make_release
+
+        print(f"Student release written to {make_release(args.repo, args.out, tag=args.tag)}")
+    elif args.command == "pack":
+        from .pack import make_pack
+
+        print(f"Instructor pack written to {make_pack(args.repo, args.out, figures=not args.no_figures)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

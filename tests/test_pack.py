@@ -1,0 +1,148 @@
+"""The instructor pack (``make pack``): for every chapter in ``_toc.yml``, a schedule, a printable
+answer key with points and rubrics, a 50-minute session plan and a figure pack, all generated
+from the master notebooks and the models (checked here against the same sources)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ketacourse import exercises
+from ketacourse.assignments import chapter_notebooks
+from ketacourse.assignments.build import questions_from_notebook
+from ketacourse.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = chapter_notebooks(ROOT)
+PARAMS = [pytest.param(p, id=p.stem) for p in CHAPTERS]
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "pack"
+    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "pack", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _dir(pack: Path, path: Path) -> Path:
+    return pack / f"ch{int(path.name[:2]):02d}"
+
+
+def test_every_chapter_has_a_pack(pack):
+    assert CHAPTERS, "no chapter in _toc.yml"
+    index = (pack / "README.md").read_text()
+    for path in CHAPTERS:
+        d = _dir(pack, path)
+        for name in ("schedule.md", "answer-key.md", "answer-key.html", "session-plan.md", "figures/figures.md"):
+            assert (d / name).is_file() and (d / name).stat().st_size > 200, f"{d.name}/{name}"
+        assert f"{d.name}/" in index
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_schedule_minutes_are_the_chapters(pack, path):
+    nb = nbformat.read(path, as_version=4)
+    stated = [int(m) for c in nb.cells if c.cell_type == "markdown" and re.search(r"^##\s", c.source, re.MULTILINE)
+              for m in re.findall(r"^\*About (\d+) minutes\.\*", c.source, re.MULTILINE)]
+    schedule = (_dir(pack, path) / "schedule.md").read_text()
+    assert stated, f"{path.name} states no section times"
+    assert f"| **Total** | **{sum(stated)}** |" in schedule
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            m = re.search(r"^##\s+(.+)$", c.source, re.MULTILINE)
+            t = re.search(r"^\*About (\d+) minutes\.\*", c.source, re.MULTILINE)
+            if m and t:
+                assert f"| {m.group(1).strip()} | {t.group(1)} |" in schedule
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_answer_key_has_every_question_with_points_and_values(pack, path):
+    key = (_dir(pack, path) / "answer-key.md").read_text()
+    questions = questions_from_notebook(nbformat.read(path, as_version=4))
+    total = sum(q.points for q in questions)
+    assert f"Instructor only. {total} points" in key
+    for q in questions:
+        assert f"({q.name}) — {q.points} point" in key
+        item = exercises._REGISTRY.get(q.name)
+        if q.kind == "numeric":
+            assert f"**Answer:** {_fmt(float(item.expected()))} {item.unit}" in key  # computed, not copied
+            named = [m for m in item.mistakes if math.isfinite(float(m.value()))
+                     and not item._close(float(m.value()), float(item.expected()))]
+            for m in named:
+                assert f"| {m.name} | {_fmt(float(m.value()))} |" in key
+        elif q.kind == "choice":
+            assert f"**Answer:** option ({item.answer})" in key
+        else:
+            section = key.split(f"({q.name})", 1)[1].split("\n## ", 1)[0]
+            assert "**Rubric.**" in section and "Points of the model answer" in section
+            first_words = " ".join(re.sub(r"[{}`*]", "", q.rubric).split()[:4])
+            assert first_words.split()[0] in section
+    html = (_dir(pack, path) / "answer-key.html").read_text()
+    assert "<table>" in html and "@media print" in html
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_session_plan_fills_fifty_minutes_with_live_widgets(pack, path):
+    plan = (_dir(pack, path) / "session-plan.md").read_text()
+    spans = [(int(a), int(b)) for a, b in re.findall(r"^\| (\d+)–(\d+) min \|", plan, re.MULTILINE)]
+    assert spans[0][0] == 0 and spans[-1][1] == SESSION_MINUTES
+    assert all(b1 == a2 for (_, b1), (a2, _) in zip(spans, spans[1:])), "the blocks must be contiguous"
+    nb = nbformat.read(path, as_version=4)
+    classes = widget_classes()
+    shown = {call.func.id for c in nb.cells if c.cell_type == "code" for call in widget_calls_of(c.source, classes)}
+    for name in shown:
+        assert f"live: {name}" in plan or f", {name}" in plan
+    assert "Predict" in plan or not shown
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_figure_pack_has_pngs_with_alt_text(pack, path):
+    d = _dir(pack, path) / "figures"
+    frames = json.loads((d / "figures.json").read_text())
+    nb = nbformat.read(path, as_version=4)
+    classes = widget_classes()
+    shown = {call.func.id for c in nb.cells if c.cell_type == "code" for call in widget_calls_of(c.source, classes)}
+    md = (d / "figures.md").read_text()
+    assert set(frames) <= shown and all(name in md for name in shown)  # rendered, or listed as not included
+    assert frames or not shown
+    for name, items in frames.items():
+        assert items and items[0]["file"] == f"{name}-default.png"
+        for f in items:
+            png = (d / f["file"]).read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+            assert len(f["alt"]) > 40 and f["alt"] in md
+        # The alt text is the widget's own, for the settings of the frame.
+        widget = classes[name]()
+        assert items[0]["alt"] == widget.alt_text(**widget.params) or items[0]["params"] != widget.params
+
+
+def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
+    import html as html_mod
+    import sqlite3
+    import zipfile
+
+    from ketacourse.assignments.pack import _key_points, glossary_terms, selfchecks_of
+
+    with zipfile.ZipFile(pack / "ketacourse.apkg") as zf:
+        zf.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    fronts = [html_mod.unescape(row[0].split("\x1f")[0]) for row in con.execute("select flds from notes")]
+    con.close()
+    terms = glossary_terms((ROOT / "chapters" / "glossary.md").read_text())
+    assert len(terms) > 20 and {t for t, _ in terms} <= set(fronts)
+    expected = len(terms)
+    for path in CHAPTERS:
+        nb = nbformat.read(path, as_version=4)
+        checks = selfchecks_of(nb)
+        expected += len(_key_points(nb)) + len(checks)
+        for sc in checks:
+            assert any(f.startswith(sc["question"]) for f in fronts)
+    assert len(fronts) == expected
