@@ -37,8 +37,14 @@ __all__ = ["SessionSimulator", "RouteLogistics", "AdverseEventForest"]
 _T_MAX_MIN = 300.0
 
 
+_SESSION_SHORT = {"iv_racemic": "IV 0.5 mg/kg over 40 min", "nasal_esketamine_56": "Nasal esketamine 56 mg",
+                  "nasal_esketamine_84": "Nasal esketamine 84 mg", "sc_racemic": "SC 0.5 mg/kg injection",
+                  "oral_racemic": "Oral 2 mg/kg"}
+
+
 def _session_options() -> list[tuple[str, str]]:
-    return [(safety.session_preset(n)["label"], n) for n in safety.session_names()]
+    """Short dropdown labels (the full preset label is in the figure's alt text)."""
+    return [(_SESSION_SHORT.get(n, safety.session_preset(n)["label"]), n) for n in safety.session_names()]
 
 
 def _published_course(session: str) -> dict | None:
