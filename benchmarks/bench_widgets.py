@@ -34,7 +34,7 @@ TARGET_RATIO = 4.0
 # (<= 35 ms) for the Chapter 2 widgets. The ratio is printed for every widget regardless.
 # Issues #7 (pain), #8 (research) and #14 (pd) set both targets for their widgets.
 RATIO_TARGET_MODULES = {"ketacourse.widgets.nmda", "ketacourse.widgets.pd", "ketacourse.widgets.research",
-                        "ketacourse.widgets.pain", "ketacourse.widgets.future"}
+                        "ketacourse.widgets.pain", "ketacourse.widgets.future", "ketacourse.widgets.safety"}
 # module:class, in display order. Missing modules/classes are skipped and reported.
 WIDGETS = [
     "ketacourse.widgets.nmda:ReceptorExplorer",
@@ -59,10 +59,14 @@ WIDGETS = [
     "ketacourse.widgets.pain:PainForestPlot",
     "ketacourse.widgets.future:EvidenceMap",
     "ketacourse.widgets.future:MoleculeComparison",
+    "ketacourse.widgets.safety:SessionSimulator",
+    "ketacourse.widgets.safety:RouteLogistics",
+    "ketacourse.widgets.safety:AdverseEventForest",
 ]
 NOTEBOOKS = ["chapters/01-nmda-receptor.ipynb", "chapters/02-pharmacokinetics.ipynb",
              "chapters/03-rapid-antidepressant.ipynb", "chapters/04-ketamine-and-pain.ipynb",
-             "chapters/05-research-tool.ipynb", "chapters/07-future-directions.ipynb"]
+             "chapters/05-research-tool.ipynb", "chapters/06-safety-and-practice.ipynb",
+             "chapters/07-future-directions.ipynb"]
 
 
 def machine() -> dict:

@@ -52,7 +52,7 @@ WIDGET_JS_MARKERS = ("@jupyter-widgets", "require.js", "requirejs", "require.min
 MIN_SCRUBBERS = {"chapters/01-nmda-receptor": 4, "chapters/02-pharmacokinetics": 5,
                  "chapters/03-rapid-antidepressant": 4, "chapters/04-ketamine-and-pain": 4,
                  "chapters/05-research-tool": 3,
-                 "chapters/07-future-directions": 2}
+                 "chapters/06-safety-and-practice": 3, "chapters/07-future-directions": 2}
 SCREENSHOT_DIR = REPO / "_build" / "screenshots"
 
 

@@ -33,11 +33,11 @@ NOTEBOOKS = toc_notebooks()
 MIN_MODEL_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 5,
                      "chapters/03-rapid-antidepressant.ipynb": 4, "chapters/04-ketamine-and-pain.ipynb": 4,
                      "chapters/05-research-tool.ipynb": 3,
-                     "chapters/07-future-directions.ipynb": 2}
+                     "chapters/06-safety-and-practice.ipynb": 3, "chapters/07-future-directions.ipynb": 2}
 # Widget modules whose ModelWidget classes tell which control is the main one (scrub.control).
 WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacourse.widgets.pd", "ketacourse.widgets.evidence",
                   "ketacourse.widgets.depression", "ketacourse.widgets.pain", "ketacourse.widgets.research",
-                  "ketacourse.widgets.future")
+                  "ketacourse.widgets.safety", "ketacourse.widgets.future")
 NOTEBOOK_BUDGET_S = 60
 MIN_TRACK_PX = 200
 SCREENSHOT_DIR = REPO / "_build" / "screenshots"  # for humans, not asserted
