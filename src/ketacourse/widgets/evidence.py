@@ -8,6 +8,7 @@ outcome, the measure or the trials included never rebuilds the figure.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import ipywidgets as W
@@ -36,15 +37,27 @@ _N_TICKS = 7
 _TEXT_RC = {"text.hinting": "no_hinting"}
 
 
+@contextlib.contextmanager
+def _text_rc():
+    """``mpl.rc_context(_TEXT_RC)`` for its few keys only: no copy of every rcParam on each update
+    (the base class's own ``rc_context`` still restores anything else an update changes)."""
+    saved = {k: mpl.rcParams[k] for k in _TEXT_RC}
+    mpl.rcParams.update(_TEXT_RC)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
+
+
 class LightTextMixin:
     """Render with FreeType hinting off (see ``_TEXT_RC``): for text-heavy course figures."""
 
     def refresh(self) -> None:
-        with mpl.rc_context(_TEXT_RC):
+        with _text_rc():
             super().refresh()
 
     def frame_png(self, **params) -> bytes:
-        with mpl.rc_context(_TEXT_RC):
+        with _text_rc():
             return super().frame_png(**params)
 
     def recreate_png(self, **params) -> bytes:
