@@ -8,12 +8,16 @@ outcome, the measure or the trials included never rebuilds the figure.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
+from matplotlib import colors as mcolors
 from matplotlib import patches
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.text import Text
 
 from .. import evidence as ev
 from ..evidence import simulate as sim
@@ -33,20 +37,160 @@ _N_TICKS = 7
 _TEXT_RC = {"text.hinting": "no_hinting"}
 
 
+@contextlib.contextmanager
+def _text_rc():
+    """``mpl.rc_context(_TEXT_RC)`` for its few keys only: no copy of every rcParam on each update
+    (the base class's own ``rc_context`` still restores anything else an update changes)."""
+    saved = {k: mpl.rcParams[k] for k in _TEXT_RC}
+    mpl.rcParams.update(_TEXT_RC)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
+
+
 class LightTextMixin:
     """Render with FreeType hinting off (see ``_TEXT_RC``): for text-heavy course figures."""
 
     def refresh(self) -> None:
-        with mpl.rc_context(_TEXT_RC):
+        with _text_rc():
             super().refresh()
 
     def frame_png(self, **params) -> bytes:
-        with mpl.rc_context(_TEXT_RC):
+        with _text_rc():
             return super().frame_png(**params)
 
     def recreate_png(self, **params) -> bytes:
         with mpl.rc_context(_TEXT_RC):
             return super().recreate_png(**params)
+
+
+_SPRITES_MAX = 600  # cached text renderings per figure (a few tens of kB each)
+_TEXT_RC_KEYS = ("text.hinting", "text.hinting_factor", "text.antialiased", "text.kerning_factor",
+                 "mathtext.fontset", "text.parse_math")
+
+
+class _CachedText(Text):
+    """A Text that reuses its own rendered pixels when it is drawn again unchanged.
+
+    The first time a string is drawn (with given font, colour, alignment, position and clip) the
+    pixels of the region it covers are kept from just before and just after drawing. Drawn again
+    with the same inputs onto the same pixels (the widget's cached background, or the same
+    artists beneath), the kept result is copied in: the same pixels as drawing it, without text
+    layout and glyph blitting. Anything else (another renderer, a bbox patch, path effects,
+    different pixels beneath) draws as plain matplotlib does.
+    """
+
+    def _get_layout(self, renderer):
+        # The layout (line offsets and box relative to the anchor) does not depend on the position:
+        # keep it per string and style, so a label moved to another row is not laid out again.
+        figure = self.get_figure(root=True)
+        if self.get_wrap() or self.get_usetex() or figure is None:
+            return super()._get_layout(renderer)
+        rc = mpl.rcParams
+        try:
+            key = (self.get_text(), self._fontproperties, self.get_rotation(), self.get_rotation_mode(),
+                   self._horizontalalignment, self._verticalalignment, self._multialignment, self._linespacing,
+                   self._parse_math, figure.dpi, type(renderer), tuple(rc[k] for k in _TEXT_RC_KEYS))
+            cache = figure.__dict__.setdefault("_kc_text_layouts", {})
+            hit = cache.get(key)
+        except TypeError:  # pragma: no cover - an unhashable option
+            return super()._get_layout(renderer)
+        if hit is None:
+            hit = super()._get_layout(renderer)
+            if len(cache) >= _SPRITES_MAX:
+                cache.clear()
+            cache[key[:1] + (self._fontproperties.copy(),) + key[2:]] = hit
+        bbox, info, corner = hit
+        return bbox.frozen(), list(info), corner
+
+    def _sprite_key(self, renderer):
+        if (not isinstance(renderer, RendererAgg) or self._bbox_patch or self.get_path_effects()
+                or self.get_usetex() or self.get_wrap()):
+            return None
+        try:
+            pos = tuple(self.get_transform().transform((float(self.convert_xunits(self._x)),
+                                                        float(self.convert_yunits(self._y)))))
+        except (TypeError, ValueError):
+            return None
+        if not all(math.isfinite(v) for v in pos):
+            return None
+        clip = None
+        if self.get_clip_on():
+            box = self.clipbox
+            path = self._clippath
+            clip = (None if box is None else tuple(box.bounds),
+                    None if path is None else tuple(path.get_fully_transformed_path().get_extents().bounds))
+        rc = mpl.rcParams
+        try:
+            return (self.get_text(), self._fontproperties, mcolors.to_rgba(self.get_color()), self.get_alpha(),
+                    self._antialiased, self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
+                    self._verticalalignment, self._multialignment, self._linespacing, pos, clip,
+                    renderer.width, renderer.height, renderer.dpi, tuple(rc[k] for k in _TEXT_RC_KEYS))
+        except TypeError:  # pragma: no cover - an unhashable option
+            return None
+
+    def draw(self, renderer):
+        if renderer is not None:
+            self._renderer = renderer
+        if not self.get_visible() or self.get_text() == "":
+            return
+        key = self._sprite_key(renderer)
+        if key is None:
+            return super().draw(renderer)
+        figure = self.get_figure(root=True)
+        cache = figure.__dict__.setdefault("_kc_text_sprites", {})
+        try:
+            hit = cache.get(key)
+        except TypeError:  # pragma: no cover
+            return super().draw(renderer)
+        buf = np.asarray(renderer.buffer_rgba()).view(np.uint32)[..., 0]  # one word per RGBA pixel
+        if hit is not None:
+            (y0, y1, x0, x1), before, after = hit
+            region = buf[y0:y1, x0:x1]
+            if np.array_equal(region, before):
+                region[...] = after
+                self.stale = False
+                return
+        # draw it for real, and keep the pixels before and after if the change stays inside the box
+        ext = self.get_window_extent(renderer)
+        pad = int(math.ceil(self._fontproperties.get_size_in_points() * renderer.dpi / 72)) + 2
+        h, w = buf.shape
+        x0, x1 = max(0, int(math.floor(ext.x0)) - pad), min(w, int(math.ceil(ext.x1)) + pad)
+        y0, y1 = max(0, h - int(math.ceil(ext.y1)) - pad), min(h, h - int(math.floor(ext.y0)) + pad)
+        # a wider frame around the box, to check that the text changed nothing outside the box
+        oy0, oy1, ox0, ox1 = max(0, y0 - 2 * pad), min(h, y1 + 2 * pad), max(0, x0 - 2 * pad), min(w, x1 + 2 * pad)
+        before = buf[oy0:oy1, ox0:ox1].copy()
+        super().draw(renderer)
+        if x1 <= x0 or y1 <= y0:
+            return
+        changed = buf[oy0:oy1, ox0:ox1] != before
+        changed[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0] = False
+        if changed.any():  # drew outside its box (an unusual glyph): do not cache
+            return
+        if len(cache) >= _SPRITES_MAX:
+            cache.clear()
+        key = key[:1] + (self._fontproperties.copy(),) + key[2:]  # a snapshot: the live one is mutable
+        cache[key] = ((y0, y1, x0, x1), before[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0].copy(),
+                      buf[y0:y1, x0:x1].copy())
+
+
+def cache_animated_text(fig) -> None:
+    """Let the figure's animated Text artists reuse their rendered pixels (see :class:`_CachedText`)."""
+    for artist in fig.findobj(lambda a: type(a) is Text and a.get_animated()):
+        artist.__class__ = _CachedText
+
+
+class CachedTextMixin:
+    """For text-heavy widgets: animated texts redrawn unchanged reuse their pixels (same image).
+
+    Only the live widget's figure does this; :meth:`recreate_png` (the benchmark's baseline) builds
+    a plain figure, as a naive widget would.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cache_animated_text(self.fig)
 
 
 def endpoint_key(outcome: str, time: str) -> str:
@@ -77,7 +221,7 @@ def _nice_ticks(lo: float, hi: float, ratio: bool) -> list[float]:
     return [start + i * step for i in range(int((hi - start) / step) + 1)][:_N_TICKS]
 
 
-class ForestPlot(LightTextMixin, ModelWidget):
+class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
     """A forest plot of one trial table: choose the outcome and time, the measure, the comparators
     and designs to include; the pooled random-effects estimate (DerSimonian–Laird, through
     statsmodels), its CI, I² and the NNT update in place.
@@ -173,6 +317,24 @@ class ForestPlot(LightTextMixin, ModelWidget):
         (a dict from :func:`~ketacourse.evidence.nnt_interval` for yes/no outcomes, else None).
         """
         state = {**self.params, **{k: self.validate(k, v) for k, v in params.items()}}
+        # The trial table never changes: keep the result per control state (the figure and its
+        # alt text ask for the same numbers), and hand out copies of its lists.
+        try:
+            key = tuple(sorted(state.items()))
+            cache = self.__dict__.setdefault("_summaries", {})
+            hit = cache.get(key)
+        except TypeError:  # pragma: no cover - an unhashable control value
+            key, cache, hit = None, None, None
+        if hit is None:
+            hit = self._summary_for(state)
+            if cache is not None:
+                if len(cache) >= 256:
+                    cache.clear()
+                cache[key] = hit
+        return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+                for k, v in hit.items()}
+
+    def _summary_for(self, state: dict) -> dict:
         outcome, time, measure, chosen, left_out = self._selection(state)
         effects = [e for _c, e in chosen]
         level = state.get("level_pct", 95) / 100
