@@ -212,6 +212,11 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
 
         # 2. Every widget-view output rendered a non-empty widget; enough model widgets
         expected = page.evaluate(JS_MODEL_WIDGET_OUTPUTS)
+        try:  # views render after their comm messages arrive: on a busy machine that takes a while
+            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                                   arg=[WIDGET_OUT, expected], timeout=30_000, polling=250)
+        except Exception:  # the assertion below reports the counts
+            pass
         rendered = page.locator(WIDGET_OUT)
         assert rendered.count() == expected, (
             f"{nb}: {expected} widget outputs in the notebook model but {rendered.count()} rendered")

@@ -181,18 +181,21 @@ _VIEW_CSS = (
     ".kc-widget .kc-controls .widget-readout{min-width:5.5em;width:auto;text-align:left;overflow:visible}"
     ".kc-widget .kc-controls>.widget-dropdown>select{flex:1 1 auto;min-width:0;max-width:100%}"
     ".kc-widget img.widget-image{max-width:100%;height:auto}"
+    ".kc-widget .kc-controls>.kc-wide{grid-column:1/-1}"
 )
 
 _ARIA_JS = (
     # noUiSlider reads its raw float to screen readers ("0.7999999999999999"): mirror the
     # formatted readout and its unit into aria-valuetext instead.
-    "var v=this.closest('.kc-widget');if(!v||v.dataset.kcAria)return;v.dataset.kcAria='1';"
+    # The header may run before its view carries the kc-widget class (a busy front end): retry.
+    "var self=this,tries=0;(function go(){var v=self.closest('.kc-widget');"
+    "if(!v){if(tries++<100)setTimeout(go,100);return;}if(v.dataset.kcAria)return;v.dataset.kcAria='1';"
     "var fix=function(){v.querySelectorAll('.widget-slider').forEach(function(s){var h=s.querySelector('.noUi-handle'),"
     "r=s.querySelector('.widget-readout');if(!h||!r)return;var u=[].filter.call(s.classList,function(c){"
     "return c.indexOf('kc-unit=')===0;})[0];var t=(r.textContent+' '+(u?u.slice(8):'')).replace(/\\s+/g,' ').trim();"
     "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});};"
     "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
-    "attributeFilter:['aria-valuetext']});fix();"
+    "attributeFilter:['aria-valuetext']});fix();})();"
 )
 
 
@@ -497,7 +500,7 @@ class ModelWidget:
                 ctrl.layout.margin = "0"
                 labels = getattr(ctrl, "_options_labels", ()) if isinstance(ctrl, W.Dropdown) else ()
                 if max((len(str(label)) for label in labels), default=0) > _WIDE_OPTION_CHARS:
-                    ctrl.layout.grid_column = "1 / -1"  # a long option gets the whole row, never cut
+                    ctrl.add_class("kc-wide")  # a long option gets the whole row of the grid, never cut
             title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
             aria = f'<img alt="" src="data:," style="display:none" onerror="{html.escape(_ARIA_JS)}">'
             header = W.HTML(f"<style>{''.join(css)}</style>{title}{aria}")
