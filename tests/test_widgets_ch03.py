@@ -73,7 +73,7 @@ def built(cls):
 
 def test_every_chapter_3_widget_is_covered():
     assert sorted(evidence.__all__ + depression.__all__) == sorted(
-        IDS + ["endpoint_key", "parse_endpoint"])
+        IDS + ["endpoint_key", "endpoint_scrub", "parse_endpoint"])
 
 
 @pytest.mark.parametrize("cls", CASES, ids=IDS)

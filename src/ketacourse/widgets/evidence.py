@@ -26,7 +26,7 @@ from .base import ModelWidget, ScrubSpec
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
-__all__ = ["ForestPlot", "TrialSimulator", "endpoint_key", "parse_endpoint"]
+__all__ = ["ForestPlot", "TrialSimulator", "endpoint_key", "parse_endpoint", "endpoint_scrub"]
 
 _MEASURE_CHOICES = (("Hedges g", "g"), ("mean difference (scale points)", "md"), ("odds ratio", "or"),
                     ("risk ratio", "rr"), ("risk difference", "rd"), ("hazard ratio", "hr"))
@@ -196,6 +196,15 @@ class CachedTextMixin:
 def endpoint_key(outcome: str, time: str) -> str:
     """The value of the forest plot's ``endpoint`` control for an outcome and time label."""
     return f"{outcome} at {time}"
+
+
+def endpoint_scrub(table: str) -> ScrubSpec:
+    """The offline scrubber of a forest plot on ``table``: every outcome and time, in the table's order."""
+    comparisons = ev.load_trials(table)
+    meta = load_table(table).get("outcomes", {})
+    avail = ev.available(comparisons)
+    order = sorted(avail, key=lambda o: list(meta).index(o) if o in meta else 99)
+    return ScrubSpec("endpoint", values=tuple(endpoint_key(o, t) for o in order for t in avail[o]), label="{}")
 
 
 def parse_endpoint(key: str) -> tuple[str, str]:

@@ -24,12 +24,10 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.collections import LineCollection
 
-from .. import evidence as ev
 from ..circuits import windup
-from ..data import load_table
 from ..pd import analgesia
 from .base import ModelWidget, ScrubSpec
-from .evidence import ForestPlot, endpoint_key
+from .evidence import ForestPlot, endpoint_key, endpoint_scrub
 from .style import OKABE_ITO as C
 
 __all__ = ["WindupExplorer", "CRPSInfusionExplorer", "AcutePainExplorer", "PainForestPlot", "windup_grid",
@@ -132,6 +130,17 @@ class WindupExplorer(ModelWidget):
 
 
 # --------------------------------------------------------------------------- (b) infusions
+def _regimen_controls(group: str) -> dict:
+    """Published regimen, body weight and a what-if dose scale: the controls of the infusion widgets."""
+    opts = _preset_options(group)
+    return {
+        "preset": W.Dropdown(options=opts, value=opts[0][1], description="Published regimen"),
+        "weight_kg": W.FloatSlider(value=70, min=50, max=110, step=5, description="Body weight (kg)"),
+        "dose_scale": W.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.25,
+                                    description="Dose × published (what if)"),
+    }
+
+
 def _preset_options(kind: str) -> list[tuple[str, str]]:
     return [(analgesia.preset(k)["label"], k) for k in analgesia.preset_names(kind)]
 
@@ -151,13 +160,7 @@ class CRPSInfusionExplorer(ModelWidget):
     days = 70.0
 
     def _make_controls(self):
-        opts = _preset_options("chronic")
-        return {
-            "preset": W.Dropdown(options=opts, value=opts[0][1], description="Published regimen"),
-            "weight_kg": W.FloatSlider(value=70, min=50, max=110, step=5, description="Body weight (kg)"),
-            "dose_scale": W.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.25,
-                                        description="Dose × published (what if)"),
-        }
+        return _regimen_controls("chronic")
 
     def _build_figure(self, fig):
         d = analgesia.parameters()["dahan2011"]
@@ -232,13 +235,7 @@ class AcutePainExplorer(ModelWidget):
     hours = 6.0
 
     def _make_controls(self):
-        opts = _preset_options("acute")
-        return {
-            "preset": W.Dropdown(options=opts, value=opts[0][1], description="Published regimen"),
-            "weight_kg": W.FloatSlider(value=70, min=50, max=110, step=5, description="Body weight (kg)"),
-            "dose_scale": W.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.25,
-                                        description="Dose × published (what if)"),
-        }
+        return _regimen_controls("acute")
 
     def _build_figure(self, fig):
         gs = fig.add_gridspec(2, 1, hspace=0.12)
@@ -297,18 +294,10 @@ class AcutePainExplorer(ModelWidget):
 
 
 # --------------------------------------------------------------------------- (c) evidence
-def _pain_scrub() -> ScrubSpec:
-    comparisons = ev.load_trials("trials_pain")
-    meta = load_table("trials_pain").get("outcomes", {})
-    avail = ev.available(comparisons)
-    order = sorted(avail, key=lambda o: list(meta).index(o) if o in meta else 99)
-    return ScrubSpec("endpoint", values=tuple(endpoint_key(o, t) for o in order for t in avail[o]), label="{}")
-
-
 class PainForestPlot(ForestPlot):
     """The course forest plot on the pain trial table (``data/trials_pain.toml``)."""
 
     title = "Forest plot: ketamine for pain, by pain type"
     default_table = "trials_pain"
     default_endpoint = endpoint_key("pain_by_type", "main end point")
-    scrub = _pain_scrub()
+    scrub = endpoint_scrub("trials_pain")

@@ -23,12 +23,10 @@ import ipywidgets as W
 import numpy as np
 from matplotlib import patches
 
-from .. import evidence as ev
 from .. import safety
-from ..data import load_table
 from ..safety import logistics
 from .base import ModelWidget, ScrubSpec
-from .evidence import ForestPlot, LightTextMixin, endpoint_key
+from .evidence import ForestPlot, LightTextMixin, endpoint_key, endpoint_scrub
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
@@ -275,14 +273,6 @@ class RouteLogistics(LightTextMixin, ModelWidget):
 
 
 # --------------------------------------------------------------------------- (c) adverse events
-def _safety_scrub() -> ScrubSpec:
-    comps = ev.load_trials("trials_safety")
-    meta = load_table("trials_safety").get("outcomes", {})
-    avail = ev.available(comps)
-    order = sorted(avail, key=lambda o: list(meta).index(o) if o in meta else 99)
-    return ScrubSpec("endpoint", values=tuple(endpoint_key(o, t) for o in order for t in avail[o]), label="{}")
-
-
 class AdverseEventForest(ForestPlot):
     """The course forest plot on the esketamine adverse-event table, read as harms (NNH)."""
 
@@ -290,7 +280,7 @@ class AdverseEventForest(ForestPlot):
     figsize = (8.2, 3.5)  # at most three trials per adverse event: a shorter figure, fewer pixels to encode
     default_table = "trials_safety"
     default_endpoint = endpoint_key("dissociation", "double-blind, 4 weeks")
-    scrub = _safety_scrub()
+    scrub = endpoint_scrub("trials_safety")
 
     def __init__(self, **initial):
         initial.setdefault("measure", "rd")
