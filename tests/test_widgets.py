@@ -474,6 +474,51 @@ def test_glyph_cache_canvas_draws_the_same_pixels_as_agg():
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), plain[:, :, :3])
 
 
+@pytest.mark.parametrize("hinting", ["no_hinting", "auto"])
+def test_fixed_width_text_fast_path_matches_freetype(hinting):
+    """Monospace strings are measured and laid out from per-character metrics: the sizes, glyph
+    positions and pixels must equal FreeType's own, for any mix of the readouts' characters."""
+    import random
+
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    from ketacourse.widgets import render
+
+    chars = "0123456789 .,-+−–[]()%=<>:;/²τ∞→←NTIkpdnabcxyz'"
+    rng = random.Random(7)
+    strings = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 45))) for _ in range(400)]
+    strings += ["--", " ", "²", "  0.52 [ 0.12,  0.91]   23%", "Ωμ≈ 1e-3"]
+    with mpl.rc_context({"text.hinting": hinting}):
+        plain, fast = RendererAgg(400, 200, 96), render._GlyphCacheRenderer(400, 200, 96)
+        for weight in ("normal", "bold"):
+            prop = FontProperties(family="monospace", size=7.5, weight=weight)
+            for s in strings:
+                assert fast.get_text_width_height_descent(s, prop, False) == \
+                    plain.get_text_width_height_descent(s, prop, False), s
+                font = plain._prepare_font(prop)
+                mono = render._mono_layout(font, 7.5, 96, get_hinting_flag(), s)
+                if mono is not None:
+                    items = font._layout(s, flags=get_hinting_flag())
+                    assert [(i.glyph_index, i.x, i.y) for i in items] == [(g, x, 0.0) for g, x in mono[0]], s
+        assert render._mono_layout(plain._prepare_font(FontProperties(family=["sans-serif"])), 10, 96,
+                                   get_hinting_flag(), "AV") is None  # kerned: FreeType's path
+
+        def draw(canvas_cls):
+            fig = Figure(figsize=(5, 3), dpi=96)
+            canvas_cls(fig)
+            for i, s in enumerate(strings[:40]):
+                fig.text(0.013 + 0.0071 * (i % 7), 0.02 + i * 0.0243, s, family="monospace", fontsize=7.5,
+                         weight="bold" if i % 3 == 0 else "normal", va="center", ha=("left", "center", "right")[i % 3])
+            fig.canvas.draw()
+            fig.canvas.draw()  # the second from the caches
+            return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+        assert np.array_equal(draw(FigureCanvasAgg), draw(render.GlyphCacheCanvas))
+
+
 def test_readouts_get_precision_from_the_step_and_units_in_the_view():
     w = nmda.ReceptorExplorer()
     assert w.controls["voltage_mv"].readout_format == ".0f"  # step 5 mV
@@ -497,3 +542,105 @@ def test_a_linked_value_snapped_by_the_browser_does_not_redraw_twice():
     assert len(renders) == 1 and w.params["dose_mg_per_kg"] == 0.65
     w.controls["dose_mg"].value = 50.0  # a real move of the other control redraws and re-links
     assert len(renders) == 2 and w.params["dose_mg_per_kg"] == pytest.approx(50 / 70)
+
+
+def test_scrubber_frames_keep_every_drawn_colour():
+    """The book's frames use a palette: small legend keys must keep their colour exactly (median cut
+    alone once drew the saline key in the placebo-spray green), and white stays white."""
+    import io
+
+    from PIL import Image
+
+    from ketacourse.widgets.evidence import ForestPlot
+
+    w = ForestPlot()
+    frame = np.asarray(Image.open(io.BytesIO(w.frame_png(**w.params))).convert("RGB"))
+    live = np.asarray(Image.open(io.BytesIO(w.image.value)).convert("RGB"))
+    for colour in [*w.colours.values(), "#ffffff", "#000000"]:
+        rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        in_live = (live == rgb).all(axis=-1)
+        assert in_live.sum() > 0, colour
+        assert ((frame == rgb).all(axis=-1) >= in_live).all(), colour  # every such pixel kept
+
+
+def test_reused_text_pixels_equal_drawing_the_text(monkeypatch):
+    """The forest plot's texts reuse their pixels when a string comes back (at any row, since the
+    anchors snap to whole pixels): every image must equal the one drawn without that reuse."""
+    import io
+
+    from PIL import Image
+
+    from ketacourse.widgets import evidence
+
+    def pixels(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(png)))
+
+    values = list(evidence.ForestPlot.scrub.values)[:8]
+    w = evidence.ForestPlot()
+    for v in values + values[::-1]:  # every string seen before, many at another row or place
+        w.set(endpoint=v)
+    sprites = w.fig.__dict__.get("_kc_text_sprites", {})
+    assert len(sprites) > 20
+    reused = {v: (w.set(endpoint=v), (dict(w.params), w.image.value))[1] for v in values}
+    monkeypatch.setattr(evidence._CachedText, "_anchor_and_key", lambda self, renderer: None)
+    plain = evidence.ForestPlot()
+    for v in values:
+        params, png = reused[v]
+        plain.set(**params)
+        assert plain.params == params
+        assert np.array_equal(pixels(plain.image.value), pixels(png)), v
+
+
+def test_mono_readout_size_gives_whole_pixel_character_cells():
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from ketacourse.widgets.style import DPI, MONO_PT
+
+    for hinting in ("no_hinting", "auto"):
+        with mpl.rc_context({"text.hinting": hinting}):
+            renderer = RendererAgg(100, 100, DPI)
+            for weight in ("normal", "bold"):
+                width, _h, _d = renderer.get_text_width_height_descent(
+                    "0123456789", FontProperties(family="monospace", size=MONO_PT, weight=weight), False)
+                assert width == 60.0, (hinting, weight, width)
+
+
+@pytest.mark.parametrize("hinting", ["no_hinting", "auto"])
+def test_fixed_width_strips_draw_the_same_pixels_as_agg(hinting, monkeypatch):
+    """Fixed-width text on the pixel grid is drawn as one blit of glyph cells: the pixels must equal
+    plain Agg's per-glyph drawing, and the strip path must really be taken."""
+    import random
+
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.transforms import IdentityTransform
+
+    from ketacourse.widgets import render
+    from ketacourse.widgets.style import MONO_PT
+
+    rng = random.Random(11)
+    chars = "0123456789 .,-+−[]()%=:NTIkpn²τ∞"
+    strings = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 40))) for _ in range(45)]
+    used = []
+    original = render._draw_fixed_width
+    monkeypatch.setattr(render, "_draw_fixed_width", lambda *a: used.append(original(*a)) or used[-1])
+
+    def draw(canvas_cls):
+        with mpl.rc_context({"text.hinting": hinting}):
+            fig = Figure(figsize=(5, 3.2), dpi=96)
+            canvas_cls(fig)
+            for i, s in enumerate(strings):
+                fig.text(7 + 150 * (i % 3) + (i % 3 == 1) * 70, 6 + 6.5 * i + (i % 4) * 0.25, s, transform=IdentityTransform(),
+                         family="monospace", fontsize=MONO_PT, weight="bold" if i % 5 == 0 else "normal",
+                         ha=("left", "center", "right")[i % 3], va=("center", "bottom", "baseline", "top")[i % 4],
+                         color=("#000000", "#0072B2", "#D55E00")[i % 3], alpha=(None, 0.6)[i % 2])
+            fig.canvas.draw()
+            return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    plain = draw(FigureCanvasAgg)
+    strips = draw(render.GlyphCacheCanvas)
+    assert sum(used) >= 10  # many lines took the strip path (not those with a glyph wider than its cell)
+    assert np.array_equal(plain, strips)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from scipy import stats
 
@@ -44,6 +45,13 @@ __all__ = [
 ]
 
 Z95 = float(stats.norm.ppf(0.975))
+
+
+@lru_cache(maxsize=64)
+def z_for_level(level: float) -> float:
+    """The two-sided standard normal quantile for a confidence level (1.96 for 0.95), kept per
+    level: SciPy's distribution call costs more than the rest of a CI."""
+    return float(stats.norm.ppf(0.5 + level / 2))
 """The 97.5th centile of the standard normal distribution (1.959964...)."""
 
 RATIO_MEASURES = ("or", "rr", "hr")
@@ -97,7 +105,7 @@ class EffectSize:
         return self.se**2
 
     def ci_pooling_scale(self, level: float = 0.95) -> tuple[float, float]:
-        z = float(stats.norm.ppf(0.5 + check_real("level", level, low=0.5, high=1.0, high_open=True) / 2))
+        z = z_for_level(check_real("level", level, low=0.5, high=1.0, high_open=True))
         return self.estimate - z * self.se, self.estimate + z * self.se
 
     @property

@@ -26,10 +26,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..validation import check_choice, check_real
-from .effect_sizes import RATIO_MEASURES, EffectSize
+from .effect_sizes import RATIO_MEASURES, EffectSize, z_for_level
 
 __all__ = ["MetaResult", "meta_analyse", "METHODS"]
 
@@ -137,7 +136,7 @@ def meta_analyse(effects: Sequence[EffectSize], *, method: str = "dl", level: fl
     var = np.array([e.variance for e in effects], dtype=float)
     labels = tuple(e.label or f"trial {i + 1}" for i, e in enumerate(effects))
     k = len(effects)
-    z = float(stats.norm.isf(alpha / 2))
+    z = z_for_level(1 - alpha)
     if k == 1:
         est, se = float(eff[0]), float(math.sqrt(var[0]))
         tau2, i2, q, weights = 0.0, 0.0, 0.0, (1.0,)
@@ -157,7 +156,7 @@ def meta_analyse(effects: Sequence[EffectSize], *, method: str = "dl", level: fl
         weights = tuple(float(x) for x in w / w.sum())
         df = k - 1
         i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    p = float(2 * stats.norm.sf(abs(est) / se))
+    p = math.erfc(abs(est) / se / math.sqrt(2))  # two-sided normal p, 2·Φ(−|z|)
     n_known = [e.n1 + e.n2 for e in effects if e.n1 is not None and e.n2 is not None]
     n_total = sum(n_known) if len(n_known) == k else None
     return MetaResult(measures[0], est, se, est - z * se, est + z * se, tau2, i2, q, k, p, weights, labels,

@@ -73,9 +73,43 @@ def _encode_png(fig: Figure, *, quantize: bool = False) -> bytes:
     width, height = fig.canvas.get_width_height(physical=True)
     img = PILImage.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    img = img.convert("RGB").quantize(colors=64, method=PILImage.Quantize.MEDIANCUT)
-    img.save(buf, format="png", optimize=True)
+    quantize_keeping_solid_colours(img.convert("RGB")).save(buf, format="png", optimize=True)
     return buf.getvalue()
+
+
+_SOLID_MIN_PX = 24  # a colour covering this many pixels is a drawn colour (legend key, line, patch)
+_PALETTE_SIZE = 128
+
+
+def quantize_keeping_solid_colours(img: PILImage.Image) -> PILImage.Image:
+    """An RGB image reduced to a palette of at most 128 colours, every solid colour kept exactly.
+
+    Median cut alone gives its few slots to the commonest colours and merges rare ones: a small
+    legend key or a thin line can come out in another series' colour. Here every colour that
+    covers at least ``_SOLID_MIN_PX`` pixels is in the palette as it is, and median cut fills the
+    remaining slots with the anti-aliasing shades; each pixel then takes its nearest entry.
+    """
+    counts = img.getcolors(maxcolors=img.width * img.height) or []
+    solid = [rgb for n, rgb in sorted(counts, reverse=True) if n >= _SOLID_MIN_PX][:_PALETTE_SIZE - 16]
+    if len(counts) <= _PALETTE_SIZE:  # few colours: the palette is exact
+        solid = [rgb for _n, rgb in counts]
+    spare = _PALETTE_SIZE - len(solid)
+    shades = []
+    if spare > 0 and len(counts) > len(solid):
+        adaptive = img.quantize(colors=spare, method=PILImage.Quantize.MEDIANCUT)
+        flat = adaptive.getpalette()[: 3 * spare]
+        shades = [tuple(flat[i:i + 3]) for i in range(0, len(flat), 3)]
+    palette = np.array(list(dict.fromkeys(solid + shades))[:256], dtype=np.int32).reshape(-1, 3)
+    # nearest palette entry for each distinct colour (Pillow's own palette mapping is approximate:
+    # it turned white into (252, 252, 252))
+    rgb = np.asarray(img, dtype=np.int32)
+    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    distinct, inverse = np.unique(keys.ravel(), return_inverse=True)
+    colours = np.stack([distinct >> 16, (distinct >> 8) & 255, distinct & 255], axis=1)
+    nearest = ((colours[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    out = PILImage.fromarray(nearest[inverse].reshape(keys.shape).astype(np.uint8), mode="P")
+    out.putpalette(palette.astype(np.uint8).ravel().tolist())
+    return out
 
 
 def png_bytes(fig: Figure, *, quantize: bool = False) -> bytes:
@@ -264,6 +298,8 @@ class ModelWidget:
         with mpl.rc_context(RC):
             self.fig = new_figure(*self.figsize)
             self._build_figure(self.fig)
+            self._figure_built(self.fig)
+            self._prepare_live_figure(self.fig)
         self._background = None
         self._dynamic: list = []
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
@@ -451,6 +487,14 @@ class ModelWidget:
             self._render()
         return data
 
+    def _figure_built(self, fig: Figure) -> None:
+        """Hook run after :meth:`_build_figure` on every figure the widget builds (the live one
+        and :meth:`recreate_png`'s)."""
+
+    def _prepare_live_figure(self, fig: Figure) -> None:
+        """Hook for the live widget's own figure only, after :meth:`_build_figure` and before the
+        first draw (``recreate_png`` builds its figures without it)."""
+
     def recreate_png(self, **params: Any) -> bytes:
         """Baseline for benchmarks: build a brand-new figure for ``params`` and render it.
 
@@ -462,6 +506,7 @@ class ModelWidget:
             with mpl.rc_context(RC):
                 fig = new_figure(*self.figsize)
                 self._build_figure(fig)
+                self._figure_built(fig)
                 self._update(**state)
                 data = png_bytes(fig)
         finally:

@@ -16,6 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import patches
+from matplotlib import transforms as mtransforms
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.text import Text
 
@@ -23,7 +24,7 @@ from .. import evidence as ev
 from ..evidence import simulate as sim
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
-from .style import CYCLE
+from .style import CYCLE, MONO_PT
 from .style import OKABE_ITO as C
 
 __all__ = ["ForestPlot", "TrialSimulator", "endpoint_key", "parse_endpoint", "endpoint_scrub"]
@@ -70,16 +71,34 @@ _TEXT_RC_KEYS = ("text.hinting", "text.hinting_factor", "text.antialiased", "tex
                  "mathtext.fontset", "text.parse_math")
 
 
-class _CachedText(Text):
-    """A Text that reuses its own rendered pixels when it is drawn again unchanged.
+class _PixelSnap(mtransforms.Transform):
+    """Rounds display coordinates to whole pixels (composed after a text's own transform)."""
 
-    The first time a string is drawn (with given font, colour, alignment, position and clip) the
-    pixels of the region it covers are kept from just before and just after drawing. Drawn again
-    with the same inputs onto the same pixels (the widget's cached background, or the same
-    artists beneath), the kept result is copied in: the same pixels as drawing it, without text
-    layout and glyph blitting. Anything else (another renderer, a bbox patch, path effects,
-    different pixels beneath) draws as plain matplotlib does.
+    input_dims = output_dims = 2
+    is_separable = True
+    has_inverse = False
+
+    def transform_non_affine(self, values):
+        return np.round(values)
+
+
+_PIXEL_SNAP = _PixelSnap()
+
+
+class _CachedText(Text):
+    """A Text that reuses its rendered pixels when the same string is drawn again.
+
+    Its anchor is snapped to a whole pixel (a shift of at most half a pixel), so a string drawn at
+    another place has the same glyph pixels, only shifted. The first time a string is drawn (with
+    given font, colour, alignment and clip) the pixels of the region it covers are kept from just
+    before and just after drawing, relative to the anchor. Drawn again, anywhere, onto the same
+    pixels (a white margin, the widget's cached background, or the same artists beneath), the kept
+    result is copied in: the same pixels as drawing it, without text layout and glyph blitting.
+    Anything else (another renderer, a bbox patch, path effects, different pixels beneath, the
+    canvas edge) draws as plain matplotlib does.
     """
+
+    _kc_sprites = True
 
     def _get_layout(self, renderer):
         # The layout (line offsets and box relative to the anchor) does not depend on the position:
@@ -104,64 +123,107 @@ class _CachedText(Text):
         bbox, info, corner = hit
         return bbox.frozen(), list(info), corner
 
-    def _sprite_key(self, renderer):
+    def _anchor_and_key(self, renderer):
+        """``((column, row), (x, y), key)``: the anchor in buffer pixels, in display coordinates,
+        and the sprite key; or None (no caching for this text or renderer)."""
         if (not isinstance(renderer, RendererAgg) or self._bbox_patch or self.get_path_effects()
                 or self.get_usetex() or self.get_wrap()):
             return None
         try:
-            pos = tuple(self.get_transform().transform((float(self.convert_xunits(self._x)),
-                                                        float(self.convert_yunits(self._y)))))
+            x, y = self.get_transform().transform((float(self.convert_xunits(self._x)),
+                                                   float(self.convert_yunits(self._y))))
         except (TypeError, ValueError):
             return None
-        if not all(math.isfinite(v) for v in pos):
+        if not (math.isfinite(x) and math.isfinite(y)):
             return None
+        col, row = math.floor(x), math.floor(renderer.height - y)
+        frac = (round(x - math.floor(x), 9), round(renderer.height - y - row, 9))
         clip = None
         if self.get_clip_on():
             box = self.clipbox
             path = self._clippath
-            clip = (None if box is None else tuple(box.bounds),
+            clip = (None if box is None else (box.x0 - col, box.y0 + row, box.width, box.height),
                     None if path is None else tuple(path.get_fully_transformed_path().get_extents().bounds))
         rc = mpl.rcParams
         try:
-            return (self.get_text(), self._fontproperties, mcolors.to_rgba(self.get_color()), self.get_alpha(),
-                    self._antialiased, self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
-                    self._verticalalignment, self._multialignment, self._linespacing, pos, clip,
-                    renderer.width, renderer.height, renderer.dpi, tuple(rc[k] for k in _TEXT_RC_KEYS))
+            key = (self.get_text(), self._fontproperties, mcolors.to_rgba(self.get_color()), self.get_alpha(),
+                   self._antialiased, self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
+                   self._verticalalignment, self._multialignment, self._linespacing, frac, clip,
+                   renderer.dpi, tuple([dict.__getitem__(rc, k) for k in _TEXT_RC_KEYS]))  # validated values
+            hash(key)
         except TypeError:  # pragma: no cover - an unhashable option
             return None
+        return (col, row), (x, y), key
+
+    def _draw_line(self, renderer, posx: float, posy: float, layout) -> bool:
+        """Text.draw for one plain, unrotated line, given the anchor and layout already computed;
+        False (nothing drawn) for anything else."""
+        _bbox, info, _descent = layout
+        if len(info) != 1 or self.get_rotation() != 0:
+            return False
+        line, _wad, (ox, oy) = info[0]
+        clean_line, ismath = self._preprocess_math(line)
+        if ismath:
+            return False
+        gc = renderer.new_gc()
+        gc.set_foreground(mcolors.to_rgba(self.get_color()), isRGBA=True)
+        gc.set_alpha(self.get_alpha())
+        gc.set_url(self._url)
+        gc.set_antialiased(self._antialiased)
+        gc.set_snap(self.get_snap())
+        self._set_gc_clip(gc)
+        x, y = ox + posx, oy + posy
+        if renderer.flipy():
+            y = renderer.get_canvas_width_height()[1] - y
+        renderer.draw_text(gc, x, y, clean_line, self._fontproperties, 0, ismath=False, mtext=self)
+        gc.restore()
+        return True
 
     def draw(self, renderer):
         if renderer is not None:
             self._renderer = renderer
         if not self.get_visible() or self.get_text() == "":
             return
-        key = self._sprite_key(renderer)
-        if key is None:
+        found = self._anchor_and_key(renderer)
+        if found is None:
             return super().draw(renderer)
+        (col, row), (posx, posy), key = found
+        if not self._kc_sprites:  # cheap to draw (fixed-width cells): no pixels kept
+            layout = self._get_layout(renderer)
+            renderer.open_group("text", self.get_gid())
+            if not self._draw_line(renderer, posx, posy, layout):
+                super().draw(renderer)
+            renderer.close_group("text")
+            self.stale = False
+            return
         figure = self.get_figure(root=True)
         cache = figure.__dict__.setdefault("_kc_text_sprites", {})
-        try:
-            hit = cache.get(key)
-        except TypeError:  # pragma: no cover
-            return super().draw(renderer)
         buf = np.asarray(renderer.buffer_rgba()).view(np.uint32)[..., 0]  # one word per RGBA pixel
-        if hit is not None:
-            (y0, y1, x0, x1), before, after = hit
-            region = buf[y0:y1, x0:x1]
-            if np.array_equal(region, before):
-                region[...] = after
-                self.stale = False
-                return
-        # draw it for real, and keep the pixels before and after if the change stays inside the box
-        ext = self.get_window_extent(renderer)
-        pad = int(math.ceil(self._fontproperties.get_size_in_points() * renderer.dpi / 72)) + 2
         h, w = buf.shape
+        hit = cache.get(key)
+        if hit is not None:
+            (dy0, dy1, dx0, dx1), before, after = hit
+            y0, y1, x0, x1 = row + dy0, row + dy1, col + dx0, col + dx1
+            if 0 <= y0 and y1 <= h and 0 <= x0 and x1 <= w:
+                region = buf[y0:y1, x0:x1]
+                if np.array_equal(region, before):
+                    region[...] = after
+                    self.stale = False
+                    return
+        # draw it for real, and keep the pixels before and after if the change stays inside the box
+        layout = self._get_layout(renderer)
+        ext = layout[0].translated(posx, posy)  # as get_window_extent computes it
+        pad = int(math.ceil(self._fontproperties.get_size_in_points() * renderer.dpi / 72)) + 2
         x0, x1 = max(0, int(math.floor(ext.x0)) - pad), min(w, int(math.ceil(ext.x1)) + pad)
         y0, y1 = max(0, h - int(math.ceil(ext.y1)) - pad), min(h, h - int(math.floor(ext.y0)) + pad)
         # a wider frame around the box, to check that the text changed nothing outside the box
         oy0, oy1, ox0, ox1 = max(0, y0 - 2 * pad), min(h, y1 + 2 * pad), max(0, x0 - 2 * pad), min(w, x1 + 2 * pad)
         before = buf[oy0:oy1, ox0:ox1].copy()
-        super().draw(renderer)
+        renderer.open_group("text", self.get_gid())
+        if not self._draw_line(renderer, posx, posy, layout):
+            super().draw(renderer)
+        renderer.close_group("text")
+        self.stale = False
         if x1 <= x0 or y1 <= y0:
             return
         changed = buf[oy0:oy1, ox0:ox1] != before
@@ -171,26 +233,39 @@ class _CachedText(Text):
         if len(cache) >= _SPRITES_MAX:
             cache.clear()
         key = key[:1] + (self._fontproperties.copy(),) + key[2:]  # a snapshot: the live one is mutable
-        cache[key] = ((y0, y1, x0, x1), before[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0].copy(),
-                      buf[y0:y1, x0:x1].copy())
+        cache[key] = ((y0 - row, y1 - row, x0 - col, x1 - col),
+                      before[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0].copy(), buf[y0:y1, x0:x1].copy())
+
+
+def snap_animated_text(fig) -> None:
+    """Anchor the figure's animated Text artists on whole pixels (a shift of at most half a pixel),
+    so a string drawn at another place has the same pixels, only shifted."""
+    for artist in fig.findobj(lambda a: isinstance(a, Text) and a.get_animated()):
+        artist.set_transform(artist.get_transform() + _PIXEL_SNAP)
 
 
 def cache_animated_text(fig) -> None:
     """Let the figure's animated Text artists reuse their rendered pixels (see :class:`_CachedText`)."""
     for artist in fig.findobj(lambda a: type(a) is Text and a.get_animated()):
         artist.__class__ = _CachedText
+        # fixed-width readouts draw as one blit of glyph cells (``render.py``): keeping their pixels
+        # would cost more than drawing them
+        artist._kc_sprites = "monospace" not in artist.get_fontfamily()
 
 
 class CachedTextMixin:
-    """For text-heavy widgets: animated texts redrawn unchanged reuse their pixels (same image).
-
-    Only the live widget's figure does this; :meth:`recreate_png` (the benchmark's baseline) builds
-    a plain figure, as a naive widget would.
+    """For text-heavy widgets: animated texts anchored on whole pixels (in every figure the widget
+    builds), and, in the live widget's own figure, reusing their pixels when a string comes back
+    (the same image). :meth:`recreate_png` (the benchmark's baseline) draws its texts plainly.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        cache_animated_text(self.fig)
+    def _figure_built(self, fig) -> None:
+        super()._figure_built(fig)
+        snap_animated_text(fig)
+
+    def _prepare_live_figure(self, fig) -> None:
+        super()._prepare_live_figure(fig)
+        cache_animated_text(fig)
 
 
 def endpoint_key(outcome: str, time: str) -> str:
@@ -369,22 +444,22 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         self._ax = ax
         n = self.n_rows
         self._row_y = [n - i for i in range(n)]
-        self._ci = [ax.plot([0, 0], [y, y], color="#333333", lw=1.4, animated=True)[0] for y in self._row_y]
+        # one line for all the CI whiskers, one for all the tick marks (NaN-separated): fewer draws
+        self._ci = ax.plot([], [], color="#333333", lw=1.4, animated=True)[0]
         self._box = [ax.plot([0], [y], "s", color="#333333", ms=6, animated=True)[0] for y in self._row_y]
         self._lab = [ax.text(-0.03, y, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
                              fontsize=8, animated=True, clip_on=False) for y in self._row_y]
         self._num = [ax.text(1.03, y, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                             fontsize=7.5, family="monospace", animated=True, clip_on=False) for y in self._row_y]
+                             fontsize=MONO_PT, family="monospace", animated=True, clip_on=False) for y in self._row_y]
         self._diamond = patches.Polygon([[0, 0], [0, 0], [0, 0], [0, 0]], closed=True, facecolor=C["black"],
                                         edgecolor=C["black"], animated=True)
         ax.add_patch(self._diamond)
         self._pool_lab = ax.text(-0.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
                                  fontsize=8.5, weight="bold", animated=True, clip_on=False)
         self._pool_num = ax.text(1.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                                 fontsize=7.5, family="monospace", weight="bold", animated=True, clip_on=False)
+                                 fontsize=MONO_PT, family="monospace", weight="bold", animated=True, clip_on=False)
         self._null = ax.plot([0.5, 0.5], [-1.6, n + 0.2], color="#777777", lw=1, ls="--", animated=True)[0]
-        self._ticks = [ax.plot([0, 0], [-1.9, -1.75], color="#333333", lw=1, animated=True, clip_on=False)[0]
-                       for _ in range(_N_TICKS + 2)]
+        self._ticks = ax.plot([], [], color="#333333", lw=1, animated=True, clip_on=False)[0]
         self._ticklabels = [ax.text(0, -0.04, "", transform=ax.get_xaxis_transform(), ha="center", va="top",
                                     fontsize=8, animated=True, clip_on=False) for _ in range(_N_TICKS + 2)]
         self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5,
@@ -392,7 +467,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         self._favours = [ax.text(x, 1.005, "", transform=ax.transAxes, ha=ha, va="bottom", fontsize=7.5,
                                  style="italic", color="#444444", animated=True)
                          for x, ha in ((0.0, "left"), (1.0, "right"))]
-        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=8, animated=True)
+        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=MONO_PT, family="monospace",
+                                  animated=True)  # fixed width: a readout line, and no per-string shaping
         self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"],
                               animated=True)
         # static legend of comparators (colour of the trial squares)
@@ -420,10 +496,12 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         to_x = lambda v: (v - lo) / (hi - lo)  # noqa: E731
         weights = pooled.weights if pooled is not None else ()
         comps = s["comparisons"]
+        ci_x, ci_y = [], []
         for i in range(self.n_rows):
             if i < len(effects):
                 e, (a, b), c = effects[i], cis[i], comps[i]
-                self._ci[i].set_data([to_x(a), to_x(b)], [self._row_y[i]] * 2)
+                ci_x += [to_x(a), to_x(b), math.nan]
+                ci_y += [self._row_y[i]] * 2 + [math.nan]
                 self._box[i].set_data([to_x(e.estimate)], [self._row_y[i]])
                 self._box[i].set_markersize(4 + 14 * math.sqrt(weights[i]))
                 self._box[i].set_color(self.colours[c.comparator])
@@ -432,11 +510,12 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
                                       f"{masked})")
                 lo_n, hi_n = e.ci(s["level"])
                 self._num[i].set_text(f"{e.value:6.2f} [{lo_n:5.2f}, {hi_n:5.2f}] {100 * weights[i]:4.0f}%")
-                for art in (self._ci[i], self._box[i], self._lab[i], self._num[i]):
+                for art in (self._box[i], self._lab[i], self._num[i]):
                     art.set_visible(True)
             else:
-                for art in (self._ci[i], self._box[i], self._lab[i], self._num[i]):
+                for art in (self._box[i], self._lab[i], self._num[i]):
                     art.set_visible(False)
+        self._ci.set_data(ci_x, ci_y)
         self._null.set_data([to_x(0.0)] * 2, [-1.6, self.n_rows + 0.2])
         if pooled is not None:
             y = -0.9
@@ -452,18 +531,19 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             self._pool_lab.set_text("")
             self._pool_num.set_text("")
             self._empty.set_text("No trials selected: tick a comparator or a design")
-        ticks = ev_ticks = _nice_ticks(lo, hi, ratio)
-        for i, (tk, tl) in enumerate(zip(self._ticks, self._ticklabels)):
-            if i < len(ev_ticks):
+        ticks = _nice_ticks(lo, hi, ratio)
+        tick_x, tick_y = [], []
+        for i, tl in enumerate(self._ticklabels):
+            if i < len(ticks):
                 x = to_x(ticks[i])
-                tk.set_data([x, x], [-1.9, -1.75])
+                tick_x += [x, x, math.nan]
+                tick_y += [-1.9, -1.75, math.nan]
                 tl.set_x(x)
                 tl.set_text(f"{math.exp(ticks[i]):g}" if ratio else f"{ticks[i]:g}")
-                tk.set_visible(True)
                 tl.set_visible(True)
             else:
-                tk.set_visible(False)
                 tl.set_visible(False)
+        self._ticks.set_data(tick_x, tick_y)
         info = self.outcome_info.get(s["outcome"], {})
         label = ev.EffectSize(measure, 0.0, 1.0).measure_label if measure else ""
         self._xlabel.set_text(f"{label}{' (log scale)' if ratio else ''}")
