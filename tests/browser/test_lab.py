@@ -41,6 +41,9 @@ WIDGET_MODULES = ("ketacourse.widgets.nmda", "ketacourse.widgets.pk", "ketacours
 NOTEBOOK_BUDGET_S = 60
 MIN_TRACK_PX = 200
 SCREENSHOT_DIR = REPO / "_build" / "screenshots"  # for humans, not asserted
+# Console messages from rendering the chapters' MyST markdown (unresolved terms, citations, roles).
+MYST_CONSOLE = re.compile(r"target was not found|cross.?reference|\{term\}|\{cite|citation|glossary|unknown role",
+                          re.I)
 # Uncaught page errors in JupyterLab that are not ours (see README.md). Matched on message + stack.
 ALLOWED_LAB_PAGE_ERRORS = [
     # JupyterLab 4.6.6 cell toolbar: checks whether a rendered markdown cell overlaps the toolbar
@@ -191,6 +194,8 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
     page = lab_context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(f"{e.message}\n{e.stack or ''}"))
+    console: list[tuple[str, str]] = []
+    page.on("console", lambda m: console.append((m.type, m.text)) if m.type in ("error", "warning") else None)
     t_start = time.perf_counter()
     try:
         run_s = _open_and_run(page, lab_server, nb)
@@ -261,6 +266,16 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
             before: getComputedStyle(g, '::before').content, paren: g.classList.contains('parenthetical')}))""")
         bad_cites = [c for c in cites if c["icons"] or (c["paren"] and c["before"] != '"("')]
         assert not bad_cites, f"{nb}: citations not shown as author-year text: {bad_cites[:3]}"
+        # Glossary terms (jupyterlab-myst resolves references within the notebook): each {term}
+        # links to the chapter's JupyterLab-only glossary cell (ketacourse.lab_glossary), and
+        # rendering logs no unresolved-reference messages
+        terms = page.evaluate("""() => { const ids = new Set([...document.querySelectorAll('.jp-Notebook [id^="term-"]')]
+              .map(e => e.id));
+            const links = [...document.querySelectorAll('.jp-Notebook a[href^="#term-"]')].map(a => a.getAttribute('href').slice(1));
+            return {defined: ids.size, links: links.length, dangling: links.filter(h => !ids.has(h))}; }""")
+        assert not terms["dangling"], f"{nb}: term links to no definition: {terms['dangling'][:5]}"
+        myst_console = [t for kind, t in console if MYST_CONSOLE.search(t)]
+        assert not myst_console, f"{nb}: MyST rendering messages in the console: {myst_console[:3]}"
         toast = page.locator(".Toastify__toast", has_text="Jupyter news")
         assert toast.count() == 0, f"{nb}: the 'official Jupyter news' toast is shown"
 
@@ -275,6 +290,8 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
     elapsed = time.perf_counter() - t_start
     print(f"\n{nb}: opened + ran in {run_s:.1f} s; {n_views} widgets moved ({'; '.join(moved)}); "
           f"{elapsed:.1f} s in all")
+    print(f"{nb}: {terms['links']} term links to {terms['defined']} glossary entries in the notebook; "
+          f"console errors/warnings: {len(console)}" + "".join(f"\n  {k}: {t[:160]}" for k, t in console[:8]))
     unexpected = [e for e in page_errors if not any(rx.search(e) for rx in ALLOWED_LAB_PAGE_ERRORS)]
     assert not unexpected, f"{nb}: uncaught JavaScript error(s) in JupyterLab:\n" + "\n\n".join(unexpected)
     assert elapsed < NOTEBOOK_BUDGET_S * 1.5, f"{nb}: took {elapsed:.0f} s (budget {NOTEBOOK_BUDGET_S} s)"

@@ -182,7 +182,10 @@ def _key_points(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _title(nb: nbformat.NotebookNode) -> str:
-    m = re.search(r"^#\s+(.+)$", nb.cells[0].source, re.MULTILINE) if nb.cells else None
+    """The h1 of the first markdown cell the book shows (cells tagged remove-cell come first in
+    JupyterLab only, e.g. the chapter's glossary)."""
+    shown = [c for c in nb.cells if c.cell_type == "markdown" and "remove-cell" not in c.metadata.get("tags", [])]
+    m = re.search(r"^#\s+(.+)$", shown[0].source, re.MULTILINE) if shown else None
     return m.group(1).strip() if m else "Untitled chapter"
 
 
