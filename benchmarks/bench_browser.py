@@ -74,9 +74,11 @@ def timed(w):
     w.refresh = wrapped
     return w
 
+SLIDERS = (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider)
+
 def main_slider(cls, controls):
     '''The scrub control if it is a slider, else the first slider.'''
-    sliders = [k for k, c in controls.items() if isinstance(c, (W.FloatSlider, W.IntSlider, W.FloatLogSlider))]
+    sliders = [k for k, c in controls.items() if isinstance(c, SLIDERS)]
     return cls.scrub.control if cls.scrub.control in sliders else sliders[0]
 
 def baseline(cls):
@@ -84,8 +86,12 @@ def baseline(cls):
     w = cls()
     name = main_slider(cls, w.controls)
     src = w.controls[name]
-    kw = dict(value=src.value, min=src.min, max=src.max, step=src.step, description=src.description,
-              continuous_update=True, style={'description_width': 'initial'}, layout=W.Layout(width='40em'))
+    kw = dict(value=src.value, description=src.description, continuous_update=True,
+              style={'description_width': 'initial'}, layout=W.Layout(width='40em'))
+    if isinstance(src, W.SelectionSlider):
+        kw['options'] = src.options
+    else:
+        kw.update(min=src.min, max=src.max, step=src.step)
     if isinstance(src, W.FloatLogSlider):
         kw['base'] = src.base
     ctrl = type(src)(**kw)
@@ -261,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         classes = [c for c in classes if c.__name__ in keep]
     for s in skipped:
         print(f"skipped: {s}")
+    import ipywidgets as W
     from playwright.sync_api import sync_playwright
 
+    run_timeout_ms = max(120_000, 15_000 * len(classes))  # the notebook builds every widget twice
     with tempfile.TemporaryDirectory(prefix="kc-bench-") as tmp:
         proc, server = lab.start_lab(Path(tmp))
         try:
@@ -282,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_timeout(500)
                 page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
                     return w.sessionContext.kernelDisplayStatus === 'idle' && w.content.widgets.every(
-                      c => c.model.type !== 'code' || c.model.executionCount !== null); }""", timeout=120_000, polling=250)
+                      c => c.model.type !== 'code' || c.model.executionCount !== null); }""", timeout=run_timeout_ms, polling=250)
                 errors = page.evaluate("""() => window.jupyterapp.shell.currentWidget.content.widgets.flatMap(c =>
                     c.model.type !== 'code' ? [] : [...Array(c.model.outputs.length).keys()].map(i => c.model.outputs.get(i).toJSON())
                       .filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue))""")
@@ -294,12 +302,13 @@ def main(argv: list[str] | None = None) -> int:
                 page.wait_for_function(f"""() => document.querySelectorAll('.kc-widget img.widget-image').length >= {len(classes)}
                     && document.querySelectorAll('.kc-baseline .widget-output img').length >= {len(classes)}
                     && window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayStatus === 'idle'""",
-                                       timeout=120_000, polling=250)
+                                       timeout=run_timeout_ms, polling=250)
                 page.wait_for_timeout(1000)
                 results = []
                 for k, cls in enumerate(classes):
-                    controls = cls._make_controls(object.__new__(cls))
-                    sliders = [n for n, c in controls.items() if hasattr(c, "step") and hasattr(c, "readout")]
+                    controls = cls().controls  # some widgets build their controls from their data
+                    sliders = [n for n, c in controls.items()
+                               if isinstance(c, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider))]
                     control = cls.scrub.control if cls.scrub.control in sliders else sliders[0]
                     label = controls[control].description
                     live = measure(page, ".jp-Notebook .kc-widget", k, label, args.moves, args.settle_ms, False)
