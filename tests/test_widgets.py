@@ -593,7 +593,7 @@ def test_reused_text_pixels_equal_drawing_the_text(monkeypatch):
 
 def test_mono_readout_size_gives_whole_pixel_character_cells():
     import matplotlib as mpl
-    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
 
     from ketacourse.widgets.style import DPI, MONO_PT

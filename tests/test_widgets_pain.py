@@ -6,17 +6,12 @@ is simulated once per session (or loaded from the disk cache).
 
 from __future__ import annotations
 
-import base64
-import re
 
 import numpy as np
-import pytest
-from scrub_html import scrub_frames
+from widget_contract import contract
 
 from ketacourse.widgets import pain
-from ketacourse.widgets.base import ModelWidget
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 CASES = {
     pain.WindupExplorer: ({"ketamine_um": 5.0, "frequency_hz": 2.0}, [
@@ -36,47 +31,8 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES), ids=lambda c: c.__name__)
-def built(request):
-    return request.param, request.param()
-
-
-def test_every_pain_widget_is_covered():
-    found = {obj for obj in vars(pain).values()
-             if isinstance(obj, type) and issubclass(obj, ModelWidget) and obj.__module__ == pain.__name__}
-    assert found == set(CASES)
-
-
-def test_update_in_place_changes_the_figure(built):
-    cls, w = built
-    fig_before = w.fig
-    png0 = w.png()
-    change, _ = CASES[cls]
-    w.set(**change)
-    assert w.fig is fig_before, "the figure is updated, never rebuilt"
-    assert w.png()[:8] == PNG_MAGIC and w.png() != png0
-    for k, v in change.items():
-        assert w.params[k] == v
-
-
-def test_bad_values_raise_and_leave_state(built):
-    cls, w = built
-    for kwargs, msg in CASES[cls][1]:
-        before = dict(w.params)
-        with pytest.raises(ValueError, match=msg):
-            w.set(**kwargs)
-        assert w.params == before
-
-
-def test_scrubber_frames_have_alt_text_and_differ(built):
-    cls, w = built
-    html = w.static_html()
-    frames = [(f["src"].split(",", 1)[1], f["alt"]) for f in scrub_frames(html)]
-    assert len(frames) == len(cls.scrub.values) >= 2
-    assert len({f for f, _ in frames}) == len(frames), "every frame differs"
-    assert all(len(alt) > 40 for _, alt in frames)
-    assert base64.b64decode(frames[0][0])[:8] == PNG_MAGIC
-    assert "http" not in html.split("data:image")[0], "self-contained"
+(built, test_every_widget_is_covered, test_update_in_place_changes_the_figure, test_bad_values_raise_and_leave_state,
+ test_scrubber_frames_have_alt_text_and_differ) = contract(pain, CASES)
 
 
 def test_windup_alt_text_reports_the_model():

@@ -557,8 +557,6 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         pooled = s["pooled"]
         if pooled is None:
             return "No trials selected."
-        lo, hi = pooled.ci()
-        name = ev.EffectSize(s["measure"], 0.0, 1.0).measure_label
         line1 = (f"{100 * s['level']:.0f}% CIs   p = {pooled.p_value:.2g}   I² = {100 * pooled.i2:.0f}%   τ² = {pooled.tau2:.3g}   k = {pooled.k}"
                  + (f"   n = {pooled.n_total}" if pooled.n_total else ""))
         nnt = s["nnt"]
