@@ -644,3 +644,28 @@ def test_fixed_width_strips_draw_the_same_pixels_as_agg(hinting, monkeypatch):
     strips = draw(render.GlyphCacheCanvas)
     assert sum(used) >= 10  # many lines took the strip path (not those with a glyph wider than its cell)
     assert np.array_equal(plain, strips)
+
+
+def test_fixed_width_metrics_are_not_skewed_by_a_glyph_just_rendered():
+    """Rendering a glyph at a sub-pixel offset moves the font's transform; a character measured
+    right after (a strip adding its cells one by one) must still get FreeType's clean metrics."""
+    from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
+    from matplotlib.font_manager import FontProperties
+
+    from ketacourse.widgets import render
+    from ketacourse.widgets.style import MONO_PT
+
+    prop = FontProperties(family="monospace", size=MONO_PT)
+    plain = RendererAgg(100, 100, 96)
+    expected = plain.get_text_width_height_descent("q", prop, False)
+    fast = render._GlyphCacheRenderer(100, 100, 96)
+    font = fast._prepare_font(prop)
+    flags = get_hinting_flag()
+    render._MONO_FONTS.clear()
+    render._MONO_STRINGS.clear()
+    index = font.get_char_index(ord("8"))
+    render._CACHE.pop((font, MONO_PT, 96, index, 0, 1, 0, 37, 0), None)
+    render._render_glyph((font, MONO_PT, 96, index, 0, 1, 0, 37, 0), flags, render.RenderMode.NORMAL)
+    table = render._mono_chars(font, MONO_PT, 96, flags)
+    _index, advance, ascent, descent = render._mono_metrics(font, flags, table, "q")
+    assert (advance / 64, (ascent + descent) / 64, descent / 64) == expected

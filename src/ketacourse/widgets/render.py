@@ -184,6 +184,7 @@ def _render_glyph(key: tuple, load_flags, mode):
     font._set_transform((0x10000 * np.array([[extend, extend * slant], [0, 1]])).round().astype(int),
                         [phase_x, phase_y])
     bitmap = font._render_glyph(glyph_index, load_flags, mode)
+    font.set_size(size, dpi)  # back to the size's own transform: later measurements see no offset
     buffer = np.array(bitmap.buffer, copy=True)
     if mode == RenderMode.MONO:
         buffer *= 0xff
