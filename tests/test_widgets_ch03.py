@@ -7,12 +7,11 @@ are strings. No timings are asserted here: speed is measured by benchmarks/bench
 
 from __future__ import annotations
 
-import base64
 import math
 
 import matplotlib.pyplot as plt
 import pytest
-from scrub_html import scrub_frames
+from widget_contract import check_offline_scrubber
 
 from ketacourse.widgets import depression, evidence
 
@@ -110,18 +109,7 @@ def test_bad_values_raise_and_change_nothing(cls, kwargs, msg):
 @pytest.mark.parametrize("cls", CASES, ids=IDS)
 def test_offline_scrubber_frames_have_alt_text_and_differ(cls):
     w, png0, params0 = built(cls)
-    html = w.static_html()
-    assert w.png() == png0 and w.params == params0, "rendering the frames must not disturb the live widget"
-    frames = scrub_frames(html)
-    values = list(w.scrub.values)
-    assert len(values) >= 5 and len(frames) == len(values)
-    alts = [f["alt"] for f in frames]
-    assert all(len(a) > 40 for a in alts) and len(set(alts)) == len(alts)
-    assert len({f["src"] for f in frames}) == len(values)
-    assert html.count("<img") == 1, "one stored frame; the others are data for the book's script"
-    assert "http://" not in html and "https://" not in html
-    bundle = w._repr_mimebundle_()
-    assert base64.b64decode(bundle["image/png"]) == png0
+    check_offline_scrubber(w, png0, params0)
 
 
 def test_forest_plot_switches_measure_with_the_outcome_and_reports_pooled_numbers():

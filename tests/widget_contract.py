@@ -65,3 +65,21 @@ def contract(module, cases: dict):
 
     return (built, test_every_widget_is_covered, test_update_in_place_changes_the_figure,
             test_bad_values_raise_and_leave_state, test_scrubber_frames_have_alt_text_and_differ)
+
+
+def check_offline_scrubber(w, png0: bytes, params0: dict) -> None:
+    """The book's offline scrubber of widget ``w`` (built with image ``png0`` and controls
+    ``params0``): at least five frames, each different, each with its own alt text, one stored
+    ``<img>`` (the rest is data for the book's script), self-contained, and the live widget
+    undisturbed."""
+    html = w.static_html()
+    assert w.png() == png0 and w.params == params0, "rendering the frames must not disturb the live widget"
+    frames = scrub_frames(html)
+    values = list(w.scrub.values)
+    assert len(values) >= 5 and len(frames) == len(values)
+    alts = [f["alt"] for f in frames]
+    assert all(len(a) > 40 for a in alts) and len(set(alts)) == len(alts)
+    assert len({f["src"] for f in frames}) == len(values)
+    assert html.count("<img") == 1, "one stored frame; the others are data for the book's script"
+    assert "http://" not in html and "https://" not in html
+    assert base64.b64decode(w._repr_mimebundle_()["image/png"]) == png0
