@@ -28,11 +28,12 @@ help:
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/pyproject.toml
 	@bash scripts/ensure-system.sh python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e tools
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -64,11 +65,11 @@ lab: venv
 	  --LabApp.custom_css=True chapters/01-nmda-receptor.ipynb
 
 student: venv
-	$(BIN)/python -m ketacourse.student chapters build/student
+	$(BIN)/python -m ketacourse_tools.student chapters build/student
 	@echo "Student notebooks written to build/student/"
 
 book-student: venv
-	$(BIN)/python -m ketacourse.student --book . build/student-book
+	$(BIN)/python -m ketacourse_tools.student --book . build/student-book
 	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
 	@echo
 	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"
@@ -89,17 +90,17 @@ SEED ?=
 ROSTER ?=
 JOBS ?= 1
 assignment: venv
-	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
+	$(BIN)/python -m ketacourse_tools.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
-	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
+	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
 
 release: venv
-	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG))
 
 pack: venv
-	$(BIN)/python -m ketacourse.assignments pack --out build/pack
+	$(BIN)/python -m ketacourse_tools.assignments pack --out build/pack
 
 clean:
 	rm -rf _build build .pytest_cache
