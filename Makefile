@@ -29,12 +29,13 @@ help:
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
-$(STAMP): requirements.txt pyproject.toml tools/pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/pyproject.toml scripts/install_lab_settings.py scripts/lab-settings/overrides.json scripts/lab-custom/custom.css
 	@bash scripts/ensure-system.sh python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e tools
+	$(BIN)/python scripts/install_lab_settings.py
 	@touch $(STAMP)
 
 venv: $(STAMP)

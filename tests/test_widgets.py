@@ -356,7 +356,7 @@ def test_stored_html_without_scripts_is_one_figure_and_a_run_prompt(scrubber):
     assert "hidden" not in parser.imgs[0]
     assert parser.inputs == [], "no form control before the cell runs (it could not work)"
     assert b.widget.run_prompt in bundle["text/html"]
-    assert "Run this cell" in b.widget.run_prompt
+    assert "Run the notebook from the top" in b.widget.run_prompt and "Run All Cells" in b.widget.run_prompt
 
 
 def test_scrubber_has_one_frame_per_value_with_alt_text(scrubber):

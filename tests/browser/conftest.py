@@ -211,21 +211,24 @@ class LabServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
 
-def start_lab(base: Path, chapters: Path = REPO / "chapters") -> tuple[subprocess.Popen, LabServer]:
+def start_lab(base: Path, chapters: Path = REPO / "chapters", *, plain: bool = False) -> tuple[subprocess.Popen, LabServer]:
     """Start JupyterLab 4 on a free local port serving a copy of ``chapters`` under ``base/root``.
 
     Settings, workspaces, runtime files and the trust database live under ``base`` (a learner's
     fresh Lab: every notebook untrusted). Raises ``RuntimeError`` if it does not answer in 60 s.
     The caller stops it with :func:`stop_group`. Used by the tests and by
-    ``benchmarks/bench_browser.py``.
+    ``benchmarks/bench_browser.py``. ``plain=True`` starts it as a learner's plain ``jupyter lab``
+    would: no course settings folder, no stylesheet option (only what
+    ``scripts/install_lab_settings.py`` installed into the environment).
     """
     root = base / "root"
     shutil.copytree(chapters, root / "chapters", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
     for sub in ("settings", "workspaces", "runtime", "config", "ipython", "data"):
         (base / sub).mkdir(exist_ok=True)
     (base / "config" / "jupyter_lab_config.py").write_text("c.LabApp.news_url = None\n")
-    (base / "config" / "custom").mkdir(exist_ok=True)
-    shutil.copyfile(REPO / "scripts" / "lab-custom" / "custom.css", base / "config" / "custom" / "custom.css")
+    if not plain:
+        (base / "config" / "custom").mkdir(exist_ok=True)
+        shutil.copyfile(REPO / "scripts" / "lab-custom" / "custom.css", base / "config" / "custom" / "custom.css")
     token = secrets.token_hex(16)
     port = free_port()
     jupyter = BIN / "jupyter"
@@ -243,6 +246,8 @@ def start_lab(base: Path, chapters: Path = REPO / "chapters") -> tuple[subproces
         # cannot read a .bib file)
         "--LabApp.custom_css=True",
     ]
+    if plain:
+        cmd = cmd[:-2]
     env = {
         **os.environ,
         "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),

@@ -25,7 +25,7 @@ NOTEBOOKS = toc_notebooks()
 # A figure is at most about 4.1 in x 96 dpi = 394 px tall; with title, prompt and margins < 560 px.
 MAX_WIDGET_OUTPUT_PX = 560
 MIN_STORED_WIDGETS = {"chapters/01-nmda-receptor.ipynb": 4, "chapters/02-pharmacokinetics.ipynb": 3}
-RUN_PROMPT = "Run this cell"
+RUN_PROMPT = "Run the notebook from the top"  # never "Run this cell": run alone it can fail
 
 JS_READY = """(nb) => {
   const app = window.jupyterapp; if (!app) return false;

@@ -222,15 +222,31 @@ _ARIA_JS = (
     # noUiSlider reads its raw float to screen readers ("0.7999999999999999"): mirror the
     # formatted readout and its unit into aria-valuetext instead.
     # The header may run before its view carries the kc-widget class (a busy front end): retry.
+    # Each slider handle is named by its label (ipywidgets does not associate them), the figure gets
+    # its alt text (sent as the image's tooltip, moved here to alt), and JupyterLab's command-mode
+    # shortcuts stop at the widget (ArrowDown on a dropdown changes the option, not the cell).
     "var self=this,tries=0;(function go(){var v=self.closest('.kc-widget');"
     "if(!v){if(tries++<100)setTimeout(go,100);return;}if(v.dataset.kcAria)return;v.dataset.kcAria='1';"
+    "v.setAttribute('data-lm-suppress-shortcuts','true');"
     "var fix=function(){v.querySelectorAll('.widget-slider').forEach(function(s){var h=s.querySelector('.noUi-handle'),"
-    "r=s.querySelector('.widget-readout');if(!h||!r)return;var u=[].filter.call(s.classList,function(c){"
+    "r=s.querySelector('.widget-readout'),l=s.querySelector('.widget-label');if(!h||!r)return;"
+    "var n=l?l.textContent.trim():'';if(n&&h.getAttribute('aria-label')!==n)h.setAttribute('aria-label',n);"
+    "var u=[].filter.call(s.classList,function(c){"
     "return c.indexOf('kc-unit=')===0;})[0];var t=(r.textContent+' '+(u?u.slice(8):'')).replace(/\\s+/g,' ').trim();"
-    "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});};"
+    "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});"
+    "v.querySelectorAll('img.widget-image[title]').forEach(function(m){m.alt=m.title;m.removeAttribute('title');});};"
     "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
-    "attributeFilter:['aria-valuetext']});fix();})();"
+    "attributeFilter:['aria-valuetext','title']});fix();})();"
 )
+
+
+def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
+    """``{value: label shown to the learner}`` of a choice control (dropdown, toggle buttons); else ``{}``."""
+    labels = getattr(ctrl, "_options_labels", None)
+    values = getattr(ctrl, "_options_values", None)
+    if not labels or not values:
+        return {}
+    return {value: str(label) for label, value in zip(labels, values)}
 
 
 def _typeset_minus(text: str) -> str:
@@ -283,7 +299,9 @@ class ModelWidget:
     static_note: ClassVar[str] = (
         "Precomputed frames from the course model; run the notebook to use every control."
     )
-    run_prompt: ClassVar[str] = "Static figure. Run this cell (Shift+Enter) for the live controls."
+    run_prompt: ClassVar[str] = (
+        "Static figure. Run the notebook from the top (Run \u2192 Run All Cells) for the live controls."
+    )
     zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
 
     def __init__(self, **initial: Any) -> None:
@@ -435,6 +453,7 @@ class ModelWidget:
         with mpl.rc_context(RC):
             self._update(**self.params)
             self.image.value = self._render()
+        self.image.tooltip = self.alt_text(**self.params)  # the live figure's alt text (see _ARIA_JS)
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = ""
 
@@ -573,12 +592,14 @@ class ModelWidget:
         spec = self.scrub
         current = self.params
         values = [None] if spec is None else list(spec.values)
+        shown = {} if spec is None else _option_labels(self.controls[spec.control])
         frames, alts, labels = [], [], []
         for value in values:
             change = {} if value is None else {spec.control: value}
             frames.append(base64.b64encode(self.frame_png(**change)).decode())
             alts.append(self.alt_text(**{**current, **change}))
-            labels.append("" if value is None else _typeset_minus(spec.label.format(value)))
+            label = shown.get(value, value) if isinstance(value, str) else value  # a choice's label, not its id
+            labels.append("" if value is None else _typeset_minus(spec.label.format(label)))
         start = 0
         desc = ""
         if spec is not None:
