@@ -223,20 +223,25 @@ _ARIA_JS = (
     # formatted readout and its unit into aria-valuetext instead.
     # The header may run before its view carries the kc-widget class (a busy front end): retry.
     # Each slider handle is named by its label (ipywidgets does not associate them), the figure gets
-    # its alt text (sent as the image's tooltip, moved here to alt), and JupyterLab's command-mode
-    # shortcuts stop at the widget (ArrowDown on a dropdown changes the option, not the cell).
+    # its alt text (from the hidden .kc-alt HTML widget), and keys pressed on a control
+    # stop at the widget: JupyterLab (bubbling keydown) never sees them as command-mode shortcuts
+    # (ArrowDown on a dropdown changes the option, not the cell; "d d" deletes nothing). Escape,
+    # Shift+Enter and Ctrl/Cmd shortcuts still reach JupyterLab.
     "var self=this,tries=0;(function go(){var v=self.closest('.kc-widget');"
     "if(!v){if(tries++<100)setTimeout(go,100);return;}if(v.dataset.kcAria)return;v.dataset.kcAria='1';"
-    "v.setAttribute('data-lm-suppress-shortcuts','true');"
+    "v.addEventListener('keydown',function(e){var t=e.target;if(t&&t.matches&&t.matches("
+    "'select,input,textarea,button,[role=slider]')&&!e.ctrlKey&&!e.metaKey&&e.key!=='Escape'&&"
+    "!(e.key==='Enter'&&e.shiftKey))e.stopPropagation();});"
     "var fix=function(){v.querySelectorAll('.widget-slider').forEach(function(s){var h=s.querySelector('.noUi-handle'),"
     "r=s.querySelector('.widget-readout'),l=s.querySelector('.widget-label');if(!h||!r)return;"
     "var n=l?l.textContent.trim():'';if(n&&h.getAttribute('aria-label')!==n)h.setAttribute('aria-label',n);"
     "var u=[].filter.call(s.classList,function(c){"
     "return c.indexOf('kc-unit=')===0;})[0];var t=(r.textContent+' '+(u?u.slice(8):'')).replace(/\\s+/g,' ').trim();"
     "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});"
-    "v.querySelectorAll('img.widget-image[title]').forEach(function(m){m.alt=m.title;m.removeAttribute('title');});};"
+    "var a=v.querySelector('.kc-alt');if(a){var t2=a.textContent.trim();v.querySelectorAll('img.widget-image')"
+    ".forEach(function(m){if(t2&&m.getAttribute('alt')!==t2)m.setAttribute('alt',t2);});}};"
     "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
-    "attributeFilter:['aria-valuetext','title']});fix();})();"
+    "attributeFilter:['aria-valuetext','alt']});fix();})();"
 )
 
 
@@ -322,6 +327,10 @@ class ModelWidget:
         self._dynamic: list = []
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.status = W.HTML(value="")
+        # the figure's alt text, hidden; _ARIA_JS copies it to the <img> (ipywidgets 8.1's Image has
+        # no alt, and its view fails to render with a tooltip)
+        self.alt_html = W.HTML(value="", layout=W.Layout(display="none"))
+        self.alt_html.add_class("kc-alt")
         self.last_update_ms: float = float("nan")
         self._muted = False
         if initial:
@@ -453,7 +462,7 @@ class ModelWidget:
         with mpl.rc_context(RC):
             self._update(**self.params)
             self.image.value = self._render()
-        self.image.tooltip = self.alt_text(**self.params)  # the live figure's alt text (see _ARIA_JS)
+        self.alt_html.value = html.escape(self.alt_text(**self.params))  # the live figure's alt (_ARIA_JS)
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = ""
 
@@ -574,7 +583,7 @@ class ModelWidget:
             controls.add_class("kc-controls")
             width_px = self.fig.canvas.get_width_height()[0]
             self.image.layout.width = f"{width_px}px"  # natural size (no blurry upscaling), shrinks to fit
-            self._view = W.VBox([header, controls, self.image, self.status])
+            self._view = W.VBox([header, controls, self.image, self.alt_html, self.status])
             self._view.add_class("kc-widget")
         return self._view
 

@@ -1,0 +1,151 @@
+"""JupyterLab as a learner reads and operates a chapter: quiet while idle, accessible, keyboard-safe.
+
+- ``test_plain_lab_is_quiet_and_links_open``: a *plain* ``jupyter lab`` of the course environment
+  (no ``make lab`` options: only what ``scripts/install_lab_settings.py`` installed, as on Binder or
+  a JupyterHub) opens the chapter with the most math, not run. While the learner only reads, the
+  notebook's DOM must not change at all (jupyterlab-myst's re-render loop under the windowed
+  notebook made 17-82 renders a second), citations read as author-year text without warning icons,
+  and a real mouse click on a link in the text opens the linked page on the first click.
+- ``test_run_chapter_controls_are_named_and_keyboard_safe``: a chapter with sliders, dropdowns and
+  toggle buttons, run in Lab: every slider handle has an accessible name, every live figure has
+  alt text, ArrowDown on a dropdown changes its option and leaves the notebook's active cell where
+  it is, and axe-core finds no serious or critical violation in the notebook.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import REPO, start_lab, stop_group
+from .test_lab import _open_and_run
+
+pytestmark = pytest.mark.browser
+
+QUIET_NB = "chapters/01-nmda-receptor.ipynb"  # the most display math of any chapter
+A11Y_NB = "chapters/03-rapid-antidepressant.ipynb"  # sliders, dropdowns and toggle buttons
+LINK_TEXT = "How to run this course"
+SETTLE_MS = 6_000
+IDLE_MS = 5_000
+
+JS_OPENED = """(nb) => {
+  const app = window.jupyterapp; if (!app) return false;
+  const w = app.shell.currentWidget;
+  return !!(w && w.context && w.context.path.endsWith(nb) && w.context.isReady && w.content.widgets.length
+            && document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown, .jp-MarkdownCell .myst').length);
+}"""
+
+JS_COUNT_MUTATIONS = """async (ms) => {
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  let n = 0, debug = 0;
+  const obs = new MutationObserver(list => { n += list.length; });
+  obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+  const orig = console.debug;
+  console.debug = function (...a) { if (String(a[0]).includes('Re-rendering')) debug++; return orig.apply(this, a); };
+  await new Promise(r => setTimeout(r, ms));
+  obs.disconnect(); console.debug = orig;
+  return {mutations: n, renders: debug};
+}"""
+
+JS_CITATIONS = """() => {
+  const groups = [...document.querySelectorAll('.jp-Notebook .cite-group')];
+  const icons = groups.filter(g => [...g.querySelectorAll('svg')].some(s => s.getBoundingClientRect().width > 0));
+  const warn = groups.filter(g => [...g.querySelectorAll('.text-yellow-600')].some(
+      e => getComputedStyle(e).color === 'rgb(202, 138, 4)'));
+  return {groups: groups.length, icons: icons.length, warn: warn.length,
+          sample: groups.slice(0, 3).map(g => g.innerText)};
+}"""
+
+JS_TABS = "() => [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')].map(t => t.textContent)"
+
+
+@pytest.fixture(scope="module")
+def plain_lab(tmp_path_factory):
+    try:
+        proc, server = start_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        stop_group(proc)
+
+
+def test_plain_lab_is_quiet_and_links_open(browser, plain_lab):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(f"{plain_lab.url}lab/tree/{QUIET_NB}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
+        page.wait_for_function(JS_OPENED, arg=QUIET_NB.rsplit("/", 1)[-1], timeout=60_000, polling=250)
+        page.wait_for_timeout(SETTLE_MS)
+        idle = page.evaluate(JS_COUNT_MUTATIONS, IDLE_MS)
+        assert idle == {"mutations": 0, "renders": 0}, (
+            f"{QUIET_NB}: the notebook keeps changing while the learner only reads "
+            f"({idle['mutations']} DOM mutations, {idle['renders']} MyST re-renders in {IDLE_MS / 1000:.0f} s); "
+            "is windowingMode 'none' installed (scripts/install_lab_settings.py)?\n" + plain_lab.tail(10))
+        cites = page.evaluate(JS_CITATIONS)
+        assert cites["groups"] >= 10, f"{QUIET_NB}: expected rendered citations, found {cites}"
+        assert cites["icons"] == 0 and cites["warn"] == 0, (
+            f"{QUIET_NB}: citations show MyST's warning icon or colour in a plain jupyter lab: {cites} "
+            "(custom.css not installed into the environment?)")
+        link = page.locator(".jp-MarkdownCell a", has_text=LINK_TEXT).first
+        link.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        link.click()  # a real mouse click, once
+        page.wait_for_function(f"() => ({JS_TABS})().some(t => t.includes('how-to-run'))", timeout=10_000)
+    finally:
+        ctx.close()
+
+
+JS_CONTROLS = """() => {
+  const views = [...document.querySelectorAll('.jp-Notebook .kc-widget')];
+  const unnamed = [], noAlt = [];
+  views.forEach((v, i) => {
+    v.querySelectorAll('.noUi-handle').forEach(h => { if (!(h.getAttribute('aria-label') || '').trim())
+      unnamed.push(i + ': slider ' + (h.getAttribute('aria-valuetext') || '')); });
+    v.querySelectorAll('img.widget-image').forEach(m => { if (!(m.getAttribute('alt') || '').trim()) noAlt.push(i); });
+    v.querySelectorAll('select, button, input').forEach(c => {
+      if (c.type === 'hidden' || c.getClientRects().length === 0) return;
+      const lab = (c.getAttribute('aria-label') || '').trim() || (c.tagName === 'BUTTON' && c.textContent.trim())
+                  || [...(c.labels || [])].map(l => l.textContent).join(' ').trim() || c.title;
+      if (!lab) unnamed.push(i + ': ' + c.tagName.toLowerCase());
+    });
+  });
+  return {views: views.length, unnamed, noAlt};
+}"""
+
+JS_ACTIVE_CELL = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+
+
+def test_run_chapter_controls_are_named_and_keyboard_safe(browser, lab_server):
+    from axe_playwright_python.sync_playwright import Axe
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:
+        _open_and_run(page, lab_server, A11Y_NB)
+        page.wait_for_function("() => document.querySelectorAll('.kc-widget[data-kc-aria]').length >= 3",
+                               timeout=20_000, polling=250)
+        page.wait_for_timeout(500)
+        found = page.evaluate(JS_CONTROLS)
+        assert found["views"] >= 3, f"{A11Y_NB}: expected live model widgets, found {found['views']}"
+        assert not found["unnamed"], f"{A11Y_NB}: controls without an accessible name: {found['unnamed']}"
+        assert not found["noAlt"], f"{A11Y_NB}: live figures without alt text in widget views {found['noAlt']}"
+
+        select = page.locator(".jp-Notebook .kc-widget select").first
+        select.scroll_into_view_if_needed()
+        select.focus()
+        cell_before = page.evaluate(JS_ACTIVE_CELL)
+        value_before = select.evaluate("s => s.selectedIndex")
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(400)
+        assert page.evaluate(JS_ACTIVE_CELL) == cell_before, (
+            "ArrowDown on a widget dropdown moved the notebook to another cell (command-mode shortcut)")
+        assert select.evaluate("s => s.selectedIndex") != value_before, "ArrowDown did not change the dropdown"
+
+        # the course's content (outputs, widgets, rendered markdown), not JupyterLab's own editor chrome
+        results = Axe().run(page, context={"include": [[".jp-Notebook .jp-OutputArea"], [".jp-Notebook .jp-RenderedMarkdown"]]})
+        bad = [f"{v['id']} ({v['impact']}): {v['help']}; e.g. {v['nodes'][0]['target']} x{len(v['nodes'])}"
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, f"{A11Y_NB} in JupyterLab after Run All, axe-core:\n" + "\n".join(bad)
+    finally:
+        ctx.close()
