@@ -1,0 +1,95 @@
+"""The built book for every reader: axe-core finds nothing serious, pages stay light, code wraps.
+
+- Every ``_toc.yml`` page (the root ``index.html`` is a meta-refresh redirect to the first of
+  them) has no serious or critical axe-core violation in light mode; in dark mode, where only
+  colours change, the colour-contrast rule is run again. axe-core comes bundled in the pinned
+  ``axe-playwright-python`` package: nothing is fetched.
+- Each chapter page's own weight (its HTML with the embedded scrubber frames, plus the local
+  images it shows; the theme's shared assets are not counted) is under 1.5 MB.
+- On a 390 px phone, inline code inside exercise and solution boxes is not cut off.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from .test_book import CHAPTERS, toc_pages
+
+pytestmark = pytest.mark.browser
+
+PAGES = [p for p in toc_pages() if p != "index.html"]
+MAX_PAGE_BYTES = 1_500_000
+SERIOUS = ("serious", "critical")
+
+
+def _violations(page, options=None) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    kwargs = {"options": options} if options else {}
+    results = Axe().run(page, **kwargs)
+    return [f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} nodes, e.g. {v['nodes'][0]['target']}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+@pytest.fixture(scope="module")
+def axe_contexts(browser):
+    ctxs = {scheme: browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
+            for scheme in ("light", "dark")}
+    yield ctxs
+    for ctx in ctxs.values():
+        ctx.close()
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_axe_finds_no_serious_violation_in_light_and_dark(axe_contexts, book_server, built_book, entry):
+    built_book.require_ok()
+    problems = []
+    for scheme, ctx in axe_contexts.items():
+        page = ctx.new_page()
+        try:
+            page.goto(book_server + entry, wait_until="load")
+            assert page.evaluate("document.documentElement.dataset.theme") == scheme
+            options = None if scheme == "light" else {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
+            problems += [f"{scheme}: {v}" for v in _violations(page, options)]
+        finally:
+            page.close()
+    assert not problems, f"{entry}: axe-core found serious or critical violations:\n" + "\n".join(problems)
+
+
+def test_chapter_pages_weigh_under_the_budget(built_book):
+    built_book.require_ok()
+    heavy = []
+    for entry in CHAPTERS:
+        path = built_book.html / f"{entry}.html"
+        text = path.read_text(errors="replace")
+        images = {html.unescape(src) for src in re.findall(r'<img[^>]+src="(?!data:)([^"]+)"', text)}
+        size = len(text.encode()) + sum((path.parent / s).stat().st_size for s in images
+                                        if (path.parent / s).is_file())
+        if size > MAX_PAGE_BYTES:
+            heavy.append(f"{entry}: {size / 1e6:.2f} MB")
+        assert "application/vnd.jupyter.widget-state+json" not in text, f"{entry}: widget state embedded"
+    assert not heavy, f"chapter pages over {MAX_PAGE_BYTES / 1e6:.1f} MB: {heavy}"
+
+
+_CLIPPED_CODE_JS = """() => [...document.querySelectorAll('.exercise code, .solution code, .admonition code')]
+  .filter(c => c.getClientRects().length && !c.closest('pre'))
+  .filter(c => { const box = c.closest('.admonition'), r = c.getBoundingClientRect(), b = box.getBoundingClientRect();
+                 return r.right > b.right + 1; })
+  .map(c => c.textContent.slice(0, 60))"""
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_inline_code_in_exercise_boxes_wraps_on_a_phone(browser, book_server, built_book, entry):
+    built_book.require_ok()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.goto(book_server + f"{entry}.html", wait_until="load")
+        clipped = page.evaluate(_CLIPPED_CODE_JS)
+        assert not clipped, f"{entry}: inline code runs past its box on a 390 px phone: {clipped}"
+    finally:
+        ctx.close()
