@@ -129,7 +129,7 @@ class Row:
         return f"{d:+.3g} {self.unit}".strip()
 
     def tolerance_text(self) -> str:
-        return f"±{100 * self.tolerance:g} %" if self.relative else f"±{self.tolerance:g} {self.unit}".strip()
+        return f"±{100 * self.tolerance:.3g} %" if self.relative else f"±{self.tolerance:.3g} {self.unit}".strip()
 
 
 def _fmt(x: float) -> str:
