@@ -8,6 +8,7 @@ computed by the same code, so it cannot drift from these tests.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -57,8 +58,8 @@ def test_figure_and_html_render(key):
     rep = agreement.get_report(key)
     fig = rep.figure()
     assert fig.axes, f"{key}: the figure has no axes"
-    html = rep._repr_html_()
-    assert html.count("<tr") == len(rep.rows) + 1 and 'alt="' in html and "data:image/png;base64," in html
+    page = rep._repr_html_()
+    assert page.count("<tr") == len(rep.rows) + 1 and 'alt="' in page and "data:image/png;base64," in page
 
 
 def test_discovery_finds_the_reports_without_a_list():
@@ -79,3 +80,32 @@ def test_row_verdicts():
         Row("x", 1.0, 2.0, 0.1, "analytic", expected="miss")
     with pytest.raises(ValueError, match="expected must be"):
         Row("x", 1.0, 2.0, 0.1, "analytic", expected="maybe")
+
+
+def test_page_shows_missing_reports_as_a_note_and_catches_unsectioned_ones(monkeypatch):
+    """The page builds before a report module exists (a note instead of a table), and any discovered report
+    that has no section of its own is shown by show_remaining()."""
+    missing = agreement.show("no_such_model")
+    assert "No report module" in missing._repr_html_() and "no_such_model" in repr(missing)
+    monkeypatch.setattr(agreement, "_SHOWN", set())
+    rest = agreement.show_remaining()._repr_html_()
+    for key in KEYS:
+        assert html.escape(agreement.get_report(key).title) in rest
+    summary = agreement.summary()._repr_html_()
+    assert all(html.escape(agreement.get_report(k).title) in summary for k in KEYS)
+
+
+def test_validation_page_uses_the_package_and_every_report_can_appear():
+    """chapters/model-validation.md calls the package only, lists itself in _toc.yml, and ends with
+    show_remaining() so a report module added later is on the page without editing it."""
+    root = agreement.__file__.rsplit("src", 1)[0]
+    with open(root + "chapters/model-validation.md", encoding="utf-8") as fh:
+        page = fh.read()
+    with open(root + "_toc.yml", encoding="utf-8") as fh:
+        assert "chapters/model-validation" in fh.read()
+    assert page.count("\n# ") == 1 and "agreement.summary()" in page and "agreement.show_remaining()" in page
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", page, flags=re.DOTALL)
+    code = [line for c in cells for line in c.splitlines() if line.strip() and not line.startswith(":")]
+    assert all(line.startswith(("from ketacourse import agreement", "agreement.")) for line in code), code
+    for key in re.findall(r'agreement\.show\("([a-z_]+)"\)', page):
+        assert key in KEYS or key in ("windup", "ei_network"), f"the page shows an unknown report {key!r}"

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-__all__ = ["Row", "Report", "reports", "report_keys", "get_report", "REFERENCE_KINDS", "COLOURS", "new_figure"]
+__all__ = ["Row", "Report", "reports", "report_keys", "get_report", "show", "summary", "show_remaining",
+           "REFERENCE_KINDS", "COLOURS", "new_figure"]
 
 REFERENCE_KINDS = {
     "data": "published data points",
@@ -306,3 +307,63 @@ def get_report(key: str) -> Report:
 def reports() -> list[Report]:
     """Every report, in the page's order."""
     return sorted((get_report(k) for k in report_keys()), key=lambda r: (r.order, r.key))
+
+
+# ---- the validation page -------------------------------------------------------------------------
+_SHOWN: set[str] = set()
+
+
+class _HTML:
+    """A displayable block of HTML with a plain-text fallback (no IPython import needed)."""
+
+    def __init__(self, html_text: str, plain: str) -> None:
+        self._html, self._plain = html_text, plain
+
+    def _repr_html_(self) -> str:
+        return self._html
+
+    def __repr__(self) -> str:
+        return self._plain
+
+
+def show(key: str) -> Any:
+    """One model's section body for the validation page: verdict text, figure (with alt text), table.
+
+    If no report module ``key`` exists (yet), a short note says so, so the page builds without it.
+    """
+    if key not in report_keys():
+        note = f"No report module ketacourse.agreement.{key} exists yet: this model has no agreement table."
+        return _HTML(f'<p class="kc-agreement-missing"><em>{html.escape(note)}</em></p>', note)
+    rep = get_report(key)
+    _SHOWN.add(key)
+    kinds = ", ".join(REFERENCE_KINDS[k] for k in rep.kinds)
+    head = (f"<p><strong>Model:</strong> <code>{html.escape(rep.model)}</code>. <strong>Reference:</strong> "
+            f"{html.escape(rep.reference)} ({html.escape(kinds)}).</p><p>{html.escape(rep.text)}</p>")
+    return _HTML(head + rep.figure_html() + rep.table_html(),
+                 f"{rep.title}\nModel: {rep.model}\nReference: {rep.reference}\n{rep.text}\n\n{rep!r}")
+
+
+def summary() -> Any:
+    """Table of every discovered report: reference kinds, rows, matches and documented misses."""
+    reps = reports()
+    head = "<tr><th>model</th><th>reference kinds</th><th>quantities</th><th>within tolerance</th><th>documented misses</th></tr>"
+    body = "".join(
+        f"<tr><td>{html.escape(r.title)}</td><td>{html.escape(', '.join(REFERENCE_KINDS[k] for k in r.kinds))}</td>"
+        f"<td>{len(r.rows)}</td><td>{r.n_match}</td><td>{r.n_miss}</td></tr>" for r in reps)
+    total = sum(len(r.rows) for r in reps)
+    misses = sum(r.n_miss for r in reps)
+    cap = f"{len(reps)} models, {total} compared quantities, {misses} documented misses"
+    plain = cap + "\n" + "\n".join(f"{r.title}: {r.n_match}/{len(r.rows)} within tolerance, {r.n_miss} misses" for r in reps)
+    return _HTML(f'<table class="kc-agreement-summary"><caption>{html.escape(cap)}</caption><thead>{head}</thead>'
+                 f"<tbody>{body}</tbody></table>", plain)
+
+
+def show_remaining() -> Any:
+    """Every discovered report not yet shown on this page (a report module added later appears here)."""
+    rest = [r.key for r in reports() if r.key not in _SHOWN]
+    if not rest:
+        return _HTML("<p><em>Every report module has its own section above.</em></p>",
+                     "Every report module has its own section above.")
+    parts = [show(k) for k in rest]
+    return _HTML("".join(f"<h3>{html.escape(get_report(k).title)}</h3>{p._repr_html_()}" for k, p in zip(rest, parts)),
+                 "\n\n".join(repr(p) for p in parts))

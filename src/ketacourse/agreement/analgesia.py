@@ -66,6 +66,7 @@ def report() -> Report:
         ax2 = ax.twinx()
         ax2.plot(td, 100 * res["expected_relief"], color=COLOURS["extra"], ls="--", label="expected relief (% of max)")
         ax2.set_ylim(0, 100)
+        ax.set_ylim(0, None)
         ax2.spines["top"].set_visible(False)
         ax.set_xlabel("days from the start of the 100-h infusion")
         ax.set_ylabel("ng/mL")

@@ -99,8 +99,9 @@ def report() -> Report:
         ax.axhspan(lo, hi, color=COLOURS["band"], alpha=0.25, label="MacDonald 1991 Kd range")
         ax.set_xlabel("membrane voltage (mV)")
         ax.set_ylabel("µM (log)")
+        ax.set_ylim(0.1, 100)
         ax.set_title("voltage dependence of block")
-        ax.legend(loc="upper left")
+        ax.legend(loc="lower right", fontsize=7.5)
         ax = axes[1]
         ax.plot(t_ms / 1000, ours[:, 2] + ours[:, 3], color=COLOURS["model"], label="ketacourse (eigen-solution)")
         ax.plot(t_ms[::12] / 1000, ref[::12, 2] + ref[::12, 3], "o", mfc="none", color=COLOURS["reference"], label="solve_ivp")

@@ -66,7 +66,7 @@ def report() -> Report:
                      color=COLOURS["grey"], ls="--", lw=1.2, label="target")
         axes[0].set_title("Domino set: plasma (ng/mL)")
         axes[0].set_xlabel("time (min)")
-        axes[0].legend(loc="upper right")
+        axes[0].legend(loc="lower center", fontsize=7.5)
         for k, col in zip(MODELS, (COLOURS["model"], COLOURS["other"], COLOURS["extra"])):
             r = runs[k]
             axes[1].plot(np.append(r.start_times_min, 90.0), np.append(0.0, r.cumulative_dose_mg()), color=col, label=k)
