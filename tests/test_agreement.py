@@ -109,3 +109,13 @@ def test_validation_page_uses_the_package_and_every_report_can_appear():
     assert all(line.startswith(("from ketacourse import agreement", "agreement.")) for line in code), code
     for key in re.findall(r'agreement\.show\("([a-z_]+)"\)', page):
         assert key in KEYS or key in ("windup", "ei_network"), f"the page shows an unknown report {key!r}"
+
+
+def test_agreement_package_imports_no_widgets():
+    """The runtime report package sits below the presentation layer: no module of it imports widgets."""
+    import pathlib
+
+    pkg = pathlib.Path(agreement.__file__).parent
+    for path in sorted(pkg.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import)\s+(\.\.|ketacourse\.)widgets", text, flags=re.MULTILINE), path.name
