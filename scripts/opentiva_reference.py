@@ -15,7 +15,9 @@ kept as data, and this script regenerates them:
 It uses opentiva only (not ketacourse), so the reference is independent of the code it checks.
 Scenarios (70 kg, 40 y, 170 cm, male): (1) 2 mg/kg IV over 1 min and (2) 0.5 mg/kg over 40 min,
 plasma and effect site (opentiva's own ke0) at fixed times; (3) plasma-targeted TCI 0.2 -> 0.5 ->
-0.1 ug/mL, 30 min each: opentiva's infusion list, cumulative dose and plasma concentration.
+0.1 ug/mL, 30 min each: opentiva's infusion list, cumulative dose and plasma concentration; (4) the
+Domino schedule given to a Clements "patient" and the reverse (misspecification): predicted and
+"measured" plasma concentrations every 2 min, from which performance errors are computed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ TCI_TARGETS_UG_ML = [0.2, 0.5, 0.1]
 TCI_STEP_S = 30 * 60
 TCI_TIMES_MIN = [5, 10, 20, 29, 35, 45, 59, 65, 75, 89]
 TCI_DOSE_TIMES_MIN = [30, 60, 90]
+MISSPECIFIED = [("domino1982", "clements1981"), ("clements1981", "domino1982")]
+MIS_TIMES_MIN = list(range(2, 91, 2))
 
 
 def _run_infusions(model, infusions, end_s):
@@ -78,6 +82,7 @@ def main() -> None:
             print(f"{name}_effect = {_fmt_list(1000 * res[idx, 2])}", file=out)
         print(file=out)
     # Plasma-targeted TCI with opentiva's own pump algorithm
+    schedules, predicted = {}, {}
     for key, cls in MODELS.items():
         m = getattr(ketamine, cls)(sex=SEX, age=AGE, weight=WEIGHT, height=HEIGHT)
         p = pump.Pump(model=m, drug_concentration=10, end_time=len(TCI_TARGETS_UG_ML) * TCI_STEP_S,
@@ -102,6 +107,25 @@ def main() -> None:
         print(f"dose_times_min = {_fmt_list(TCI_DOSE_TIMES_MIN)}", file=out)
         print(f"cumulative_dose_mg = {_fmt_list([dose_until(60 * tm) for tm in TCI_DOSE_TIMES_MIN])}", file=out)
         print(f"first_bolus_mg = {inf[0, 1] * inf[0, 2]:.9g}", file=out)
+        print(file=out)
+        schedules[key] = inf.copy()
+        predicted[key] = res
+    # Misspecification: the schedule computed with one set, given to a "patient" described by another
+    for pump_key, patient_key in MISSPECIFIED:
+        m = getattr(ketamine, MODELS[patient_key])(sex=SEX, age=AGE, weight=WEIGHT, height=HEIGHT)
+        p = pump.Pump(model=m, drug_concentration=10, end_time=len(TCI_TARGETS_UG_ML) * TCI_STEP_S)
+        for start_s, mg_per_s, dur_s, _end in schedules[pump_key]:
+            p.add_infusion(start=int(start_s), dose=float(mg_per_s), duration=int(dur_s))
+        res = p.run()
+        t = res[:, 0]
+        idx = [int(np.argmin(np.abs(t - 60 * tm))) for tm in MIS_TIMES_MIN]
+        pidx = [int(np.argmin(np.abs(predicted[pump_key][:, 0] - 60 * tm))) for tm in MIS_TIMES_MIN]
+        print(f"[misspecified.{pump_key}_in_{patient_key}]", file=out)
+        print('source = "opentiva"\nflag = "S"', file=out)
+        print(f'note = "opentiva: the {pump_key} TCI schedule above given to a patient described by {patient_key}"', file=out)
+        print(f"times_min = {_fmt_list(MIS_TIMES_MIN)}", file=out)
+        print(f"predicted = {_fmt_list(1000 * predicted[pump_key][pidx, 1])}", file=out)
+        print(f"measured = {_fmt_list(1000 * res[idx, 1])}", file=out)
         print(file=out)
 
 

@@ -26,6 +26,18 @@ def _ours(key: str, ref: dict):
     return t
 
 
+def performance(measured, predicted) -> tuple[float, float]:
+    """Median performance error and median absolute performance error (%), PE = (measured − predicted)/predicted."""
+    pe = 100.0 * (np.asarray(measured, float) - np.asarray(predicted, float)) / np.asarray(predicted, float)
+    return float(np.median(pe)), float(np.median(np.abs(pe)))
+
+
+def _patient(key: str, res, t):
+    from .. import pk
+
+    return pk.simulate(key, res.regimen(), 70.0, t, age_years=40.0, warn=False).conc_ng_ml
+
+
 def _dose_until(res, t_min: float) -> float:
     start = res.start_times_min
     return float(np.sum(res.rates_mg_per_min * np.clip(t_min - start, 0.0, res.interval_min)))
@@ -54,6 +66,20 @@ def report() -> Report:
         j = max(off, key=lambda j: rel[j])
         rows.append(Row(f"{key}: plasma after the target falls to 100, worst of {len(off)} times (t = {times[j]:g} min)",
                         ref_c[j], float(sim.conc_ng_ml[j]), 0.05, "opentiva", unit="ng/mL"))
+
+    # Misspecification: the schedule of one set given to a patient described by another (Varvel's measures)
+    mis = {}
+    for name, ref in load_table("reference_opentiva")["misspecified"].items():
+        pump_key, patient_key = name.split("_in_")
+        t = np.asarray(ref["times_min"], float)
+        res = runs[pump_key]
+        pred = res.simulate(t).conc_ng_ml
+        meas = _patient(patient_key, res, t)
+        ours, theirs = performance(meas, pred), performance(np.asarray(ref["measured"]), np.asarray(ref["predicted"]))
+        mis[name] = (ours, theirs)
+        for i, label in enumerate(("median performance error MDPE", "median absolute performance error MDAPE")):
+            rows.append(Row(f"{pump_key} schedule in a {patient_key} patient: {label}, 2-90 min", theirs[i], ours[i],
+                            3.0, "opentiva", unit="%", relative=False))
 
     def figure():
         fig, axes = new_figure(7.6, 3.4, ncols=2)
@@ -84,10 +110,12 @@ def report() -> Report:
             f"infusion over blocks of 5 min and longer (its default), so its concentration sags by up to about 6 % "
             f"(Domino, which redistributes fastest) before each new block, and infuses up to about 4 % less. When the "
             f"target falls, both pumps stop; the decays then differ by what was infused before (3 % for Domino, "
-            f"under 0.1 % for the others). What this does not show: whether any of these sets predicts a patient's "
-            f"measured concentration (see the intravenous section), and how a schedule computed with one set "
-            f"performs in a patient described by another (median performance error and median absolute "
-            f"performance error, taught in Chapter 4).")
+            f"under 0.1 % for the others). Given to a patient described by another set, the schedules fail the same "
+            f"way in both programs: the Domino schedule in a Clements patient runs {mis['domino1982_in_clements1981'][0][0]:.0f} % "
+            f"low (median performance error; opentiva {mis['domino1982_in_clements1981'][1][0]:.0f} %), and the Clements "
+            f"schedule in a Domino patient is unbiased in the median but off by a median "
+            f"{mis['clements1981_in_domino1982'][0][1]:.0f} % at each time (opentiva {mis['clements1981_in_domino1982'][1][1]:.0f} %). What this does not show: whether any of these sets predicts a patient's "
+            f"measured concentration (see the intravenous section).")
     return Report(
         key="tci", title="Target-controlled infusion", model="ketacourse.pk.tci.tci",
         reference="opentiva 1.1.2 pump (opentiva), plasma targeting, same parameter sets",
