@@ -133,6 +133,10 @@ class Row:
         return f"±{100 * self.tolerance:.3g} %" if self.relative else f"±{self.tolerance:.3g} {self.unit}".strip()
 
 
+_CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;color:inherit"
+"""Captions inherit the output's text colour (the book's dark mode draws outputs on a light panel)."""
+
+
 def _fmt(x: float) -> str:
     if not math.isfinite(x):
         return str(x)
@@ -232,18 +236,26 @@ class Report:
         return "\n".join(lines)
 
     def table_html(self) -> str:
+        """The table as HTML; a row's note (why a miss misses) is printed under its quantity."""
         rows = self.table_rows()
-        cols = list(rows[0])
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        cols = [c for c in rows[0] if c != "note"]
+        head = "".join(f'<th style="text-align:left;{"min-width:18em" if c == "quantity" else ""}">{html.escape(c)}</th>'
+                       for c in cols)
         body = []
         for r, row in zip(self.rows, rows):
             cls = "kc-match" if r.within else "kc-miss"
-            cells = "".join(
-                f"<td><strong>{html.escape(row[c])}</strong></td>" if (c == "verdict" and not r.within)
-                else f"<td>{html.escape(row[c])}</td>" for c in cols)
-            body.append(f'<tr class="{cls}">{cells}</tr>')
-        return (f'<table class="kc-agreement"><caption>{html.escape(self.summary())}</caption>'
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+            cells = []
+            for c in cols:
+                text = html.escape(row[c])
+                if c == "verdict" and not r.within:
+                    text = f"<strong>{text}</strong>"
+                if c == "quantity" and row["note"]:
+                    text += f'<br><em style="font-size:0.95em">{"Why" if not r.within else "Note"}: {html.escape(row["note"])}</em>'
+                cells.append(f'<td style="vertical-align:top">{text}</td>')
+            body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
+        return (f'<div style="overflow-x:auto"><table class="kc-agreement" style="font-size:0.85em">'
+                f'<caption style="{_CAPTION_STYLE}">{html.escape(self.summary())}</caption>'
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
     def png(self) -> bytes:
         fig = self.figure()
@@ -337,7 +349,7 @@ def show(key: str) -> Any:
     rep = get_report(key)
     _SHOWN.add(key)
     kinds = ", ".join(REFERENCE_KINDS[k] for k in rep.kinds)
-    head = (f"<p><strong>Model:</strong> <code>{html.escape(rep.model)}</code>. <strong>Reference:</strong> "
+    head = (f"<p><strong>Model:</strong> {html.escape(rep.model)}. <strong>Reference:</strong> "
             f"{html.escape(rep.reference)} ({html.escape(kinds)}).</p><p>{html.escape(rep.text)}</p>")
     return _HTML(head + rep.figure_html() + rep.table_html(),
                  f"{rep.title}\nModel: {rep.model}\nReference: {rep.reference}\n{rep.text}\n\n{rep!r}")
@@ -354,8 +366,9 @@ def summary() -> Any:
     misses = sum(r.n_miss for r in reps)
     cap = f"{len(reps)} models, {total} compared quantities, {misses} documented misses"
     plain = cap + "\n" + "\n".join(f"{r.title}: {r.n_match}/{len(r.rows)} within tolerance, {r.n_miss} misses" for r in reps)
-    return _HTML(f'<table class="kc-agreement-summary"><caption>{html.escape(cap)}</caption><thead>{head}</thead>'
-                 f"<tbody>{body}</tbody></table>", plain)
+    return _HTML(f'<div style="overflow-x:auto"><table class="kc-agreement-summary" style="font-size:0.9em">'
+                 f'<caption style="{_CAPTION_STYLE}">{html.escape(cap)}</caption><thead>{head}</thead>'
+                 f"<tbody>{body}</tbody></table></div>", plain)
 
 
 def show_remaining() -> Any:
