@@ -39,6 +39,19 @@ def report() -> Report:
     rows.append(Row(f"same, Emax·C/(IC50 + C) written out, worst of 5 concentrations (C = {conc[i]:g} ng/mL)", hand[i],
                     got[i], 1e-12, "schuttler1987", unit=m.effect_unit, relative=False))
 
+    # Published data across sources: at White's equianaesthetic end-of-anaesthesia concentrations the three
+    # compounds should give equal effect if the EEG models described the anaesthetic end point.
+    from ..pd import equianaesthetic_doses, schuttler_eeg
+
+    white = equianaesthetic_doses()["end_conc_ng_ml"]
+    eeg = {c: float(schuttler_eeg(c).effect(white[c])) for c in ("racemic", "S", "R")}
+    rows.append(Row("EEG effect (Schüttler S model) at White's S-ketamine end-of-anaesthesia level vs the racemate's at its level",
+                    eeg["racemic"], eeg["S"], 0.25, "schuttler1987,white1980", unit="Hz", expected="miss",
+                    reason="different end points (EEG median frequency in volunteers vs the end of anaesthesia in surgical patients), "
+                           "serum vs plasma, and a Hill coefficient of 1 assumed because the abstract gives none: the "
+                           "EEG models do not rank the enantiomers' anaesthetic potency as White found"))
+    rows.append(Row("same, R model at White's R-ketamine level vs the racemate's", eeg["racemic"], eeg["R"], 0.25,
+                    "schuttler1987,white1980", unit="Hz"))
     ke0 = pk.default_ke0_per_min()
     rows.append(Row("effect-site half-time ln2/ke0 (course default)", 6.1, math.log(2) / ke0, 1e-9, "olofsen2012",
                     unit="min", relative=False))
@@ -96,7 +109,11 @@ def report() -> Report:
             f"against plasma it encloses a normalised area of {area_cp:.2f}. What is not validated: no ketamine "
             f"effect time course is reproduced point by point; the Hill coefficient of Schüttler's models is not in "
             f"the abstract and is set to 1 (an assumption); and the effect-site half-time 6.1 min is Olofsen's mean "
-            f"over end points (0 to 11.8 min), applied to every end point and every PK model.")
+            f"over end points (0 to 11.8 min), applied to every end point and every PK model. One cross-check with "
+            f"data from another study fails: at the plasma levels White measured at the end of anaesthesia after "
+            f"equianaesthetic doses in surgical patients, Schüttler's S-ketamine model predicts {100 * (eeg['S'] / eeg['racemic'] - 1):.0f} % "
+            f"more EEG slowing than the racemate's (R: {100 * (eeg['R'] / eeg['racemic'] - 1):+.0f} %), so the EEG "
+            f"curves should not be read as anaesthetic potency.")
     return Report(
         key="pd_link", title="Dose–response and hysteresis (effect-site link)",
         model="ketacourse.pd (sigmoid_emax, effect_site_concentration, simulate_effect)",
