@@ -17,6 +17,10 @@ from ..data import load_table
 from . import COLOURS, Report, Row, new_figure
 
 MODELS = ("domino1982", "clements1981", "hijazi2003")
+TOL = 0.01  # 1 %: two pumps that both hold the target should agree this closely
+SAG = {"domino1982": "opentiva recomputes its maintenance rate over blocks of 5 min and longer (its default), and "
+                     "with Domino's fast redistribution the plasma concentration sags up to 6 % below the target "
+                     "between recalculations, so it infuses less; the course's pump updates every 10 s"}
 
 
 def _ours(key: str, ref: dict):
@@ -54,18 +58,22 @@ def report() -> Report:
         times = np.asarray(ref["times_min"], float)
         sim = res.simulate(times)
         for tm, d_ref in zip(ref["dose_times_min"], ref["cumulative_dose_mg"]):
-            rows.append(Row(f"{key}: amount infused by {tm:g} min", d_ref, _dose_until(res, tm), 0.05, "opentiva",
-                            unit="mg"))
+            rows.append(Row(f"{key}: amount infused by {tm:g} min", d_ref, _dose_until(res, tm), TOL, "opentiva",
+                            unit="mg", expected="miss" if key in SAG else "match", reason=SAG.get(key, "")))
         held = [i for i, tm in enumerate(times) if tm < 60]
         off = [i for i, tm in enumerate(times) if tm > 60]
         ref_c = np.asarray(ref["plasma"], float)
         rel = np.abs(sim.conc_ng_ml - ref_c) / ref_c
         i = max(held, key=lambda j: rel[j])
         rows.append(Row(f"{key}: plasma while a target is held, worst of {len(held)} times (t = {times[i]:g} min)",
-                        ref_c[i], float(sim.conc_ng_ml[i]), 0.07, "opentiva", unit="ng/mL"))
+                        ref_c[i], float(sim.conc_ng_ml[i]), TOL, "opentiva", unit="ng/mL",
+                        expected="miss" if key in SAG else "match", reason=SAG.get(key, "")))
         j = max(off, key=lambda j: rel[j])
         rows.append(Row(f"{key}: plasma after the target falls to 100, worst of {len(off)} times (t = {times[j]:g} min)",
-                        ref_c[j], float(sim.conc_ng_ml[j]), 0.05, "opentiva", unit="ng/mL"))
+                        ref_c[j], float(sim.conc_ng_ml[j]), TOL, "opentiva", unit="ng/mL",
+                        expected="miss" if key in SAG else "match",
+                        reason="the decay after the pump stops carries the difference in amount infused" if key in SAG
+                        else ""))
 
     # Misspecification: the schedule of one set given to a patient described by another (Varvel's measures)
     mis = {}
@@ -103,16 +111,18 @@ def report() -> Report:
         axes[1].legend(loc="lower right")
         return fig
 
-    doses = [abs(r.difference) for r in rows if "amount" in r.quantity]
-    text = (f"The course's pump and opentiva's infuse the same amounts to within {100 * max(doses):.1f} % at 30, 60 "
-            f"and 90 min for all three sets. The plasma curves differ where the update rules differ: the course "
+    doses = [(r.quantity.split(":")[0], abs(r.difference)) for r in rows if "amount" in r.quantity]
+    text = (f"For the Clements and Hijazi sets the course's pump and opentiva's infuse the same amounts (within "
+            f"{100 * max(d for k, d in doses if k != 'domino1982'):.2f} %) and hold the same concentrations. For the "
+            f"Domino set they differ by up to {100 * max(d for k, d in doses if k == 'domino1982'):.1f} % (shown as misses), "
+            f"and the reason is in the update rules: the course "
             f"recomputes the rate every 10 s and holds the target, while opentiva recomputes its maintenance "
             f"infusion over blocks of 5 min and longer (its default), so its concentration sags by up to about 6 % "
             f"(Domino, which redistributes fastest) before each new block, and infuses up to about 4 % less. When the "
             f"target falls, both pumps stop; the decays then differ by what was infused before (3 % for Domino, "
             f"under 0.1 % for the others). Given to a patient described by another set, the schedules fail the same "
-            f"way in both programs: the Domino schedule in a Clements patient runs {mis['domino1982_in_clements1981'][0][0]:.0f} % "
-            f"low (median performance error; opentiva {mis['domino1982_in_clements1981'][1][0]:.0f} %), and the Clements "
+            f"way in both programs: the Domino schedule in a Clements patient runs low (median performance error "
+            f"{mis['domino1982_in_clements1981'][0][0]:.0f} %; opentiva {mis['domino1982_in_clements1981'][1][0]:.0f} %), and the Clements "
             f"schedule in a Domino patient is unbiased in the median but off by a median "
             f"{mis['clements1981_in_domino1982'][0][1]:.0f} % at each time (opentiva {mis['clements1981_in_domino1982'][1][1]:.0f} %). What this does not show: whether any of these sets predicts a patient's "
             f"measured concentration (see the intravenous section).")
