@@ -65,10 +65,10 @@ def report() -> Report:
     t = c["t"]
     rows: list[Row] = []
     worst = {}
-    late = t >= 5.0
+    late = t >= 20.0
     for key in MODELS:
         for site, mask, tol, label in (("plasma", np.ones_like(late), 1e-3, "plasma, all 14 times"),
-                                       ("effect", late, 2.5e-3, "effect site, times from 5 min")):
+                                       ("effect", late, 1e-3, "effect site, times from 20 min")):
             best = (-1.0, None)
             for sc in SCENARIOS:
                 ref_c, mod_c = c["pairs"][key, sc, site]
@@ -81,7 +81,7 @@ def report() -> Report:
             rows.append(Row(f"{key}, {label}, both regimens: worst ({SCENARIOS[sc][0]}, t = {t[i]:g} min)", rv, mv, tol,
                             "opentiva", unit="ng/mL"))
         ref_c, mod_c = c["pairs"][key, "bolus_2mgkg_1min", "effect"]
-        rows.append(Row(f"{key}, effect site 0.5 min into 2 mg/kg over 1 min", float(ref_c[0]), float(mod_c[0]), 2.5e-3,
+        rows.append(Row(f"{key}, effect site 0.5 min into 2 mg/kg over 1 min", float(ref_c[0]), float(mod_c[0]), 1e-3,
                         "opentiva", unit="ng/mL", expected="miss",
                         reason="opentiva's effect-site step for a RISING plasma curve drops the slope term (its update "
                                "reduces to Cp(t−1 s)·(1 − e^(−ke0·1 s))), a 1-s lag that matters only while Cp climbs "
@@ -126,8 +126,9 @@ def report() -> Report:
     effect_worst = max(v for (k, site), v in worst.items() if site == "effect")
     text = (f"Against opentiva, an independent open TCI simulator, the plasma concentrations of the three shared "
             f"racemic sets agree to a relative difference of {plasma_worst:.0e} at worst over 14 times and two "
-            f"regimens, and the effect-site concentrations (same ke0) to {100 * effect_worst:.2g} % from 5 min on. In the first minute of "
-            f"a rising plasma curve opentiva's effect site lags by 1-3 %: its 1-s update for a rising plasma curve "
+            f"regimens, and the effect-site concentrations (same ke0) to {100 * effect_worst:.2g} % from 20 min on. Early on, while "
+            f"plasma is rising, opentiva's effect site is 1-3 % lower in the first minute (fading to under 0.1 % by "
+            f"10 min): its 1-s update for a rising plasma curve "
             f"omits the slope term (a slip in opentiva, documented as a miss; the course solves the effect site "
             f"exactly). This checks the solver and the "
             f"transcription, not the models. Against published data, Clements and Sherwin clearances and volumes lie "
