@@ -144,8 +144,8 @@ class Row:
         return f"±{100 * self.tolerance:.3g} %" if self.relative else f"±{self.tolerance:.3g} {self.unit}".strip()
 
 
-_CAPTION_STYLE = "caption-side:top;text-align:left;font-weight:600;color:inherit"
-"""Captions inherit the output's text colour (the book's dark mode draws outputs on a light panel)."""
+_CAPTION_STYLE = "text-align:left;font-weight:600;color:inherit;margin-bottom:0.3em"
+"""Table titles inherit the output's text colour (the book's dark mode draws outputs on a light panel)."""
 
 
 def _fmt(x: float) -> str:
@@ -250,7 +250,7 @@ class Report:
         """The table as HTML; a row's note (why a miss misses) is printed under its quantity."""
         rows = self.table_rows()
         cols = [c for c in rows[0] if c != "note"]
-        head = "".join(f'<th style="text-align:left;{"min-width:18em" if c == "quantity" else ""}">{html.escape(c)}</th>'
+        head = "".join(f'<th style="text-align:left;{"min-width:13em" if c == "quantity" else ""}">{html.escape(c)}</th>'
                        for c in cols)
         body = []
         for r, row in zip(self.rows, rows):
@@ -264,8 +264,8 @@ class Report:
                     text += f'<br><em style="font-size:0.95em">{"Why" if not r.within else "Note"}: {html.escape(row["note"])}</em>'
                 cells.append(f'<td style="vertical-align:top">{text}</td>')
             body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
-        return (f'<div style="overflow-x:auto"><table class="kc-agreement" style="font-size:0.85em">'
-                f'<caption style="{_CAPTION_STYLE}">{html.escape(self.summary())}</caption>'
+        return (f'<p style="{_CAPTION_STYLE}">{html.escape(self.summary())}</p>'
+                f'<div style="overflow-x:auto"><table class="kc-agreement" style="font-size:0.85em">'
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
     def png(self) -> bytes:
@@ -377,9 +377,9 @@ def summary() -> Any:
     misses = sum(r.n_miss for r in reps)
     cap = f"{len(reps)} models, {total} compared quantities, {misses} documented misses"
     plain = cap + "\n" + "\n".join(f"{r.title}: {r.n_match}/{len(r.rows)} within tolerance, {r.n_miss} misses" for r in reps)
-    return _HTML(f'<div style="overflow-x:auto"><table class="kc-agreement-summary" style="font-size:0.9em">'
-                 f'<caption style="{_CAPTION_STYLE}">{html.escape(cap)}</caption><thead>{head}</thead>'
-                 f"<tbody>{body}</tbody></table></div>", plain)
+    return _HTML(f'<p style="{_CAPTION_STYLE}">{html.escape(cap)}</p>'
+                 f'<div style="overflow-x:auto"><table class="kc-agreement-summary" style="font-size:0.9em">'
+                 f"<thead>{head}</thead><tbody>{body}</tbody></table></div>", plain)
 
 
 def show_remaining() -> Any:

@@ -117,8 +117,9 @@ def report() -> Report:
     return Report(
         key="pd_link", title="Dose–response and hysteresis (effect-site link)",
         model="ketacourse.pd (sigmoid_emax, effect_site_concentration, simulate_effect)",
-        reference="closed forms; Schüttler 1987 (schuttler1987) and Olofsen 2012 (olofsen2012) parameters",
-        kinds=("analytic", "published-model"), rows=rows, text=text, figure=figure,
+        reference="closed forms; Schüttler 1987 (schuttler1987) and Olofsen 2012 (olofsen2012) parameters; "
+                  "White 1980 (white1980) end-of-anaesthesia concentrations",
+        kinds=("analytic", "published-model", "data"), rows=rows, text=text, figure=figure,
         alt=("Left: a falling exponential plasma curve and the effect-site curve rising and falling behind it, with "
              "open circles from the closed-form solution on the effect-site line. Right, on a log concentration axis: "
              "EEG effect against plasma concentration traces a dashed loop, while against effect-site concentration "
