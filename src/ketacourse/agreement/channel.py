@@ -115,7 +115,7 @@ def report() -> Report:
     text = ("Every closed form agrees to round-off, and the kinetic trapping scheme agrees with an independent "
             "numerical integration to 1e-7. The published points are few: the −70 mV IC50 is the anchor of the "
             "voltage dependence (reproduced by construction, so it validates nothing); the Kd is inside MacDonald's "
-            "range, which is a hundredfold wide; the 86 % trapped after 120 s is the course's one-point fit to "
+            "range, which spans a factor of ten; the 86 % trapped after 120 s is the course's one-point fit to "
             "Mealing. The failure shown: Gilling found ketamine fully trapped, so the default leaky trapping "
             "disagrees with one of the two sources by 14 points. Not validated: the IC50 at other voltages (only δ "
             "is published; the recording temperature is assumed), and the time scale of use-dependent block, "
