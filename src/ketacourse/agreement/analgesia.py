@@ -94,7 +94,7 @@ def report() -> Report:
             "in the abstracts and are the course's assumptions, and no published pain-score time course is "
             "reproduced, so neither model is validated against patients. The CRPS model was fitted to CRPS patients "
             "on a 100-h S-ketamine infusion; for racemic regimens the course simulates only the S-enantiomer as half "
-            "the dose, leaving out R-ketamine's own effects and the racemate's norketamine; and the acute model was "
+            "the dose, leaving out R-ketamine and R-norketamine; and the acute model was "
             "fitted to 2-h infusions in healthy men.")
     return Report(
         key="analgesia", title="Analgesia PK–PD", model="ketacourse.pd.analgesia (crps_relief, acute_pain_effect)",

@@ -67,8 +67,8 @@ def report() -> Report:
         ax.legend(loc="upper left")
         return fig
 
-    text = (f"Three of the five published points were used to fit the three parameters, so they match by "
-            f"construction and validate nothing. Of the two held-out points, the day-2 effect in bipolar depression "
+    text = (f"Three of the five points (two published effect sizes and one offset derived from a published "
+            f"statement) were used to fit the three parameters, so they match by construction and validate nothing. Of the two held-out points, the day-2 effect in bipolar depression "
             f"is predicted inside its confidence interval ({float(ad.effect_g([2.0])[0]):.2f} against 0.80, 0.55 to "
             f"1.04). The repeated-dosing point fails: stacking single-dose curves linearly predicts {lin:.2f} SD at "
             f"day {t_rep:g} of twice-weekly infusions, above the whole interval of the meta-analysis (0.25 to 1.15). "
