@@ -158,3 +158,26 @@ def test_opentiva_reference_data_is_what_the_script_gives(capsys):
         warnings.simplefilter("ignore")
         mod.main()
     assert tomllib.loads(capsys.readouterr().out) == load_table("reference_opentiva")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_figures_use_only_the_colour_blind_safe_palette(key):
+    """Every drawn line, marker, patch and collection uses an Okabe-Ito colour (or black, white, grey)."""
+    from matplotlib.colors import to_hex
+
+    allowed = {c.lower() for c in agreement.COLOURS.values()} | {
+        "#000000", "#ffffff", "#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"}
+    fig = agreement.get_report(key).figure()
+    used = set()
+    for ax in fig.axes:
+        for line in ax.lines:
+            for c in (line.get_color(), line.get_markerfacecolor(), line.get_markeredgecolor()):
+                if c is not None and str(c).lower() != "none":
+                    used.add(to_hex(c))
+        for coll in ax.collections:
+            for arr in (coll.get_facecolor(), coll.get_edgecolor()):
+                used |= {to_hex(c) for c in arr if c[3] > 0}
+        for patch in ax.patches:
+            if patch.get_facecolor()[3] > 0:
+                used.add(to_hex(patch.get_facecolor()))
+    assert used <= allowed, f"{key}: colours outside the palette: {sorted(used - allowed)}"
