@@ -51,9 +51,10 @@ register(NumericCheck(
 ))
 
 # ----------------------------------------------------------------------------- 2. double-counted placebo
-def _esk_day28(exclude=()) -> ev.MetaResult:
+def _esk_day28(exclude=(), shared_control="split") -> ev.MetaResult:
     cs = ev.load_trials("trials_depression")
-    return ev.meta_analyse([e for _c, e in ev.select(cs, "response", "day 28", "rd", exclude=exclude)])
+    return ev.meta_analyse([e for _c, e in ev.select(cs, "response", "day 28", "rd", exclude=exclude,
+                                                     shared_control=shared_control)])
 
 
 register(NumericCheck(
@@ -69,7 +70,7 @@ register(NumericCheck(
     explanation="Leaving one TRANSFORM-1 arm out widens the interval: the shared placebo arm was being "
                 "counted twice, which makes a pooled result look more precise than the data are.",
     mistakes=[
-        Mistake("double-counted-placebo", lambda: 100 * _esk_day28().ci_low,
+        Mistake("double-counted-placebo", lambda: 100 * _esk_day28(shared_control="keep").ci_low,
                 "You pooled all four comparisons: the two TRANSFORM-1 doses share one placebo arm, so that "
                 "arm's patients are counted twice. Leave one dose out (or combine the two doses first)."),
         Mistake("point-estimate", lambda: 100 * _esk_day28(exclude={"transform1_84"}).estimate,

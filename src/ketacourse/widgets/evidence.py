@@ -428,8 +428,12 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             rd_effects = [ev.outcome_effect(c, c.outcome(outcome, time), "rd") for c, _e in chosen]
             rd = ev.meta_analyse(rd_effects, level=level)
             nnt = ev.nnt_interval(rd.estimate, rd.ci_low, rd.ci_high)
+        flags = ev.pooling.mixing_flags(chosen, outcome, time) if chosen else []
+        if any(e.note and "shared control arm split" in e.note for e in effects):
+            flags.insert(0, "shared-control-split")
         return {"outcome": outcome, "time": time, "measure": measure, "level": level, "k": len(effects), "effects": effects,
-                "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt}
+                "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt,
+                "flags": flags}
 
     # ----------------------------------------------------------------- figure
     def _build_figure(self, fig):
@@ -578,7 +582,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         lo, hi = s["pooled"].ci()
         return (f"Forest plot for {outcome_label}, {s['k']} trial comparisons: {rows}. Pooled "
                 f"{ev.EffectSize(s['measure'], 0.0, 1.0).measure_label} {s['pooled'].value:.2f} "
-                f"({100 * s['level']:.0f}% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s))
+                f"({100 * s['level']:.0f}% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s)
+                + "".join(f". Note: {ev.pooling.FLAG_TEXT[f]}" for f in s["flags"]))
 
 
 def _default_scrub() -> ScrubSpec:
