@@ -46,7 +46,7 @@ def two_doses_one_placebo():
 def test_shared_control_arm_is_split_between_the_rows_that_use_it(two_doses_one_placebo):
     split = ev.select(two_doses_one_placebo, "response", "day 1", "rd")
     by_id = {c.id: e for c, e in split}
-    # Cochrane Handbook §23.3.4: each row gets half the placebo arm, events and patients
+    # Cochrane Handbook, chapter 23: each row gets half the placebo arm, events and patients
     assert (by_id["low"].n2, by_id["high"].n2, by_id["other"].n2) == (50, 50, 81)
     assert by_id["low"].estimate == pytest.approx(0.40 - 15 / 50)
     assert by_id["low"].se == pytest.approx(ev.risk_difference(40, 100, 15, 50).se)

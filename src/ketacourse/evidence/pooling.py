@@ -10,7 +10,7 @@
     several rows come from one trial (strata or doses): k counts rows, not trials;
 ``mixed-score-type``
     change-from-baseline and final scores pooled together as standardised differences, which the
-    Cochrane Handbook (§10.5.2) advises against, because a final score carries the baseline
+    Cochrane Handbook (chapter 10) advises against, because a final score carries the baseline
     imbalance of a small trial into the effect;
 ``mixed-comparator``
     inert placebos (saline, placebo spray), an active placebo (midazolam) and active treatments

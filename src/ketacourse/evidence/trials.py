@@ -19,7 +19,8 @@ Optional fields that the pooling checks read (:mod:`.pooling`):
 ``control_group`` (comparison)
     a name shared by arm comparisons of one trial that use the *same* control arm (two doses of
     one trial against one placebo arm). :func:`select` splits that arm's patients between those
-    comparisons by default (Cochrane Handbook §23.3.4), so that no patient is counted twice.
+    comparisons by default, so that no patient is counted twice (the Cochrane Handbook, chapter 23,
+    prefers combining the doses into one arm; splitting the shared arm is the accepted alternative).
 ``trial_id`` (comparison)
     the trial a row belongs to when one trial gives several rows (strata, doses); defaults to
     the comparison ``id``. Pooling reports how many *trials* it holds, not only rows.
@@ -229,7 +230,7 @@ def outcome_effect(comparison: Comparison, outcome: Outcome, measure: str, *, co
         One of the row's :attr:`Outcome.measures`.
     control_share : (int, int)
         ``(index, parts)``: use only part ``index`` of the control arm when ``parts`` comparisons
-        share it (Cochrane Handbook §23.3.4). Counts rows split the control events and patients,
+        share it (Cochrane Handbook, chapter 23). Counts rows split the control events and patients,
         means rows split the patients (means and SDs unchanged); reported rows keep their estimate
         and inflate its SE by the factor the smaller control arm implies (from the arm rates for a
         risk difference when the row gives ``rate_treatment``/``rate_control``, otherwise assuming
