@@ -425,7 +425,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         pooled = ev.meta_analyse(effects, level=level) if effects else None
         nnt = None
         if effects and all("rd" in c.outcome(outcome, time).measures for c, _e in chosen):
-            rd_effects = [ev.outcome_effect(c, c.outcome(outcome, time), "rd") for c, _e in chosen]
+            others = {c.id for c in self.comparisons} - {c.id for c, _e in chosen}  # same rows, control arms split
+            rd_effects = [e for _c, e in ev.select(self.comparisons, outcome, time, "rd", exclude=others)]
             rd = ev.meta_analyse(rd_effects, level=level)
             nnt = ev.nnt_interval(rd.estimate, rd.ci_low, rd.ci_high)
         flags = ev.pooling.mixing_flags(chosen, outcome, time) if chosen else []
