@@ -434,7 +434,7 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             flags.insert(0, "shared-control-split")
         return {"outcome": outcome, "time": time, "measure": measure, "level": level, "k": len(effects), "effects": effects,
                 "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt,
-                "flags": flags}
+                "flags": flags, "n_trials": len({c.trial_key for c, _e in chosen})}
 
     # ----------------------------------------------------------------- figure
     def _build_figure(self, fig):
@@ -527,7 +527,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             xs = [to_x(pooled.ci_low), to_x(pooled.estimate), to_x(pooled.ci_high), to_x(pooled.estimate)]
             self._diamond.set_xy([[xs[0], y], [xs[1], y + 0.35], [xs[2], y], [xs[3], y - 0.35]])
             self._diamond.set_visible(True)
-            self._pool_lab.set_text(f"Pooled, random effects (k = {pooled.k})")
+            self._pool_lab.set_text(f"Pooled, random effects (k = {pooled.k})" if s["n_trials"] == pooled.k
+                                    else f"Pooled (k = {pooled.k} rows, {s['n_trials']} trials)")
             plo, phi = pooled.ci()
             self._pool_num.set_text(f"{pooled.value:6.2f} [{plo:5.2f}, {phi:5.2f}] 100%")
             self._empty.set_text("")
