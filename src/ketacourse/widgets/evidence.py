@@ -528,7 +528,7 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             self._diamond.set_xy([[xs[0], y], [xs[1], y + 0.35], [xs[2], y], [xs[3], y - 0.35]])
             self._diamond.set_visible(True)
             self._pool_lab.set_text(f"Pooled, random effects (k = {pooled.k})" if s["n_trials"] == pooled.k
-                                    else f"Pooled (k = {pooled.k} rows, {s['n_trials']} trials)")
+                                    else f"Pooled (k = {pooled.k} rows, {s['n_trials']} trial{'s' if s['n_trials'] != 1 else ''})")
             plo, phi = pooled.ci()
             self._pool_num.set_text(f"{pooled.value:6.2f} [{plo:5.2f}, {phi:5.2f}] 100%")
             self._empty.set_text("")
