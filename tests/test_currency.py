@@ -86,14 +86,20 @@ def test_stale_real_entries_are_listed_not_failed():
 def test_chapters_with_a_table_show_the_line_near_the_top():
     import nbformat
 
+    missing = []
     for stem in currency.chapter_stems():
         nb = nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
         cells = [c for c in nb.cells[:12] if c.cell_type == "code" and "evidence_checked(" in c.source]
         if not cells:
-            pytest.skip(f"{stem}: cell not added yet (the coordinator adds it after merging)")
+            missing.append(stem)  # the coordinator adds the cell after merging a chapter's table
+            continue
         cell = cells[0]
-        assert f'evidence_checked("{stem}")' in cell.source
-        assert "remove-input" in cell.metadata.get("tags", [])
+        assert f'evidence_checked("{stem}")' in cell.source, stem
+        assert "remove-input" in cell.metadata.get("tags", []), stem
+        assert cell.get("outputs"), f"{stem}: the evidence_checked cell has no stored output"
+    if missing:
+        warnings.warn(f"chapters with a currency table but no evidence_checked cell yet: {missing}",
+                      stacklevel=1)
 
 
 # --- planted entries that must be caught ----------------------------------------------------
