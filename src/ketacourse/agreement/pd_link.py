@@ -25,7 +25,7 @@ def _bateman_ce(t, c0, k, ke0):
 
 def report() -> Report:
     from .. import pk
-    from ..pd import effect_site_concentration, get_pd_model, normalised_loop_area, simulate_effect
+    from ..pd import effect_site_concentration, get_pd_model, simulate_effect
 
     rows: list[Row] = []
     m = get_pd_model("schuttler1987_racemic")
