@@ -12,6 +12,11 @@ kept as data, and this script regenerates them:
     /tmp/otiva-venv/bin/pip install --no-build-isolation opentiva==1.1.2
     /tmp/otiva-venv/bin/python scripts/opentiva_reference.py > src/ketacourse/data/reference_opentiva.toml
 
+and checks that the stored data are exactly what opentiva gives now (exit 1 and the first difference
+otherwise; the test suite cannot, since opentiva is not in the test stack):
+
+    /tmp/otiva-venv/bin/python scripts/opentiva_reference.py --check
+
 It uses opentiva only (not ketacourse), so the reference is independent of the code it checks.
 Scenarios (70 kg, 40 y, 170 cm, male): (1) 2 mg/kg IV over 1 min and (2) 0.5 mg/kg over 40 min,
 plasma and effect site (opentiva's own ke0) at fixed times; (3) plasma-targeted TCI 0.2 -> 0.5 ->
@@ -129,5 +134,28 @@ def main() -> None:
         print(file=out)
 
 
+def check() -> int:
+    """Compare a fresh run with the stored table (ignoring the generation-date comment)."""
+    import contextlib
+    import io
+    import pathlib
+    import tomllib
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main()
+    fresh = tomllib.loads(buf.getvalue())
+    stored_path = pathlib.Path(__file__).resolve().parents[1] / "src/ketacourse/data/reference_opentiva.toml"
+    stored = tomllib.loads(stored_path.read_text(encoding="utf-8"))
+    if fresh == stored:
+        print(f"{stored_path.name}: identical to what opentiva gives now")
+        return 0
+    for key in sorted(set(fresh) | set(stored)):
+        if fresh.get(key) != stored.get(key):
+            print(f"{stored_path.name}: section {key!r} differs from what opentiva gives now")
+            break
+    return 1
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(check() if "--check" in sys.argv[1:] else main())

@@ -140,26 +140,6 @@ def test_validation_page_cells_run_and_render():
             assert "<" in shown._repr_html_() and repr(shown).strip()
 
 
-def test_opentiva_reference_data_is_what_the_script_gives(capsys):
-    """Where opentiva is installed (not in the test stack: see scripts/opentiva_reference.py), the stored
-    reference data must be exactly what the documented script produces."""
-    pytest.importorskip("opentiva")
-    import importlib.util
-    import tomllib
-    import warnings
-
-    from ketacourse.data import load_table
-
-    root = agreement.__file__.rsplit("src", 1)[0]
-    spec = importlib.util.spec_from_file_location("opentiva_reference", root + "scripts/opentiva_reference.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mod.main()
-    assert tomllib.loads(capsys.readouterr().out) == load_table("reference_opentiva")
-
-
 @pytest.mark.parametrize("key", KEYS)
 def test_figures_use_only_the_colour_blind_safe_palette(key):
     """Every drawn line, marker, patch and collection uses an Okabe-Ito colour (or black, white, grey)."""
