@@ -94,8 +94,8 @@ def test_rest_before_stimulation_is_steady_near_leak_reversal(one_hz):
 
 @pytest.fixture(scope="module")
 def by_frequency():
-    return {f: simulate_train(f, ketamine_um=0.0, mg_mm=1.0, nmda_scale=[1.0, 0.0]).spikes_per_stimulus
-            for f in (0.1, 0.5, 1.0, 2.0)}
+    """Rows 0 and 1 of windup.reference_runs() (control and no NMDA), the runs the validation page also shows."""
+    return {f: s[:2] for f, s in windup.reference_runs()["by_frequency"].items()}
 
 
 def test_windup_at_0_5_1_and_2_hz_and_none_at_0_1_hz(by_frequency):
@@ -120,11 +120,13 @@ def test_nmda_removal_abolishes_windup_at_every_frequency(by_frequency, f):
 
 @pytest.fixture(scope="module")
 def knockouts():
+    runs = windup.reference_runs()
     out = {}
-    for f in (0.5, 1.0):
-        control = windup_count(simulate_train(f).spikes_per_stimulus[0])
-        out[f] = {name: windup_count(simulate_train(f, overrides=o).spikes_per_stimulus[0]) / control
-                  for name, o in windup.KNOCKOUTS.items()}
+    control = windup_count(runs["by_frequency"][1.0][0])
+    out[1.0] = {name: windup_count(s) / control for name, s in runs["knockouts"].items()}
+    control = windup_count(runs["by_frequency"][0.5][0])
+    out[0.5] = {name: windup_count(simulate_train(0.5, overrides=o).spikes_per_stimulus[0]) / control
+                for name, o in windup.KNOCKOUTS.items()}
     return out
 
 

@@ -79,6 +79,7 @@ __all__ = [
     "KETAMINE_RANGE_UM",
     "MG_RANGE_MM",
     "KNOCKOUTS",
+    "reference_runs",
 ]
 
 FREQUENCY_RANGE_HZ = (0.05, 5.0)
@@ -372,6 +373,27 @@ def simulate_train(
         for kk in range(n_stimuli):
             counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+
+
+@lru_cache(maxsize=1)
+def reference_runs() -> dict:
+    """The runs the tests and the validation page compare with experiments (computed once per process).
+
+    Returns
+    -------
+    dict
+        ``"by_frequency"``: {frequency_hz: spikes per stimulus of (control, no NMDA, 2 µM ketamine,
+        0.36 µM ketamine, 2 mM Mg²⁺)} for 0.1, 0.5, 1 and 2 Hz (1 mM Mg²⁺ unless stated; 0.36 µM is the
+        free concentration at the top of the analgesic band, Chapter 4);
+        ``"knockouts"``: {name: spikes per stimulus at 1 Hz} for each entry of :data:`KNOCKOUTS`.
+    """
+    by_f = {}
+    for f in (0.1, 0.5, 1.0, 2.0):
+        r = simulate_train(f, ketamine_um=[0.0, 0.0, 2.0, 0.36, 0.0], mg_mm=[1.0, 1.0, 1.0, 1.0, 2.0],
+                           nmda_scale=[1.0, 0.0, 1.0, 1.0, 1.0])
+        by_f[f] = r.spikes_per_stimulus
+    kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    return {"by_frequency": by_f, "knockouts": kos}
 
 
 def _merged(base: dict, overrides: dict, path: str = "") -> dict:
