@@ -310,5 +310,5 @@ class PainForestPlot(ForestPlot):
 
     title = "Forest plot: ketamine for pain, by pain type"
     default_table = "trials_pain"
-    default_endpoint = endpoint_key("pain_by_type", "main end point")
+    default_endpoint = endpoint_key("pain_by_type", "as reported (CRPS trial: week 1, its best week)")
     scrub = endpoint_scrub("trials_pain")
