@@ -19,9 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ketacourse.assignments import chapter_notebooks, find_chapter
-from ketacourse.assignments.build import GRADER_TAG, INIT_TAG, questions_from_notebook
-from ketacourse.student import SOLUTION_TAG, STUB_TAG
+from ketacourse_tools.assignments import chapter_notebooks, find_chapter
+from ketacourse_tools.assignments.build import GRADER_TAG, INIT_TAG, questions_from_notebook
+from ketacourse_tools.student import SOLUTION_TAG, STUB_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ WRONG = {
 @pytest.fixture(scope="module")
 def assignment(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("assign") / "ch02"
-    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "assign", "2", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "assign", "2", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return out
@@ -71,7 +71,7 @@ def graded(assignment, tmp_path_factory):
     # Bob submits the zip grader.export() makes.
     with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
         zf.writestr(name, nbformat.writes(wrong))
-    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "grade", str(subs),
+    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "grade", str(subs),
                            "--autograder", str(assignment / "autograder" / "autograder.zip"), "--jobs", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -156,7 +156,7 @@ def test_unknown_chapter_names_the_written_ones():
 
 # ----------------------------------------------------------------------------- releases
 def test_release_is_a_student_branch(tmp_path):
-    from ketacourse.assignments.release import make_release
+    from ketacourse_tools.assignments.release import make_release
 
     out = make_release(ROOT, tmp_path / "release", tag="v2026.1")
     git = lambda *a: subprocess.run(["git", *a], cwd=out, capture_output=True, text=True, check=True).stdout
@@ -183,14 +183,14 @@ def test_release_is_a_student_branch(tmp_path):
 
 
 def test_student_book_points_launch_buttons_at_student_branch(tmp_path):
-    from ketacourse.student import make_student_book
+    from ketacourse_tools.student import make_student_book
 
     make_student_book(ROOT, tmp_path / "book")
     assert "\n  branch: student\n" in (tmp_path / "book" / "_config.yml").read_text()
 
 
 def test_nbgitpuller_link():
-    from ketacourse.assignments.release import nbgitpuller_link
+    from ketacourse_tools.assignments.release import nbgitpuller_link
 
     link = nbgitpuller_link("https://hub.example.edu/", "chapters/02-pharmacokinetics.ipynb", branch="student-v1")
     assert link.startswith("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com")
@@ -202,8 +202,8 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
     from otter.test_files.exception_test import ExceptionTestFile
 
     from ketacourse import exercises
-    from ketacourse.assignments.build import make_assignment
-    from ketacourse.assignments.variants import variant_checks
+    from ketacourse_tools.assignments.build import make_assignment
+    from ketacourse_tools.assignments.variants import variant_checks
 
     exercises.registered()  # load every chapter's checks
     before = {k: float(v.expected()) for k, v in exercises._REGISTRY.items() if isinstance(v, exercises.NumericCheck)}
@@ -265,7 +265,7 @@ def test_student_assignment_runs_top_to_bottom_unanswered(assignment, tmp_path):
 def test_per_student_variants_one_autograder(tmp_path):
     from otter.test_files.exception_test import ExceptionTestFile
 
-    from ketacourse.assignments.build import make_assignment
+    from ketacourse_tools.assignments.build import make_assignment
 
     out = make_assignment(ROOT, 2, tmp_path / "r", seed=3, roster=["ana@uni.edu", "ben"], zip_autograder=False)
     name = find_chapter(ROOT, 2).name
@@ -298,7 +298,7 @@ def test_per_student_variants_one_autograder(tmp_path):
 
 def test_every_variant_spec_still_matches_its_chapter_and_module():
     from ketacourse import exercises
-    from ketacourse.assignments.variants import SPECS, apply_to_notebook, choose, variant_checks, varied_keys
+    from ketacourse_tools.assignments.variants import SPECS, apply_to_notebook, choose, variant_checks, varied_keys
 
     exercises.registered()
     for module in SPECS:

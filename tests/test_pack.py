@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 from ketacourse import exercises
-from ketacourse.assignments import chapter_notebooks
-from ketacourse.assignments.build import questions_from_notebook
-from ketacourse.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
+from ketacourse_tools.assignments import chapter_notebooks
+from ketacourse_tools.assignments.build import questions_from_notebook
+from ketacourse_tools.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapter_notebooks(ROOT)
@@ -27,7 +27,7 @@ PARAMS = [pytest.param(p, id=p.stem) for p in CHAPTERS]
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pack") / "pack"
-    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "pack", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "pack", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return out
@@ -129,7 +129,7 @@ def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
     import sqlite3
     import zipfile
 
-    from ketacourse.assignments.pack import _key_points, glossary_terms, selfchecks_of
+    from ketacourse_tools.assignments.pack import _key_points, glossary_terms, selfchecks_of
 
     with zipfile.ZipFile(pack / "ketacourse.apkg") as zf:
         zf.extract("collection.anki2", tmp_path)

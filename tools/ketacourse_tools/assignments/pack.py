@@ -1,6 +1,6 @@
 """The instructor pack: for every chapter in ``_toc.yml``, everything needed to plan and mark a session.
 
-``python -m ketacourse.assignments pack --out build/pack`` (``make pack``) writes, per chapter
+``python -m ketacourse_tools.assignments pack --out build/pack`` (``make pack``) writes, per chapter
 ``build/pack/chNN/``:
 
 - ``schedule.md``: one row per section with its minutes (parsed from the chapter's
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import exercises
+from ketacourse import exercises
 from ..student import SOLUTION_TAG
 from . import chapter_notebooks
 from .build import Question, questions_from_notebook
@@ -68,8 +68,8 @@ def _tags(cell) -> list[str]:
 
 def widget_classes() -> dict[str, type]:
     """Every :class:`~ketacourse.widgets.base.ModelWidget` subclass in ``ketacourse.widgets``, by name."""
-    from .. import widgets
-    from ..widgets.base import ModelWidget
+    from ketacourse import widgets
+    from ketacourse.widgets.base import ModelWidget
 
     found = {}
     for mod in pkgutil.iter_modules(widgets.__path__):

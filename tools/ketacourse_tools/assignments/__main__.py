@@ -1,4 +1,4 @@
-"""Command line: ``python -m ketacourse.assignments {assign,grade,release,pack} ...`` (see ``--help``)."""
+"""Command line: ``python -m ketacourse_tools.assignments {assign,grade,release,pack} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ketacourse.assignments",
+    parser = argparse.ArgumentParser(prog="python -m ketacourse_tools.assignments",
                                      description="Graded assignments, releases and the instructor pack.")
     sub = parser.add_subparsers(dest="command", required=True)
     a = sub.add_parser("assign", help="make the otter assignment of a chapter (build/assignments/chNN)")

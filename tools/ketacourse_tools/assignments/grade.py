@@ -1,6 +1,6 @@
 """Grade a folder of submissions without Docker, into a CSV a learning-management system imports.
 
-``python -m ketacourse.assignments grade SUBMISSIONS`` (``make grade SUBMISSIONS=dir``):
+``python -m ketacourse_tools.assignments grade SUBMISSIONS`` (``make grade SUBMISSIONS=dir``):
 
 - every ``*.ipynb`` in the folder, and every ``*.zip`` made by ``grader.export()`` (the notebook
   inside it), is one student's submission; the student is the file name without its extension

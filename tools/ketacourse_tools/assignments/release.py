@@ -1,6 +1,6 @@
 """The student release: what a ``student`` branch holds, for nbgitpuller links and launch buttons.
 
-``python -m ketacourse.assignments release --out build/release [--tag v2026.1]`` (``make release``)
+``python -m ketacourse_tools.assignments release --out build/release [--tag v2026.1]`` (``make release``)
 writes ``build/release/`` as a git repository on branch ``student`` (one commit; with a tag, also
 tagged ``<tag>-student`` and copied to a branch ``student-<tag>`` that pinned nbgitpuller links
 follow, since nbgitpuller pulls branches) holding:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .. import exercises
+from ketacourse import exercises
 
 __all__ = ["Param", "SPECS", "choose", "variant_checks", "apply_to_notebook", "varied_keys"]
 
