@@ -298,3 +298,15 @@ def test_the_oral_exercise_asks_for_a_ratio_and_never_prints_an_oral_dose():
     text = "\n".join(everything)
     assert "IV-equivalent oral dose" not in text and "answer_oral_mg_per_kg" not in text
     assert "not evidence that oral doses" in text.replace("\n", " ")
+
+
+def test_the_session_simulator_offers_no_oral_session():
+    """Oral ketamine for depression is experimental and has no session rule: the simulator, whose frames end in a
+    discharge time, does not offer it (the route comparison keeps it, framed as a model input)."""
+    from ketacourse.widgets.safety import RouteLogistics, SessionSimulator
+
+    w = SessionSimulator()
+    assert "oral_racemic" not in [v for _label, v in w.controls["session"].options]
+    assert "oral_racemic" not in SessionSimulator.scrub.values
+    alt = RouteLogistics().alt_text(70.0, False)
+    assert "borrowed from IM" in alt and "oral (input)" in alt

@@ -36,13 +36,19 @@ _T_MAX_MIN = 300.0
 
 
 _SESSION_SHORT = {"iv_racemic": "IV 0.5 mg/kg over 40 min", "nasal_esketamine_56": "Nasal esketamine 56 mg",
-                  "nasal_esketamine_84": "Nasal esketamine 84 mg", "sc_racemic": "SC 0.5 mg/kg injection",
-                  "oral_racemic": "Oral 2 mg/kg"}
+                  "nasal_esketamine_84": "Nasal esketamine 84 mg", "sc_racemic": "SC 0.5 mg/kg injection"}
+
+
+_NOT_A_SESSION = ("oral_racemic",)
+"""Presets kept out of the session simulator: oral ketamine for depression is experimental, has no session rule,
+and a minute-by-minute 'session' for it could be read as a dose to try. It stays in the route comparison, where
+the chapter frames it as a model input (GUIDE standard 3)."""
 
 
 def _session_options() -> list[tuple[str, str]]:
     """Short dropdown labels (the full preset label is in the figure's alt text)."""
-    return [(_SESSION_SHORT.get(n, safety.session_preset(n)["label"]), n) for n in safety.session_names()]
+    return [(_SESSION_SHORT.get(n, safety.session_preset(n)["label"]), n) for n in safety.session_names()
+            if n not in _NOT_A_SESSION]
 
 
 def _published_course(session: str) -> dict | None:
@@ -75,8 +81,8 @@ class SessionSimulator(LightTextMixin, ModelWidget):
 
     title = "One treatment session: when is the risk highest, and how long must observation last?"
     figsize = (7.0, 4.6)
-    scrub = ScrubSpec("session", values=("iv_racemic", "nasal_esketamine_56", "nasal_esketamine_84", "sc_racemic",
-                                         "oral_racemic"), label="{}")
+    scrub = ScrubSpec("session", values=("iv_racemic", "nasal_esketamine_56", "nasal_esketamine_84", "sc_racemic"),
+                      label="{}")
     units = {"weight_kg": "kg", "baseline_sbp_mmhg": "mmHg"}
     static_note = ("Precomputed frames for a 70 kg adult with a baseline systolic pressure of 120 mmHg; run the "
                    "notebook to change weight and baseline pressure. Model illustration, not advice.")
