@@ -32,7 +32,7 @@ _OUTCOME_LABELS = {"": "no numbers in the source", "ptsd": "PTSD score", "abstin
 _NONE = "(none)"
 _MAP_NAMES = {"dextromethorphan-bupropion": "DXM +\nbupropion", "esmethadone": "esme-\nthadone",
               "arketamine": "arke-\ntamine", "lanicemine": "lani-\ncemine", "rapastinel": "rapa-\nstinel",
-              "(2R,6R)-HNK": "(2R,6R)-\nHNK"}
+              "(2R,6R)-HNK": "(2R,6R)-\nHNK", "onfasprodil": "onfas-\nprodil"}
 
 
 def _conc(x: float) -> str:
