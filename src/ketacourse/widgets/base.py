@@ -350,6 +350,25 @@ class ModelWidget:
     def _update(self, **params: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _inactive(self, **params: Any) -> dict[str, str]:
+        """Controls that have no effect for ``params``: ``{name: why}`` (e.g. "no effect while ...").
+
+        The base class disables them and adds the reason to their label, so a learner never moves
+        a control that silently does nothing. Default: none.
+        """
+        return {}
+
+    def _apply_inactive(self, inactive: dict[str, str]) -> None:
+        labels = self.__dict__.setdefault(
+            "_control_labels", {k: getattr(c, "description", "") for k, c in self.controls.items()})
+        for name, ctrl in self.controls.items():
+            why = inactive.get(name, "")
+            desc = f"{labels[name]} ({why})" if why else labels[name]
+            if getattr(ctrl, "disabled", False) != bool(why):
+                ctrl.disabled = bool(why)
+            if hasattr(ctrl, "description") and ctrl.description != desc:
+                ctrl.description = desc
+
     def alt_text(self, **params: Any) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -463,6 +482,7 @@ class ModelWidget:
             self._update(**self.params)
             self.image.value = self._render()
         self.alt_html.value = html.escape(self.alt_text(**self.params))  # the live figure's alt (_ARIA_JS)
+        self._apply_inactive(self._inactive(**self.params))
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = ""
 
@@ -546,7 +566,7 @@ class ModelWidget:
         """The unit of control ``name``: :attr:`units`, else a short parenthesis ending its label."""
         if name in self.units:
             return self.units[name]
-        desc = getattr(self.controls[name], "description", "") or ""
+        desc = self.__dict__.get("_control_labels", {}).get(name) or getattr(self.controls[name], "description", "") or ""
         if desc.endswith(")") and "(" in desc:
             inner = desc[desc.rindex("(") + 1:-1]
             if len(inner) <= 8 and " " not in inner:

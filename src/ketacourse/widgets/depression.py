@@ -102,6 +102,9 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
         g = ad.effect_g(self._t, days, dose_mg_per_kg=dose_mg_per_kg, ceiling_g=ceiling_g or None)
         return days, g
 
+    def _inactive(self, schedule="single", **_params):
+        return {"weeks": "only for repeated infusions"} if schedule == "single" else {}
+
     def _update(self, schedule, weeks, dose_mg_per_kg, ceiling_g, relapse):
         days, g = self._model(schedule, weeks, dose_mg_per_kg, ceiling_g)
         self._curve.set_ydata(g)
@@ -155,7 +158,8 @@ class HypothesisDiagram(CachedTextMixin, LightTextMixin, ModelWidget):
 
     def _make_controls(self):
         opts = [(h["label"], key) for key, h in load_table("hypotheses")["hypotheses"].items()]
-        return {"hypothesis": W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis"),
+        return {"hypothesis": W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis",
+                                              tooltips=[label for label, _key in opts]),  # full text on hover
                 "number": W.IntSlider(value=1, min=1, max=len(opts), step=1, description="Step through (1 to 6)")}
 
     def _link(self, given):

@@ -664,6 +664,9 @@ class TrialSimulator(LightTextMixin, ModelWidget):
         ax2.legend(loc="lower right", fontsize=7, frameon=False)
         self._readout = fig.text(0.01, 0.01, "", fontsize=7.8, va="bottom", animated=True)
 
+    def _inactive(self, expectancy_d=0.0, **_params):
+        return {"guess_correct": "no effect while the expectancy boost is 0"} if expectancy_d == 0 else {}
+
     def _update(self, n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d):
         r = self._sim(n_per_arm, true_effect_d, control_response, guess_correct, expectancy_d)
         counts, _ = np.histogram(np.clip(r.d_hat, self._bins[0], self._bins[-1] - 1e-9), bins=self._bins)
