@@ -51,7 +51,8 @@ JS_CITATIONS = """() => {
   const icons = groups.filter(g => [...g.querySelectorAll('svg')].some(s => s.getBoundingClientRect().width > 0));
   const warn = groups.filter(g => [...g.querySelectorAll('.text-yellow-600')].some(
       e => getComputedStyle(e).color === 'rgb(202, 138, 4)'));
-  return {groups: groups.length, icons: icons.length, warn: warn.length,
+  const tips = groups.filter(g => [...g.querySelectorAll('[title]')].some(e => getComputedStyle(e).pointerEvents !== 'none'));
+  return {groups: groups.length, icons: icons.length, warn: warn.length, tooltips: tips.length,
           sample: groups.slice(0, 3).map(g => g.innerText)};
 }"""
 
@@ -84,8 +85,9 @@ def test_plain_lab_is_quiet_and_links_open(browser, plain_lab):
             "is windowingMode 'none' installed (scripts/install_lab_settings.py)?\n" + plain_lab.tail(10))
         cites = page.evaluate(JS_CITATIONS)
         assert cites["groups"] >= 10, f"{QUIET_NB}: expected rendered citations, found {cites}"
-        assert cites["icons"] == 0 and cites["warn"] == 0, (
-            f"{QUIET_NB}: citations show MyST's warning icon or colour in a plain jupyter lab: {cites} "
+        assert cites["icons"] == 0 and cites["warn"] == 0 and cites["tooltips"] == 0, (
+            f"{QUIET_NB}: citations show MyST's warning icon, colour or 'Citation Not Found' tooltip in a "
+            f"plain jupyter lab: {cites} "
             "(custom.css not installed into the environment?)")
         link = page.locator(".jp-MarkdownCell a", has_text=LINK_TEXT).first
         link.scroll_into_view_if_needed()
@@ -143,6 +145,15 @@ def test_run_chapter_controls_are_named_and_keyboard_safe(browser, lab_server):
         assert select.evaluate("s => s.selectedIndex") != value_before, "ArrowDown did not change the dropdown"
 
         # the course's content (outputs, widgets, rendered markdown), not JupyterLab's own editor chrome
+        handle = page.locator(".jp-Notebook .kc-widget .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        cell_before = page.evaluate(JS_ACTIVE_CELL)
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowUp")
+        page.wait_for_timeout(400)
+        assert page.evaluate(JS_ACTIVE_CELL) == cell_before, "ArrowDown/ArrowUp on a slider moved the notebook"
+
         results = Axe().run(page, context={"include": [[".jp-Notebook .jp-OutputArea"], [".jp-Notebook .jp-RenderedMarkdown"]]})
         bad = [f"{v['id']} ({v['impact']}): {v['help']}; e.g. {v['nodes'][0]['target']} x{len(v['nodes'])}"
                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
