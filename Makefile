@@ -57,7 +57,9 @@ endif
 test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
 
-# scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check.
+# scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check, and the
+# notebook not windowed (windowingMode none: jupyterlab-myst's idle re-render loop stops).
+# `make venv` installs both files into the venv for any `jupyter lab` (scripts/install_lab_settings.py).
 # scripts/lab-custom/custom.css: MyST citations as author-year text (jupyterlab-myst cannot read
 # the .bib); installed as the venv's Jupyter server custom.css (a ~/.jupyter/custom/custom.css wins).
 CUSTOM_CSS := $(shell $(BIN)/python -c "import jupyter_server, os; print(os.path.join(os.path.dirname(jupyter_server.__file__), 'static', 'custom', 'custom.css'))" 2>/dev/null)
