@@ -72,7 +72,7 @@ def graded(assignment, tmp_path_factory):
     with zipfile.ZipFile(subs / "bob.zip", "w") as zf:
         zf.writestr(name, nbformat.writes(wrong))
     proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "grade", str(subs),
-                           "--autograder", str(assignment / "autograder" / "autograder.zip"), "--jobs", "2"],
+                           "--autograder", str(assignment / "autograder"), "--jobs", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:
@@ -117,14 +117,16 @@ def test_grades_csv(graded):
     possible = sum(q["points"] for q in auto)
     assert set(rows) == {"alice", "bob"}
     header = list(rows["alice"])
-    assert header[0] == "student" and header[-3:] == ["autograded_total", "autograded_possible", "total"]
-    assert [q["name"] for q in questions] == header[1:-3]
+    assert header[:4] == ["student", "name", "lms_id", "file"]
+    assert [q["name"] for q in questions] == header[4:4 + len(questions)]
     alice, bob = rows["alice"], rows["bob"]
-    assert float(alice["total"]) == possible == float(alice["autograded_possible"])
+    assert float(alice["autograded"]) == possible == float(alice["autograded_possible"]) == float(alice["total"])
+    assert float(alice["possible"]) == sum(q["points"] for q in questions)  # written points count in the total
+    assert not alice["error"] and not bob["error"]
     assert all(float(alice[q["name"]]) == q["points"] for q in auto)
     for q in WRONG:
         assert float(bob[q]) == 0.0
-    assert float(bob["total"]) == possible - sum(q["points"] for q in auto if q["name"] in WRONG)
+    assert float(bob["autograded"]) == possible - sum(q["points"] for q in auto if q["name"] in WRONG)
     assert all(alice[q["name"]] == "" for q in questions if q["kind"] == "written")
 
 

@@ -271,6 +271,23 @@ def test_file_source(q: Question, *, hidden: bool, item=None, cases: dict | None
     return src
 
 
+def key_entry(q: Question, cases: dict) -> dict:
+    """The hidden grading key of ``q`` as data (for :mod:`.grade`, which compares answers in the
+    grader's own process): ``cases`` maps each variant ("" or a student's ID) to its check."""
+    first = next(iter(cases.values()))
+    entry = {"kind": q.kind, "points": q.points, "expr": q.answer_expr, "title": q.title, "exercise": q.exercise,
+             "hint": _first_hint(first)}
+    if q.kind == "numeric":
+        entry.update(rel_tol=float(first.rel_tol), abs_tol=float(first.abs_tol), unit=first.unit,
+                     integer=bool(getattr(first, "integer", False)),
+                     cases={v: {"expected": _case(item)[0], "mistakes": _case(item)[1]} for v, item in cases.items()})
+    else:
+        entry["cases"] = {v: {"answer": item.answer.lower(), "options": [o.lower() for o in item.options],
+                              "feedback": {k.lower(): m for k, m in item.feedback.items()}}
+                          for v, item in cases.items()}
+    return entry
+
+
 # ----------------------------------------------------------------------------- notebooks
 def _init_cell(nb_name: str, variant: str = "") -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source=(
@@ -409,11 +426,15 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     student_dir, ag_dir, sol_dir = out / "student", out / "autograder", out / "solutions"
     for d in (ag_dir / "tests", sol_dir / "tests"):
         d.mkdir(parents=True)
+    key = {"chapter": number, "notebook": master_path.name, "questions": {}}
     for q in auto:
         (sol_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
         per_variant = {v: c[0].get(q.name, exercises._REGISTRY[q.name]) for v, c in cases.items()}
         (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, cases=per_variant),
                                                         encoding="utf-8")
+        key["questions"][q.name] = key_entry(q, per_variant)
+    # The hidden key as data, read by ``make grade`` (compared outside the sandbox); never in student/.
+    (ag_dir / "key.json").write_text(json.dumps(key, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for variant, (_items, nb, _constants) in cases.items():
         dest = student_dir / _folder_name(variant) if variant else student_dir
         shutil.copytree(sol_dir / "tests", dest / "tests")
