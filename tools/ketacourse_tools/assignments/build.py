@@ -214,13 +214,16 @@ def value(env):
 
 _HIDDEN_CHOICE = '''
 
-ANSWER = {answer!r}
-FEEDBACK = {feedback!r}
+# variant ("" for everyone, or a student's ID) -> (right letter, {{wrong letter: message}})
+CASES = {cases!r}
 HINT = {hint!r}
 
 
 @test_case(points={points}, hidden=True)
 def choice(env):
+    case = CASES.get(str(env.get("KETACOURSE_VARIANT", "")))
+    assert case is not None, "this notebook's variant is not in the autograder: submit the notebook you were given."
+    ANSWER, FEEDBACK = case
     answer = _answer(env)
     assert answer is not None and answer is not Ellipsis, "no answer given."
     text = str(answer).strip().lower()
@@ -266,8 +269,8 @@ def test_file_source(q: Question, *, hidden: bool, item=None, cases: dict | None
     else:
         src += _PUBLIC_CHOICE
         if hidden:
-            src += _HIDDEN_CHOICE.format(answer=item.answer.lower(), hint=_first_hint(item), points=q.points,
-                                         feedback={k.lower(): v for k, v in item.feedback.items()})
+            src += _HIDDEN_CHOICE.format(hint=_first_hint(item), points=q.points, cases={
+                v: (it.answer.lower(), {k.lower(): m for k, m in it.feedback.items()}) for v, it in cases.items()})
     return src
 
 
@@ -359,6 +362,14 @@ def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
     return "\n".join([*pins, f"ketacourse @ git+{url}@{ref}"]) + "\n"
 
 
+def _answer_text(item) -> str:
+    return item.answer if isinstance(item, exercises.ChoiceCheck) else f"{float(item.expected()):.6g}"
+
+
+def _fmt(value) -> str:
+    return " ".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else f"{value:g}"
+
+
 def student_seed(seed: int, student: str) -> int:
     """The seed of ``student``'s variant: fixed by the assignment's seed and the student's ID."""
     import hashlib
@@ -414,11 +425,27 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
                        if isinstance(exercises._REGISTRY[k], exercises.NumericCheck)}
             own_seed = int(seed) if not variant else student_seed(int(seed), variant)
             for module in sorted(m for m in modules if m in variants.SPECS):
-                constants = variants.choose(module, own_seed)
-                items.update(variants.variant_checks(module, constants))
-                varied |= variants.varied_keys(module, constants) & keys
-                variants.apply_to_notebook(nb, module, constants)
+                chosen = variants.choose(module, own_seed)
+                constants.update(chosen)
+                items.update({k: v for k, v in variants.variant_checks(module, chosen).items() if k in keys})
+                varied |= variants.varied_keys(module, chosen) & keys
+                variants.apply_to_notebook(nb, module, chosen)
+            # Every single-choice question: options shuffled, the right one under a new letter.
+            import random
+
+            for k in sorted(keys):
+                if isinstance(exercises._REGISTRY[k], exercises.ChoiceCheck):
+                    items[k] = variants.shuffle_choice(nb, exercises._REGISTRY[k], random.Random(f"{k}:{own_seed}"))
+                    varied.add(k)
         cases[variant] = (items, nb, constants)
+    if seed is not None and not varied:
+        raise ValueError(f"seed {seed} varies no question of {master_path.name}: its checks have no variant "
+                         "specification (ketacourse_tools.assignments.variants.SPECS) and no choice question; "
+                         "an assignment with this seed would grade the installed package's own answers")
+    if seed is None:
+        print(f"warning: no SEED: the graded answers of {master_path.name} are those of the practice checks in "
+              "the students' installed package. Use  make assignment CHAPTER=N SEED=<number>  (new cases and "
+              "shuffled options) for marks.", file=sys.stderr)
     items, master, constants = cases[""] if "" in cases else (cases[roster[0]][0], master, {})
     if seed is not None and not roster:
         questions = questions_from_notebook(master)  # the prompts now name the variant's cases
@@ -438,7 +465,8 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     for variant, (_items, nb, _constants) in cases.items():
         dest = student_dir / _folder_name(variant) if variant else student_dir
         shutil.copytree(sol_dir / "tests", dest / "tests")
-        student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=varied,
+        # Graded notebooks carry no practice checks (unlimited "correct" attempts): grader.check only.
+        student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=keys,
                                    variant=variant)
         student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
         if seed is not None:
@@ -453,7 +481,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     if varied:
         where = ("`answers.csv` (one row per student)" if roster else "`questions.json` (`expected`)")
         note = nbformat.v4.new_markdown_cell(source=(
-            (f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+            (f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in constants.items())
              + ". The exercise texts above give the variant's cases; " if not roster else
              "**Per-student variants**: each student's notebook gives their own cases; ")
             + "the worked code keeps the chapter's own numbers, so use the values in " + where + " to mark "
@@ -463,13 +491,13 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     if roster:
         import csv
 
-        numeric = [q for q in auto if q.kind == "numeric"]
+        numeric = list(auto)
         with open(out / "answers.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["student", *[q.name for q in numeric], *sorted(cases[roster[0]][2])])
             for variant, (its, _nb, consts) in cases.items():
-                writer.writerow([variant, *[f"{float(its.get(q.name, exercises._REGISTRY[q.name]).expected()):.6g}"
-                                            for q in numeric], *[f"{consts[k]:g}" for k in sorted(consts)]])
+                writer.writerow([variant, *[_answer_text(its.get(q.name, exercises._REGISTRY[q.name])) for q in numeric],
+                                 *[_fmt(consts[k]) for k in sorted(consts)]])
 
     (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
     (ag_dir / "otter_config.json").write_text(json.dumps({
