@@ -33,7 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -54,6 +54,10 @@ INIT_TAG, GRADER_TAG, SUBMIT_TAG = "otter-init", "otter-check", "otter-submit"
 
 _CHECK_CALL = re.compile(r"^\s*check\(", re.MULTILINE)
 _EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
+_ASKS_WRITING = re.compile(r"\b(in (?:one|a|two|a few|one or two) sentences?|say (?:what|why|how|whether|in)|"
+                           r"explain|describe|justify)\b", re.IGNORECASE)
+"""An exercise with a code stub that also asks for words (a mixed exercise) gets a written question too."""
+_MARKER = re.compile(r"\s*\((?:computed|calculated)[^()]*\)")
 _DIRECTIVE_LINE = re.compile(r"^\s*(?::{3,}|`{3,})\s*(\{[\w-]+\}.*)?$|^:(class|label):.*$")
 
 
@@ -71,6 +75,35 @@ class Question:
     answer_expr: str = ""  # the expression the check cell grades, e.g. "answer_half_life_h"
     rubric: str = ""  # the model answer (written questions) or how the value is computed
     unit: str = ""
+    criteria: list = field(default_factory=list)  # written: [{"id", "text", "points"}], scored one by one
+
+
+def criteria_from(model_answer: str, points: int) -> list[dict]:
+    """Scored rubric criteria for a written answer: the model answer's sentences in ``points``
+    groups, one point each ("makes the point that ..."), in the model answer's order."""
+    units, paragraph = [], []
+    for ln in model_answer.splitlines():
+        line = ln.strip()
+        if not line or line.startswith(("```", "|", "#")):
+            units.append(" ".join(paragraph))
+            paragraph = []
+        elif re.match(r"^[-*]\s|^\d+[.)]\s", line):  # a bullet is a point of its own
+            units.append(" ".join(paragraph))
+            paragraph = []
+            units.append(re.sub(r"^[-*]\s+|^\d+[.)]\s+", "", line))
+        else:
+            paragraph.append(line)
+    units.append(" ".join(paragraph))
+    sentences = [x.strip() for u in units for x in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", u) if len(x.strip()) > 20]
+    if not sentences:
+        return [{"id": f"c{i + 1}", "text": "a correct, complete answer", "points": 1} for i in range(points)]
+    n = min(points, len(sentences))
+    bounds = [round(i * len(sentences) / n) for i in range(n + 1)]
+    groups = [sentences[bounds[i]:bounds[i + 1]] for i in range(n)]  # contiguous, in order
+    out = [{"id": f"c{i + 1}", "text": "makes the point: " + " ".join(g), "points": 1} for i, g in enumerate(groups)]
+    if len(out) < points:
+        out[-1]["points"] += points - len(out)
+    return out
 
 
 def _tags(cell) -> list[str]:
@@ -134,9 +167,10 @@ def questions_from_notebook(nb: nbformat.NotebookNode) -> list[Question]:
                                       rubric=getattr(item, "explanation", "")))
     # Written questions go after the autograded ones of the same exercise, exercises in notebook order.
     for label, (q, forced) in written.items():
-        if forced or label not in stubbed:
+        if forced or label not in stubbed or _ASKS_WRITING.search(q.prompt):
             q.name = f"{label}-written"
-            q.rubric = "\n\n".join(rubric[label])
+            q.rubric = _MARKER.sub("", "\n\n".join(rubric[label])).replace("..", ".")
+            q.criteria = criteria_from(q.rubric, q.points)
             questions.append(q)
     order = list(written)
     return sorted(questions, key=lambda q: (order.index(q.exercise), q.kind == "written"))
@@ -353,6 +387,33 @@ def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str],
     return nb
 
 
+def mark_answer_cells(nb: nbformat.NotebookNode, questions: list[Question]) -> nbformat.NotebookNode:
+    """Give every written question its own answer cell (``metadata.ketacourse.answer`` = the
+    question's name, read by ``make grade`` for the manual-grading PDF): the student version's
+    "Your answer" cell of that exercise, or, for a mixed exercise (a number and a sentence), a new
+    one after the exercise's last grader cell."""
+    from ..student import ANSWER_CELL, ANSWER_TAG
+
+    for q in (q for q in questions if q.kind == "written"):
+        cell = next((c for c in nb.cells if c.cell_type == "markdown" and ANSWER_TAG in _tags(c)
+                     and f"({q.exercise})" in c.source), None)
+        if cell is None:
+            keys = [x.name for x in questions if x.exercise == q.exercise and x.kind != "written"]
+            at = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                      and any(f'grader.check("{k}")' in c.source for k in keys)), default=None)
+            if at is None:
+                at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                          and re.search(rf":label:\s*{re.escape(q.exercise)}\b", c.source))
+            cell = nbformat.v4.new_markdown_cell(source=ANSWER_CELL.format(label=q.exercise).replace(
+                "**Your answer**", "**Your written answer**"))
+            cell.metadata["tags"] = [ANSWER_TAG]
+            nb.cells.insert(at + 1, cell)
+        cell.metadata.setdefault("ketacourse", {})["answer"] = q.name
+        cell.source = cell.source.replace("**Your answer**", "**Your written answer**") + \
+            f" *({q.points} points, marked by hand.)*"
+    return nb
+
+
 REPO_URL = "https://github.com/ketacourse/ketacourse"
 
 
@@ -468,6 +529,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
         # Graded notebooks carry no practice checks (unlimited "correct" attempts): grader.check only.
         student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=keys,
                                    variant=variant)
+        mark_answer_cells(student, questions)
         student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
         if seed is not None:
             student.metadata["ketacourse"]["variant"] = variant or int(seed)

@@ -76,24 +76,53 @@ def written_answers(nb_json: dict, questions: list[dict]) -> dict[str, str]:
     return {q["name"]: out.get(q["name"], "") for q in questions if q["kind"] == "written"}
 
 
+_ASCII = {"\u2192": "->", "\u2212": "-", "\u2264": "<=", "\u2265": ">=", "\u2248": "~", "\u00d7": "x",
+          "\u2013": "-", "\u2014": "--", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+          "\u2026": "...", "\u03bc": "\u00b5", "\u2082": "2", "\u2070": "0", "\u207b": "-"}
+
+
+def _pdf_text(text: str) -> bytes:
+    text = "".join(_ASCII.get(ch, ch) for ch in text)
+    raw = text.encode("cp1252", errors="replace")
+    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+
 def _pdf(path: Path, pages: list[tuple[str, str]]) -> None:
-    """A PDF with one A4 page per (title, text)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
-
+    """A PDF with one A4 page per (title, text), in Helvetica (a PDF's standard font: nothing to
+    embed, so thousands of pages take a second); text beyond a page is cut with a note."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with PdfPages(path) as pdf:
-        for title, text in pages:
-            fig = plt.figure(figsize=(8.27, 11.69))
-            fig.text(0.08, 0.95, title, fontsize=12, weight="bold", va="top", wrap=True)
-            body = "\n".join(textwrap.fill(p, 95) for p in (text or "(no answer)").splitlines()) or "(no answer)"
-            lines = body.splitlines()[:70]
-            fig.text(0.08, 0.91, "\n".join(lines), fontsize=9, va="top", family="DejaVu Sans")
-            pdf.savefig(fig)
-            plt.close(fig)
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
+                            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+                            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"]
+    kids = []
+    for title, text in pages or [("(no written answers)", "")]:
+        lines = []
+        for para in (text or "(no answer)").splitlines() or [""]:
+            lines += textwrap.wrap(para, 95) or [""]
+        if len(lines) > 64:
+            lines = lines[:63] + ["[... the answer continues: see the student's notebook]"]
+        ops = [b"BT /F2 12 Tf 50 800 Td 15 TL"]
+        for t in title.splitlines():
+            ops.append(b"(" + _pdf_text(t) + b") Tj T*")
+        ops.append(b"/F1 10 Tf 12 TL T*")
+        ops += [b"(" + _pdf_text(ln) + b") Tj T*" for ln in lines]
+        ops.append(b"ET")
+        stream = b"\n".join(ops)
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        content = len(objects)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>" % content)
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids) + b"] /Count %d >>" % len(kids)
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
 
 
 def write_all(folder: Path, rows: list[dict], questions: list[dict], key: dict, *, manual: Path | None = None,

@@ -109,6 +109,28 @@ def _names(tree: ast.AST) -> tuple[set, set, bool]:
     return bound, read, other
 
 
+def _free_reads(tree: ast.Module) -> set:
+    """Names a cell reads before binding them itself (statement by statement; loop, comprehension,
+    ``with``/``except`` targets and function arguments count as bound where they are used)."""
+    bound_so_far: set = set()
+    free: set = set()
+    for stmt in tree.body:
+        local = set()
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                local |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+            elif isinstance(node, ast.arg):
+                local.add(node.arg)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                local.add(node.name)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                local |= {n.id for n in ast.walk(node.optional_vars) if isinstance(n, ast.Name)}
+        reads = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        free |= reads - bound_so_far - local
+        bound_so_far |= _names(stmt)[0]
+    return free
+
+
 _DYNAMIC = re.compile(r"\b(globals|locals|vars|eval|exec|__dict__|getattr|setattr|__import__|user_ns)\b"
                       r"|get_ipython\(\)\.(?!run_line_magic|run_cell_magic)")
 
@@ -146,7 +168,7 @@ def skippable(sources: list[str | None], identical: set[int], answers: set[str])
             if single or (not other and not (bound & later_reads)):
                 out.add(i)
                 continue
-        later_reads |= _names(tree)[1]
+        later_reads |= _free_reads(tree)
         dynamic = dynamic or is_dynamic
     return out
 
