@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
@@ -182,6 +183,29 @@ def test_release_is_a_student_branch(tmp_path):
     assert "otter-grader==" in (out / "binder" / "requirements.txt").read_text()
     release = (out / "RELEASE.md").read_text()
     assert "branch=student&" in release and "student-v2026.1" in release
+    # No module that computes the answers; the practice checks work from hashed targets.
+    assert not list((out / "src" / "ketacourse" / "checks").glob("ch*.py"))
+    assert not any(f.startswith(("tools/", "src/ketacourse_tools")) or "assignments/build" in f for f in files)
+    assert '"checks/targets.json"' in (out / "pyproject.toml").read_text()
+    targets = (out / "src" / "ketacourse" / "checks" / "targets.json").read_text()
+    from ketacourse import exercises
+
+    exercises.registered()
+    nnt = exercises._REGISTRY["ch3-nnt"]
+    expected = float(nnt.expected())
+    assert f"{expected:.3g}" not in targets and nnt.explanation[:40] not in targets
+    wrong = float(nnt.mistakes[0].value())
+    probe = ("from ketacourse.exercises import check, _REGISTRY; import sys\n"
+             f"print(check('ch3-nnt', {expected!r}).status, type(_REGISTRY['ch3-nnt']).__name__)\n"
+             f"print(check('ch3-nnt', {expected * 1.015!r}).status, check('ch3-nnt', {expected * 1.2!r}).status)\n"
+             f"print(check('ch3-nnt', {wrong!r}).mistake)\n"
+             f"print(check('ch3-masked-trial', {exercises._REGISTRY['ch3-masked-trial'].answer!r}).message[:20])\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(out / "src")}, cwd=out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "correct HashedNumericCheck" and lines[1] == "correct incorrect"
+    assert lines[2] == nnt.mistakes[0].name and lines[3].startswith("correct.")
 
 
 def test_student_book_points_launch_buttons_at_student_branch(tmp_path):

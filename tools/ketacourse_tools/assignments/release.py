@@ -47,6 +47,27 @@ def nbgitpuller_link(hub_url: str, path: str, branch: str = STUDENT_BRANCH, repo
             f"&branch={quote(branch, safe='')}&urlpath={quote(f'lab/tree/{name}/{path}', safe='')}")
 
 
+def release_checks(checks_dir: Path, salt: str | None = None) -> Path:
+    """Replace the copied ``checks/`` package by an empty one holding ``targets.json`` (hashed
+    practice targets, :mod:`ketacourse.hashed_checks`). Returns the targets file."""
+    import json
+    import secrets
+
+    from ketacourse import exercises
+    from ketacourse.hashed_checks import targets_of
+
+    exercises.registered()
+    registry = {k: v for k, v in exercises._REGISTRY.items() if type(v).__module__ == "ketacourse.exercises"}
+    shutil.rmtree(checks_dir)
+    checks_dir.mkdir()
+    (checks_dir / "__init__.py").write_text('"""Hashed practice targets (the student release holds no answer-computing '
+                                            'module; see ketacourse.hashed_checks)."""\n', encoding="utf-8")
+    path = checks_dir / "targets.json"
+    path.write_text(json.dumps(targets_of(registry, salt or secrets.token_hex(16)), ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
 def _git(cwd: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
@@ -69,6 +90,15 @@ def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assig
             shutil.copytree(src, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         elif src.exists():
             shutil.copy2(src, out_dir / name)
+    # No module that computes the answers: the checks become hashed targets (practice still works).
+    release_checks(out_dir / "src" / "ketacourse" / "checks")
+    project = out_dir / "pyproject.toml"
+    if project.exists() and "checks/targets.json" not in project.read_text(encoding="utf-8"):
+        import re
+
+        text = re.sub(r'^(ketacourse\s*=\s*\[)', r'\1"checks/targets.json", ', project.read_text(encoding="utf-8"),
+                      count=1, flags=re.MULTILINE)
+        project.write_text(text, encoding="utf-8")
     # The assignment notebooks call grader.check: the student image needs otter-grader.
     pins = {line.split("==")[0].lower(): line for line in (repo_dir / "requirements.txt").read_text().split()}
     binder_req = out_dir / "binder" / "requirements.txt"
