@@ -8,6 +8,9 @@ with the named mistakes learners make, the rest blank, with a syntax error, or a
 submit cell makes), grades the folder with every core (``make grade``), checks every row, and
 prints the wall-clock time, the machine's core count and load average. Issue 21 asks for at most
 10 minutes for 120 submissions on a 2-core machine.
+
+Measured 2026-12-07 (``nice -n 10 .venv/bin/python benchmarks/bench_grading.py``, 2 cores shared
+with other jobs, load average 12): 120 submissions in 373 s (6.2 min), 6.1 s each in its sandbox.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from ketacourse_tools.assignments import sandbox
 from ketacourse_tools.assignments.grade import grade_folder, score
 from ketacourse_tools.assignments.sandbox import Limits
 
-LIMITS = Limits(wall_s=25, cpu_s=20, memory_mb=1024, processes=32)
+LIMITS = Limits(wall_s=15, cpu_s=12, memory_mb=1024, processes=32)
 MARK = "ketacourse-redteam-marker"
 
 

@@ -533,6 +533,10 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
     errors = [r for r in rows if r["error"]]
     report.append(f"Files with a problem ({len(errors)}):")
     report += [f"- {r['file']} ({r['student']}): {r['error']}" for r in errors] or ["- none"]
+    stopped = [r for r in rows if "stopped" in r.get("notes", "") or r["error"].startswith("stopped")]
+    report += ["", f"Submissions the sandbox stopped or refused something ({len(stopped)}: time, memory, "
+               "processes, files or network; they gained nothing):"]
+    report += [f"- {r['file']}: {(r['error'] + ' ' + r['notes']).strip()[:300]}" for r in stopped] or ["- none"]
     dups = [s for s in subs if s.duplicate_of]
     report += ["", f"Students with more than one file ({len({s.student for s in dups})}; the newest gradable one "
                "is exported, all are in grades.csv):"]

@@ -6,8 +6,9 @@ What the sandbox sees (everything else of the machine is absent, not just unread
   the grading virtualenv (their own folders only), the learner's package ``ketacourse`` (the
   folder a learner installs; never the course checkout, its tests, ``tools/`` or ``build/``), a
   few font and locale files, and the one submission (a copy, read-only);
-- writable: a fresh empty home folder (``/home/student``, the working directory) and ``/tmp``,
-  both deleted afterwards, and ``/out`` where the runner writes the answers;
+- writable: a fresh empty home folder (``/home/student``, the working directory) and ``/tmp``
+  (folders on the grader's temporary disk, not memory), both deleted afterwards, and ``/out``
+  where the runner writes the answers;
 - its own PID, IPC, UTS and network namespaces (no network: only a loopback that is down), a
   new session (no terminal), and, when the grader runs as root, an unprivileged user ID of its
   own (no capabilities), so the process-count limit applies to it alone;
@@ -113,7 +114,7 @@ def _dirs_for(path: str) -> list[str]:
 def _bwrap_args(in_dir: Path, out_dir: Path, home: Path, uid: int | None) -> list[str]:
     args = [_bwrap() or "bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
     if os.geteuid() != 0:
         args.insert(1, "--unshare-user")
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -125,10 +126,14 @@ def _bwrap_args(in_dir: Path, out_dir: Path, home: Path, uid: int | None) -> lis
     for etc in ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/alternatives"):
         if os.path.exists(etc):
             args += ["--ro-bind", etc, etc]
-    if in_dir != Path("/"):
+    if in_dir == Path("/"):
+        args += ["--tmpfs", "/tmp"]
+    else:
         for root in _read_only_roots():
             args += _dirs_for(root) + ["--ro-bind", root, root]
-        args += ["--perms", "0755", "--dir", "/home", "--bind", str(home), "/home/student",
+        # /tmp on disk (a tmpfs would be memory no limit covers), both deleted after the run
+        args += ["--bind", str(home.parent / "tmp"), "/tmp",
+                 "--perms", "0755", "--dir", "/home", "--bind", str(home), "/home/student",
                  "--ro-bind", str(in_dir), "/in", "--bind", str(out_dir), "/out", "--chdir", "/home/student"]
     args += ["--setenv", "HOME", "/home/student", "--setenv", "PATH", "/usr/bin:/bin",
              "--setenv", "MPLBACKEND", "Agg", "--setenv", "MPLCONFIGDIR", "/home/student/.matplotlib",
@@ -188,7 +193,7 @@ def run(notebook_bytes: bytes, job_json: str, limits: Limits = Limits()) -> Sand
     (returned in a temporary folder that only the grader can write)."""
     base = Path(tempfile.mkdtemp(prefix="ketacourse-grade-"))
     in_dir, out_dir, home = base / "in", base / "out", base / "home"
-    for d in (in_dir, out_dir, home):
+    for d in (in_dir, out_dir, home, base / "tmp"):
         d.mkdir()
     (in_dir / "submission.ipynb").write_bytes(notebook_bytes)
     (in_dir / "job.json").write_text(job_json, encoding="utf-8")
@@ -199,7 +204,7 @@ def run(notebook_bytes: bytes, job_json: str, limits: Limits = Limits()) -> Sand
     uid = None
     if os.geteuid() == 0:
         uid = 61000 + os.getpid() % 3000  # one ID per grading worker: the process limit is its own
-        for d in (out_dir, home):
+        for d in (out_dir, home, base / "tmp"):
             for p in [d, *d.rglob("*")]:
                 os.chown(p, uid, uid)
     for d in (in_dir, base):
