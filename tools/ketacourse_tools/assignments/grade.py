@@ -61,6 +61,7 @@ class Submission:
     submitted: str = ""
     sha256: str = ""
     problem: str = ""  # why it cannot be graded (not a notebook...), empty if it can
+    warning: str = ""  # graded, but the instructor should look (not on the roster)
     duplicate_of: list[str] = field(default_factory=list)
 
 
@@ -96,7 +97,7 @@ def discover(folder: Path, roster: Path | None = None) -> tuple[list[Submission]
         if people is not None:
             match = identity.match(who, people)
             if match is None:
-                sub.problem = "student not on the roster (check the file name)"
+                sub.warning = "student not on the roster (graded anyway; check the file name)"
             else:
                 sub.student, sub.name = match.key, match.name or sub.name
                 sub.lms_id = sub.lms_id or match.lms_id
@@ -255,6 +256,8 @@ def grade_file(sub: Submission, key: dict, limits: Limits = Limits(), cell_timeo
                     _read_result(res, row, questions, limits, notes, sub)
                 finally:
                     sandbox.cleanup(res)
+    if sub.warning and not row["error"]:
+        row["error"] = sub.warning
     if sub.path.exists() and _sha256(sub.path) != sub.sha256:
         row["error"] = (row["error"] + "; " if row["error"] else "") + "the file changed while it was graded"
     row["notes"] = "; ".join(notes)
@@ -293,6 +296,8 @@ def _read_result(res, row: dict, questions: dict, limits: Limits, notes: list[st
     by_cell = {e.get("cell"): e for e in errors}
     variant = key_variant(result, sub, questions)
     row["_variant"] = variant
+    if variant and variant != sub.student:
+        notes.append(f"graded as variant {variant!r}, the one the notebook names (the file name gave {sub.student!r})")
     answers = result.get("answers", {}) if isinstance(result.get("answers"), dict) else {}
     defined = result.get("defined_in", {}) if isinstance(result.get("defined_in"), dict) else {}
     for name, q in questions.items():
