@@ -4,11 +4,13 @@
 
     build/assignments/ch02/
         student/02-pharmacokinetics.ipynb   the student notebook: solutions replaced by the stubs,
-                                            ketacourse ``check`` cells kept (practice feedback),
-                                            a ``grader.check("key")`` cell after each, a submit cell
+                                            each practice ``check`` cell replaced by a
+                                            ``grader.check("key")`` cell, an answer cell per
+                                            written question, a submit cell
         student/tests/*.py                  public tests only: "is there an answer, is it a number"
-        autograder/autograder.zip           otter autograder: hidden tests with the expected values
-                                            and the named mistakes, computed now from the models
+        autograder/key.json                 the hidden key ``make grade`` compares answers with
+        autograder/autograder.zip           otter autograder (Gradescope): the same hidden tests,
+                                            computed now from the models
         solutions/02-pharmacokinetics.ipynb the master notebook with the same grader cells
         questions.json                      every graded question: kind, points, rubric
 
