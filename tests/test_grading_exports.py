@@ -153,3 +153,23 @@ def test_skipping_keeps_every_cell_an_answer_needs():
     assert 2 in skip and 5 in skip  # a widget, a result nobody reads
     assert 4 not in skip and 6 not in skip  # they store the answers
     assert not skippable(src[:5] + ["globals()['answer_num'] = rows"], handout, {"answer_num"}) & {0, 1, 2, 3}
+
+
+def test_per_student_variant_follows_the_file_not_the_notebooks_claim(tmp_path):
+    import json
+
+    ag = make_assignment(tmp_path)
+    key = json.loads((ag / "key.json").read_text())
+    q = key["questions"]["q-num"]
+    q["cases"] = {"ana": {"expected": 1.0, "mistakes": []}, "ben": {"expected": 2.0, "mistakes": []}}
+    c = key["questions"]["q-choice"]
+    c["cases"] = {"ana": c["cases"][""], "ben": {**c["cases"][""], "answer": "b"}}
+    (ag / "key.json").write_text(json.dumps(key))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(notebook("answer_num = 1.0", "answer_choice = 'c'"), subs / "ana.ipynb")
+    # Ben copies Ana's answers and even claims her variant in his notebook.
+    nbformat.write(notebook("KETACOURSE_VARIANT = 'ana'\nanswer_num = 1.0", "answer_choice = 'c'"), subs / "ben.ipynb")
+    grade_folder(subs, autograder=ag, jobs=1, limits=LIMITS, progress=False)
+    rows = {r["student"]: r for r in csv.DictReader(open(subs / "grades.csv", encoding="utf-8"))}
+    assert rows["ana"]["autograded"] == "2" and rows["ben"]["autograded"] == "0"

@@ -19,8 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--seed", type=int, default=None,
                    help="make a variant: new cases for the variable exercises, answers recomputed from the models")
     a.add_argument("--roster", type=Path, default=None,
-                   help="file of student IDs (one per line, or a CSV whose first column is the ID): "
-                        "one variant per student, seeded by --seed and the ID")
+                   help="student IDs, one per line, or the LMS's gradebook export (Canvas ID, Moodle Identifier, "
+                        "Blackboard Username): one variant per student, seeded by --seed and the ID")
     a.add_argument("--repo-url", default=None, help="repository the Gradescope image installs ketacourse from")
     g = sub.add_parser("grade", help="grade a folder of submissions, each in its own sandbox, into a CSV and LMS files")
     g.add_argument("submissions", type=Path)
@@ -55,14 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from .build import REPO_URL
 
         roster = None
-        if args.roster is not None:
-            import csv
+        if args.roster is not None:  # a list of IDs, or an LMS gradebook export (the IDs grading finds again)
+            from .identity import read_roster
 
-            with open(args.roster, newline="", encoding="utf-8") as fh:
-                rows = [r for r in csv.reader(fh) if r and r[0].strip()]
-            if rows and rows[0][0].strip().lower() in ("student", "id", "student id", "email", "e-mail"):
-                rows = rows[1:]
-            roster = [r[0].strip() for r in rows]
+            roster = [p.key for p in read_roster(args.roster)]
         out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL,
                               seed=args.seed, roster=roster)
         print(f"Assignment written to {out}/ (student/, autograder/autograder.zip, solutions/)")
