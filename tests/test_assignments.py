@@ -123,7 +123,7 @@ def test_grades_csv(graded):
     alice, bob = rows["alice"], rows["bob"]
     assert float(alice["autograded"]) == possible == float(alice["autograded_possible"]) == float(alice["total"])
     assert float(alice["possible"]) == sum(q["points"] for q in questions)  # written points count in the total
-    assert not alice["error"] and not bob["error"]
+    assert not alice["error"] and not bob["error"] and not alice["notes"]  # honest code triggers no report
     assert all(float(alice[q["name"]]) == q["points"] for q in auto)
     for q in WRONG:
         assert float(bob[q]) == 0.0

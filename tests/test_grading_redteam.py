@@ -50,7 +50,7 @@ def _attacks(key_path: Path, victim: Path, subs: Path) -> dict[str, tuple[str, .
         ),
         # Shells out: copies the key and the course checkout's answers, reads the process table.
         "shell_out": (
-            f"import os, subprocess\nos.system('cp {k} /tmp/stolen.json; cp -r /work /tmp/w 2>/dev/null; "
+            f"import os, subprocess\nos.system('cp {k} /tmp/stolen.json; ls -R /work /root /home > /tmp/w 2>/dev/null; "
             f"cat /proc/*/cmdline > /tmp/cmdlines 2>/dev/null')",
             "out = subprocess.run(['sh', '-c', 'ls /proc; cat /tmp/stolen.json; ls /work /root /home'], "
             "capture_output=True, text=True).stdout\nimport re\nm = re.search(r'\"expected\": ([0-9.]+)', out)\n"
@@ -153,14 +153,16 @@ def test_no_submission_changed_and_key_intact(run):
 
 
 @pytest.mark.parametrize("attack,reported", [
-    ("read_hidden", "FileNotFoundError"), ("shell_out", ""), ("sleep_forever", "CellTimeout"),
+    ("read_hidden", "FileNotFoundError"), ("shell_out", "a shell command x1"), ("sleep_forever", "CellTimeout"),
     ("spin_forever", "wall-clock"), ("unbounded_memory", "MemoryError"), ("fork_bomb", "stopped"),
-    ("network", "cell"), ("overwrite_classmate", ""), ("leave_behind", ""),
+    ("network", "a network connection"), ("overwrite_classmate", "deleting a file x1"),
+    ("leave_behind", "a program x1"), ("copy_answers", "stopped by the sandbox"),
 ])
 def test_attack_is_reported(run, attack, reported):
     row = run["rows"][attack]
     text = row["error"] + " " + row["notes"] + " " + (run["subs"] / "feedback" / f"{attack}.txt").read_text()
-    assert reported in text
+    assert reported in text, text
+    assert f"- {attack}.ipynb" in (run["subs"] / "report.txt").read_text()
     if attack == "spin_forever":
         assert row["error"].startswith("stopped after"), row
     if attack == "network":

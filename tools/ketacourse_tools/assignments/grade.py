@@ -307,10 +307,16 @@ def _read_result(res, row: dict, questions: dict, limits: Limits, notes: list[st
         if points == 0 and cell in by_cell and answer.get("type") in ("missing", "none", "error"):
             e = by_cell[cell]
             kind = "a syntax error" if e.get("syntax") else f"an error ({e.get('ename')})"
-            message = (f"cell {cell} has {kind} at line {e.get('line')}: {str(e.get('evalue'))[:160]}. "
+            where = f" at line {e.get('line')}" if e.get("line") else ""
+            message = (f"cell {cell} has {kind}{where}: {str(e.get('evalue'))[:160]}. "
                        f"Your answer was not read; fix that cell (this is not \"no answer yet\").")
         row["_scores"][name] = points
         row["_feedback"][name] = message
+    tried = result.get("tried") if isinstance(result.get("tried"), dict) else {}
+    if tried:
+        notes.append("tried inside the sandbox (it gained nothing): " + "; ".join(
+            f"{what} x{entry[0]}" + (f" ({', '.join(map(str, entry[1]))})" if entry[1] else "")
+            for what, entry in list(tried.items())[:8] if isinstance(entry, list) and len(entry) == 2))
     limited = [e for e in errors if e.get("ename") in ("MemoryError", "CellTimeout", "PermissionError",
                                                         "BlockingIOError", "ConnectionError", "OSError",
                                                         "gaierror", "FileNotFoundError", "TimeoutError")]
@@ -538,7 +544,8 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
     errors = [r for r in rows if r["error"]]
     report.append(f"Files with a problem ({len(errors)}):")
     report += [f"- {r['file']} ({r['student']}): {r['error']}" for r in errors] or ["- none"]
-    stopped = [r for r in rows if "stopped" in r.get("notes", "") or r["error"].startswith("stopped")]
+    stopped = [r for r in rows if "stopped" in r.get("notes", "") or "tried inside" in r.get("notes", "")
+               or r["error"].startswith("stopped")]
     report += ["", f"Submissions the sandbox stopped or refused something ({len(stopped)}: time, memory, "
                "processes, files or network; they gained nothing):"]
     report += [f"- {r['file']}: {(r['error'] + ' ' + r['notes']).strip()[:300]}" for r in stopped] or ["- none"]

@@ -173,6 +173,34 @@ def skippable(sources: list[str | None], identical: set[int], answers: set[str])
     return out
 
 
+_WATCHED = {"os.system": "a shell command", "subprocess.Popen": "a program", "os.exec": "a program",
+            "os.posix_spawn": "a program", "socket.connect": "a network connection",
+            "socket.getaddrinfo": "a network name lookup", "socket.sendto": "a network send",
+            "os.remove": "deleting a file", "os.rename": "moving a file", "shutil.rmtree": "deleting a folder",
+            "os.kill": "signalling a process"}
+
+
+def _audit_hook(allowed: tuple[str, ...], log: dict, own: str):
+    """An audit hook (it cannot be removed from inside) that counts what the notebook tried that
+    grading does not need: shell commands, programs, network, files outside its own folders."""
+    def hook(event: str, args: tuple) -> None:
+        what = _WATCHED.get(event)
+        detail = ""
+        if what is None and event == "open" and args and isinstance(args[0], str):
+            path = os.path.abspath(args[0])
+            if not path.startswith(allowed):
+                what, detail = "a file outside its own folders", path
+        elif what is not None and args:
+            detail = str(args[0] if event not in ("socket.connect", "socket.sendto") else args[1])
+        if what is None or (detail.startswith(own) and what in ("moving a file", "deleting a file")):
+            return  # the runner's own result file
+        entry = log.setdefault(what, [0, []])
+        entry[0] += 1
+        if len(entry[1]) < 3 and detail and detail[:80] not in entry[1]:
+            entry[1].append(detail[:80])
+    return hook
+
+
 class CellTimeout(Exception):
     """A cell ran longer than the per-cell limit."""
 
@@ -235,6 +263,12 @@ def main(in_dir: str, out_dir: str) -> int:
     config.HistoryManager.enabled = False
     shell = InteractiveShell.instance(config=config)
     shell.user_ns["grader"] = _Grader()
+    allowed = tuple({os.path.realpath(p) + "/" for p in (sys.prefix, sys.base_prefix, "/home/student", "/tmp", "/usr",
+                                                          in_dir, out_dir, os.path.dirname(os.__file__))}
+                    | {"/proc/self/", "/dev/", "/etc/", "/sys/", "/lib", "/bin", "/usr"}
+                    | {os.path.realpath(p) + "/" for p in sys.path if p})
+    result["tried"] = {}
+    sys.addaudithook(_audit_hook(allowed, result["tried"], os.path.realpath(out_dir)))
     sources: list[str | None] = []
     identical: set[int] = set()
     handout = set(job.get("handout", []))
@@ -277,8 +311,7 @@ def main(in_dir: str, out_dir: str) -> int:
             if line is None:
                 tb = err.__traceback__
                 while tb is not None:
-                    if tb.tb_frame.f_code.co_filename.startswith("<ipython-input") or \
-                            "ipykernel" in tb.tb_frame.f_code.co_filename or tb.tb_next is None:
+                    if tb.tb_frame.f_code.co_filename.startswith("<ipython-input"):  # the cell's own line
                         line = tb.tb_lineno
                     tb = tb.tb_next
             text = err.msg if isinstance(err, SyntaxError) and err.msg else str(err)
@@ -288,6 +321,7 @@ def main(in_dir: str, out_dir: str) -> int:
         if i in result["defined_in"].values():  # keep answers so far, should a later cell kill the process
             read_answers(shell.user_ns, {n: e for n, e in questions.items() if result["defined_in"].get(n) == i},
                          result)
+        if i in result["defined_in"].values() or result["tried"]:
             write()
     ns = shell.user_ns
     read_answers(ns, questions, result)
