@@ -10,7 +10,8 @@ prints the wall-clock time, the machine's core count and load average. Issue 21 
 10 minutes for 120 submissions on a 2-core machine.
 
 Measured 2026-12-07 (``nice -n 10 .venv/bin/python benchmarks/bench_grading.py``, 2 cores shared
-with other jobs, load average 12): 120 submissions in 373 s (6.2 min), 6.1 s each in its sandbox.
+with other jobs, load average 12 to 14): 120 submissions in 373 s (6.2 min) and, with the final
+code (audit hook), 432 s (7.2 min); 6 to 7 s each in its sandbox.
 """
 
 from __future__ import annotations

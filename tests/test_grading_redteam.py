@@ -261,6 +261,9 @@ def test_duplicate_stems_both_graded_and_listed(malformed):
     assert "dup.zip" in rows["dup.ipynb"]["notes"] and "dup.ipynb" in rows["dup.zip"]["notes"]
     report = (subs / "report.txt").read_text()
     assert "- dup: dup.ipynb" in report and "- dup: dup.zip" in report
+    # feedback/dup.txt is the exported file's (the last by name when the LMS gives no time); the other has its own
+    assert "(dup.zip)" in (subs / "feedback" / "dup.txt").read_text()
+    assert "(dup.ipynb)" in (subs / "feedback" / "dup.dup.ipynb.txt").read_text()
 
 
 def test_syntax_error_is_not_no_answer_yet(malformed):

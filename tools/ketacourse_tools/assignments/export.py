@@ -157,11 +157,11 @@ def write_all(folder: Path, rows: list[dict], questions: list[dict], key: dict, 
         for r in merged:
             w.writerow({c: r.get(c, "") for c in cols})
     tmp.replace(folder / "grades.csv")
-    for r in merged:
-        (folder / "feedback" / f"{_safe(r['student'])}.txt").write_text(
-            feedback_text(r, questions, assignment), encoding="utf-8")
-
     best = chosen(merged)
+    for r in merged:  # the exported file's feedback is <student>.txt; another file of theirs gets its own
+        name = _safe(r["student"]) if best[r["student"]] is r else f"{_safe(r['student'])}.{_safe(r['file'])}"
+        (folder / "feedback" / f"{name}.txt").write_text(feedback_text(r, questions, assignment), encoding="utf-8")
+
     possible = sum(q["points"] for q in questions)
     lms = folder / "lms"
     lms.mkdir(exist_ok=True)
