@@ -119,7 +119,7 @@ grade: venv
 	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(DUE),--due $(DUE)) $(if $(LATE_PENALTY),--late-penalty $(LATE_PENALTY)) $(if $(MANUAL),--manual $(MANUAL))
 
 release: venv
-	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG)) $(if $(SEED),--seed $(SEED))
 
 pack: venv
 	$(BIN)/python -m ketacourse_tools.assignments pack --out build/pack

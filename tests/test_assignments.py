@@ -182,7 +182,8 @@ def test_release_is_a_student_branch(tmp_path):
         assert "CASES" not in f.read_text() and "ANSWER" not in f.read_text()
     assert "otter-grader==" in (out / "binder" / "requirements.txt").read_text()
     release = (out / "RELEASE.md").read_text()
-    assert "branch=student&" in release and "student-v2026.1" in release
+    assert "branch=student-v2026.1&" in release and "branch=student&" not in release  # the pinned branch
+    assert "repo=https%3A%2F%2Fgithub.com%2Fketacourse%2Fketacourse&" in release  # _config.yml's repository
     # No module that computes the answers; the practice checks work from hashed targets.
     assert not list((out / "src" / "ketacourse" / "checks").glob("ch*.py"))
     assert not any(f.startswith(("tools/", "src/ketacourse_tools")) or "assignments/build" in f for f in files)

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--repo", type=Path, default=Path("."))
     r.add_argument("--out", type=Path, default=Path("build/release"))
     r.add_argument("--tag", default=None, help="release tag, e.g. v2026.1 (recorded in the release)")
+    r.add_argument("--seed", type=int, default=None, help="the assignments' variant (as make assignment SEED=)")
     p = sub.add_parser("pack", help="write the instructor pack for every chapter in _toc.yml")
     p.add_argument("--repo", type=Path, default=Path("."))
     p.add_argument("--out", type=Path, default=Path("build/pack"))
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "release":
         from .release import make_release
 
-        print(f"Student release written to {make_release(args.repo, args.out, tag=args.tag)}")
+        print(f"Student release written to {make_release(args.repo, args.out, tag=args.tag, seed=args.seed)}")
     elif args.command == "pack":
         from .pack import make_pack
 

@@ -59,6 +59,17 @@ _EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label
 _ASKS_WRITING = re.compile(r"\b(in (?:one|a|two|a few|one or two) sentences?|say (?:what|why|how|whether|in)|"
                            r"explain|describe|justify)\b", re.IGNORECASE)
 """An exercise with a code stub that also asks for words (a mixed exercise) gets a written question too."""
+
+
+def asks_writing(prompt: str) -> bool:
+    """Whether an exercise with a code stub also asks for words: "then say in one sentence…",
+    "explain…", or a question asked after the instruction that stores the number."""
+    if _ASKS_WRITING.search(prompt):
+        return True
+    store = re.search(r"\b[Ss]tore (?:it|the|your)\b[^.]*\.", prompt)
+    return bool(store and "?" in prompt[store.end():])
+
+
 _MARKER = re.compile(r"\s*\((?:computed|calculated)[^()]*\)")
 _DIRECTIVE_LINE = re.compile(r"^\s*(?::{3,}|`{3,})\s*(\{[\w-]+\}.*)?$|^:(class|label):.*$")
 
@@ -169,7 +180,7 @@ def questions_from_notebook(nb: nbformat.NotebookNode) -> list[Question]:
                                       rubric=getattr(item, "explanation", "")))
     # Written questions go after the autograded ones of the same exercise, exercises in notebook order.
     for label, (q, forced) in written.items():
-        if forced or label not in stubbed or _ASKS_WRITING.search(q.prompt):
+        if forced or label not in stubbed or asks_writing(q.prompt):
             q.name = f"{label}-written"
             q.rubric = _MARKER.sub("", "\n\n".join(rubric[label])).replace("..", ".")
             q.criteria = criteria_from(q.rubric, q.points)
