@@ -410,6 +410,29 @@ def test_every_scrubber_value_and_listed_change_updates_in_place(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_images_from_the_cache_equal_drawing_them(name):
+    """A position drawn before (or precomputed for the book's scrubber) is answered from the image
+    cache: the same image as drawing it again."""
+    b = get_built(name)
+    w = b.cls()
+    w.static_html()  # the scrubber's frames also fill the live image cache
+    control, values = b.cls.scrub.control, list(b.cls.scrub.values)
+    cached = {}
+    for value in values:
+        w.set(**{control: value})
+        cached[value] = w.png()
+    w.clear_image_cache()
+    for value in values[::-1]:
+        w.set(**{control: value})
+        assert w.png() == cached[value], value
+    uncached = type(w)()
+    uncached.image_cache_size = 0
+    uncached.clear_image_cache()
+    uncached.set(**b.change)
+    assert uncached.png() == b.changed_png and not uncached._images
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_recreate_png_leaves_the_live_widget_alone(name):
     b = get_built(name)
     assert b.widget.recreate_png(**b.change) == b.changed_png

@@ -29,7 +29,9 @@ import html
 import io
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -303,6 +305,8 @@ class ModelWidget:
     )
     run_prompt: ClassVar[str] = "Static figure. Run this cell (Shift+Enter) for the live controls."
     zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
+    image_cache_size: ClassVar[int] = 96
+    """Live images kept per widget, by control values (about 20-80 KiB each); 0 turns the cache off."""
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
         """Register the subclass (see :func:`ketacourse.widgets.registry`) unless ``register=False``."""
@@ -331,6 +335,7 @@ class ModelWidget:
             self._prepare_live_figure(self.fig)
         self._background = None
         self._dynamic: list = []
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()  # control values -> live PNG (LRU)
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.status = W.HTML(value="")
         self.last_update_ms: float = float("nan")
@@ -341,6 +346,8 @@ class ModelWidget:
         for ctrl in self.controls.values():
             ctrl.observe(self._on_change, names="value")
         self._view: W.Box | None = None
+        if type(self)._precompute is not ModelWidget._precompute:
+            threading.Thread(target=self._precompute, name=f"{type(self).__name__}-precompute", daemon=True).start()
 
     # ----------------------------------------------------------------- subclass hooks
     def _make_controls(self) -> dict[str, W.Widget]:  # pragma: no cover - abstract
@@ -354,6 +361,11 @@ class ModelWidget:
 
     def alt_text(self, **params: Any) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _precompute(self) -> None:
+        """Optional hook, run once in a background thread after the widget is built: fill the
+        model's caches for the positions a learner is likely to visit (a slow model answers from
+        them later). It must not touch the figure or the controls; the default does nothing."""
 
     # ----------------------------------------------------------------- state
     @property
@@ -459,13 +471,48 @@ class ModelWidget:
             raise
 
     def refresh(self) -> None:
-        """Recompute the model for the current controls and update the figure in place."""
+        """Recompute the model for the current controls and update the figure in place.
+
+        A position drawn before (the same value of every control) is answered from the widget's
+        image cache: the image is a function of the control values only (the widget contract test
+        checks that a live update draws exactly what a new widget draws), so it is not drawn again.
+        """
         t0 = time.perf_counter()
-        with mpl.rc_context(RC):
-            self._update(**self.params)
-            self.image.value = self._render()
+        params = self.params
+        key = self._image_key(params)
+        png = self._images.get(key) if key is not None else None
+        if png is None:
+            with mpl.rc_context(RC):
+                self._update(**params)
+                png = self._render()
+            self._remember(key, png)
+        else:
+            self._images.move_to_end(key)
+        self.image.value = png
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = ""
+
+    def _image_key(self, params: dict[str, Any]) -> tuple | None:
+        if self.image_cache_size <= 0:
+            return None
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:  # an unhashable control value: no caching
+            return None
+        return key
+
+    def _remember(self, key: tuple | None, png: bytes) -> None:
+        if key is None:
+            return
+        self._images[key] = png
+        self._images.move_to_end(key)
+        while len(self._images) > self.image_cache_size:
+            self._images.popitem(last=False)
+
+    def clear_image_cache(self) -> None:
+        """Forget the images of positions drawn before (benchmarks time first visits this way)."""
+        self._images.clear()
 
     def _render(self, *, quantize: bool = False) -> bytes:
         """Blit: restore the cached static background, draw only the animated artists, encode.
@@ -512,6 +559,9 @@ class ModelWidget:
         with mpl.rc_context(RC):
             self._update(**state)
             data = self._render(quantize=True)
+            key = self._image_key(state)
+            if key is not None and key not in self._images:  # the live image too, for a learner who goes there
+                self._remember(key, _encode_png(self.fig))
             self._update(**self.params)
             self._render()
         return data
