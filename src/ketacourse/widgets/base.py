@@ -346,8 +346,11 @@ class ModelWidget:
         for ctrl in self.controls.values():
             ctrl.observe(self._on_change, names="value")
         self._view: W.Box | None = None
+        self.precompute_thread: threading.Thread | None = None  # joined by benchmarks before timing
         if type(self)._precompute is not ModelWidget._precompute:
-            threading.Thread(target=self._precompute, name=f"{type(self).__name__}-precompute", daemon=True).start()
+            self.precompute_thread = threading.Thread(target=self._precompute, daemon=True,
+                                                      name=f"{type(self).__name__}-precompute")
+            self.precompute_thread.start()
 
     # ----------------------------------------------------------------- subclass hooks
     def _make_controls(self) -> dict[str, W.Widget]:  # pragma: no cover - abstract
