@@ -305,6 +305,9 @@ class ModelWidget:
     )
     run_prompt: ClassVar[str] = "Static figure. Run this cell (Shift+Enter) for the live controls."
     zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
+    static_texts: Sequence = ()
+    """Texts that change rarely (labels that follow a menu, not a slider): not animated, drawn into
+    the cached background, which is drawn again when one of them changes. Set in :meth:`_build_figure`."""
     image_cache_size: ClassVar[int] = 96
     """Live images kept per widget, by control values (about 20-80 KiB each); 0 turns the cache off."""
 
@@ -335,6 +338,7 @@ class ModelWidget:
             self._prepare_live_figure(self.fig)
         self._background = None
         self._dynamic: list = []
+        self._background_signature: tuple = ()
         self._images: OrderedDict[tuple, bytes] = OrderedDict()  # control values -> live PNG (LRU)
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.status = W.HTML(value="")
@@ -525,6 +529,9 @@ class ModelWidget:
         change with the controls) are redrawn on every update.
         """
         fig = self.fig
+        signature = self._static_signature()
+        if signature != self._background_signature:  # a static text changed: draw the background again
+            self._background = None
         if self._background is None:
             engine = self.__dict__.get("_layout_engine")
             if engine is not None:  # static content changed (limits, legend): lay out again
@@ -536,12 +543,17 @@ class ModelWidget:
             fig.set_layout_engine("none")
             fig.canvas.draw()
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
+            self._background_signature = signature
             self._dynamic = _animated_artists(fig)
         else:
             fig.canvas.restore_region(self._background)
         for artist in self._dynamic:
             fig.draw_artist(artist)
         return _encode_png(fig, quantize=quantize)
+
+    def _static_signature(self) -> tuple:
+        """What the cached background shows of :attr:`static_texts` (texts, visibility, place)."""
+        return tuple((t.get_text(), t.get_visible(), t.get_position()) for t in self.static_texts)
 
     def invalidate_background(self) -> None:
         """Call from :meth:`_update` when something *static* changed (for example axis limits).

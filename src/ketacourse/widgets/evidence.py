@@ -242,30 +242,30 @@ class ForestPlot(LightTextMixin, ModelWidget):
         # one line for all the CI whiskers, one for all the tick marks (NaN-separated): fewer draws
         self._ci = ax.plot([], [], color="#333333", lw=1.4, animated=True)[0]
         self._box = [ax.plot([0], [y], "s", color="#333333", ms=6, animated=True)[0] for y in self._row_y]
+        # texts that follow the menus and check boxes, not the slider: drawn into the background
         self._lab = [ax.text(-0.03, y, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                             fontsize=8, animated=True, clip_on=False) for y in self._row_y]
+                             fontsize=8, clip_on=False) for y in self._row_y]
         self._num = [ax.text(1.03, y, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
                              fontsize=_MONO_PT, family="monospace", animated=True, clip_on=False) for y in self._row_y]
         self._diamond = patches.Polygon([[0, 0], [0, 0], [0, 0], [0, 0]], closed=True, facecolor=C["black"],
                                         edgecolor=C["black"], animated=True)
         ax.add_patch(self._diamond)
         self._pool_lab = ax.text(-0.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                                 fontsize=8.5, weight="bold", animated=True, clip_on=False)
+                                 fontsize=8.5, weight="bold", clip_on=False)
         self._pool_num = ax.text(1.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
                                  fontsize=_MONO_PT, family="monospace", weight="bold", animated=True, clip_on=False)
         self._null = ax.plot([0.5, 0.5], [-1.6, n + 0.2], color="#777777", lw=1, ls="--", animated=True)[0]
         self._ticks = ax.plot([], [], color="#333333", lw=1, animated=True, clip_on=False)[0]
         self._ticklabels = [ax.text(0, -0.04, "", transform=ax.get_xaxis_transform(), ha="center", va="top",
                                     fontsize=8, animated=True, clip_on=False) for _ in range(_N_TICKS + 2)]
-        self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5,
-                               animated=True)
+        self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5)
         self._favours = [ax.text(x, 1.005, "", transform=ax.transAxes, ha=ha, va="bottom", fontsize=7.5,
-                                 style="italic", color="#444444", animated=True)
+                                 style="italic", color="#444444")
                          for x, ha in ((0.0, "left"), (1.0, "right"))]
         self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=_MONO_PT, family="monospace",
                                   animated=True)  # fixed width: a readout line, and no per-string shaping
-        self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"],
-                              animated=True)
+        self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"])
+        self.static_texts = [*self._lab, self._pool_lab, self._xlabel, *self._favours, self._empty]
         # static legend of comparators (colour of the trial squares)
         handles = [patches.Patch(color=self.colours[c], label=f"vs {c}") for c in self.comparators]
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.62, 1.0), fontsize=7, frameon=False,
