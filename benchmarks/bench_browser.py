@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_browser.py [--moves 30] [--settle-ms 250] [--json PATH]
                                                     [--only ReceptorExplorer,IVExplorer] [--cold]
-                                                    [--baseline] [--update-docs] [--strict]
+                                                    [--baseline] [--update-docs] [--strict] [--from-json PATH]
 
 Starts JupyterLab (as the browser tests do: temporary copy of ``chapters/``, fresh settings) and
 headless Chromium, writes a benchmark notebook with every widget of the registry
@@ -267,7 +267,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", action="store_true", help="also measure the re-create pattern")
     ap.add_argument("--update-docs", action="store_true", help="write the table into docs/benchmarks.md and README.md")
     ap.add_argument("--strict", action="store_true")
+    ap.add_argument("--from-json", type=Path, help="no run: print (and with --update-docs write) the table of a "
+                                                   "run saved with --json")
     args = ap.parse_args(argv)
+    if args.from_json:
+        report = json.loads(args.from_json.read_text(encoding="utf-8"))
+        block = markdown(report)
+        print(block)
+        if args.update_docs:
+            for path in bench_widgets.update_docs(block, "bench_browser_cold" if report["cold"] else "bench_browser"):
+                print(f"updated {path.relative_to(REPO)}")
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop JupyterLab (finally below)
 
     classes = bench_widgets.widget_classes(args.only)

@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_widgets.py [--repeats 30] [--only A,B] [--json PATH]
                                                      [--update-docs] [--baseline] [--notebooks]
-                                                     [--blas-threads N] [--strict]
+                                                     [--blas-threads N] [--strict] [--from-json PATH]
 
 Every widget of the registry (``ketacourse.widgets.registry()``), no list to keep. For each: one
 warm-up, then ``--repeats`` updates ``widget.set(<scrub control>=value)`` cycling over the values
@@ -69,14 +69,25 @@ def machine() -> dict:
 
 
 def widget_classes(only: str = "") -> list[type]:
-    """The registry's widget classes (``--only`` keeps the named ones)."""
+    """The registry's widget classes in the order the book first builds them (``--only`` keeps the
+    named ones); a widget no chapter builds comes last."""
     from ketacourse.widgets import registry
 
     classes = list(registry().values())
     if only:
         keep = set(only.split(","))
         classes = [c for c in classes if c.__name__ in keep]
-    return classes
+    first: dict[str, tuple[int, int]] = {}
+    try:
+        for i, path in enumerate(toc_notebooks()):
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            for j, cell in enumerate(c for c in cells if c["cell_type"] == "code"):
+                for cls in classes:
+                    if re.search(rf"\b{cls.__name__}\(", "".join(cell["source"])):
+                        first.setdefault(cls.__name__, (i, j))
+    except (OSError, ValueError, ImportError):  # no book here: registry order
+        pass
+    return sorted(classes, key=lambda c: first.get(c.__name__, (10**6, 0)))
 
 
 def toc_notebooks() -> list[Path]:
@@ -210,7 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true", help=f"exit 1 if a widget's first visit is over {BUDGET_MS:g} ms")
     ap.add_argument("--blas-threads", type=int, metavar="N",
                     help="limit BLAS/OpenMP threads (set before numpy loads; default: the library's own choice)")
+    ap.add_argument("--from-json", metavar="PATH", help="no run: print (and with --update-docs write) the table of "
+                                                         "a run saved with --json")
     args = ap.parse_args(argv)
+    if args.from_json:
+        block = markdown(json.loads(Path(args.from_json).read_text(encoding="utf-8")))
+        print(block)
+        if args.update_docs:
+            for path in update_docs(block):
+                print(f"updated {path.relative_to(REPO)}")
+        return 0
     repeats = max(10, args.repeats)
 
     os.environ.setdefault("MPLBACKEND", "Agg")
