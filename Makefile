@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test test-floor lab student bench bench-browser system clean assignment grade release pack
+.PHONY: help venv book book-student test test-floor lab student bench bench-browser system clean assignment grade release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -22,24 +22,27 @@ help:
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make test-floor  the widget contract test at the lowest dependency versions pyproject.toml declares"
+	@echo "make publish DEST=host:path  build the book and copy it to your own web host (GitHub Pages: .github/workflows/book.yml)"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
 	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
-	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions (no Docker) into dir/grades.csv"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions, each in a sandbox, into dir/grades.csv + dir/lms/"
+	@echo "              [ROSTER=roster.csv DUE=2026-12-14T09:00 LATE_PENALTY=10 MANUAL=dir/manual/written-marks.csv JOBS=0]"
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/pyproject.toml
 	@bash scripts/ensure-system.sh python
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e tools
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
 system:
-	@bash scripts/ensure-system.sh python chromium
+	@bash scripts/ensure-system.sh python chromium grader
 
 book: venv
 ifneq ($(HUB_URL),)
@@ -78,14 +81,29 @@ lab: venv
 	  --LabApp.custom_css=True chapters/01-nmda-receptor.ipynb
 
 student: venv
-	$(BIN)/python -m ketacourse.student chapters build/student
+	$(BIN)/python -m ketacourse_tools.student chapters build/student
 	@echo "Student notebooks written to build/student/"
 
 book-student: venv
-	$(BIN)/python -m ketacourse.student --book . build/student-book
+	$(BIN)/python -m ketacourse_tools.student --book . build/student-book
 	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
 	@echo
 	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"
+
+# The book on your own web host (GitHub repositories publish it with .github/workflows/book.yml).
+# DEST is a folder or an rsync/ssh target; set KETACOURSE_BOOK_URL to the address it will have,
+# so the landing page and the canonical links name it. Also leaves build/ketacourse-book.tar.gz.
+DEST ?=
+publish:
+	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder-or-host:path [KETACOURSE_BOOK_URL=https://...]"; exit 2; }
+	$(MAKE) book
+	@mkdir -p build
+	tar -czf build/ketacourse-book.tar.gz -C _build html
+	@case "$(DEST)" in \
+	  *:*) rsync -a --delete _build/html/ "$(DEST)/" ;; \
+	  *) mkdir -p "$(DEST)" && cp -a _build/html/. "$(DEST)/" ;; \
+	esac
+	@echo "Published to $(DEST) (archive: build/ketacourse-book.tar.gz)"
 
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py
@@ -101,19 +119,24 @@ TAG ?=
 REPO_URL ?=
 SEED ?=
 ROSTER ?=
-JOBS ?= 1
+JOBS ?= 0
+DUE ?=
+LATE_PENALTY ?=
+MANUAL ?=
 assignment: venv
-	$(BIN)/python -m ketacourse.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
+	$(BIN)/python -m ketacourse_tools.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
-	$(BIN)/python -m ketacourse.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
+	@bash scripts/ensure-system.sh grader
+	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS) \
+	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(DUE),--due $(DUE)) $(if $(LATE_PENALTY),--late-penalty $(LATE_PENALTY)) $(if $(MANUAL),--manual $(MANUAL))
 
 release: venv
-	$(BIN)/python -m ketacourse.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG)) $(if $(SEED),--seed $(SEED))
 
 pack: venv
-	$(BIN)/python -m ketacourse.assignments pack --out build/pack
+	$(BIN)/python -m ketacourse_tools.assignments pack --out build/pack
 
 clean:
 	rm -rf _build build .pytest_cache

@@ -1,11 +1,11 @@
-"""The JupyterLab-only glossary cell of each chapter (``ketacourse.lab_glossary``)."""
+"""The JupyterLab-only glossary cell of each chapter (``ketacourse_tools.lab_glossary``)."""
 
 from __future__ import annotations
 
 import nbformat
 import pytest
 
-from ketacourse import lab_glossary as lg
+from ketacourse_tools import lab_glossary as lg
 
 GLOSSARY_MD = """# Glossary
 
@@ -50,7 +50,7 @@ def test_every_chapter_glossary_cell_is_current_and_removed_from_the_book():
     paths = sorted((lg.REPO / "chapters").glob("[0-9]*.ipynb"))
     assert len(paths) == 7
     stale = [p.name for p in paths if lg.update_notebook(p, glossary, write=False)]
-    assert not stale, f"run `python -m ketacourse.lab_glossary`: out of date in {stale}"
+    assert not stale, f"run `python -m ketacourse_tools.lab_glossary`: out of date in {stale}"
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         cells = [c for c in nb.cells if lg.TAG in c.metadata.get("tags", [])]

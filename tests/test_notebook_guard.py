@@ -199,8 +199,8 @@ def problems_checks(nb) -> list[str]:
 
 def problems_answers_hidden(nb) -> list[str]:
     """The book must show no answer: check cells carry remove-output, SelfCheck cells remove-input
-    (``python -m ketacourse.student --tag <notebook>`` adds them)."""
-    from ketacourse.student import missing_book_tags
+    (``python -m ketacourse_tools.student --tag <notebook>`` adds them)."""
+    from ketacourse_tools.student import missing_book_tags
 
     return missing_book_tags(nb)
 

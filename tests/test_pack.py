@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 from ketacourse import exercises
-from ketacourse.assignments import chapter_notebooks
-from ketacourse.assignments.build import questions_from_notebook
-from ketacourse.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
+from ketacourse_tools.assignments import chapter_notebooks
+from ketacourse_tools.assignments.build import questions_from_notebook
+from ketacourse_tools.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapter_notebooks(ROOT)
@@ -27,7 +27,7 @@ PARAMS = [pytest.param(p, id=p.stem) for p in CHAPTERS]
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pack") / "pack"
-    proc = subprocess.run([sys.executable, "-m", "ketacourse.assignments", "pack", "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "pack", "--out", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return out
@@ -101,6 +101,11 @@ def test_session_plan_fills_fifty_minutes_with_live_widgets(pack, path):
     for name in shown:
         assert f"live: {name}" in plan or f", {name}" in plan
     assert "Predict" in plan or not shown
+    # A chapter with a content note opens with it; objectives are the list, not the introduction after it.
+    if "Content note" in "".join(c.source for c in nb.cells if c.cell_type == "markdown"):
+        assert "content note" in plan.split("\n| 5", 1)[0] and "crisis and support lines" in plan
+    objectives = plan.split("## Objectives", 1)[-1].split("\n## ", 1)[0] if "## Objectives" in plan else ""
+    assert all(len(line) < 400 for line in objectives.splitlines())
 
 
 @pytest.mark.parametrize("path", PARAMS)
@@ -129,7 +134,7 @@ def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
     import sqlite3
     import zipfile
 
-    from ketacourse.assignments.pack import _key_points, glossary_terms, selfchecks_of
+    from ketacourse_tools.assignments.pack import _key_points, glossary_terms, selfchecks_of
 
     with zipfile.ZipFile(pack / "ketacourse.apkg") as zf:
         zf.extract("collection.anki2", tmp_path)

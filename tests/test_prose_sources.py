@@ -1,6 +1,6 @@
 """Every number in the prose carries its source (issue #15).
 
-The first test runs the checker (``ketacourse.prose_sources``) over every course page listed in
+The first test runs the checker (``ketacourse_tools.prose_sources``) over every course page listed in
 ``_toc.yml`` and every ``chapters/NN-*.ipynb`` notebook, and fails with one line per uncovered
 claim (file, cell number, claim, sentence). The rest test the checker itself with planted
 sentences. The convention is documented in docs/prose-sources.md.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ketacourse import prose_sources as ps
+from ketacourse_tools import prose_sources as ps
 
 ROOT = Path(__file__).resolve().parents[1]
 

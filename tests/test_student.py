@@ -1,7 +1,7 @@
 """Student notebooks: solutions removed, checks and exercises kept, and they run from top to bottom.
 
 The student versions are written with the same command learners and instructors use
-(``python -m ketacourse.student chapters <dest>``), then executed on a fresh kernel.
+(``python -m ketacourse_tools.student chapters <dest>``), then executed on a fresh kernel.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from ketacourse.student import ANSWER_TAG, STUB_TAG, make_student_notebook, make_student_versions
+from ketacourse_tools.student import ANSWER_TAG, STUB_TAG, make_student_notebook, make_student_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -44,7 +44,7 @@ def text_of(cell) -> str:
 def student_dir(tmp_path_factory, repo_root, chapters_dir) -> Path:
     dest = tmp_path_factory.mktemp("student")
     proc = subprocess.run(
-        [sys.executable, "-m", "ketacourse.student", str(chapters_dir), str(dest)],
+        [sys.executable, "-m", "ketacourse_tools.student", str(chapters_dir), str(dest)],
         cwd=repo_root, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
@@ -207,7 +207,7 @@ def test_bad_source_folder_raises(tmp_path):
     file_path.write_text("{}")
     with pytest.raises(ValueError, match=r"^src_dir must be an existing folder"):
         make_student_versions(file_path, tmp_path / "out")
-    proc = subprocess.run([sys.executable, "-m", "ketacourse.student", str(missing), str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.student", str(missing), str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "src_dir must be an existing folder" in proc.stderr
 
@@ -220,7 +220,7 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path):
     import sys
     from pathlib import Path
 
-    from ketacourse.student import make_student_book
+    from ketacourse_tools.student import make_student_book
 
     dest = make_student_book(repo_root, tmp_path / "student-book")
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -242,7 +242,7 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path):
 
 
 def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):
-    from ketacourse.student import make_student_book
+    from ketacourse_tools.student import make_student_book
 
     with pytest.raises(ValueError, match=r"^repo_dir must hold _config.yml, _toc.yml, chapters"):
         make_student_book(tmp_path, tmp_path / "out")

@@ -236,7 +236,8 @@ CHANGES: dict[str, list[dict[str, Any]]] = {
 }
 
 # Scrubbers with fewer than five frames (every preset or end point a table has).
-FEW_FRAMES = {"AcutePainExplorer": 3, "CRPSInfusionExplorer": 4, "PainForestPlot": 3, "RouteLogistics": 4}
+FEW_FRAMES = {"AcutePainExplorer": 3, "CRPSInfusionExplorer": 4, "PainForestPlot": 3, "RouteLogistics": 4,
+              "SessionSimulator": 4}
 
 
 # ----------------------------------------------------------------------------- generated cases

@@ -40,7 +40,7 @@ ALLOWED_CONSOLE_ERRORS = [
     re.compile(r"^Access to font at 'about:blank' from origin 'http://127\.0\.0\.1:\d+' has been blocked by CORS"),
 ]
 # External hosts the book may try to load from. None: MathJax is served from the book itself
-# (ketacourse.sphinx_mathjax) and widgets need no JavaScript, so a page that asks for anything
+# (ketacourse_tools.sphinx_mathjax) and widgets need no JavaScript, so a page that asks for anything
 # outside 127.0.0.1 fails the test.
 ALLOWED_EXTERNAL_HOSTS: set[str] = set()
 # Chromium asks every origin for /favicon.ico on its own; the book defines no favicon.

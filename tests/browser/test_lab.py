@@ -267,7 +267,7 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         bad_cites = [c for c in cites if c["icons"] or (c["paren"] and c["before"] != '"("')]
         assert not bad_cites, f"{nb}: citations not shown as author-year text: {bad_cites[:3]}"
         # Glossary terms (jupyterlab-myst resolves references within the notebook): each {term}
-        # links to the chapter's JupyterLab-only glossary cell (ketacourse.lab_glossary), and
+        # links to the chapter's JupyterLab-only glossary cell (ketacourse_tools.lab_glossary), and
         # rendering logs no unresolved-reference messages
         terms = page.evaluate("""() => { const ids = new Set([...document.querySelectorAll('.jp-Notebook [id^="term-"]')]
               .map(e => e.id));

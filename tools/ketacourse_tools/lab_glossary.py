@@ -10,7 +10,7 @@ cell renders, over the cells rendered so far: a glossary at the end would still 
 renders unresolved. The cell is tagged ``remove-cell``, so the book (which has the full glossary)
 never renders it; the chapter title stays the first cell the book shows.
 
-Run ``python -m ketacourse.lab_glossary`` after editing the glossary or a chapter's terms;
+Run ``python -m ketacourse_tools.lab_glossary`` after editing the glossary or a chapter's terms;
 ``--check`` only reports notebooks whose cell is missing or out of date (the tests run this).
 """
 

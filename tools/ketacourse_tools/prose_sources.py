@@ -16,7 +16,7 @@ lines (``:label:``), URLs and citation keys are not prose and are ignored. The f
 is documented in ``docs/prose-sources.md``.
 
 Use :func:`check_course` from a test (``tests/test_prose_sources.py``) or run
-``python -m ketacourse.prose_sources [ROOT]`` to print every uncovered claim with its file,
+``python -m ketacourse_tools.prose_sources [ROOT]`` to print every uncovered claim with its file,
 cell number and sentence.
 """
 

@@ -17,9 +17,9 @@ notebook is missing; ``tests/test_notebook_guard.py`` fails on any chapter witho
 
 Usage::
 
-    python -m ketacourse.student chapters build/student          # student notebooks
-    python -m ketacourse.student --book . build/student-book     # a solution-free copy of the book
-    python -m ketacourse.student --tag chapters/03-x.ipynb       # add the answer-hiding tags in place
+    python -m ketacourse_tools.student chapters build/student          # student notebooks
+    python -m ketacourse_tools.student --book . build/student-book     # a solution-free copy of the book
+    python -m ketacourse_tools.student --tag chapters/03-x.ipynb       # add the answer-hiding tags in place
 
 The second form copies the book's sources (``_config.yml``, ``_toc.yml``, ``chapters/``) and
 replaces every chapter notebook with its student version; building that copy with
