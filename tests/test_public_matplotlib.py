@@ -32,7 +32,8 @@ def _matplotlib_private_names() -> set[str]:
     for module in (artist, axes, backend_bases, figure, lines, patches, text, transforms, backend_agg):
         for _n, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__.startswith("matplotlib"):
-                names |= {n for n in dir(cls) if n.startswith("_") and not n.startswith("__")}
+                names |= {n for n in dir(cls) if n.startswith("_") and not n.startswith("__")
+                          and not n.startswith(("_repr_", "_ipython_"))}  # Jupyter's display protocol is public
     # instance attributes set in __init__ are not in dir(cls): the ones such code reads
     names |= {"_renderer", "_fontproperties", "_horizontalalignment", "_verticalalignment", "_multialignment",
               "_linespacing", "_bbox_patch", "_clippath", "_x", "_y", "_antialiased", "_url", "_lastKey"}
