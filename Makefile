@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench bench-browser system clean assignment grade release pack publish
+.PHONY: help venv book book-student test test-floor lab student bench bench-browser system clean assignment grade release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
+	@echo "make test-floor  the widget contract test at the lowest dependency versions pyproject.toml declares"
 	@echo "make publish DEST=host:path  build the book and copy it to your own web host (GitHub Pages: .github/workflows/book.yml)"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
@@ -57,6 +58,19 @@ endif
 # student-version check and the binder check. None is skipped.
 test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
+
+# The declared dependency floors are real: a venv with exactly the lowest versions pyproject.toml allows
+# (requirements-floor.txt) runs the widget contract test and the public-matplotlib check.
+FLOOR := .venv-floor
+$(FLOOR)/.installed: requirements-floor.txt pyproject.toml
+	@bash scripts/ensure-system.sh python
+	$(PYTHON) -m venv $(FLOOR)
+	$(FLOOR)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-floor.txt
+	$(FLOOR)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+test-floor: $(FLOOR)/.installed
+	$(FLOOR)/bin/python -m pytest -q -p no:cacheprovider tests/test_widget_contract.py tests/test_public_matplotlib.py
 
 # scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check, and the
 # notebook not windowed (windowingMode none: jupyterlab-myst's idle re-render loop stops).

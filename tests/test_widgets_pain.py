@@ -1,4 +1,5 @@
-"""Chapter 4 widgets, headless: controls, validation, in-place updates, scrubber and alt text.
+"""Chapter 4 widgets, headless: the models they draw and their alt text.
+The contract every widget keeps is in tests/test_widget_contract.py.
 
 No timings are asserted here (speed is measured by benchmarks/bench_widgets.py). The wind-up grid
 is simulated once per session (or loaded from the disk cache).
@@ -8,31 +9,8 @@ from __future__ import annotations
 
 
 import numpy as np
-from widget_contract import contract
 
 from ketacourse.widgets import pain
-
-
-CASES = {
-    pain.WindupExplorer: ({"ketamine_um": 5.0, "frequency_hz": 2.0}, [
-        ({"ketamine_um": 3.0}, r"^ketamine_um must be one of"),
-        ({"frequency_hz": 7.0}, r"^frequency_hz must be one of"),
-    ]),
-    pain.CRPSInfusionExplorer: ({"preset": "schwartzman2009_outpatient", "dose_scale": 0.5}, [
-        ({"weight_kg": 300.0}, r"^weight_kg must be a finite number >= 50 and <= 110 kg; got 300"),
-        ({"preset": "nope"}, r"^preset must be one of"),
-    ]),
-    pain.AcutePainExplorer: ({"preset": "schwenk2018_low", "weight_kg": 90.0}, [
-        ({"dose_scale": 5.0}, r"^dose_scale must be a finite number >= 0.25 and <= 2"),
-    ]),
-    pain.PainForestPlot: ({"endpoint": "pain_score at end of week 1"}, [
-        ({"endpoint": "nope"}, r"^endpoint must be one of"),
-    ]),
-}
-
-
-(built, test_every_widget_is_covered, test_update_in_place_changes_the_figure, test_bad_values_raise_and_leave_state,
- test_scrubber_frames_have_alt_text_and_differ) = contract(pain, CASES)
 
 
 def test_windup_alt_text_reports_the_model():

@@ -1,123 +1,15 @@
-"""Chapter 5 widgets, headless: controls, validation, in-place updates, the offline scrubber and the
-models they draw. No timings here: speed is measured by benchmarks/bench_widgets.py."""
+"""Chapter 5 widgets, headless: the models they draw. The contract every widget keeps (controls,
+validation, in-place updates, the offline scrubber) is in tests/test_widget_contract.py. No timings
+here: speed is measured by benchmarks/bench_widgets.py."""
 
 from __future__ import annotations
 
-import base64
-import math
-import re
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from scrub_html import ScrubParser
 
 from ketacourse import translation
 from ketacourse.circuits import ei_network as ei
 from ketacourse.widgets import research
-
-PNG = b"\x89PNG\r\n\x1a\n"
-
-CASES = {
-    research.EINetworkExplorer: dict(
-        change={"nmda_interneurons": 0.5}, alt={"nmda_pyramidal": 0.6},
-        bad=[({"nmda_interneurons": 2.5}, r"^nmda_interneurons must be a finite number >= 0 and <= 2; got 2.5"),
-             ({"nmda_pyramidal": math.nan}, r"^nmda_pyramidal must be a finite number >= 0 and <= 2; got nan"),
-             ({"conc_ng_ml": 100.0}, r"^control name must be one of 'nmda_interneurons', 'nmda_pyramidal'; got 'conc_ng_ml'")]),
-    research.TCIChallengeExplorer: dict(
-        change={"time_min": 100.0, "mode": "effect"}, alt={"model": "clements1981"},
-        bad=[({"time_min": 151.0}, r"^time_min must be a finite number >= 0 and <= 150 min; got 151 min"),
-             ({"mode": "brain"}, r"^mode must be one of 'plasma', 'effect'; got 'brain'"),
-             ({"model": "fanta2015"}, r"^model must be one of 'domino1982', ")]),
-    research.SpeciesDoseTranslator: dict(
-        change={"dose_mg_per_kg": 25.0, "species": "rat"}, alt={"human_route": "im"},
-        bad=[({"dose_mg_per_kg": 0.0}, r"^dose_mg_per_kg must be a finite number >= 0.5 and <= 100 mg/kg; got 0 mg/kg"),
-             ({"species": "human"}, r"^species must be one of 'mouse', 'rat'; got 'human'"),
-             ({"human_route": "oral"}, r"^human_route must be one of 'iv_infusion_40', 'im'; got 'oral'")]),
-}
-IDS = [c.__name__ for c in CASES]
-_BUILT: dict = {}
-
-
-@pytest.fixture(autouse=True)
-def _no_pyplot_figures():
-    plt.close("all")
-    yield
-    assert plt.get_fignums() == [], "a widget created a pyplot-managed figure"
-
-
-def built(cls):
-    if cls not in _BUILT:
-        w = cls()
-        changed = cls(**CASES[cls]["change"])
-        _BUILT[cls] = (w, w.png(), dict(w.params), changed.png())
-    return _BUILT[cls]
-
-
-def test_every_research_widget_is_covered():
-    assert sorted(research.__all__) == sorted(IDS)
-
-
-@pytest.mark.parametrize("cls", CASES, ids=IDS)
-def test_controls_have_labels_and_defaults_render(cls):
-    w, png, params, changed = built(cls)
-    assert png.startswith(PNG) and changed.startswith(PNG) and png != changed
-    for name, ctrl in w.controls.items():
-        assert ctrl.description, name
-
-
-@pytest.mark.parametrize("cls", CASES, ids=IDS)
-def test_live_update_is_in_place_and_pixel_identical_to_a_fresh_build(cls):
-    w0, png0, params0, changed = built(cls)
-    w = cls()
-    fig, image = w.fig, w.image
-    assert w.png() == png0
-    w.set(**CASES[cls]["change"])
-    assert w.png() == changed and w.fig is fig and w.image is image
-    w.set(**CASES[cls]["alt"])
-    assert w.png() not in (png0, changed)
-    for k, v in params0.items():  # the learner's path: controls move, observers redraw
-        w.controls[k].value = v
-    assert w.png() == png0
-    other = w.recreate_png(**CASES[cls]["change"])
-    assert other == changed and w.fig is fig
-    assert w.png() == png0
-
-
-@pytest.mark.parametrize(("cls", "kwargs", "msg"),
-                         [pytest.param(c, kw, m, id=f"{c.__name__}-{next(iter(kw))}") for c in CASES for kw, m in CASES[c]["bad"]])
-def test_bad_values_raise_and_change_nothing(cls, kwargs, msg):
-    w, png, params, _ = built(cls)
-    with pytest.raises(ValueError, match=msg):
-        w.set(**kwargs)
-    good = {k: v for k, v in {**CASES[cls]["change"], **CASES[cls]["alt"]}.items() if k not in kwargs}
-    with pytest.raises(ValueError, match=msg):
-        w.set(**good, **kwargs)
-    assert w.png() == png and w.params == params
-
-
-
-@pytest.mark.parametrize("cls", CASES, ids=IDS)
-def test_offline_scrubber_frames_with_their_own_alt_text(cls):
-    w, png, params, _ = built(cls)
-    bundle = w._repr_mimebundle_()
-    assert w.png() == png and w.params == params
-    assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "text/html", "image/png", "text/plain"}
-    html = bundle["text/html"]
-    assert "http://" not in html and "https://" not in html and "<script src" not in html.lower()
-    p = ScrubParser()
-    p.feed(html)
-    values = list(cls.scrub.values)
-    assert len(values) >= 5 and len(p.frames) == len(values)
-    alts = [f["alt"] for f in p.frames]
-    assert len(set(alts)) == len(alts) and all(len(a) > 40 for a in alts)
-    for f, v in zip(p.frames, values):
-        assert f["alt"] == w.alt_text(**{**params, cls.scrub.control: v})
-        assert base64.b64decode(f["src"].split(",", 1)[1]).startswith(PNG)
-    assert len({f["src"] for f in p.frames}) == len(values)
-    assert len(p.imgs) == 1 and p.inputs == [], "one stored frame and no inert control before the cell runs"
-    assert len(p.data["labels"]) == len(values) and p.data["label"]
-    assert not re.search(r"0x[0-9a-f]{6,}", bundle["text/plain"])
 
 
 # ----------------------------------------------------------------------------- the models behind them

@@ -1,4 +1,5 @@
-"""Chapter 6 widgets, headless: controls, validation, in-place updates, scrubber and alt text.
+"""Chapter 6 widgets, headless: the models they draw and their alt text.
+The contract every widget keeps is in tests/test_widget_contract.py.
 
 No timings are asserted here (speed is measured by benchmarks/bench_widgets.py).
 """
@@ -7,29 +8,9 @@ from __future__ import annotations
 
 
 import pytest
-from widget_contract import contract
 
 from ketacourse import safety
 from ketacourse.widgets import safety as ws
-
-
-CASES = {
-    ws.SessionSimulator: ({"session": "nasal_esketamine_84", "baseline_sbp_mmhg": 136.0}, [
-        ({"weight_kg": 300.0}, r"^weight_kg must be a finite number >= 40 and <= 150 kg; got 300"),
-        ({"session": "nope"}, r"^session must be one of"),
-    ]),
-    ws.RouteLogistics: ({"weight_kg": 90.0, "show_metabolite": True}, [
-        ({"weight_kg": 10.0}, r"^weight_kg must be a finite number >= 40"),
-        ({"show_metabolite": "yes"}, r"^show_metabolite must be True or False"),
-    ]),
-    ws.AdverseEventForest: ({"endpoint": "dizziness at double-blind, 4 weeks"}, [
-        ({"endpoint": "nope"}, r"^endpoint must be one of"),
-    ]),
-}
-
-
-(built, test_every_widget_is_covered, test_update_in_place_changes_the_figure, test_bad_values_raise_and_leave_state,
- test_scrubber_frames_have_alt_text_and_differ) = contract(ws, CASES)
 
 
 def test_session_alt_text_reports_the_model_and_the_rule():

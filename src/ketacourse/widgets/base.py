@@ -29,7 +29,9 @@ import html
 import io
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -41,10 +43,21 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
-from .render import encode_png
 from .style import RC, new_figure
 
-__all__ = ["ScrubSpec", "ModelWidget", "png_bytes"]
+__all__ = ["ScrubSpec", "ModelWidget", "png_bytes", "registered"]
+
+_REGISTRY: dict[str, type] = {}
+
+
+def registered() -> dict[str, type]:
+    """The :class:`ModelWidget` subclasses defined so far, by class name, in definition order.
+
+    Every subclass registers itself when its class statement runs (``__init_subclass__``); a base
+    class meant only for subclassing passes ``register=False``. :func:`ketacourse.widgets.registry`
+    imports every widget module first, so it lists every widget of the course.
+    """
+    return dict(_REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -67,13 +80,20 @@ class ScrubSpec:
 
 
 def _encode_png(fig: Figure, *, quantize: bool = False) -> bytes:
-    """Encode the figure's current Agg buffer as PNG (no drawing happens here)."""
-    if not quantize:
-        return encode_png(fig)  # unfiltered rows, fast zlib: several times faster than Pillow here
+    """Encode the figure's current Agg buffer as PNG (no drawing happens here).
+
+    The figures are opaque (white background), so the alpha channel carries nothing: the PNG is
+    RGB, a quarter fewer bytes to compress, send and decode. Live updates use zlib's fastest level
+    (``compress_level=1``: plots are mostly flat colour, so it costs little in size); the book's
+    frames are reduced to a palette and compressed harder, as they are encoded only once.
+    """
     width, height = fig.canvas.get_width_height(physical=True)
     img = PILImage.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    quantize_keeping_solid_colours(img.convert("RGB")).save(buf, format="png", optimize=True)
+    if quantize:
+        quantize_keeping_solid_colours(img.convert("RGB")).save(buf, format="png", optimize=True)
+    else:
+        img.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -308,6 +328,22 @@ class ModelWidget:
         "Static figure. Run the notebook from the top (Run \u2192 Run All Cells) for the live controls."
     )
     zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
+    static_texts: Sequence = ()
+    """Texts that change rarely (labels that follow a menu, not a slider): not animated, drawn into
+    the cached background, which is drawn again when one of them changes. Set in :meth:`_build_figure`."""
+    image_cache_size: ClassVar[int] = 96
+    """Live images kept per widget, by control values (about 20-80 KiB each); 0 turns the cache off."""
+
+    def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
+        """Register the subclass (see :func:`ketacourse.widgets.registry`) unless ``register=False``."""
+        super().__init_subclass__(**kwargs)
+        if not register:
+            return
+        other = _REGISTRY.get(cls.__name__)
+        if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise TypeError(f"two widget classes are named {cls.__name__}: {other.__module__}.{other.__qualname__} "
+                            f"and {cls.__module__}.{cls.__qualname__}; widget names must be unique")
+        _REGISTRY[cls.__name__] = cls  # a reloaded module replaces its own class
 
     def __init__(self, **initial: Any) -> None:
         self.controls: dict[str, W.Widget] = self._make_controls()
@@ -325,6 +361,8 @@ class ModelWidget:
             self._prepare_live_figure(self.fig)
         self._background = None
         self._dynamic: list = []
+        self._background_signature: tuple = ()
+        self._images: OrderedDict[tuple, bytes] = OrderedDict()  # control values -> live PNG (LRU)
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.status = W.HTML(value="")
         # the figure's alt text, hidden; _ARIA_JS copies it to the <img> (ipywidgets 8.1's Image has
@@ -339,6 +377,11 @@ class ModelWidget:
         for ctrl in self.controls.values():
             ctrl.observe(self._on_change, names="value")
         self._view: W.Box | None = None
+        self.precompute_thread: threading.Thread | None = None  # joined by benchmarks before timing
+        if type(self)._precompute is not ModelWidget._precompute:
+            self.precompute_thread = threading.Thread(target=self._precompute, daemon=True,
+                                                      name=f"{type(self).__name__}-precompute")
+            self.precompute_thread.start()
 
     # ----------------------------------------------------------------- subclass hooks
     def _make_controls(self) -> dict[str, W.Widget]:  # pragma: no cover - abstract
@@ -371,6 +414,11 @@ class ModelWidget:
 
     def alt_text(self, **params: Any) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _precompute(self) -> None:
+        """Optional hook, run once in a background thread after the widget is built: fill the
+        model's caches for the positions a learner is likely to visit (a slow model answers from
+        them later). It must not touch the figure or the controls; the default does nothing."""
 
     # ----------------------------------------------------------------- state
     @property
@@ -476,15 +524,50 @@ class ModelWidget:
             raise
 
     def refresh(self) -> None:
-        """Recompute the model for the current controls and update the figure in place."""
+        """Recompute the model for the current controls and update the figure in place.
+
+        A position drawn before (the same value of every control) is answered from the widget's
+        image cache: the image is a function of the control values only (the widget contract test
+        checks that a live update draws exactly what a new widget draws), so it is not drawn again.
+        """
         t0 = time.perf_counter()
-        with mpl.rc_context(RC):
-            self._update(**self.params)
-            self.image.value = self._render()
-        self.alt_html.value = html.escape(self.alt_text(**self.params))  # the live figure's alt (_ARIA_JS)
-        self._apply_inactive(self._inactive(**self.params))
+        params = self.params
+        key = self._image_key(params)
+        png = self._images.get(key) if key is not None else None
+        if png is None:
+            with mpl.rc_context(RC):
+                self._update(**params)
+                png = self._render()
+            self._remember(key, png)
+        else:
+            self._images.move_to_end(key)
+        self.image.value = png
+        self.alt_html.value = html.escape(self.alt_text(**params))  # the live figure's alt (_ARIA_JS)
+        self._apply_inactive(self._inactive(**params))
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
         self.status.value = ""
+
+    def _image_key(self, params: dict[str, Any]) -> tuple | None:
+        if self.image_cache_size <= 0:
+            return None
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:  # an unhashable control value: no caching
+            return None
+        return key
+
+    def _remember(self, key: tuple | None, png: bytes) -> None:
+        if key is None:
+            return
+        self._images[key] = png
+        self._images.move_to_end(key)
+        while len(self._images) > self.image_cache_size:
+            self._images.popitem(last=False)
+
+    def clear_image_cache(self) -> None:
+        """Forget the images of positions drawn before (benchmarks time first visits this way)."""
+        self._images.clear()
 
     def _render(self, *, quantize: bool = False) -> bytes:
         """Blit: restore the cached static background, draw only the animated artists, encode.
@@ -494,6 +577,9 @@ class ModelWidget:
         change with the controls) are redrawn on every update.
         """
         fig = self.fig
+        signature = self._static_signature()
+        if signature != self._background_signature:  # a static text changed: draw the background again
+            self._background = None
         if self._background is None:
             engine = self.__dict__.get("_layout_engine")
             if engine is not None:  # static content changed (limits, legend): lay out again
@@ -505,12 +591,17 @@ class ModelWidget:
             fig.set_layout_engine("none")
             fig.canvas.draw()
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
+            self._background_signature = signature
             self._dynamic = _animated_artists(fig)
         else:
             fig.canvas.restore_region(self._background)
         for artist in self._dynamic:
             fig.draw_artist(artist)
         return _encode_png(fig, quantize=quantize)
+
+    def _static_signature(self) -> tuple:
+        """What the cached background shows of :attr:`static_texts` (texts, visibility, place)."""
+        return tuple((t.get_text(), t.get_visible(), t.get_position()) for t in self.static_texts)
 
     def invalidate_background(self) -> None:
         """Call from :meth:`_update` when something *static* changed (for example axis limits).
@@ -531,6 +622,9 @@ class ModelWidget:
         with mpl.rc_context(RC):
             self._update(**state)
             data = self._render(quantize=True)
+            key = self._image_key(state)
+            if key is not None and key not in self._images:  # the live image too, for a learner who goes there
+                self._remember(key, _encode_png(self.fig))
             self._update(**self.params)
             self._render()
         return data
@@ -548,7 +642,7 @@ class ModelWidget:
 
         This is what a naive widget does on every slider move; the live widget never does it.
         """
-        state = {**self.params, **params}
+        state = {**self.params, **self._checked_and_linked(params)}
         saved = dict(self.__dict__)  # _build_figure stores artist handles on self
         try:
             with mpl.rc_context(RC):
@@ -556,6 +650,8 @@ class ModelWidget:
                 self._build_figure(fig)
                 self._figure_built(fig)
                 self._update(**state)
+                for artist in _animated_artists(fig):
+                    artist.set_in_layout(False)  # laid out as the live figure is
                 data = png_bytes(fig)
         finally:
             self.__dict__.clear()

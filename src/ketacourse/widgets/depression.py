@@ -16,7 +16,7 @@ from matplotlib import patches
 from ..data import load_table
 from ..pd import antidepressant as ad
 from .base import ModelWidget, ScrubSpec
-from .evidence import CachedTextMixin, LightTextMixin
+from .evidence import LightTextMixin
 from .style import OKABE_ITO as C
 
 __all__ = ["ResponseTimeCourse", "HypothesisDiagram"]
@@ -145,7 +145,7 @@ _ELEMENT_STYLE = {
 _STATUS_COLOUR = {"contested": C["vermillion"]}
 
 
-class HypothesisDiagram(CachedTextMixin, LightTextMixin, ModelWidget):
+class HypothesisDiagram(LightTextMixin, ModelWidget):
     """A cortical microcircuit and a synapse, with the step each antidepressant-mechanism hypothesis
     proposes highlighted, and its evidence (for, against, human or animal) shown beside it."""
 

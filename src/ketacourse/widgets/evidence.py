@@ -14,17 +14,13 @@ import math
 import ipywidgets as W
 import matplotlib as mpl
 import numpy as np
-from matplotlib import colors as mcolors
 from matplotlib import patches
-from matplotlib import transforms as mtransforms
-from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.text import Text
 
 from .. import evidence as ev
 from ..evidence import simulate as sim
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
-from .style import CYCLE, MONO_PT
+from .style import CYCLE
 from .style import OKABE_ITO as C
 
 __all__ = ["ForestPlot", "TrialSimulator", "endpoint_key", "parse_endpoint", "endpoint_scrub"]
@@ -33,6 +29,7 @@ _MEASURE_CHOICES = (("Hedges g", "g"), ("mean difference (scale points)", "md"),
                     ("risk ratio", "rr"), ("risk difference", "rd"), ("hazard ratio", "hr"))
 _MEASURE_ORDER = [v for _l, v in _MEASURE_CHOICES]
 _N_TICKS = 7
+_MONO_PT = 7.5  # the fixed-width numeric columns (estimate, CI, weight) and the summary line
 # Text-heavy figures: glyph hinting costs a large share of each update here, for no visible gain at
 # screen resolution, so these widgets render text unhinted.
 _TEXT_RC = {"text.hinting": "no_hinting"}
@@ -64,208 +61,6 @@ class LightTextMixin:
     def recreate_png(self, **params) -> bytes:
         with mpl.rc_context(_TEXT_RC):
             return super().recreate_png(**params)
-
-
-_SPRITES_MAX = 600  # cached text renderings per figure (a few tens of kB each)
-_TEXT_RC_KEYS = ("text.hinting", "text.hinting_factor", "text.antialiased", "text.kerning_factor",
-                 "mathtext.fontset", "text.parse_math")
-
-
-class _PixelSnap(mtransforms.Transform):
-    """Rounds display coordinates to whole pixels (composed after a text's own transform)."""
-
-    input_dims = output_dims = 2
-    is_separable = True
-    has_inverse = False
-
-    def transform_non_affine(self, values):
-        return np.round(values)
-
-
-_PIXEL_SNAP = _PixelSnap()
-
-
-class _CachedText(Text):
-    """A Text that reuses its rendered pixels when the same string is drawn again.
-
-    Its anchor is snapped to a whole pixel (a shift of at most half a pixel), so a string drawn at
-    another place has the same glyph pixels, only shifted. The first time a string is drawn (with
-    given font, colour, alignment and clip) the pixels of the region it covers are kept from just
-    before and just after drawing, relative to the anchor. Drawn again, anywhere, onto the same
-    pixels (a white margin, the widget's cached background, or the same artists beneath), the kept
-    result is copied in: the same pixels as drawing it, without text layout and glyph blitting.
-    Anything else (another renderer, a bbox patch, path effects, different pixels beneath, the
-    canvas edge) draws as plain matplotlib does.
-    """
-
-    _kc_sprites = True
-
-    def _get_layout(self, renderer):
-        # The layout (line offsets and box relative to the anchor) does not depend on the position:
-        # keep it per string and style, so a label moved to another row is not laid out again.
-        figure = self.get_figure(root=True)
-        if self.get_wrap() or self.get_usetex() or figure is None:
-            return super()._get_layout(renderer)
-        rc = mpl.rcParams
-        try:
-            key = (self.get_text(), self._fontproperties, self.get_rotation(), self.get_rotation_mode(),
-                   self._horizontalalignment, self._verticalalignment, self._multialignment, self._linespacing,
-                   self._parse_math, figure.dpi, type(renderer), tuple(rc[k] for k in _TEXT_RC_KEYS))
-            cache = figure.__dict__.setdefault("_kc_text_layouts", {})
-            hit = cache.get(key)
-        except TypeError:  # pragma: no cover - an unhashable option
-            return super()._get_layout(renderer)
-        if hit is None:
-            hit = super()._get_layout(renderer)
-            if len(cache) >= _SPRITES_MAX:
-                cache.clear()
-            cache[key[:1] + (self._fontproperties.copy(),) + key[2:]] = hit
-        bbox, info, corner = hit
-        return bbox.frozen(), list(info), corner
-
-    def _anchor_and_key(self, renderer):
-        """``((column, row), (x, y), key)``: the anchor in buffer pixels, in display coordinates,
-        and the sprite key; or None (no caching for this text or renderer)."""
-        if (not isinstance(renderer, RendererAgg) or self._bbox_patch or self.get_path_effects()
-                or self.get_usetex() or self.get_wrap()):
-            return None
-        try:
-            x, y = self.get_transform().transform((float(self.convert_xunits(self._x)),
-                                                   float(self.convert_yunits(self._y))))
-        except (TypeError, ValueError):
-            return None
-        if not (math.isfinite(x) and math.isfinite(y)):
-            return None
-        col, row = math.floor(x), math.floor(renderer.height - y)
-        frac = (round(x - math.floor(x), 9), round(renderer.height - y - row, 9))
-        clip = None
-        if self.get_clip_on():
-            box = self.clipbox
-            path = self._clippath
-            clip = (None if box is None else (box.x0 - col, box.y0 + row, box.width, box.height),
-                    None if path is None else tuple(path.get_fully_transformed_path().get_extents().bounds))
-        rc = mpl.rcParams
-        try:
-            key = (self.get_text(), self._fontproperties, mcolors.to_rgba(self.get_color()), self.get_alpha(),
-                   self._antialiased, self.get_rotation(), self.get_rotation_mode(), self._horizontalalignment,
-                   self._verticalalignment, self._multialignment, self._linespacing, frac, clip,
-                   renderer.dpi, tuple([dict.__getitem__(rc, k) for k in _TEXT_RC_KEYS]))  # validated values
-            hash(key)
-        except TypeError:  # pragma: no cover - an unhashable option
-            return None
-        return (col, row), (x, y), key
-
-    def _draw_line(self, renderer, posx: float, posy: float, layout) -> bool:
-        """Text.draw for one plain, unrotated line, given the anchor and layout already computed;
-        False (nothing drawn) for anything else."""
-        _bbox, info, _descent = layout
-        if len(info) != 1 or self.get_rotation() != 0:
-            return False
-        line, _wad, (ox, oy) = info[0]
-        clean_line, ismath = self._preprocess_math(line)
-        if ismath:
-            return False
-        gc = renderer.new_gc()
-        gc.set_foreground(mcolors.to_rgba(self.get_color()), isRGBA=True)
-        gc.set_alpha(self.get_alpha())
-        gc.set_url(self._url)
-        gc.set_antialiased(self._antialiased)
-        gc.set_snap(self.get_snap())
-        self._set_gc_clip(gc)
-        x, y = ox + posx, oy + posy
-        if renderer.flipy():
-            y = renderer.get_canvas_width_height()[1] - y
-        renderer.draw_text(gc, x, y, clean_line, self._fontproperties, 0, ismath=False, mtext=self)
-        gc.restore()
-        return True
-
-    def draw(self, renderer):
-        if renderer is not None:
-            self._renderer = renderer
-        if not self.get_visible() or self.get_text() == "":
-            return
-        found = self._anchor_and_key(renderer)
-        if found is None:
-            return super().draw(renderer)
-        (col, row), (posx, posy), key = found
-        if not self._kc_sprites:  # cheap to draw (fixed-width cells): no pixels kept
-            layout = self._get_layout(renderer)
-            renderer.open_group("text", self.get_gid())
-            if not self._draw_line(renderer, posx, posy, layout):
-                super().draw(renderer)
-            renderer.close_group("text")
-            self.stale = False
-            return
-        figure = self.get_figure(root=True)
-        cache = figure.__dict__.setdefault("_kc_text_sprites", {})
-        buf = np.asarray(renderer.buffer_rgba()).view(np.uint32)[..., 0]  # one word per RGBA pixel
-        h, w = buf.shape
-        hit = cache.get(key)
-        if hit is not None:
-            (dy0, dy1, dx0, dx1), before, after = hit
-            y0, y1, x0, x1 = row + dy0, row + dy1, col + dx0, col + dx1
-            if 0 <= y0 and y1 <= h and 0 <= x0 and x1 <= w:
-                region = buf[y0:y1, x0:x1]
-                if np.array_equal(region, before):
-                    region[...] = after
-                    self.stale = False
-                    return
-        # draw it for real, and keep the pixels before and after if the change stays inside the box
-        layout = self._get_layout(renderer)
-        ext = layout[0].translated(posx, posy)  # as get_window_extent computes it
-        pad = int(math.ceil(self._fontproperties.get_size_in_points() * renderer.dpi / 72)) + 2
-        x0, x1 = max(0, int(math.floor(ext.x0)) - pad), min(w, int(math.ceil(ext.x1)) + pad)
-        y0, y1 = max(0, h - int(math.ceil(ext.y1)) - pad), min(h, h - int(math.floor(ext.y0)) + pad)
-        # a wider frame around the box, to check that the text changed nothing outside the box
-        oy0, oy1, ox0, ox1 = max(0, y0 - 2 * pad), min(h, y1 + 2 * pad), max(0, x0 - 2 * pad), min(w, x1 + 2 * pad)
-        before = buf[oy0:oy1, ox0:ox1].copy()
-        renderer.open_group("text", self.get_gid())
-        if not self._draw_line(renderer, posx, posy, layout):
-            super().draw(renderer)
-        renderer.close_group("text")
-        self.stale = False
-        if x1 <= x0 or y1 <= y0:
-            return
-        changed = buf[oy0:oy1, ox0:ox1] != before
-        changed[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0] = False
-        if changed.any():  # drew outside its box (an unusual glyph): do not cache
-            return
-        if len(cache) >= _SPRITES_MAX:
-            cache.clear()
-        key = key[:1] + (self._fontproperties.copy(),) + key[2:]  # a snapshot: the live one is mutable
-        cache[key] = ((y0 - row, y1 - row, x0 - col, x1 - col),
-                      before[y0 - oy0:y1 - oy0, x0 - ox0:x1 - ox0].copy(), buf[y0:y1, x0:x1].copy())
-
-
-def snap_animated_text(fig) -> None:
-    """Anchor the figure's animated Text artists on whole pixels (a shift of at most half a pixel),
-    so a string drawn at another place has the same pixels, only shifted."""
-    for artist in fig.findobj(lambda a: isinstance(a, Text) and a.get_animated()):
-        artist.set_transform(artist.get_transform() + _PIXEL_SNAP)
-
-
-def cache_animated_text(fig) -> None:
-    """Let the figure's animated Text artists reuse their rendered pixels (see :class:`_CachedText`)."""
-    for artist in fig.findobj(lambda a: type(a) is Text and a.get_animated()):
-        artist.__class__ = _CachedText
-        # fixed-width readouts draw as one blit of glyph cells (``render.py``): keeping their pixels
-        # would cost more than drawing them
-        artist._kc_sprites = "monospace" not in artist.get_fontfamily()
-
-
-class CachedTextMixin:
-    """For text-heavy widgets: animated texts anchored on whole pixels (in every figure the widget
-    builds), and, in the live widget's own figure, reusing their pixels when a string comes back
-    (the same image). :meth:`recreate_png` (the benchmark's baseline) draws its texts plainly.
-    """
-
-    def _figure_built(self, fig) -> None:
-        super()._figure_built(fig)
-        snap_animated_text(fig)
-
-    def _prepare_live_figure(self, fig) -> None:
-        super()._prepare_live_figure(fig)
-        cache_animated_text(fig)
 
 
 def endpoint_key(outcome: str, time: str) -> str:
@@ -305,7 +100,7 @@ def _nice_ticks(lo: float, hi: float, ratio: bool) -> list[float]:
     return [start + i * step for i in range(int((hi - start) / step) + 1)][:_N_TICKS]
 
 
-class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
+class ForestPlot(LightTextMixin, ModelWidget):
     """A forest plot of one trial table: choose the outcome and time, the measure, the comparators
     and designs to include; the pooled random-effects estimate (DerSimonian–Laird, through
     statsmodels), its CI, I² and the NNT update in place.
@@ -452,30 +247,30 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         # one line for all the CI whiskers, one for all the tick marks (NaN-separated): fewer draws
         self._ci = ax.plot([], [], color="#333333", lw=1.4, animated=True)[0]
         self._box = [ax.plot([0], [y], "s", color="#333333", ms=6, animated=True)[0] for y in self._row_y]
+        # texts that follow the menus and check boxes, not the slider: drawn into the background
         self._lab = [ax.text(-0.03, y, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                             fontsize=8, animated=True, clip_on=False) for y in self._row_y]
+                             fontsize=8, clip_on=False) for y in self._row_y]
         self._num = [ax.text(1.03, y, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                             fontsize=MONO_PT, family="monospace", animated=True, clip_on=False) for y in self._row_y]
+                             fontsize=_MONO_PT, family="monospace", animated=True, clip_on=False) for y in self._row_y]
         self._diamond = patches.Polygon([[0, 0], [0, 0], [0, 0], [0, 0]], closed=True, facecolor=C["black"],
                                         edgecolor=C["black"], animated=True)
         ax.add_patch(self._diamond)
         self._pool_lab = ax.text(-0.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                                 fontsize=8.5, weight="bold", animated=True, clip_on=False)
+                                 fontsize=8.5, weight="bold", clip_on=False)
         self._pool_num = ax.text(1.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                                 fontsize=MONO_PT, family="monospace", weight="bold", animated=True, clip_on=False)
+                                 fontsize=_MONO_PT, family="monospace", weight="bold", animated=True, clip_on=False)
         self._null = ax.plot([0.5, 0.5], [-1.6, n + 0.2], color="#777777", lw=1, ls="--", animated=True)[0]
         self._ticks = ax.plot([], [], color="#333333", lw=1, animated=True, clip_on=False)[0]
         self._ticklabels = [ax.text(0, -0.04, "", transform=ax.get_xaxis_transform(), ha="center", va="top",
                                     fontsize=8, animated=True, clip_on=False) for _ in range(_N_TICKS + 2)]
-        self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5,
-                               animated=True)
+        self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5)
         self._favours = [ax.text(x, 1.005, "", transform=ax.transAxes, ha=ha, va="bottom", fontsize=7.5,
-                                 style="italic", color="#444444", animated=True)
+                                 style="italic", color="#444444")
                          for x, ha in ((0.0, "left"), (1.0, "right"))]
-        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=MONO_PT, family="monospace",
+        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=_MONO_PT, family="monospace",
                                   animated=True)  # fixed width: a readout line, and no per-string shaping
-        self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"],
-                              animated=True)
+        self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"])
+        self.static_texts = [*self._lab, self._pool_lab, self._xlabel, *self._favours, self._empty]
         # static legend of comparators (colour of the trial squares)
         handles = [patches.Patch(color=self.colours[c], label=f"vs {c}") for c in self.comparators]
         fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.62, 1.0), fontsize=7, frameon=False,

@@ -18,6 +18,8 @@ Model illustrations for a stated typical adult, not dosing or monitoring advice.
 from __future__ import annotations
 
 import math
+import threading
+from typing import ClassVar
 
 import ipywidgets as W
 import numpy as np
@@ -254,10 +256,26 @@ class RouteLogistics(LightTextMixin, ModelWidget):
                                **spacing) for j in range(len(logistics.ROUTE_SESSIONS))]
         self._note = fig.text(0.43, 0.03, "", fontsize=7, va="bottom", animated=True)
 
+    # The model takes 0.2-0.6 s per weight (absorption fitted to each route's published Tmax): it
+    # answers from results kept per weight, filled for every slider position in the background.
+    _models: ClassVar[dict[float, tuple]] = {}
+
     def _model(self, weight_kg):
-        rows = logistics.route_comparison(weight_kg)
-        curves = {n: safety.simulate_session(n, weight_kg=weight_kg) for n in logistics.ROUTE_SESSIONS}
-        return rows, curves
+        hit = self._models.get(float(weight_kg))
+        if hit is None:
+            rows = logistics.route_comparison(weight_kg)
+            curves = {n: safety.simulate_session(n, weight_kg=weight_kg) for n in logistics.ROUTE_SESSIONS}
+            hit = self._models[float(weight_kg)] = (rows, curves)
+        return hit
+
+    _filling: ClassVar[threading.Lock] = threading.Lock()
+
+    def _precompute(self):
+        ctrl = self.controls["weight_kg"]
+        grid = np.arange(ctrl.min, ctrl.max + ctrl.step / 2, ctrl.step)
+        with self._filling:  # one thread fills the shared results; another widget's finds them there
+            for weight in sorted(grid, key=lambda w: abs(w - ctrl.value)):  # nearest the start first
+                self._model(float(weight))
 
     def _update(self, weight_kg, show_metabolite):
         rows, curves = self._model(weight_kg)

@@ -51,12 +51,6 @@ RC: dict[str, object] = {
 DPI: int = 96
 """Screen resolution of widget figures (pixels per inch)."""
 
-MONO_PT: float = 7.48
-"""Size (points) of the fixed-width numeric readouts in text-heavy figures: at :data:`DPI` each
-DejaVu Sans Mono character cell is then exactly 6 px wide (at 7.5 pt it is 6.016 px), so columns of
-digits sit on the pixel grid, every copy of a digit renders alike, and glyph bitmaps are reused
-(``tests/test_widgets.py`` checks the cell width)."""
-
 
 def new_figure(width_in: float = 7.0, height_in: float = 3.6) -> Figure:
     """Create a white, Agg-backed figure in the course style (no pyplot state involved).
@@ -67,12 +61,11 @@ def new_figure(width_in: float = 7.0, height_in: float = 3.6) -> Figure:
         Figure size in inches.
     """
     import matplotlib as mpl
-
-    from .render import GlyphCacheCanvas  # Agg with a glyph cache: same pixels, faster text
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     with mpl.rc_context(RC):
         fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-        GlyphCacheCanvas(fig)
+        FigureCanvasAgg(fig)
     fig.set_facecolor("white")
     return fig
 
