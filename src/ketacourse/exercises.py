@@ -351,6 +351,26 @@ class SelfCheck:
         self.feedback = list(feedback) if feedback is not None else [""] * len(options)
         self._view = None
 
+    @classmethod
+    def load(cls, key: str) -> "SelfCheck":
+        """The self-check ``key`` (``"<chapter stem>-<n>"``) from ``data/selfchecks/<chapter stem>.toml``.
+
+        Chapters call ``SelfCheck.load(key)`` so that no notebook a learner opens holds the right
+        option, its explanation or the per-option feedback (issue 22)."""
+        import tomllib
+        from importlib.resources import files
+
+        stem = key.rsplit("-", 1)[0]
+        try:
+            table = tomllib.loads((files("ketacourse") / "data" / "selfchecks" / f"{stem}.toml").read_text("utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"key must name a chapter with self-checks (data/selfchecks/<stem>.toml); got {key!r}") from None
+        found = {sc["id"]: sc for sc in table.get("selfcheck", [])}
+        if key not in found:
+            raise ValueError(f"key must be one of {', '.join(map(repr, sorted(found)))}; got {key!r}")
+        sc = found[key]
+        return cls(sc["question"], sc["options"], sc["answer"], sc["explanation"], sc.get("feedback"))
+
     def respond(self, choice: int) -> tuple[bool, str]:
         """Whether option ``choice`` is right, and the message the learner sees for it."""
         if isinstance(choice, bool) or not isinstance(choice, int) or not 0 <= choice < len(self.options):

@@ -99,6 +99,11 @@ def _selfcheck(source: str) -> dict | None:
     except SyntaxError:
         return None
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
+                and getattr(node.func.value, "id", "") == "SelfCheck" and node.args:  # kept in the package's data
+            sc = exercises.SelfCheck.load(ast.literal_eval(node.args[0]))
+            return dict(question=sc.question, options=sc.options, answer=sc.answer, explanation=sc.explanation,
+                        feedback=sc.feedback)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "SelfCheck":
             try:
                 args = [ast.literal_eval(a) for a in node.args]
@@ -119,7 +124,7 @@ def selfchecks_of(nb: nbformat.NotebookNode) -> list[dict]:
         if cell.cell_type == "markdown":
             heading = re.search(r"^##\s+(.+)$", cell.source, re.MULTILINE)
             section = heading.group(1).strip() if heading else section
-        elif "SelfCheck(" in cell.source:
+        elif "SelfCheck" in cell.source:
             sc = _selfcheck(cell.source)
             if sc:
                 sc["section"] = section
@@ -151,7 +156,7 @@ def sections_of(nb: nbformat.NotebookNode, classes: dict[str, type] | None = Non
                 sections[-1].widgets.append(call.func.id)
                 if last_selfcheck:
                     sections[-1].predictions.append(last_selfcheck)
-            sc = _selfcheck(cell.source) if "SelfCheck(" in cell.source else None
+            sc = _selfcheck(cell.source) if "SelfCheck" in cell.source else None
             if sc:
                 sections[-1].selfchecks.append(sc["question"])
             last_selfcheck = sc["question"] if sc else (None if calls else last_selfcheck)
