@@ -7,6 +7,7 @@ receptor    NMDA receptor occupancy (Hill-Langmuir) for ketamine, its enantiomer
 channel     Mg2+ block, current-voltage relations and the open-channel trapping-block model
 pk          compartmental pharmacokinetics, routes and regimens
 exercises   answer checks with immediate feedback for the chapter notebooks
+agreement   each model against its reference (the book's Model validation appendix and its tests)
 widgets     interactive figures (live in JupyterLab, static and scrubbable in the book)
 
 Everything here is for education. Model outputs are illustrations for a stated typical
