@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -13,7 +14,8 @@ import pytest
 from ketacourse import exercises
 from ketacourse.exercises import ChoiceCheck, Feedback, NumericCheck, SelfCheck, check, register, registered
 
-CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
 KEYS = registered()
 NO_CHECKS = "<no exercise checks registered: ketacourse/checks/ch*.py must register some>"
 
@@ -348,28 +350,34 @@ def test_every_check_has_an_escalating_hint_ladder():
 
 
 def _selfcheck_calls():
+    """Every self-check of the chapters as (where, fields): literal ``SelfCheck(...)`` calls and
+    ``SelfCheck.load(key)`` calls (the fields then come from the package's data)."""
     import ast
 
+    fields = ("question", "options", "answer", "explanation", "feedback")
     for path in sorted(CHAPTERS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or "SelfCheck(" not in cell.source:
+            if cell.cell_type != "code" or "SelfCheck" not in cell.source:
                 continue
             for node in ast.walk(ast.parse(cell.source)):
                 if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "SelfCheck":
-                    yield f"{path.stem}[{i}]", node
+                    found = dict(zip(fields, [ast.literal_eval(x) for x in node.args]))
+                    found.update({k.arg: ast.literal_eval(k.value) for k in node.keywords})
+                    yield f"{path.stem}[{i}]", found
+                elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "load" \
+                        and getattr(node.func.value, "id", "") == "SelfCheck":
+                    key = ast.literal_eval(node.args[0])
+                    table = tomllib.loads((ROOT / "src" / "ketacourse" / "data" / "selfchecks"
+                                           / f"{key.rsplit('-', 1)[0]}.toml").read_text("utf-8"))
+                    yield f"{path.stem}[{i}]", next(e for e in table["selfcheck"] if e["id"] == key)
 
 
 def test_every_selfcheck_in_the_chapters_has_feedback_for_each_wrong_option():
-    import ast
-
     calls = list(_selfcheck_calls())
     assert calls, "no SelfCheck in the chapters"
-    for where, node in calls:
-        kw = {k.arg: k.value for k in node.keywords}
-        assert "feedback" in kw, f"{where}: SelfCheck needs feedback=[one message per option]"
-        options = ast.literal_eval(node.args[1])
-        answer = ast.literal_eval(node.args[2])
-        feedback = ast.literal_eval(kw["feedback"])
+    for where, sc in calls:
+        assert "feedback" in sc, f"{where}: SelfCheck needs feedback=[one message per option]"
+        options, answer, feedback = sc["options"], sc["answer"], sc["feedback"]
         assert len(feedback) == len(options), where
         assert all(f for i, f in enumerate(feedback) if i != answer), f"{where}: a wrong option has no message"

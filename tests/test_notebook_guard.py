@@ -423,6 +423,56 @@ def test_no_answer_is_visible_in_the_chapter(path):
     assert not leaks, "\n".join(leaks)
 
 
+# ----------------------------------------------------------------------------- effort before answers (issue 22)
+#: Chapters other streams edit until the merge; the coordinator then runs
+#: ``python scripts/learner_fold_notices.py chapters/0[4-7]-*.ipynb`` and
+#: ``python scripts/learner_selfchecks_to_data.py chapters/0[4-7]-*.ipynb`` and empties this set.
+PENDING_EFFORT = {"04", "05", "06", "07"}
+EFFORT_PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.xfail(
+    reason="fixed by the coordinator's scripts after merging", strict=False)] if p.name[:2] in PENDING_EFFORT else [])
+    for p in NOTEBOOKS]
+
+
+def problems_unfolded_notice(nb) -> list[str]:
+    """Every "What to notice" explanation sits in a folded dropdown (the learner predicts first)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or "What to notice" not in cell.source:
+            continue
+        folded = re.search(r"^(:{3,}|`{3,})\{(?:admonition|dropdown)\}[^\n]*What to notice[^\n]*\n(?::\w+:.*\n)*"
+                           r":class:[^\n]*dropdown", cell.source, re.MULTILINE) or re.search(
+                           r"^(:{3,}|`{3,})\{dropdown\}[^\n]*What to notice", cell.source, re.MULTILINE)
+        if not folded:
+            found.append(f"cell {i}: 'What to notice' is not folded: {cell.source[:60]!r}")
+    return found
+
+
+def problems_selfcheck_in_source(nb) -> list[str]:
+    """No notebook a learner opens (master, student, assignment) holds a self-check's options, answer
+    or feedback: cells call ``SelfCheck.load(key)`` and the package holds the data."""
+    return [f"cell {i}: a SelfCheck written out in the notebook (answer index in the source): {c.source[:60]!r}"
+            for i, c in enumerate(nb.cells) if c.cell_type == "code" and re.search(r"\bSelfCheck\(", c.source)]
+
+
+@pytest.mark.parametrize("guard", [problems_unfolded_notice, problems_selfcheck_in_source],
+                         ids=["notice-folded", "selfcheck-from-package"])
+@pytest.mark.parametrize("path", EFFORT_PARAMS)
+def test_effort_before_answers(path, guard):
+    problems = guard(load(path))
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_effort_guards_catch_faults():
+    nb = good_notebook()
+    assert problems_unfolded_notice(nb) == [] and problems_selfcheck_in_source(nb) == []
+    nb.cells.append(md("**What to notice.** The curve shifts."))
+    nb.cells.append(md(":::{admonition} What to notice (open after you have tried it)\n:class: dropdown\n\nIt shifts.\n:::"))
+    assert len(problems_unfolded_notice(nb)) == 1
+    nb.cells.append(code('SelfCheck("Q?", ["a", "b"], 1, "because")', 99))
+    nb.cells.append(code('SelfCheck.load("01-x-1")', 100))
+    assert len(problems_selfcheck_in_source(nb)) == 1
+
+
 def test_the_leak_test_catches_a_printed_answer():
     nb = good_notebook()
     nb.cells.append(md("The answer is 30.35 mg."))

@@ -34,7 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck"]
+__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck",
+           "generic_mistakes"]
 
 _SYMBOL = {"correct": "✓", "incorrect": "✗", "missing": "…"}
 _COLOUR = {"correct": "#009E73", "incorrect": "#D55E00", "missing": "#0072B2"}
@@ -106,7 +107,17 @@ class NumericCheck:
     mistakes : sequence of Mistake
         Likely wrong answers, each with its own message; checked in order with the same
         tolerance. A mistake whose value falls within tolerance of the expected value is ignored
-        (it cannot be told apart from the right answer).
+        (it cannot be told apart from the right answer); ``tests/test_exercises_mistakes.py``
+        fails if any registered check has such a mistake, or two mistakes that collide.
+    weight_kg : float, optional
+        The body weight the exercise states, if any: adds the generic "forgot the weight"
+        mistakes (expected × or ÷ weight).
+    integer : bool
+        The answer is a count (patients, devices): checked exactly, no tolerance.
+
+    After the named mistakes, :func:`generic_mistakes` names the slips any number can suffer
+    (per cent vs fraction, factors of 1000, a forgotten weight, the sign), each computed from
+    the expected value and used only where it cannot be confused with the answer or a named mistake.
     """
 
     key: str
@@ -118,23 +129,55 @@ class NumericCheck:
     explanation: str = ""
     mistakes: Sequence[Mistake] = ()
     hints: Sequence[str] = ()
+    weight_kg: float | None = None
+    integer: bool = False
     _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
     def _close(self, value: float, target: float) -> bool:
+        if self.integer:
+            return value == target
         return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
 
-    def diagnose(self, value: float) -> Mistake | None:
-        """The first named mistake that ``value`` matches (and the right answer does not), or None."""
+    def _tol(self, target: float) -> float:
+        return 0.0 if self.integer else max(self.rel_tol * abs(target), self.abs_tol)
+
+    def _apart(self, wrong: float, exp: float) -> bool:
+        """A wrong value the right answer cannot be mistaken for: neither lies within tolerance of the
+        other (the answer is checked first, so overlapping windows are resolved in its favour)."""
+        return not self._close(wrong, exp) and not self._close(exp, wrong)
+
+    def _distinct(self, a: float, b: float) -> bool:
+        """No answer can lie within tolerance of both values (their tolerance windows do not overlap)."""
+        return abs(a - b) > self._tol(a) + self._tol(b) if not self.integer else round(a) != round(b)
+
+    def all_mistakes(self) -> list[tuple[Mistake, float]]:
+        """Named mistakes, then the generic ones that can be told apart from the answer and from
+        every mistake before them, each with its value."""
         exp = float(self.expected())
+        found: list[tuple[Mistake, float]] = []
         for m in self.mistakes:
             wrong = float(m.value())
-            if math.isfinite(wrong) and not self._close(wrong, exp) and self._close(value, wrong):
+            if math.isfinite(wrong) and self._apart(wrong, exp):
+                found.append((m, wrong))
+        for m in generic_mistakes(exp, self.unit, self.weight_kg):
+            wrong = float(m.value())
+            if math.isfinite(wrong) and self._apart(wrong, exp) and all(self._distinct(wrong, v) for _, v in found):
+                found.append((m, wrong))
+        return found
+
+    def diagnose(self, value: float) -> Mistake | None:
+        """The first mistake (named, then generic) that ``value`` matches, or None."""
+        for m, wrong in self.all_mistakes():
+            if self._close(value, wrong):
                 return m
         return None
 
     def __call__(self, answer: Any) -> Feedback:
         if answer is None or answer is Ellipsis:
             return Feedback(self.key, "missing", _MISSING)
+        if isinstance(answer, bool) or type(answer).__name__ == "bool_":
+            return Feedback(self.key, "incorrect", f"expected a number (in {self.unit or 'the stated unit'}); got "
+                                                   f"{answer!r}, a yes/no value.")
         try:
             value = float(answer)
         except (TypeError, ValueError):
@@ -149,6 +192,42 @@ class NumericCheck:
             return Feedback(self.key, "incorrect", f"not yet. {mistake.message}".strip(), mistake=mistake.name)
         self._attempts += 1
         return Feedback(self.key, "incorrect", f"not yet. {_rung(self.hints, self.hint, self._attempts)}".strip())
+
+
+def generic_mistakes(expected: float, unit: str = "", weight_kg: float | None = None) -> list[Mistake]:
+    """Slips any numeric answer can suffer, computed from the expected value: per cent vs fraction
+    (× or ÷ 100), a unit slip by a factor of 1000 (mg/L vs ng/mL, µM vs nM, g vs mg), a forgotten
+    body weight (× or ÷ the weight, when the exercise states one) and the sign. Messages never
+    give the answer."""
+    per_cent = unit.strip() in ("%", "per cent", "percent") or "%" in unit
+    out = [
+        Mistake("generic-x100", lambda: expected * 100.0,
+                "your answer is 100 times too large: "
+                + ("give a fraction between 0 and 1, not a per cent." if "fraction" in unit
+                   or (not unit.strip() and abs(expected) <= 1) else "a factor of 100 has slipped in (a per cent multiplied by 100 again?).")),
+        Mistake("generic-div100", lambda: expected / 100.0,
+                "your answer is 100 times too small: "
+                + ("you gave a fraction; give the answer in per cent (multiply by 100)." if per_cent
+                   else "a per cent was divided by 100, or a factor of 100 is missing.")),
+        Mistake("generic-x1000", lambda: expected * 1000.0,
+                f"your answer is 1000 times too large: a unit slip (mg/L for ng/mL, nM for µM, mg for g?). "
+                f"Check your answer in {unit or 'the stated unit'}."),
+        Mistake("generic-div1000", lambda: expected / 1000.0,
+                f"your answer is 1000 times too small: a unit slip (ng/mL for mg/L, µM for nM, g for mg?). "
+                f"Check your answer in {unit or 'the stated unit'}."),
+    ]
+    if weight_kg:
+        out += [
+            Mistake("generic-no-weight", lambda: expected / weight_kg,
+                    f"your answer looks like a per-kilogram value: multiply by the body weight ({weight_kg:g} kg)."),
+            Mistake("generic-times-weight", lambda: expected * weight_kg,
+                    f"your answer is the body weight ({weight_kg:g} kg) times too large: was a total "
+                    "dose multiplied by the weight again, or a per-kg value asked for?"),
+        ]
+    if expected != 0:
+        out.append(Mistake("generic-sign", lambda: -expected,
+                           "right size, wrong sign: check the direction of the subtraction (which is taken from which)."))
+    return out
 
 
 _MISSING = "no answer yet: replace None (or each ...) with your answer and run the cell again."
@@ -280,6 +359,26 @@ class SelfCheck:
         self.question, self.options, self.answer, self.explanation = question, list(options), answer, explanation
         self.feedback = list(feedback) if feedback is not None else [""] * len(options)
         self._view = None
+
+    @classmethod
+    def load(cls, key: str) -> "SelfCheck":
+        """The self-check ``key`` (``"<chapter stem>-<n>"``) from ``data/selfchecks/<chapter stem>.toml``.
+
+        Chapters call ``SelfCheck.load(key)`` so that no notebook a learner opens holds the right
+        option, its explanation or the per-option feedback (issue 22)."""
+        import tomllib
+        from importlib.resources import files
+
+        stem = key.rsplit("-", 1)[0]
+        try:
+            table = tomllib.loads((files("ketacourse") / "data" / "selfchecks" / f"{stem}.toml").read_text("utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"key must name a chapter with self-checks (data/selfchecks/<stem>.toml); got {key!r}") from None
+        found = {sc["id"]: sc for sc in table.get("selfcheck", [])}
+        if key not in found:
+            raise ValueError(f"key must be one of {', '.join(map(repr, sorted(found)))}; got {key!r}")
+        sc = found[key]
+        return cls(sc["question"], sc["options"], sc["answer"], sc["explanation"], sc.get("feedback"))
 
     def respond(self, choice: int) -> tuple[bool, str]:
         """Whether option ``choice`` is right, and the message the learner sees for it."""

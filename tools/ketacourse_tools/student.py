@@ -48,7 +48,7 @@ ANSWER_TAG = "answer"
 CHECK_TAG = "check"
 
 _CHECK_CALL = re.compile(r"^\s*check\(", re.MULTILINE)
-_SELFCHECK_CALL = re.compile(r"^\s*SelfCheck\(", re.MULTILINE)
+_SELFCHECK_CALL = re.compile(r"^\s*SelfCheck(?:\.load)?\(", re.MULTILINE)
 _EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
 
 ANSWER_CELL = ("**Your answer** ({label}). *Double-click this cell and write your answer here; "

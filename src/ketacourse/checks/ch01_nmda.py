@@ -111,6 +111,13 @@ register(
 
 
 # ----------------------------------------------------------------------------- ch1-occupancy
+# The hydrochloride's molar mass in the ng/mL -> µmol/L step gives almost the same number as the
+# default free fraction (within tolerance), so that mistake's message names both slips.
+_FU_OR_SALT = ("Either you used the course default free fraction (0.53), where this patient binds less ketamine "
+               "(use 0.60), or you converted ng/mL with the hydrochloride's molar mass: plasma holds the base, "
+               "not the salt. Both slips give almost the same number.")
+
+
 def _patient_occupancy_pct() -> float:
     return 100.0 * float(receptor.occupancy_from_plasma(PATIENT_NG_ML, "ketamine", fraction_unbound_=PATIENT_FU))
 
@@ -133,7 +140,7 @@ register(
                     "You compared the total concentration with Ki. Protein-bound drug cannot reach the receptor: "
                     "multiply by the free fraction first."),
             Mistake("default-free-fraction", lambda: 100.0 * float(receptor.occupancy_from_plasma(PATIENT_NG_ML, "ketamine")),
-                    "You used the course default free fraction (0.53). This patient binds less ketamine: use 0.60."),
+                    _FU_OR_SALT),
             Mistake("bound-fraction", lambda: 100.0 * float(receptor.occupancy_from_plasma(
                         PATIENT_NG_ML, "ketamine", fraction_unbound_=1.0 - PATIENT_FU)),
                     "You used the bound fraction (0.40). The free fraction is the part that is not bound, 0.60."),

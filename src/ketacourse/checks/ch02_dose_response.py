@@ -54,6 +54,10 @@ def _default_t_half_min() -> float:
     return math.log(2.0) / pk.default_ke0_per_min()
 
 
+_ABOVE_RACEMIC = ("Your answer is larger than the racemic concentration, but S-ketamine is the more potent form and "
+                  "needs a lower concentration for the same effect. Either you used R-ketamine's curve "
+                  "(pd.schuttler_eeg('R')) instead of S-ketamine's, or you put the wrong IC50 on top of the ratio.")
+
 register(
     NumericCheck(
         key="ch2-eeg-equal-effect",
@@ -76,12 +80,10 @@ register(
                     "You scaled the concentration by the ratio of the IC50 values. That holds only when both curves "
                     "have the same Emax; S-ketamine's Emax (8.3 Hz) is larger than the racemate's (7.6 Hz), so match "
                     "the effect in Hz, not the fraction of each maximum."),
-            Mistake("r-not-s", lambda: _equal_effect_conc("R"),
-                    "That is the concentration of R-ketamine (arketamine) that matches the racemate, not S-ketamine "
-                    "(esketamine). Use pd.schuttler_eeg('S')."),
-            Mistake("ratio-inverted", lambda: _ic50_scaled(invert=True),
-                    "Your answer is larger than the racemic concentration, but S-ketamine is the more potent form: "
-                    "it needs a lower concentration for the same effect. Check which IC50 goes on top."),
+            # R-ketamine's curve and an inverted IC50 ratio land within 2.5% of each other: one mistake at
+            # their midpoint (both within tolerance of it) names both.
+            Mistake("r-not-s-or-ratio-inverted",
+                    lambda: 0.5 * (_equal_effect_conc("R") + _ic50_scaled(invert=True)), _ABOVE_RACEMIC),
             Mistake("ug-per-ml", lambda: _equal_effect_conc("S") / 1000.0,
                     "Your number looks like µg/mL. Schüttler reported µg/mL, but the package and this question use "
                     "ng/mL (1 µg/mL = 1000 ng/mL)."),

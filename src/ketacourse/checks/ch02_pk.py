@@ -289,6 +289,7 @@ register(
         expected=_reading_gap_mg,
         unit="mg of base",
         rel_tol=REL_TOL,
+        weight_kg=SALT_WEIGHT_KG,
         hints=(
             "Work out the base under each reading and subtract.",
             "Reading 1 (label convention): 0.5 mg/kg is already base. Reading 2: it is salt, so convert. The gap is "

@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from ketacourse import exercises
+from .. import timing
 from ..student import SOLUTION_TAG
 from . import chapter_notebooks
 from .build import Question, questions_from_notebook
@@ -98,6 +99,11 @@ def _selfcheck(source: str) -> dict | None:
     except SyntaxError:
         return None
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
+                and getattr(node.func.value, "id", "") == "SelfCheck" and node.args:  # kept in the package's data
+            sc = exercises.SelfCheck.load(ast.literal_eval(node.args[0]))
+            return dict(question=sc.question, options=sc.options, answer=sc.answer, explanation=sc.explanation,
+                        feedback=sc.feedback)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "SelfCheck":
             try:
                 args = [ast.literal_eval(a) for a in node.args]
@@ -118,7 +124,7 @@ def selfchecks_of(nb: nbformat.NotebookNode) -> list[dict]:
         if cell.cell_type == "markdown":
             heading = re.search(r"^##\s+(.+)$", cell.source, re.MULTILINE)
             section = heading.group(1).strip() if heading else section
-        elif "SelfCheck(" in cell.source:
+        elif "SelfCheck" in cell.source:
             sc = _selfcheck(cell.source)
             if sc:
                 sc["section"] = section
@@ -150,7 +156,7 @@ def sections_of(nb: nbformat.NotebookNode, classes: dict[str, type] | None = Non
                 sections[-1].widgets.append(call.func.id)
                 if last_selfcheck:
                     sections[-1].predictions.append(last_selfcheck)
-            sc = _selfcheck(cell.source) if "SelfCheck(" in cell.source else None
+            sc = _selfcheck(cell.source) if "SelfCheck" in cell.source else None
             if sc:
                 sections[-1].selfchecks.append(sc["question"])
             last_selfcheck = sc["question"] if sc else (None if calls else last_selfcheck)
@@ -208,18 +214,23 @@ def _fmt(x: float) -> str:
 
 
 # ----------------------------------------------------------------------------- documents
-def schedule_md(title: str, sections: list[Section]) -> str:
+def schedule_md(title: str, sections: list[Section], chapter_minutes: int | None = None) -> str:
     rows = ["| # | Section | Minutes | Widgets | Exercises | Self-checks |", "|---|---|---|---|---|---|"]
     total = 0
     for i, s in enumerate(sections, 1):
         total += s.minutes or 0
         rows.append(f"| {i} | {s.title} | {s.minutes if s.minutes is not None else '—'} | "
                     f"{', '.join(s.widgets) or '—'} | {len(s.exercises)} | {len(s.selfchecks)} |")
+    if chapter_minutes is not None and chapter_minutes > total:  # the chapter's own total (ketacourse_tools.timing)
+        rows.append(f"| | Introduction, objectives and key points | {chapter_minutes - total} | — | 0 | 0 |")
+        total = chapter_minutes
     rows.append(f"| | **Total** | **{total}** | {sum(len(s.widgets) for s in sections)} | "
                 f"{sum(len(s.exercises) for s in sections)} | {sum(len(s.selfchecks) for s in sections)} |")
-    return (f"# Schedule: {title}\n\nMinutes per section are the chapter's own estimates (\"About N minutes\") "
-            "for a student working alone, exercises included. Learners new to programming often need about "
-            "half as long again; sections without an estimate are marked —.\n\n" + "\n".join(rows) + "\n")
+    return (f"# Schedule: {title}\n\nMinutes per section are the chapter's own times (\"About N minutes\"), "
+            "exercises included, estimated from the content by `ketacourse_tools.timing` (words at a stated "
+            "reading rate for technical text, minutes per table, widget, self-check and exercise; rates and "
+            "sources in `ketacourse_tools/data/timing_rates.toml`); the chapter total is the chapter's own. "
+            "Sections without an estimate are marked —.\n\n" + "\n".join(rows) + "\n")
 
 
 def _rubric(q: Question) -> str:
@@ -485,12 +496,13 @@ def make_pack(repo_dir: Path, out_dir: Path, *, figures: bool = True) -> Path:
         sections = sections_of(nb, classes)
         questions = questions_from_notebook(nb)
         found = figure_pack(nb, dest / "figures", classes) if figures else {}
-        (dest / "schedule.md").write_text(schedule_md(title, sections), encoding="utf-8")
+        chapter_minutes = timing.stated_minutes(nb)
+        (dest / "schedule.md").write_text(schedule_md(title, sections, chapter_minutes), encoding="utf-8")
         key = answer_key_md(title, questions, selfchecks_of(nb))
         (dest / "answer-key.md").write_text(key, encoding="utf-8")
         (dest / "answer-key.html").write_text(_html(f"Answer key: {title}", key), encoding="utf-8")
         (dest / "session-plan.md").write_text(session_plan_md(title, nb, sections, questions, found), encoding="utf-8")
-        index.append(f"| {number}. {title} | {sum(s.minutes or 0 for s in sections)} | "
+        index.append(f"| {number}. {title} | {chapter_minutes or sum(s.minutes or 0 for s in sections)} | "
                      f"{sum(q.points for q in questions)} | ch{number:02d}/ |")
     notes = anki_deck(repo_dir, out_dir / "ketacourse.apkg")
     index += ["", f"`ketacourse.apkg`: an Anki deck of {notes} cards (glossary, key points, self-checks) for revision; "
