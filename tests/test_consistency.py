@@ -57,10 +57,6 @@ def _route_range(route: str) -> tuple[float, float]:
     return min(f), max(f)
 
 
-@pytest.mark.xfail(reason="Ch6 (ch67 stream): the oral_racemic session runs the S-ketamine Fanta model and reports "
-                          "its oral F (8%) as racemic; Ch2's racemic oral F is 20-24% (routes.toml). Either give the "
-                          "session a racemic F or add a 'bioavailability_note' saying why (data/safety.toml).",
-                   strict=False)
 def test_session_bioavailability_agrees_with_the_route_table():
     """Chapter 6's route sessions and Chapter 2's route table give racemic ketamine the same F by
     each route, unless the session's data carry a note saying why not."""

@@ -18,7 +18,7 @@ TOL = timing.RATES["tolerance"]["relative"]
 MAX_SITTING = timing.RATES["sitting"]["max_section_minutes"]
 #: Chapters whose times are rewritten by the coordinator after merging (other streams edit them
 #: until then): ``python -m ketacourse_tools.timing --write chapters/0[4-7]-*.ipynb``. Empty it then.
-PENDING_REWRITE = {"04", "05", "06", "07"}
+PENDING_REWRITE: set[str] = set()
 
 
 def _param(p):
