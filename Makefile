@@ -69,7 +69,7 @@ student: venv
 	@echo "Student notebooks written to build/student/"
 
 book-student: venv
-	$(BIN)/python -m ketacourse_tools.student --book . build/student-book
+	$(BIN)/python -m ketacourse_tools.student --book --stored-outputs . build/student-book
 	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
 	@echo
 	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"

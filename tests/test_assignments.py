@@ -206,14 +206,14 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
     from ketacourse_tools.assignments.variants import variant_checks
 
     exercises.registered()  # load every chapter's checks
-    before = {k: float(v.expected()) for k, v in exercises._REGISTRY.items() if isinstance(v, exercises.NumericCheck)}
+    before = {k: float(v.expected()) for k, v in ((k, exercises.get(k)) for k in exercises.registered()) if isinstance(v, exercises.NumericCheck)}
     out = make_assignment(ROOT, 2, tmp_path / "v", seed=7, zip_autograder=False)
     meta = json.loads((out / "questions.json").read_text())
     assert meta["variant"] == 7 and "ch2-ssrate" in meta["varied"]
-    module = exercises._REGISTRY["ch2-ssrate"].expected.__module__
+    module = exercises.get("ch2-ssrate").expected.__module__
     variant = variant_checks(module, meta["constants"])
     # The course registry is untouched.
-    assert before == {k: float(v.expected()) for k, v in exercises._REGISTRY.items()
+    assert before == {k: float(v.expected()) for k, v in ((k, exercises.get(k)) for k in exercises.registered())
                       if isinstance(v, exercises.NumericCheck)}
     name = find_chapter(ROOT, 2).name
     student = nbformat.read(out / "student" / name, as_version=4)
@@ -225,7 +225,7 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
         assert f'grader.check("{key}")' in text
     for key in meta["varied"]:
         practice, graded = before[key], float(variant[key].expected())
-        assert not exercises._REGISTRY[key]._close(practice, graded)
+        assert not exercises.get(key).is_close(practice, graded)
         q = next(q for q in meta["questions"] if q["name"] == key)
         assert q["expected"] == pytest.approx(graded)
         tests = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / f"{key}.py"))
@@ -302,7 +302,7 @@ def test_every_variant_spec_still_matches_its_chapter_and_module():
 
     exercises.registered()
     for module in SPECS:
-        keys = {k for k, v in exercises._REGISTRY.items()
+        keys = {k for k, v in ((k, exercises.get(k)) for k in exercises.registered())
                 if getattr(getattr(v, "expected", None), "__module__", "") == module}
         books = [p for p in chapter_notebooks(ROOT)
                  if any(f'check("{k}"' in c.source for c in nbformat.read(p, as_version=4).cells for k in keys)]

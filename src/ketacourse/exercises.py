@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck"]
+__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "get", "check", "registered", "SelfCheck"]
 
 _SYMBOL = {"correct": "✓", "incorrect": "✗", "missing": "…"}
 _COLOUR = {"correct": "#009E73", "incorrect": "#D55E00", "missing": "#0072B2"}
@@ -120,15 +120,19 @@ class NumericCheck:
     hints: Sequence[str] = ()
     _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
-    def _close(self, value: float, target: float) -> bool:
+    def is_close(self, value: float, target: float) -> bool:
+        """True if ``value`` is within this check's tolerance of ``target``:
+        ``|value − target| <= max(rel_tol·|target|, abs_tol)`` (how answers and mistakes are matched)."""
         return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
+
+    _close = is_close  # kept for callers written before is_close was public
 
     def diagnose(self, value: float) -> Mistake | None:
         """The first named mistake that ``value`` matches (and the right answer does not), or None."""
         exp = float(self.expected())
         for m in self.mistakes:
             wrong = float(m.value())
-            if math.isfinite(wrong) and not self._close(wrong, exp) and self._close(value, wrong):
+            if math.isfinite(wrong) and not self.is_close(wrong, exp) and self.is_close(value, wrong):
                 return m
         return None
 
@@ -142,7 +146,7 @@ class NumericCheck:
         if not math.isfinite(value):
             return Feedback(self.key, "incorrect", f"expected a finite number; got {answer!r}.")
         exp = float(self.expected())
-        if self._close(value, exp):
+        if self.is_close(value, exp):
             return Feedback(self.key, "correct", f"correct. {self.explanation}".strip())
         mistake = self.diagnose(value)
         if mistake is not None:
@@ -227,6 +231,27 @@ def registered() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_NO_DEFAULT: Any = object()
+
+
+def get(key: str, default: Any = _NO_DEFAULT) -> NumericCheck | ChoiceCheck:
+    """The registered check ``key`` (its expected value, tolerance, hints and named mistakes).
+
+    ``default``, if given, is returned for a key that is not registered (as ``dict.get``).
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a registered exercise and no ``default`` is given.
+    """
+    _load_all()
+    if key not in _REGISTRY:
+        if default is not _NO_DEFAULT:
+            return default
+        raise ValueError(f"key must be one of {', '.join(map(repr, sorted(_REGISTRY)))}; got {key!r}")
+    return _REGISTRY[key]
+
+
 def check(key: str, answer: Any) -> Feedback:
     """Check ``answer`` for exercise ``key`` and return feedback (never raises for a wrong answer).
 
@@ -235,10 +260,7 @@ def check(key: str, answer: Any) -> Feedback:
     ValueError
         If ``key`` is not a registered exercise.
     """
-    _load_all()
-    if key not in _REGISTRY:
-        raise ValueError(f"key must be one of {', '.join(map(repr, sorted(_REGISTRY)))}; got {key!r}")
-    return _REGISTRY[key](answer)
+    return get(key)(answer)
 
 
 class SelfCheck:

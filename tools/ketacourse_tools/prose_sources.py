@@ -310,17 +310,11 @@ def check_markdown(path: Path | str, root: Path | str | None = None) -> list[Fin
 
 
 def _toc_files(root: Path) -> list[Path]:
-    toc = root / "_toc.yml"
-    if not toc.exists():
+    from .course import pages
+
+    if not (root / "_toc.yml").exists():
         return []
-    found = []
-    for m in re.finditer(r"^\s*(?:-\s*)?(?:file|root):\s*(\S+)\s*$", toc.read_text(encoding="utf-8"), re.MULTILINE):
-        stem = root / m.group(1)
-        for ext in (".ipynb", ".md"):
-            if stem.with_suffix(ext).exists():
-                found.append(stem.with_suffix(ext))
-                break
-    return found
+    return [p.path for p in pages(root) if p.path.exists()]
 
 
 def course_files(root: Path | str) -> list[Path]:
