@@ -12,12 +12,13 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test lab student bench bench-browser system clean assignment grade release pack
+.PHONY: help venv book book-student test test-fast binder-pins lab student bench bench-browser system clean assignment grade release pack
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
 	@echo "              add HUB_URL=https://your.hub to get a JupyterHub launch button"
 	@echo "make test     run every check: unit tests, nbval, book build, browser tests, student and binder checks"
+	@echo "make test-fast  unit, data, architecture and notebook-structure tests (no notebook run, no browser)"
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
@@ -49,11 +50,21 @@ endif
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/$(BOOK)"
 
-# Everything in one pytest run: unit and data tests, nbval over every chapter, the book build
-# with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
-# student-version check and the binder check. None is skipped.
+# Everything in one pytest run: nbval over every chapter (run first: each chapter is executed once
+# and its outputs reused), unit and data tests, the book and the student book built from those
+# outputs with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
+# student-version, assignment and binder checks. None is skipped. --durations: where the time goes.
 test: venv system
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg --durations=30 tests chapters
+
+# binder/requirements.txt: Binder's share of requirements.txt, versions taken from requirements.txt.
+binder-pins: venv
+	$(BIN)/python -m ketacourse_tools.pins
+
+# The edit loop: everything that needs no notebook kernel, book build or browser (markers `slow`
+# and `browser`; see tests/conftest.py).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow and not browser" tests
 
 # scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check.
 # scripts/lab-custom/custom.css: MyST citations as author-year text (jupyterlab-myst cannot read

@@ -114,6 +114,22 @@ def pytest_configure(config):
         config.pluginmanager.register(ExecutedChapters(), NBVAL_REUSE_PLUGIN)
 
 
+# ----------------------------------------------------------------------------- the slow lane
+SLOW_FIXTURES = {
+    "executed",  # tests/test_student.py: runs every student notebook
+    "assignment", "graded",  # tests/test_assignments.py: builds and grades the Chapter 2 assignment
+    "dockerfile",  # tests/test_binder.py: repo2docker renders the Binder image
+}
+"""Fixtures that execute notebooks, build books or run external builders: a test that uses one is
+``slow`` (left out of ``make test-fast``, run by ``make test``). Browser tests are ``browser``."""
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def executed_chapters(request) -> ExecutedChapters:
     """The chapters nbval executed in this run (:class:`ExecutedChapters`)."""
