@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test test-fast binder-pins lab student bench bench-browser system clean assignment grade release pack
+.PHONY: help venv book book-student test test-fast binder-pins lab student bench bench-browser system clean assignment grade release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
+	@echo "make publish DEST=host:path  build the book and copy it to your own web host (GitHub Pages: .github/workflows/book.yml)"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
 	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
@@ -84,6 +85,21 @@ book-student: venv
 	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
 	@echo
 	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"
+
+# The book on your own web host (GitHub repositories publish it with .github/workflows/book.yml).
+# DEST is a folder or an rsync/ssh target; set KETACOURSE_BOOK_URL to the address it will have,
+# so the landing page and the canonical links name it. Also leaves build/ketacourse-book.tar.gz.
+DEST ?=
+publish:
+	@test -n "$(DEST)" || { echo "usage: make publish DEST=folder-or-host:path [KETACOURSE_BOOK_URL=https://...]"; exit 2; }
+	$(MAKE) book
+	@mkdir -p build
+	tar -czf build/ketacourse-book.tar.gz -C _build html
+	@case "$(DEST)" in \
+	  *:*) rsync -a --delete _build/html/ "$(DEST)/" ;; \
+	  *) mkdir -p "$(DEST)" && cp -a _build/html/. "$(DEST)/" ;; \
+	esac
+	@echo "Published to $(DEST) (archive: build/ketacourse-book.tar.gz)"
 
 bench: venv
 	$(BIN)/python benchmarks/bench_widgets.py

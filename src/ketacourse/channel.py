@@ -90,7 +90,7 @@ def ketamine_ic50_um(voltage_mv):
     with IC50(−70 mV) = 0.71 µM, δ = 0.79, z = 1 and RT/F = 25.4 mV (22 °C, an assumed
     temperature, see :data:`ASSUMED_TEMPERATURE_C`). Block is stronger at negative voltages: the
     IC50 rises e-fold for every 32 mV of depolarisation (about 0.97 µM at −60 mV, 2.5 µM at
-    −30 mV, 6.3 µM at 0 mV). Only the −70 mV value is printed in the source; the others follow
+    −30 mV, 6.2 µM at 0 mV). Only the −70 mV value is printed in the source; the others follow
     from δ.
 
     Parameters

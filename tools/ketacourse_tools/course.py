@@ -169,10 +169,9 @@ def config(root: Path | str | None = None) -> dict:
 
 @lru_cache(maxsize=8)
 def _repository_url(root: Path) -> str:
-    url = (config(root).get("repository") or {}).get("url")
-    if not url:
-        raise ValueError(f"{root / '_config.yml'} must set repository.url")
-    return str(url).rstrip("/")
+    from .site import repository_url as read_url
+
+    return read_url(root / "_config.yml")
 
 
 def repository_url(root: Path | str | None = None) -> str:

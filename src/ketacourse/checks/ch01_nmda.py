@@ -283,8 +283,10 @@ register(
             "d": "Mg²⁺ also needs an open pore, and the trapping model has no Mg²⁺. The reason is the closed gate.",
         },
         explanation=(
-            "Ketamine reaches the PCP site only through an open pore; a receptor without glutamate and "
-            "glycine bound never opens, so it cannot be blocked, however much ketamine is present."
+            "In this model ketamine reaches the PCP site only through an open pore, so a receptor without "
+            "glutamate and glycine bound never opens and is never blocked, however much ketamine is present. "
+            "That is a property of the model, which has only the open-channel mechanism: Orser et al. (1997) "
+            "also found an action on closed receptors that would not spare silent receptors completely."
         ),
     )
 )
