@@ -119,6 +119,7 @@ SLOW_FIXTURES = {
     "executed",  # tests/test_student.py: runs every student notebook
     "assignment", "graded",  # tests/test_assignments.py: builds and grades the Chapter 2 assignment
     "dockerfile",  # tests/test_binder.py: repo2docker renders the Binder image
+    "pack",  # tests/test_pack.py: the instructor pack of every chapter, with every widget's figures
 }
 """Fixtures that execute notebooks, build books or run external builders: a test that uses one is
 ``slow`` (left out of ``make test-fast``, run by ``make test``). Browser tests are ``browser``."""
