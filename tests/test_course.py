@@ -68,11 +68,11 @@ def test_a_new_toc_line_is_a_new_chapter(tmp_path):
     for c in CHAPTERS[:2]:
         shutil.copy(c.path, root / c.rel)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A new chapter\n\nText.")])
-    nbformat.write(nb, root / "chapters" / "08-new-chapter.ipynb")
+    nbformat.write(nb, root / "chapters" / "99-new-chapter.ipynb")
     toc = (root / "_toc.yml").read_text()
-    toc = toc.replace("      - file: chapters/glossary", "      - file: chapters/08-new-chapter\n      - file: chapters/glossary")
+    toc = toc.replace("      - file: chapters/glossary", "      - file: chapters/99-new-chapter\n      - file: chapters/glossary")
     (root / "_toc.yml").write_text(toc)
-    new = [c for c in course.chapters(root) if c.number == 8]
+    new = [c for c in course.chapters(root) if c.number == 99]
     assert len(new) == 1 and new[0].title == "A new chapter" and new[0].part == "Reference"
 
 
@@ -196,18 +196,18 @@ def test_landing_page_gets_a_new_chapter_without_an_edit_and_flags_a_stale_summa
     (root / "chapters").mkdir(parents=True)
     shutil.copy(ROOT / "_toc.yml", root / "_toc.yml")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Chapter eight")])
-    nbformat.write(nb, root / "chapters" / "08-eight.ipynb")
+    nbformat.write(nb, root / "chapters" / "99-eight.ipynb")
     for c in CHAPTERS:
         shutil.copy(c.path, root / c.rel)
     toc = (root / "_toc.yml").read_text().replace("  - caption: Reference",
-                                                  "  - caption: New part\n    chapters:\n      - file: chapters/08-eight\n"
+                                                  "  - caption: New part\n    chapters:\n      - file: chapters/99-eight\n"
                                                   "  - caption: Reference")
     (root / "_toc.yml").write_text(toc)
-    text, unknown = chapter_list(root, {"08-eight": "a summary.", "09-gone": "stale"}, root / "chapters")
-    assert "### New part\n\n8. [Chapter eight](08-eight.ipynb): a summary.\n" in text
-    assert unknown == ["09-gone"]
+    text, unknown = chapter_list(root, {"99-eight": "a summary.", "98-gone": "stale"}, root / "chapters")
+    assert "### New part\n\n99. [Chapter eight](99-eight.ipynb): a summary.\n" in text
+    assert unknown == ["98-gone"]
     text, _ = chapter_list(root, {}, root / "chapters")
-    assert "8. [Chapter eight](08-eight.ipynb)\n" in text, "no summary yet: the title alone"
+    assert "99. [Chapter eight](99-eight.ipynb)\n" in text, "no summary yet: the title alone"
 
 
 def test_summary_block_parses_continuation_lines_and_rejects_stray_text():
