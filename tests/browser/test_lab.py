@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+from ketacourse_tools import chapter_format
+
 from .conftest import REPO, model_widgets_in, toc_notebooks
 
 pytestmark = pytest.mark.browser
@@ -43,19 +45,24 @@ ALLOWED_LAB_PAGE_ERRORS = [
 ]
 
 
-def main_control_labels() -> dict[str, str]:
-    """``{widget title: description of its main (scrub) control}`` for every importable ModelWidget."""
-    from ketacourse_tools.chapter_format import widget_classes
+def main_control_labels(notebook: str) -> dict[str, str]:
+    """``{widget title: description of its main (scrub) control}`` for the chapter's model widgets,
+    read from the stored outputs (the offline scrubber's data names its control), so no widget
+    class has to be listed or introspected here."""
+    import html
+    import json
 
     found: dict[str, str] = {}
-    for obj in widget_classes().values():
-        if obj.scrub is None or not obj.title:
-            continue
-        try:  # only the controls, not the figure: cheap
-            ctrl = obj._make_controls(object.__new__(obj))[obj.scrub.control]
-            found[obj.title] = ctrl.description
-        except Exception:  # a widget we cannot introspect falls back to its first slider
-            continue
+    for cell in chapter_format.load(REPO / notebook).cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html", "")
+            text = "".join(text) if isinstance(text, list) else text
+            title = re.search(r'<strong class="kc-title">(.*?)</strong>', text, re.S)
+            data = re.search(r'<script type="application/json" class="kc-data">(.*?)</script>', text, re.S)
+            if title and data:
+                label = json.loads(data.group(1)).get("label")
+                if label:
+                    found[html.unescape(title.group(1))] = label
     return found
 
 
@@ -262,7 +269,7 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         assert toast.count() == 0, f"{nb}: the 'official Jupyter news' toast is shown"
 
         # 4. Each model widget: keyboard on its main slider changes the figure
-        labels = main_control_labels()
+        labels = main_control_labels(nb)
         failures, moved = [], []
         for i in range(n_views):
             failures += _move_and_check(page, views.nth(i), labels, i, moved)
