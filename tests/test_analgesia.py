@@ -139,3 +139,19 @@ def test_bad_input_raises():
         a.preset_names("weekly")
     with pytest.raises(ValueError, match=r"^t_min and conc_ng_ml must be 1-D and the same length"):
         a.effect_site([0, 1], [0, 1, 2], 0.1)
+
+
+def test_crps_pd_model_only_for_crps_presets():
+    """The Dahan PK-PD model was fitted to CRPS-1 patients: only CRPS presets name it; the cancer-pain preset has no
+    PD model and says what its own (null) trial found; acute presets use the volunteer model of Olofsen 2012."""
+    for name in a.preset_names("chronic"):
+        p = a.preset(name)
+        if "CRPS" in p["condition"]:
+            assert a.preset_pd_model(name) == "dahan2011"
+        else:
+            assert a.preset_pd_model(name) is None
+            assert "null" in p["trial_result"] and "31%" in p["trial_result"] and "27%" in p["trial_result"]
+    assert a.preset_pd_model("hardy2012_sc") is None
+    for name in a.preset_names("acute"):
+        assert a.preset_pd_model(name) == "olofsen2012"
+    assert "R-ketamine" in a.RACEMIC_OMISSION

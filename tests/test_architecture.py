@@ -7,6 +7,7 @@ Layers, lowest first; a module may import its own layer and the layers below, ne
 0. foundation: ``validation``, ``units``, ``data`` (argument checks, unit conversions, sourced tables)
 1. models, by subject: ``receptor``, ``channel``, ``pk``, ``pd``, ``evidence``, ``circuits``,
    ``safety``, ``translation``, ``derivatives``, ``tables``, ``course``, ``currency``
+1.5 model validation: ``agreement`` (each model against its reference), which models never import
 2. presentation and exercises: ``widgets`` (figures and controls), ``exercises`` (the check
    engine and SelfCheck) and ``checks`` (each chapter's checks); ``widgets`` never import
    ``exercises`` or ``checks``, and ``checks`` never import ``widgets``.
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"ketacourse": ROOT / "src" / "ketacourse", "ketacourse_tools": ROOT / "tools" / "ketacourse_tools"}
 
 FOUNDATION = {"validation", "units", "data"}
+MODEL_VALIDATION = {"agreement"}
 PRESENTATION = {"widgets", "exercises", "checks"}
 FORBIDDEN = {  # (importer group, imported group): why not
     ("widgets", "exercises"): "figures do not grade",
@@ -93,6 +95,8 @@ def group(module: str) -> str:
 def layer(g: str) -> int:
     if g in FOUNDATION:
         return 0
+    if g in MODEL_VALIDATION:
+        return 1.5
     if g in PRESENTATION:
         return 2
     if g == "tools":
@@ -183,6 +187,7 @@ def test_models_never_import_presentation():
         ({"ketacourse.units": {"ketacourse.pk.a"}, "ketacourse.pk.a": set()}, False, True),
         ({"ketacourse.checks.ch01": {"ketacourse.widgets.nmda"}, "ketacourse.widgets.nmda": set()}, False, True),
         ({"ketacourse.pk.a": {"ketacourse_tools.course"}, "ketacourse_tools.course": set()}, False, True),
+        ({"ketacourse.pk.a": {"ketacourse.agreement.pk"}, "ketacourse.agreement.pk": set()}, False, True),
         ({"ketacourse.widgets.pk": {"ketacourse.pk.a"}, "ketacourse.pk.a": {"ketacourse.units"},
           "ketacourse.units": set()}, False, False),
     ],

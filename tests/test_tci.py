@@ -141,3 +141,55 @@ def test_max_target_is_above_the_anaesthetic_band():
     from ketacourse.data import load_table
 
     assert MAX_TARGET_NG_ML > load_table("concentration_bands")["bands"]["anaesthesia"]["high_ng_ml"]
+
+
+# ---------------------------------------------------------------- performance measures (Varvel 1992)
+from ketacourse.pk.tci import performance_errors  # noqa: E402
+
+
+def test_performance_errors_against_a_hand_computed_case():
+    """Four samples, predicted 100 ng/mL each, measured 110, 90, 130, 120 at 30, 60, 90, 120 min.
+    PE = +10, -10, +30, +20 %. MDPE = median = 15 %; MDAPE = median(10, 10, 30, 20) = 15 %;
+    wobble = median(|10-15|, |-10-15|, |30-15|, |20-15|) = median(5, 25, 15, 5) = 10 %;
+    divergence = least-squares slope of |PE| (10, 10, 30, 20) on time (0.5, 1, 1.5, 2 h):
+    mean t 1.25, mean |PE| 17.5; Sxy = (-0.75)(-7.5) + (-0.25)(-7.5) + (0.25)(12.5) + (0.75)(2.5) = 12.5;
+    Sxx = 0.5625 + 0.0625 + 0.0625 + 0.5625 = 1.25; slope = 10 % per hour."""
+    r = performance_errors([110, 90, 130, 120], [100, 100, 100, 100], [30, 60, 90, 120])
+    np.testing.assert_allclose(r.pe_percent, [10, -10, 30, 20])
+    assert r.mdpe_percent == pytest.approx(15.0)
+    assert r.mdape_percent == pytest.approx(15.0)
+    assert r.wobble_percent == pytest.approx(10.0)
+    assert r.divergence_percent_per_h == pytest.approx(10.0)
+
+
+def test_a_constant_over_delivery_correlates_perfectly_but_is_biased():
+    """Correlation is not agreement: 30 % too much at every step gives R = 1 and MDPE = MDAPE = +30 %."""
+    targets = np.array([50.0, 100.0, 150.0, 200.0])
+    measured = 1.3 * targets
+    assert np.corrcoef(targets, measured)[0, 1] == pytest.approx(1.0)
+    r = performance_errors(measured, targets)
+    assert r.mdpe_percent == pytest.approx(30.0)
+    assert r.mdape_percent == pytest.approx(30.0)
+    assert r.wobble_percent == pytest.approx(0.0)
+
+
+def test_misspecified_model_schedule_driven_through_another_set():
+    """The Bowdle schedule computed with the Domino set, given to a 'patient' who follows Clements 1981: at the
+    28-min samples the concentrations fall short of the targets (reviewer's re-run: 35/82/133/187 ng/mL), so MDPE
+    is negative, while the correlation with the targets stays above 0.99. The same-model replay is exact."""
+    run = tci("domino1982", [50.0, 100.0, 150.0, 200.0, 0.0], 30.0, 70.0)
+    t = np.array([28.0, 58.0, 88.0, 118.0])
+    same = run.simulate(t).conc_ng_ml
+    np.testing.assert_allclose(same, [50, 100, 150, 200], rtol=1e-3)
+    other = run.simulate_in("clements1981", t).conc_ng_ml
+    np.testing.assert_allclose(other, [35, 82, 133, 187], atol=1.5)
+    r = performance_errors(other, [50, 100, 150, 200], t)
+    assert r.mdpe_percent < -5 and r.mdape_percent > 5
+    assert np.corrcoef(other, [50, 100, 150, 200])[0, 1] > 0.99
+
+
+def test_performance_errors_refuses_bad_input():
+    with pytest.raises(ValueError, match=r"^predicted_ng_ml must be a finite number > 0"):
+        performance_errors([1.0], [0.0])
+    with pytest.raises(ValueError, match=r"^measured_ng_ml and predicted_ng_ml must be 1-D and of the same length"):
+        performance_errors([1.0, 2.0], [1.0])

@@ -76,4 +76,14 @@ def test_pain_forest_plot_uses_the_pain_table():
     w = pain.PainForestPlot()
     assert w.table_name == "trials_pain"
     s = w.summary(**w.params)
-    assert s["k"] == 3
+    # 4 rows since issue 20: Collins 2010's CRPS pool (not significant) joined its post-amputation pool
+    assert s["k"] == 4
+
+
+def test_crps_explorer_draws_no_relief_for_the_cancer_pain_regimen():
+    """Issue 20: the CRPS PD model is not applied to the cancer-pain preset; the panel names the null trial."""
+    from ketacourse.widgets.pain import CRPSInfusionExplorer
+
+    alt = CRPSInfusionExplorer().alt_text("hardy2012_sc", 70.0, 1.0)
+    assert "No relief drawn" in alt and "null" in alt
+    assert "biophase" not in alt

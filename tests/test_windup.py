@@ -55,7 +55,20 @@ def test_ketamine_reduces_windup_concentration_dependently(one_hz):
     w = windup_count(one_hz.spikes_per_stimulus[[0, 2, 3, 4]])  # 0, 0.5, 2, 10 µM
     assert np.all(np.diff(w) <= 0), w
     assert w[-1] < 0.75 * w[0]
-    assert w[-1] > windup_count(one_hz.spikes_per_stimulus[1]), "10 µM is not a full NMDA knock-out"
+    # "not a full knock-out" is judged on the whole response (total spikes over the train): wind-up counts are
+    # relative to each cell's own first response, which NMDA removal lowers more than 10 µM ketamine does
+    total = one_hz.spikes_per_stimulus.sum(axis=1)
+    assert total[4] > total[1], "10 µM is not a full NMDA knock-out"
+
+
+def test_ketamine_reduces_windup_more_than_the_first_response(one_hz):
+    """As in the cited experiments (AP5: 'minor changes in A and C fibre inputs' but wind-up 'reliably reduced',
+    Dickenson & Sullivan 1987; ketamine in volunteers reduced temporal summation, not the single response,
+    Guirimand 2000): at 2 µM wind-up falls by at least a third while the first response falls by at most one
+    spike."""
+    s = one_hz.spikes_per_stimulus
+    assert s[3, 0] >= s[0, 0] - 1
+    assert windup_count(s[3]) <= 0.67 * windup_count(s[0])
 
 
 def test_magnesium_opposes_windup(one_hz):
@@ -77,6 +90,61 @@ def test_rest_before_stimulation_is_steady_near_leak_reversal(one_hz):
     assert np.ptp(before) < 0.05
     assert abs(before.mean() - windup.parameters()["membrane"]["leak_reversal_mv"]) < 1.0
     assert all(len(s) == 0 or s.min() > 1000 for s in one_hz.spike_times_ms), "no spikes before the first stimulus"
+
+
+@pytest.fixture(scope="module")
+def by_frequency():
+    """Rows 0 and 1 of windup.reference_runs() (control and no NMDA), the runs the validation page also shows."""
+    return {f: s[:2] for f, s in windup.reference_runs()["by_frequency"].items()}
+
+
+def test_windup_at_0_5_1_and_2_hz_and_none_at_0_1_hz(by_frequency):
+    """Experiments wind up at 0.5 Hz (Dickenson & Sullivan 1987: 16 stimuli) and 1 Hz (Guirimand 2000 in people)
+    and not at 0.1 Hz (wind-up is a frequency-dependent increase). Tolerances: the last response at least 1.5x the
+    first at 0.5 Hz and 3x at 1 and 2 Hz; at 0.1 Hz no stimulus differs from the first by more than one spike."""
+    s01 = by_frequency[0.1][0]
+    assert np.abs(s01 - s01[0]).max() <= 1, s01
+    for f, ratio in ((0.5, 1.5), (1.0, 3.0), (2.0, 3.0)):
+        s = by_frequency[f][0]
+        assert s[0] >= 3, f"first C-fibre response at {f} Hz: {s}"
+        assert s[-1] >= ratio * s[0], f"wind-up at {f} Hz: {s}"
+    w = {f: windup_count(v[0]) for f, v in by_frequency.items()}
+    assert w[0.1] < w[0.5] < w[1.0], w
+
+
+@pytest.mark.parametrize("f", [0.5, 1.0, 2.0])
+def test_nmda_removal_abolishes_windup_at_every_frequency(by_frequency, f):
+    control, no_nmda = (windup_count(x) for x in by_frequency[f])
+    assert no_nmda <= 0.15 * control, (f, control, no_nmda)
+
+
+@pytest.fixture(scope="module")
+def knockouts():
+    runs = windup.reference_runs()
+    out = {}
+    control = windup_count(runs["by_frequency"][1.0][0])
+    out[1.0] = {name: windup_count(s) / control for name, s in runs["knockouts"].items()}
+    control = windup_count(runs["by_frequency"][0.5][0])
+    out[0.5] = {name: windup_count(simulate_train(0.5, overrides=o).spikes_per_stimulus[0]) / control
+                for name, o in windup.KNOCKOUTS.items()}
+    return out
+
+
+def test_knockouts_identify_the_mechanism_the_chapter_teaches(knockouts):
+    """Which mechanism does the model need? Removing NMDA receptors, I_CAN, the calcium NMDA channels let in, or
+    the L-type calcium entry each removes at least 70 % of the wind-up at 0.5 and 1 Hz; removing the NK1
+    (substance P) current leaves at least 70 % of it. (This is the mechanism of Aguiar 2010's title and what
+    Chapter 4 teaches.)"""
+    for f, frac in knockouts.items():
+        for name in ("NMDA receptors", "I_CAN", "calcium entry through NMDA", "L-type calcium entry"):
+            assert frac[name] <= 0.3, (f, name, frac)
+        assert frac["NK1 (substance P)"] >= 0.7, (f, frac)
+
+
+def test_last_window_is_one_period_at_2_hz():
+    r = simulate_train(2.0, 4, tail_ms=1000.0)
+    st, stim = r.spike_times_ms[0], r.stimulus_times_ms
+    assert r.spikes_per_stimulus[0, -1] == np.count_nonzero((st >= stim[-1] + 100) & (st < stim[-1] + 500))
 
 
 def test_time_step_convergence():
@@ -149,4 +217,6 @@ def test_saturating_ketamine_approaches_the_no_nmda_limit():
     r = simulate_train(1.0, ketamine_um=[100.0, 0.0, 0.0], nmda_scale=[1.0, 0.0, 1.0])
     saturated, no_nmda, control = (windup_count(s) for s in r.spikes_per_stimulus)
     assert control - no_nmda > 50, "the control train must show NMDA-dependent wind-up"
-    assert 0 <= saturated - no_nmda <= 0.05 * (control - no_nmda)
+    # wind-up counts are relative to each cell's own first response, so the saturated cell may sit a little on
+    # either side of the no-NMDA cell (whose calcium from spikes alone still charges I_CAN slightly)
+    assert abs(saturated - no_nmda) <= 0.05 * (control - no_nmda)

@@ -7,6 +7,7 @@ models       receptor (occupancy), channel (Mg2+ and trapping block), pk (compar
              population, TCI), pd (concentration-effect), evidence (trials, effect sizes, meta-analysis),
              circuits (wind-up neuron, E-I network), safety, translation (species dose scaling),
              derivatives (related molecules), tables, course (the disclaimer), currency (dated facts)
+agreement    each model against its reference (the book's Model validation appendix and its tests)
 presentation widgets (interactive figures, live in JupyterLab, scrubbable in the book),
              exercises (the check engine and SelfCheck), checks (each chapter's registered checks)
 

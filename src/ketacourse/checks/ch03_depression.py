@@ -51,31 +51,45 @@ register(NumericCheck(
 ))
 
 # ----------------------------------------------------------------------------- 2. double-counted placebo
-def _esk_day28(exclude=()) -> ev.MetaResult:
+def _esk_day28(exclude=(), shared_control="split") -> ev.MetaResult:
     cs = ev.load_trials("trials_depression")
-    return ev.meta_analyse([e for _c, e in ev.select(cs, "response", "day 28", "rd", exclude=exclude)])
+    return ev.meta_analyse([e for _c, e in ev.select(cs, "response", "day 28", "rd", exclude=exclude,
+                                                     shared_control=shared_control)])
+
+
+def _width_pp(res: ev.MetaResult) -> float:
+    return 100 * (res.ci_high - res.ci_low)
 
 
 register(NumericCheck(
-    key="ch3-pooled-lower",
-    expected=lambda: 100 * _esk_day28(exclude={"transform1_84"}).ci_low,
+    key="ch3-shared-arm-width",
+    expected=lambda: _width_pp(_esk_day28()) - _width_pp(_esk_day28(shared_control="keep")),
     unit="percentage points",
     rel_tol=_TOL,
     hints=[
-        "Patients in a shared control arm must be counted once: leave one of the two TRANSFORM-1 comparisons out.",
-        "Select the day-28 response risk differences without the 84 mg comparison, pool them, and read the lower limit.",
-        "ev.select(trials, 'response', 'day 28', 'rd', exclude={'transform1_84'}), then ev.meta_analyse([...]).ci_low × 100.",
+        "Pool the same four comparisons twice: once with the placebo arm split (the default), once counting it in "
+        "full for both doses.",
+        "For each pool, the width of the 95% CI is ci_high − ci_low; subtract the double-counted width from the "
+        "split width.",
+        "ev.select(trials, 'response', 'day 28', 'rd', shared_control='keep'), then ev.meta_analyse([...]); "
+        "widths × 100.",
     ],
-    explanation="Leaving one TRANSFORM-1 arm out widens the interval: the shared placebo arm was being "
-                "counted twice, which makes a pooled result look more precise than the data are.",
+    explanation="Counting the 113 placebo patients twice makes the pooled interval narrower than the data "
+                "allow: the point estimate hardly moves, but the apparent precision does.",
     mistakes=[
-        Mistake("double-counted-placebo", lambda: 100 * _esk_day28().ci_low,
-                "You pooled all four comparisons: the two TRANSFORM-1 doses share one placebo arm, so that "
-                "arm's patients are counted twice. Leave one dose out (or combine the two doses first)."),
-        Mistake("point-estimate", lambda: 100 * _esk_day28(exclude={"transform1_84"}).estimate,
-                "That is the pooled estimate; the question asks for the lower 95% confidence limit."),
-        Mistake("fraction", lambda: _esk_day28(exclude={"transform1_84"}).ci_low,
-                "Right limit, wrong unit: give it in percentage points (× 100)."),
+        Mistake("left-out-dose", lambda: _width_pp(_esk_day28(exclude={"transform1_84"}))
+                - _width_pp(_esk_day28(shared_control="keep")),
+                "You left the 84 mg comparison out instead of splitting the placebo arm: that is the other "
+                "remedy, but the question compares the split pool of all four rows with the double-counted one."),
+        Mistake("split-width", lambda: _width_pp(_esk_day28()),
+                "That is the width of the split pool itself; the question asks how much wider it is than the "
+                "double-counted pool."),
+        Mistake("keep-width", lambda: _width_pp(_esk_day28(shared_control="keep")),
+                "That is the width of the double-counted pool; subtract it from the width of the split pool."),
+        Mistake("fraction", lambda: (_width_pp(_esk_day28()) - _width_pp(_esk_day28(shared_control="keep"))) / 100,
+                "Right difference, wrong unit: give it in percentage points (× 100)."),
+        Mistake("lower-limits", lambda: 100 * (_esk_day28(shared_control="keep").ci_low - _esk_day28().ci_low),
+                "That is the difference between the lower limits only; compare the full widths (upper − lower)."),
     ],
 ))
 

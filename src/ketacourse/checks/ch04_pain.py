@@ -240,11 +240,12 @@ register(
             "Run the explorer at 1 Hz with and without ketamine, and at 0.1 Hz, and compare with the no-NMDA row of "
             "the table: which ingredient needs the next stimulus to arrive before the last one has faded?",
         ),
-        explanation=("Wind-up needs depolarisation that outlasts one stimulus interval: long NMDA currents and the "
-                     "calcium-activated current they feed summate only when stimuli come faster than they decay."),
+        explanation=("Wind-up needs depolarisation that outlasts one stimulus interval: calcium from NMDA and L-type "
+                     "channels opens I_CAN, whose gate closes over seconds, so its depolarisation carries over only "
+                     "when stimuli come faster than it decays (the knock-outs show each of these is needed)."),
         feedback={
             "a": "AMPA currents last a few milliseconds: they set the first response but cannot carry a memory from one stimulus to the next second.",
-            "b": "In this model removing NMDA abolishes wind-up although every other current is intact, so the slow currents alone are not enough.",
+            "b": "Look at the knock-out table: without NK1 most of the wind-up is still there, while without NMDA receptors or I_CAN it is gone.",
             "d": "The C-fibre input is the same at every stimulus in the model (no synaptic facilitation); the change is in the neuron.",
         },
     )

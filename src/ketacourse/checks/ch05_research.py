@@ -229,7 +229,8 @@ register(
         ),
         explanation=("The forced swim test was introduced as a screen that responds to known antidepressants: it has "
                      "predictive validity for drugs like those it was built on, but little face or construct validity "
-                     "for depression, and repeated high doses of ketamine can even increase immobility."),
+                     "for depression; even its predictive validity for new mechanisms is poor (Trunnell & Carvalho "
+                     "2021)."),
         feedback={
             "a": "Face validity would mean that floating resembles the human disorder; that is exactly what critics dispute.",
             "b": "Construct validity would need the same cause and mechanism as human depression; one swim session does not model either.",

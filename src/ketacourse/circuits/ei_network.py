@@ -31,12 +31,21 @@ gamma band (30–80 Hz) and sits below the midpoint of the E population's transf
 were not fitted to any recording. Weights are time-integrated synaptic drive, which is why the
 slow NMDA component can outweigh AMPA.
 
-What the model reproduces (qualitatively, as published for spiking networks):
+This is **not a published model**: only its synaptic time constants come from the literature
+(:cite:`brunel2001`). What it reproduces (qualitatively, as published for spiking networks):
 
 - lowering NMDA drive onto interneurons raises gamma power, through disinhibition of the
   pyramidal cells (:cite:`susin2023`, :cite:`homayoun2007` for the disinhibition data);
 - gamma power against NMDA drive onto interneurons is an inverted U (:cite:`kirli2014`), while
   lowering NMDA drive onto pyramidal cells alone lowers it.
+
+What it gets wrong (:func:`compare_with_human_eeg`, asserted as misses in tests/test_ei_network.py):
+human EEG shows gamma power rising both at sub-anaesthetic concentrations (:cite:`delasalle2016`)
+and during ketamine anaesthesia (:cite:`vlisides2017`, :cite:`akeju2016`). The model rises only at
+the low end of the sub-anaesthetic range and only with an assumed interneuron selectivity, and it
+*falls* at anaesthetic concentrations whatever the selectivity. Its rates also respond in
+milliseconds, whereas MK-801 changed firing in rats over minutes (:cite:`homayoun2007`), and its
+interneurons return almost to their old rate, unlike the recordings.
 
 What it does not do: it has no thalamus and no slow rhythm generators, so it says nothing about
 the alpha decrease seen in human EEG; its power is in arbitrary units, compared only as a ratio to
@@ -67,6 +76,7 @@ __all__ = [
     "gamma_sweep",
     "nmda_unblocked_fractions",
     "step_response",
+    "compare_with_human_eeg",
 ]
 
 STATES: tuple[str, ...] = ("r_e", "r_i", "s_ampa", "x_nmda", "s_nmda", "s_gaba")
@@ -443,3 +453,42 @@ def step_response(u_e: float, u_i: float, *, duration_ms: float = 300.0, params:
     sol = solve_ivp(rhs, (0.0, T), [r_e0, r_i0, r_e0, r_e0, r_e0, r_i0], t_eval=t, rtol=1e-8, atol=1e-10,
                     method="LSODA")
     return sol.t, sol.y[0], sol.y[1]
+
+
+def compare_with_human_eeg(conc_ng_ml=(50.0, 100.0, 200.0, 1000.0, 2000.0), *, interneuron_selectivity: float = 1.0,
+                           params: EIParameters | None = None) -> list[dict]:
+    """The model's gamma change at each concentration against the direction human EEG shows there.
+
+    Human directions come from ``data/ei_network.toml`` (``[human_gamma.*]``, with sources); a
+    concentration outside every tabulated range gets ``human_direction=None``.
+
+    Parameters
+    ----------
+    conc_ng_ml : sequence of float
+        Total plasma concentrations of racemic ketamine (ng/mL, 0–5000).
+    interneuron_selectivity : float
+        As in :func:`nmda_unblocked_fractions` (1–10).
+
+    Returns
+    -------
+    list of dict
+        One row per concentration: ``conc_ng_ml``, ``range`` (the human table's key or None),
+        ``model_db`` (10 log10 of gamma power over baseline), ``model_direction`` ("up" above
+        +0.5 dB, "down" below -0.5 dB, otherwise "flat"), ``human_direction``, ``source`` and
+        ``agrees`` (None when there are no human data).
+    """
+    p = default_parameters() if params is None else params
+    human = load_table("ei_network")["human_gamma"]
+    base = spectrum(params=p).gamma_power
+    rows = []
+    for c in np.atleast_1d(np.asarray(conc_ng_ml, dtype=float)):
+        u_e, u_i = nmda_unblocked_fractions(float(c), interneuron_selectivity=interneuron_selectivity)
+        s = spectrum(u_e, u_i, params=p)
+        db = 10.0 * math.log10(s.gamma_power / base) if s.stable else float("nan")
+        model_dir = "up" if db > 0.5 else "down" if db < -0.5 else "flat"
+        key = next((k for k, h in human.items() if h["low_ng_ml"] <= c <= h["high_ng_ml"]), None)
+        h_dir = human[key]["direction"] if key else None
+        rows.append({"conc_ng_ml": float(c), "range": key, "model_db": db, "model_direction": model_dir,
+                     "human_direction": h_dir, "source": human[key]["source"] if key else None,
+                     "agrees": (model_dir == h_dir) if key else None})
+    return rows

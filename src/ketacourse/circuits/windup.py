@@ -1,47 +1,60 @@
 """Wind-up in a dorsal-horn wide-dynamic-range (WDR) neuron, and how NMDA block removes it.
 
-A single-compartment reduction of the compartmental WDR model of Aguiar, Sousa & Lima (2010)
-(J Neurophysiol 104:1155–1166; model code ModelDB accession 128559), written here from its
-published equations and parameter values; no code was copied. Aguiar's conclusion, which this
-reduction keeps, is that wind-up is the temporal summation of long NMDA responses on top of a
-cumulative depolarisation carried by a calcium-activated non-specific cation current (I_CAN)
-fed by L-type and synaptic calcium entry.
+A single-compartment model **inspired by** the compartmental WDR model of Aguiar, Sousa & Lima
+(2010) (J Neurophysiol 104:1155–1166; model code ModelDB accession 128559, whose equations and
+parameter values were read, not copied). It keeps Aguiar's currents and most of their values but
+is not a faithful reduction: every departure is listed below. Aguiar's title claims that NMDA
+channels, L-type calcium currents and a calcium-activated non-specific cation current (I_CAN) are
+sufficient for wind-up; knock-outs of this model (``KNOCKOUTS``, tests/test_windup.py) find the
+same three necessary and the slow substance-P (NK1) current not needed.
 
 Membrane equation (V in mV, t in ms, conductances in nS, C in pF)::
 
     C dV/dt = − g_L (V − E_L) − g_AMPA(t) V − u(V) g_NMDA(t) V − g_NK1(t) (V − E_NK1)
-              − g_CAN m_CAN (V − E_CAN) − g_CaL m_∞(V) (V − E_Ca) − g_AHP (V − E_K)
+              − g_CAN m² (V − E_CAN) − g_CaL m_∞(V) (V − E_Ca) − g_AHP (V − E_K)
 
 * synaptic conductances are dual exponentials summed over C-fibre (latency ≈ 200 ms) and
   Aδ (≈ 30 ms) events, exact between events;
 * ``u(V)`` is the fraction of NMDA channels that conduct, from the course's channel module:
   :func:`ketacourse.channel.pore_states` (Mg²⁺ block of Jahr & Stevens competing with
-  ketamine for the pore, at steady state). Whatever voltage dependence that module gives
-  ketamine block, this neuron inherits. Ketamine block is taken at steady state, i.e. without
+  ketamine for the pore, at steady state). Ketamine block is taken at steady state, i.e. without
   the use-dependent build-up of Chapter 1 (a simplification, stated in the chapter);
-* calcium: d[Ca]/dt = −k (0.1 I_NMDA + 0.1 I_NK1 + I_CaL) − ([Ca] − [Ca]_rest)/τ_Ca;
-* I_CAN gate: closed + 2 Ca ⇌ open, dm/dt = α(Ca)(1 − m) − β m with α = β ([Ca]/Ca_half)²;
-* spikes: threshold and reset (a reduction of the Hodgkin–Huxley spike), each spike adds an
-  after-hyperpolarising conductance (a reduction of I_KCa).
+* calcium (ModelDB's 0.1-µm shell, removal 2 ms): d[Ca]/dt = k·(Ca entry) − ([Ca] − [Ca]_rest)/τ_Ca,
+  with 10 % of the NMDA current, 10 % of the NK1 current, the L-type current and, for 1 ms after
+  each spike, the L-type entry the spike would cause;
+* I_CAN gate as coded in ModelDB (iCaAN.mod): m_∞ = x²/(1 + x²), τ_m = τ_factor/(β(1 + x²))/tadj,
+  x = [Ca]/Ca_half: about 4.3 s at rest. This slow gate, charged by the calcium of each response,
+  is what carries the memory from one stimulus to the next;
+* spikes: threshold and reset; each spike adds an after-hyperpolarising conductance.
 
-Read-out (as in Aguiar's analysis of Herrero's data): the number of spikes with a latency
-over 100 ms after each stimulus, the C-fibre response.
+Departures from ModelDB 128559 (each is also in ``data/windup.toml``):
+
+1. one compartment instead of soma, 500-µm dendrite, hillock and axon;
+2. threshold-and-reset spikes instead of Hodgkin–Huxley Na/K, and a spike-triggered AHP instead of
+   the Ca-activated K current; persistent Na current and background noise omitted;
+3. L-type current: the spike's calcium entry is a fixed 1-ms influx derived from the GHK current
+   at an assumed +20 mV spike peak; below threshold a small ohmic current (calibrated);
+4. the C-fibre interneuron is removed: each of the 20 synapses gets a fixed 6-event volley per
+   stimulus (calibrated), so the interneuron's own wind-up is excluded; its GABA-A output omitted;
+5. I_CAN conductance calibrated to 8 nS (ModelDB: 4.4 nS on the dendrite);
+6. deterministic event times (quantiles of the latency distribution) instead of random ones.
+
+What was checked (tests/test_windup.py): wind-up at 0.5, 1 and 2 Hz and none at 0.1 Hz;
+removing NMDA (as AP5 does) removes wind-up; ketamine reduces it with concentration; the
+knock-outs above; convergence in the time step.
+
+Read-out (as in Aguiar's analysis of Herrero's data, herreroscatter.m): the number of spikes
+with a latency over 100 ms after each stimulus and within one stimulus period.
 
 Numerics: exponential (conductance) Euler, unconditionally stable, on a time grid that is
 fine (``dt_fine_ms``) for the first second after each stimulus and coarse in the quiet
 remainder of long inter-stimulus intervals. Many cells (ketamine × Mg²⁺ combinations) are
 stepped together as one NumPy batch.
 
-Speed: one batch of 15 stimuli at 1 Hz takes about a second (the Python time loop dominates;
-the batch size hardly matters), and a 0.1 Hz train, 150 s of neuron time, takes a few seconds:
-far too slow for the 35 ms slider target. The widget therefore uses :class:`WindupGrid`, which
-**precomputes a grid** of every slider combination (5 frequencies × 7 concentrations × 3 Mg²⁺
-levels: about 10 s on an idle core, 20–30 s on a busy machine), keeps it in a disk cache so a new
-kernel loads it in milliseconds, and then only looks results up (microseconds per slider move).
-
-Parameters with their provenance are in ``data/windup.toml``: values from ModelDB 128559
-(flag S), values derived from Aguiar's geometry, and the calibration choices a
-one-compartment reduction needs (flag D, each said so in its note).
+Speed: one batch of 15 stimuli at 1 Hz takes about a second and a 0.1 Hz train (150 s of neuron
+time) a few seconds: too slow for a slider. The widget therefore uses :class:`WindupGrid`, which
+precomputes every slider combination once, keeps it in a disk cache so a new kernel loads it in
+milliseconds, and then only looks results up (microseconds per slider move).
 """
 
 from __future__ import annotations
@@ -65,6 +78,8 @@ __all__ = [
     "FREQUENCY_RANGE_HZ",
     "KETAMINE_RANGE_UM",
     "MG_RANGE_MM",
+    "KNOCKOUTS",
+    "reference_runs",
 ]
 
 FREQUENCY_RANGE_HZ = (0.05, 5.0)
@@ -73,6 +88,15 @@ KETAMINE_RANGE_UM = (0.0, 100.0)
 """Free ketamine concentrations accepted (µM)."""
 MG_RANGE_MM = (0.0, 5.0)
 """Extracellular Mg²⁺ concentrations accepted (mM)."""
+
+KNOCKOUTS: dict[str, dict] = {
+    "NMDA receptors": {"synapses": {"adelta": {"nmda_ns": 0.0}, "c_fibre": {"nmda_ns": 0.0}}},
+    "I_CAN": {"can": {"conductance_ns": 0.0}},
+    "L-type calcium entry": {"l_type": {"conductance_ns": 0.0, "spike_ca_influx_mm_per_ms": 0.0}},
+    "NK1 (substance P)": {"synapses": {"calibration": {"nk1_ns": 0.0}}},
+    "calcium entry through NMDA": {"calcium": {"nmda_fraction": 0.0}},
+}
+"""Parameter overrides (for :func:`simulate_train`) that remove one mechanism each."""
 
 _V_MIN, _V_MAX, _V_STEP = -120.0, 60.0, 0.1
 
@@ -249,7 +273,7 @@ def simulate_train(
     kinds += [
         (c_times, cf["ampa_ns"], cf["ampa_rise_ms"], cf["ampa_decay_ms"], 0),
         (c_times, cf["nmda_ns"], cf["nmda_rise_ms"], cf["nmda_decay_ms"], 1),
-        (stim + cf["latency_ms"], cal_s["nk1_ns"], cf["nk1_rise_ms"], cf["nk1_decay_ms"], 2),
+        (stim + cal_s["nk1_delay_ms"], cal_s["nk1_ns"], cf["nk1_rise_ms"], cf["nk1_decay_ms"], 2),
     ]
     g_syn = np.zeros((3, n_t))  # AMPA, NMDA (before block), NK1 conductance, nS
     for times, w, tr, td, ch in kinds:
@@ -272,15 +296,21 @@ def simulate_train(
     e_k, e_can, e_ca, e_nk = spk["potassium_reversal_mv"], can["reversal_mv"], cal["reversal_mv"], cal_s["nk1_reversal_mv"]
     g_can, g_cal = can["conductance_ns"], cal["conductance_ns"]
     beta, ca_half = can["beta_per_ms"], can["half_activation_ca_mm"]
+    # ModelDB iCaAN gating: m_inf = x^2/(1+x^2), tau_m = tau_factor/(beta (1+x^2))/tadj, x = [Ca]/Ca_half
+    tadj = can["q10"] ** ((can["temperature_c"] - can["kinetics_temperature_c"]) / 10.0)
+    tau_scale = can["tau_factor"] / tadj
+    tau_min = can["tau_min_ms"]
+    power = can["gate_power"]
     ca0, tau_ca, k_ca = ca_p["resting_mm"], ca_p["decay_ms"], ca_p["influx_mm_per_pa_ms"]
+    spike_ca, spike_w = cal["spike_ca_influx_mm_per_ms"], cal["spike_width_ms"]
     f_nmda, f_nk1 = ca_p["nmda_fraction"], ca_p["nk1_fraction"]
     thr, reset, refr_ms = spk["threshold_mv"], spk["reset_mv"], spk["refractory_ms"]
     ahp_inc, tau_ahp = spk["ahp_increment_ns"], spk["ahp_decay_ms"]
 
     v = np.full(n_cells, e_l)
     ca = np.full(n_cells, ca0)
-    a0 = beta * (ca0 / ca_half) ** 2
-    m = np.full(n_cells, a0 / (a0 + beta))
+    x0 = (ca0 / ca_half) ** 2
+    m = np.full(n_cells, x0 / (1.0 + x0))
     g_ahp = np.zeros(n_cells)
     refr = np.zeros(n_cells)
     spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
@@ -302,16 +332,23 @@ def simulate_train(
         u_nmda = flat[base + k] * g_n_all[i]
         m_cal = cal_tab[k] * g_cal
         g_a, g_k = g_a_all[i], g_k_all[i]
-        g_c = g_can * m
+        g_c = g_can * m ** power
         g_tot = g_l + g_a + g_k + u_nmda + g_c + m_cal + g_ahp
         v_inf = (g_l * e_l + g_k * e_nk + g_c * e_can + m_cal * e_ca + g_ahp * e_k) / g_tot
         v = v_inf + (v - v_inf) * np.exp(-dt * g_tot / c_pf)
         # calcium entry (inward current is negative: I = g (V - E))
         i_ca = f_nmda * u_nmda * v + f_nk1 * g_k * (v - e_nk) + m_cal * (v - e_ca)
-        ca = ca + dt * (-k_ca * np.minimum(i_ca, 0.0) - (ca - ca0) / tau_ca)
-        alpha = beta * (ca / ca_half) ** 2
-        s = alpha + beta
-        m = alpha / s + (m - alpha / s) * np.exp(-dt * s)
+        influx = -k_ca * np.minimum(i_ca, 0.0)
+        if spike_ca > 0.0:
+            # L-type entry during the spike (the reduction has no spike waveform): a fixed influx for the first
+            # spike_width_ms after each spike
+            influx = influx + spike_ca * ((refr_ms - refr) < spike_w) * (refr > 0)
+        ca_inf = ca0 + tau_ca * influx
+        ca = ca_inf + (ca - ca_inf) * np.exp(-dt / tau_ca)
+        x2 = (ca / ca_half) ** 2
+        m_inf = x2 / (1.0 + x2)
+        tau_m = np.maximum(tau_scale / (beta * (1.0 + x2)), tau_min)
+        m = m_inf + (m - m_inf) * np.exp(-dt / tau_m)
         dec = dec_ahp_cache.get(dt)
         if dec is None:
             dec = dec_ahp_cache[dt] = float(np.exp(-dt / tau_ahp))
@@ -330,12 +367,33 @@ def simulate_train(
         v_rec[:, j] = v
     spike_arrays = [np.asarray(s) for s in spikes_t]
     lat = p["protocol"]["readout_latency_ms"]
-    edges = np.append(stim, t_end + 1.0)
+    edges = np.append(stim, stim[-1] + period)  # every window is one stimulus period (no longer tail for the last)
     counts = np.zeros((n_cells, n_stimuli), dtype=int)
     for c, st in enumerate(spike_arrays):
         for kk in range(n_stimuli):
             counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+
+
+@lru_cache(maxsize=1)
+def reference_runs() -> dict:
+    """The runs the tests and the validation page compare with experiments (computed once per process).
+
+    Returns
+    -------
+    dict
+        ``"by_frequency"``: {frequency_hz: spikes per stimulus of (control, no NMDA, 2 µM ketamine,
+        0.36 µM ketamine, 2 mM Mg²⁺)} for 0.1, 0.5, 1 and 2 Hz (1 mM Mg²⁺ unless stated; 0.36 µM is the
+        free concentration at the top of the analgesic band, Chapter 4);
+        ``"knockouts"``: {name: spikes per stimulus at 1 Hz} for each entry of :data:`KNOCKOUTS`.
+    """
+    by_f = {}
+    for f in (0.1, 0.5, 1.0, 2.0):
+        r = simulate_train(f, ketamine_um=[0.0, 0.0, 2.0, 0.36, 0.0], mg_mm=[1.0, 1.0, 1.0, 1.0, 2.0],
+                           nmda_scale=[1.0, 0.0, 1.0, 1.0, 1.0])
+        by_f[f] = r.spikes_per_stimulus
+    kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    return {"by_frequency": by_f, "knockouts": kos}
 
 
 def _merged(base: dict, overrides: dict, path: str = "") -> dict:
@@ -443,7 +501,7 @@ class WindupGrid:
         }
 
 
-_CACHE_VERSION = "windup-grid-1"
+_CACHE_VERSION = "windup-grid-2"
 
 
 def _cache_path(grid: "WindupGrid"):

@@ -37,6 +37,8 @@ __all__ = [
     "preset_names",
     "preset",
     "preset_regimen",
+    "preset_pd_model",
+    "RACEMIC_OMISSION",
     "crps_relief",
     "acute_pain_effect",
     "effect_site",
@@ -65,6 +67,21 @@ def preset(name: str) -> dict[str, Any]:
     """One preset's entry (label, route, schedule, source, flag, note)."""
     check_choice("name", name, preset_names())
     return dict(parameters()["presets"][name])
+
+
+RACEMIC_OMISSION = ("Racemic dose simulated as its S-ketamine half only: R-ketamine's own (weaker) NMDA block and any "
+                    "analgesia from it or from R-norketamine are left out, as is any interaction of the enantiomers.")
+"""What the S-only simplification leaves out for a racemic preset (shown beside every racemic regimen)."""
+
+
+def preset_pd_model(name: str) -> str | None:
+    """The PK-PD model fitted to the preset's population (``"dahan2011"``, ``"olofsen2012"``), or None.
+
+    None means no concentration-effect model exists for that population; the preset's ``trial_result``
+    says what its own trial found, and no model effect should be drawn.
+    """
+    p = preset(name)
+    return None if p["pd_model"] == "none" else p["pd_model"]
 
 
 def preset_regimen(name: str, weight_kg: float = 70.0, dose_scale: float = 1.0) -> tuple[pk.Regimen, float]:

@@ -41,7 +41,7 @@ from .regimen import Regimen, stepped_infusion
 from .simulation import PKResult, check_common, resolve_model, simulate
 from .system import build_system
 
-__all__ = ["tci", "TCIResult", "MODES", "MAX_TARGET_NG_ML"]
+__all__ = ["tci", "TCIResult", "MODES", "MAX_TARGET_NG_ML", "performance_errors", "PerformanceErrors"]
 
 MODES = ("plasma", "effect")
 MAX_TARGET_NG_ML = 5000.0
@@ -131,6 +131,27 @@ class TCIResult:
         t = np.arange(0.0, self.duration_min + 1e-9, 0.25) if times_min is None else times_min
         return simulate(self.model, self.regimen(), self.weight_kg, t, age_years=self.age_years,
                         ke0_per_min=self.ke0_per_min, warn=False)
+
+    def simulate_in(self, model: str | PKModel, times_min=None, *, weight_kg: float | None = None) -> PKResult:
+        """Drive this schedule (computed with ``self.model``) through another parameter set.
+
+        This is what happens when a pump's model is wrong for the person: the pump computes its
+        rates from one set of parameters, and the body responds with another. Compare the result
+        with the targets using :func:`performance_errors`.
+
+        Parameters
+        ----------
+        model : str or PKModel
+            The parameter set standing in for the "true" patient.
+        times_min : array_like, optional
+            Output times (min); default every 0.25 min over the schedule.
+        weight_kg : float, optional
+            Body weight of the "true" patient (default: the schedule's weight).
+        """
+        t = np.arange(0.0, self.duration_min + 1e-9, 0.25) if times_min is None else times_min
+        w = self.weight_kg if weight_kg is None else weight_kg
+        return simulate(model, self.regimen(), w, t, age_years=self.age_years, ke0_per_min=self.ke0_per_min,
+                        warn=False)
 
     def target_at(self, times_min) -> np.ndarray:
         """The target in force at ``times_min`` (ng/mL; the last step's target after the end)."""
@@ -251,3 +272,67 @@ def tci(model: str | PKModel, targets_ng_ml: float | Sequence[float], durations_
                      rates_mg_per_min=rates, targets_ng_ml=target_per_interval, step_targets_ng_ml=targets,
                      step_durations_min=durs, max_rate_mg_per_min=rmax, ke0_per_min=ke0, age_years=age,
                      predicted_ng_ml=predicted)
+
+
+@dataclass(frozen=True)
+class PerformanceErrors:
+    """The standard measures of TCI performance (Varvel, Donoho & Shafer 1992, :cite:`varvel1992`).
+
+    Attributes
+    ----------
+    pe_percent : numpy.ndarray
+        Performance error of each sample, 100 × (measured − predicted) / predicted (%).
+    mdpe_percent : float
+        Median performance error: the *bias* (%; negative = measured below the pump's prediction).
+    mdape_percent : float
+        Median absolute performance error: the *inaccuracy* (%).
+    wobble_percent : float
+        Median of |PE − MDPE|: how much the error varies around its own median (%).
+    divergence_percent_per_h : float
+        Slope of |PE| against time (% per hour, least squares); positive means the error grows
+        over the session. NaN with fewer than two distinct times.
+    """
+
+    pe_percent: np.ndarray
+    mdpe_percent: float
+    mdape_percent: float
+    wobble_percent: float
+    divergence_percent_per_h: float
+
+
+def performance_errors(measured_ng_ml, predicted_ng_ml, times_min=None) -> PerformanceErrors:
+    """MDPE, MDAPE, wobble and divergence of measured against predicted concentrations (one person).
+
+    A correlation between measured and predicted (or target) concentrations says only that they
+    rise together; a pump that delivers 30 % too much at every target correlates perfectly. The
+    performance error separates *bias* (MDPE) from *inaccuracy* (MDAPE) :cite:`varvel1992`.
+
+    Parameters
+    ----------
+    measured_ng_ml, predicted_ng_ml : array_like
+        Paired concentrations (ng/mL); predicted values must be > 0.
+    times_min : array_like, optional
+        Sampling times (min), for the divergence.
+
+    Returns
+    -------
+    PerformanceErrors
+    """
+    m = np.atleast_1d(np.asarray(check_real("measured_ng_ml", measured_ng_ml, low=0, unit="ng/mL"), dtype=float))
+    p = np.atleast_1d(np.asarray(check_real("predicted_ng_ml", predicted_ng_ml, low=0, low_open=True, unit="ng/mL"),
+                                 dtype=float))
+    if m.shape != p.shape or m.ndim != 1 or m.size == 0:
+        raise ValueError("measured_ng_ml and predicted_ng_ml must be 1-D and of the same length; got shapes "
+                         f"{m.shape} and {p.shape}")
+    pe = 100.0 * (m - p) / p
+    mdpe = float(np.median(pe))
+    mdape = float(np.median(np.abs(pe)))
+    wobble = float(np.median(np.abs(pe - mdpe)))
+    div = float("nan")
+    if times_min is not None:
+        t = np.atleast_1d(np.asarray(check_real("times_min", times_min, low=0, unit="min"), dtype=float))
+        if t.shape != m.shape:
+            raise ValueError(f"times_min must have one time per sample; got shape {t.shape} for {m.size} samples")
+        if np.unique(t).size >= 2:
+            div = float(np.polyfit(t / 60.0, np.abs(pe), 1)[0])
+    return PerformanceErrors(pe, mdpe, mdape, wobble, div)

@@ -425,11 +425,16 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         pooled = ev.meta_analyse(effects, level=level) if effects else None
         nnt = None
         if effects and all("rd" in c.outcome(outcome, time).measures for c, _e in chosen):
-            rd_effects = [ev.outcome_effect(c, c.outcome(outcome, time), "rd") for c, _e in chosen]
+            others = {c.id for c in self.comparisons} - {c.id for c, _e in chosen}  # same rows, control arms split
+            rd_effects = [e for _c, e in ev.select(self.comparisons, outcome, time, "rd", exclude=others)]
             rd = ev.meta_analyse(rd_effects, level=level)
             nnt = ev.nnt_interval(rd.estimate, rd.ci_low, rd.ci_high)
+        flags = ev.pooling.mixing_flags(chosen, outcome, time) if chosen else []
+        if any(e.note and "shared control arm split" in e.note for e in effects):
+            flags.insert(0, "shared-control-split")
         return {"outcome": outcome, "time": time, "measure": measure, "level": level, "k": len(effects), "effects": effects,
-                "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt}
+                "comparisons": [c for c, _e in chosen], "left_out": left_out, "pooled": pooled, "nnt": nnt,
+                "flags": flags, "n_trials": len({c.trial_key for c, _e in chosen})}
 
     # ----------------------------------------------------------------- figure
     def _build_figure(self, fig):
@@ -522,7 +527,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
             xs = [to_x(pooled.ci_low), to_x(pooled.estimate), to_x(pooled.ci_high), to_x(pooled.estimate)]
             self._diamond.set_xy([[xs[0], y], [xs[1], y + 0.35], [xs[2], y], [xs[3], y - 0.35]])
             self._diamond.set_visible(True)
-            self._pool_lab.set_text(f"Pooled, random effects (k = {pooled.k})")
+            self._pool_lab.set_text(f"Pooled, random effects (k = {pooled.k})" if s["n_trials"] == pooled.k
+                                    else f"Pooled (k = {pooled.k} rows, {s['n_trials']} trial{'s' if s['n_trials'] != 1 else ''})")
             plo, phi = pooled.ci()
             self._pool_num.set_text(f"{pooled.value:6.2f} [{plo:5.2f}, {phi:5.2f}] 100%")
             self._empty.set_text("")
@@ -578,7 +584,8 @@ class ForestPlot(CachedTextMixin, LightTextMixin, ModelWidget):
         lo, hi = s["pooled"].ci()
         return (f"Forest plot for {outcome_label}, {s['k']} trial comparisons: {rows}. Pooled "
                 f"{ev.EffectSize(s['measure'], 0.0, 1.0).measure_label} {s['pooled'].value:.2f} "
-                f"({100 * s['level']:.0f}% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s))
+                f"({100 * s['level']:.0f}% CI {lo:.2f} to {hi:.2f}); " + self._summary_text(s)
+                + "".join(f". Note: {ev.pooling.FLAG_TEXT[f]}" for f in s["flags"]))
 
 
 def _default_scrub() -> ScrubSpec:

@@ -90,7 +90,7 @@ class WindupExplorer(ModelWidget):
         ax.add_collection(self._spikes)
         axb = fig.add_subplot(gs[1])
         axb.set_xlim(0.5, 15.5)
-        axb.set_ylim(0, 40)
+        axb.set_ylim(0, 80)
         axb.set_xticks(range(1, 16))
         axb.set_xlabel("stimulus number", fontsize=8.5)
         axb.set_ylabel("C-fibre spikes\nper stimulus", fontsize=8.5)
@@ -99,7 +99,7 @@ class WindupExplorer(ModelWidget):
         self._counts, = axb.plot([], [], color=C["vermillion"], marker="o", ms=4, lw=1.8, label="this cell",
                                  animated=True)
         axb.legend(loc="upper left", fontsize=8, frameon=False)
-        self._text = axb.text(15.3, 37, "", ha="right", va="top", fontsize=8.5, animated=True)
+        self._text = axb.text(15.3, 76, "", ha="right", va="top", fontsize=8.5, animated=True)
 
     def _model(self, frequency_hz, ketamine_um, mg_mm):
         return self._grid.lookup(frequency_hz, ketamine_um, mg_mm), self._grid.lookup(frequency_hz, 0.0, mg_mm)
@@ -117,7 +117,9 @@ class WindupExplorer(ModelWidget):
         self._ref.set_data(n, ref["spikes_per_stimulus"])
         w, w0 = windup.windup_count(r["spikes_per_stimulus"]), windup.windup_count(ref["spikes_per_stimulus"])
         share = f" ({100 * w / w0:.0f}% of drug-free)" if w0 > 0 and ketamine_um > 0 else ""
-        self._text.set_text(f"wind-up: {w:.0f} extra spikes{share}")
+        top = int(r["spikes_per_stimulus"].max())
+        off = f"\n(off the axis: up to {top} spikes, firing between stimuli)" if top > 80 else ""
+        self._text.set_text(f"wind-up: {w:.0f} extra spikes{share}{off}")
 
     def alt_text(self, frequency_hz, ketamine_um, mg_mm):
         r, ref = self._model(frequency_hz, ketamine_um, mg_mm)
@@ -194,13 +196,21 @@ class CRPSInfusionExplorer(ModelWidget):
     def _update(self, preset, weight_kg, dose_scale):
         r = self._model(preset, weight_kg, dose_scale)
         t = r["t_days"]
+        has_pd = analgesia.preset_pd_model(preset) == "dahan2011"
         self._cp.set_data(t, np.where(r["plasma_ng_ml"] > 0.3, r["plasma_ng_ml"], np.nan))
-        self._ce.set_data(t, np.where(r["biophase_ng_ml"] > 0.3, r["biophase_ng_ml"], np.nan))
-        self._rel.set_data(t, r["responder_relief"])
-        self._avg.set_data(t, r["expected_relief"])
+        # the Dahan PD was fitted to CRPS patients only: no biophase or relief for other conditions
+        self._ce.set_data(t, np.where(r["biophase_ng_ml"] > 0.3, r["biophase_ng_ml"], np.nan) if has_pd else [np.nan] * t.size)
+        self._rel.set_data(t, r["responder_relief"] if has_pd else [np.nan] * t.size)
+        self._avg.set_data(t, r["expected_relief"] if has_pd else [np.nan] * t.size)
         for line in self._end_lines:
             line.set_xdata([r["infusion_end_day"]] * 2)
-        self._text.set_text(self._summary(r))
+        self._text.set_text(self._summary(r) if has_pd else self._no_model(preset))
+
+    @staticmethod
+    def _no_model(preset) -> str:
+        import textwrap
+
+        return textwrap.fill(f"No relief drawn: {analgesia.preset(preset)['trial_result']}", 62)
 
     @staticmethod
     def _summary(r) -> str:
@@ -216,8 +226,9 @@ class CRPSInfusionExplorer(ModelWidget):
         label = analgesia.preset(preset)["label"]
         return (f"Model illustration, {weight_kg:g} kg adult, {label} at {dose_scale:g} times the published dose: "
                 f"plasma S-ketamine peaks at {r['plasma_ng_ml'].max():.0f} ng/mL and falls within a day of the end; "
-                f"the slow biophase peaks at {r['biophase_ng_ml'].max():.1f} ng/mL. "
-                + self._summary(r).replace("\n", " ") + ".")
+                + (f"the slow biophase peaks at {r['biophase_ng_ml'].max():.1f} ng/mL. "
+                   + self._summary(r).replace("\n", " ") + "."
+                   if analgesia.preset_pd_model(preset) == "dahan2011" else self._no_model(preset).replace("\n", " ")))
 
 
 class AcutePainExplorer(ModelWidget):
@@ -299,5 +310,5 @@ class PainForestPlot(ForestPlot):
 
     title = "Forest plot: ketamine for pain, by pain type"
     default_table = "trials_pain"
-    default_endpoint = endpoint_key("pain_by_type", "main end point")
+    default_endpoint = endpoint_key("pain_by_type", "as reported (CRPS trial: week 1, its best week)")
     scrub = endpoint_scrub("trials_pain")
