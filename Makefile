@@ -26,7 +26,8 @@ help:
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
 	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
-	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions (no Docker) into dir/grades.csv"
+	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions, each in a sandbox, into dir/grades.csv + dir/lms/"
+	@echo "              [ROSTER=roster.csv DUE=2026-12-14T09:00 LATE_PENALTY=10 MANUAL=dir/manual/written-marks.csv JOBS=0]"
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
@@ -41,7 +42,7 @@ $(STAMP): requirements.txt pyproject.toml tools/pyproject.toml
 venv: $(STAMP)
 
 system:
-	@bash scripts/ensure-system.sh python chromium
+	@bash scripts/ensure-system.sh python chromium grader
 
 book: venv
 ifneq ($(HUB_URL),)
@@ -115,16 +116,21 @@ TAG ?=
 REPO_URL ?=
 SEED ?=
 ROSTER ?=
-JOBS ?= 1
+JOBS ?= 0
+DUE ?=
+LATE_PENALTY ?=
+MANUAL ?=
 assignment: venv
 	$(BIN)/python -m ketacourse_tools.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
-	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS)
+	@bash scripts/ensure-system.sh grader
+	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS) \
+	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(DUE),--due $(DUE)) $(if $(LATE_PENALTY),--late-penalty $(LATE_PENALTY)) $(if $(MANUAL),--manual $(MANUAL))
 
 release: venv
-	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG))
+	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG)) $(if $(SEED),--seed $(SEED))
 
 pack: venv
 	$(BIN)/python -m ketacourse_tools.assignments pack --out build/pack

@@ -2,6 +2,7 @@
 # Install the system packages the course needs on a Debian/Ubuntu machine, only if missing.
 #   python    the venv module (Debian ships it separately as python3-venv)
 #   chromium  Debian's headless Chromium, used by the real-browser tests
+#   grader    bubblewrap (the sandbox every submission runs in) and setpriv (util-linux)
 # Elsewhere it prints what to install instead.
 set -euo pipefail
 
@@ -12,6 +13,9 @@ for what in "$@"; do
       if ! ${PYTHON:-python3} -c "import ensurepip, venv" >/dev/null 2>&1; then need+=(python3-venv); fi ;;
     chromium)
       if [ -z "${KETACOURSE_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi ;;
+    grader)
+      if ! command -v bwrap >/dev/null 2>&1; then need+=(bubblewrap); fi
+      if ! command -v setpriv >/dev/null 2>&1; then need+=(util-linux); fi ;;
     *) echo "ensure-system.sh: unknown component '$what'" >&2; exit 2 ;;
   esac
 done

@@ -48,7 +48,7 @@ def test_derived_counts_reproduce_the_published_percentages(trials):
 
 
 def test_published_effect_sizes_are_reproduced(trials):
-    c = trials["reliance3_2024"]
+    c = trials["reliance1"]
     g = ev.outcome_effect(c, c.outcome("depression", "day 28"), "g")
     assert abs(abs(g.value) - 0.21) < 0.015  # published Cohen effect size 0.21
     md = ev.outcome_effect(c, c.outcome("depression", "day 28"), "md")
@@ -60,7 +60,7 @@ def test_published_effect_sizes_are_reproduced(trials):
 
 def test_declared_results_agree_with_the_confidence_intervals(entries):
     by_id = {e.id: e for e in entries}
-    assert by_id["feder2014"].result == "benefit" and by_id["reliance3_2024"].result == "null"
+    assert by_id["feder2014"].result == "benefit" and by_id["reliance1"].result == "null"
     bad = load_table("trials_future")
     raw = {**bad, "comparisons": [dict(c) for c in bad["comparisons"]]}
     raw["comparisons"][0]["result"] = "null"
@@ -99,6 +99,86 @@ def test_criterion_tables_and_score_arithmetic(entries):
         assert s.total == s.design + s.size + s.blinding + s.replication and 0 <= s.total <= em.MAX_SCORE
 
 
+def test_size_is_scored_from_patients_randomised_per_trial_not_per_arm_comparison(entries):
+    by_id = {e.id: e for e in entries}
+    s = em.scores(entries)
+    # Abdallah 2022: 158 randomised to placebo (54), 0.2 mg/kg (53) and 0.5 mg/kg (51); each dose-vs-placebo
+    # comparison holds 105 or 107 patients, but the trial is scored once, on its 158.
+    a5, a2 = by_id["abdallah2022_05"], by_id["abdallah2022_02"]
+    assert (a5.n_compared, a2.n_compared) == (51 + 54, 53 + 54)
+    assert a5.n_total == a2.n_total == 158 == 51 + 53 + 54
+    assert s["abdallah2022_05"].size == s["abdallah2022_02"].size == em.size_points(158)
+    # Krupitsky 2007: 59 randomised, 26 + 27 analysed at one year
+    assert by_id["krupitsky2007"].n_total == 59 and by_id["krupitsky2007"].n_compared == 53
+    for e in entries:
+        assert e.n_total >= e.n_compared, e.id
+    same_trial: dict[str, set[int]] = {}
+    for e in entries:
+        same_trial.setdefault(e.source, set()).add(e.n_total)
+    assert all(len(v) == 1 for v in same_trial.values())
+
+
+def _planted(edit):
+    """load_map on a copy of trials_future whose comparisons were changed by ``edit``."""
+    from ketacourse.evidence import evidence_map as mod
+    raw = load_table("trials_future")
+    raw = {**raw, "comparisons": [dict(c) for c in raw["comparisons"]]}
+    edit({c["id"]: c for c in raw["comparisons"]})
+    orig = mod.load_table
+    try:
+        mod.load_table = lambda name: raw
+        return mod.load_map()
+    finally:
+        mod.load_table = orig
+
+
+def test_a_trial_counted_with_two_different_sizes_is_refused():
+    def drop_one(by_id):
+        by_id["abdallah2022_02"].pop("n_randomised")
+    with pytest.raises(ValueError, match=r"entries of one trial \(same source\) must give the same patients "
+                                         r"randomised \(n_randomised\); they differ for \['abdallah2022'\]"):
+        _planted(drop_one)
+
+    def too_small(by_id):
+        by_id["krupitsky2007"]["n_randomised"] = 40
+    with pytest.raises(ValueError, match=r"^krupitsky2007: n_randomised \(40\) is smaller than the patients in its arms \(53\)"):
+        _planted(too_small)
+
+
+def test_a_dose_comparison_patients_can_tell_apart_gets_no_blinding_credit(entries):
+    by_id = {e.id: e for e in entries}
+    s = em.scores(entries)
+    assert em.BLINDING_POINTS["dose-contrast"] == 0 == em.blinding_points("open")
+    k = by_id["krupitsky2002"]  # 2.0 mg/kg ("full psychedelic experience") vs 0.2 mg/kg, labelled double blind
+    assert k.blinding == "dose-contrast" and s[k.id].blinding == 0
+    assert s[k.id].total == 5 < s["dakwar2020"].total  # no longer the highest-scoring ketamine trial
+    # the same design with a true active placebo would score two points more
+    as_active = em.score(em.hypothetical_entry("opioid use disorder", blinding="active", n_total=70), entries)
+    as_contrast = em.score(em.hypothetical_entry("opioid use disorder", blinding="dose-contrast", n_total=70), entries)
+    assert as_active.total - as_contrast.total == 2 and as_contrast.blinding == 0
+    ketamine_trials = [e for e in entries if e.drug == "racemic ketamine" and e.randomised]
+    assert max(s[e.id].total for e in ketamine_trials) == s["dakwar2020"].total == 7
+
+
+def test_brain_injury_has_one_controlled_surrogate_trial_and_dyskinesia_is_its_own_indication(entries):
+    by_id = {e.id: e for e in entries}
+    c = by_id["carlson2018"]
+    assert c.randomised and c.indication == "acute brain injury (TBI, haemorrhage)" and c.n_total == 10
+    assert "SURROGATE" in c.note and c.blinding == "open"
+    assert not any(e.randomised for e in entries if e.indication == "ischaemic stroke")
+    dysk = {e.indication for e in entries if e.id in {"sherman2016", "falk2022"}}
+    assert dysk == {"Parkinson's disease (dyskinesia)"}
+
+
+def test_derivative_trials_that_read_out_are_on_the_map(entries):
+    by_id = {e.id: e for e in entries}
+    assert {by_id[k].drug for k in ("pcn101_2a", "arketamine_pilot")} == {"arketamine"}
+    assert all(by_id[k].result == "null" for k in ("pcn101_2a", "arketamine_pilot", "reliance1", "reliance3"))
+    assert by_id["pcn101_2a"].n_total == 102 and by_id["hnk_phase2"].result == "pending"
+    assert dv.molecule_info("esmethadone")["status"] == "failed" and "2025" in dv.molecule_info("esmethadone")["stage"]
+    assert dv.molecule_info("arketamine")["status"] == "failed"
+
+
 def test_replication_counts_independent_trials_of_the_same_molecule(entries):
     s = em.scores(entries)
     assert s["abdallah2022_05"].replication == 0  # its other arm is the same trial
@@ -119,7 +199,7 @@ def test_a_hypothetical_trial_is_placed_and_changes_replication(entries):
 
 @pytest.mark.parametrize(("kwargs", "msg"), [
     ({"kind": "meta-analysis"}, r"^kind must be one of 'rct-parallel', "),
-    ({"blinding": "single"}, r"^blinding must be one of 'active', 'inert', 'open'; got 'single'"),
+    ({"blinding": "single"}, r"^blinding must be one of 'active', 'inert', 'dose-contrast', 'open'; got 'single'"),
     ({"result": "cure"}, r"^result must be one of 'benefit', 'null', 'harm', 'pending'; got 'cure'"),
     ({"n_total": 0}, r"^n_total must be at least 1 patient; got 0"),
     ({"n_total": 12.5}, r"^n_total must be a whole number of patients >= 0; got 12.5"),
@@ -145,7 +225,7 @@ def test_effects_on_the_common_scale_are_signed_to_favour_the_drug(entries):
     by_id = {e.id: e for e in entries}
     assert by_id["feder2021"].effect_d == pytest.approx(1.13)
     assert by_id["dakwar2019"].effect_d == pytest.approx(float(ev.log_or_to_d(ev.odds_ratio(13, 27, 3, 28).estimate)))
-    assert by_id["reliance3_2024"].effect_d > 0 and by_id["reliance3_2024"].ci_d[0] < 0
+    assert by_id["reliance1"].effect_d > 0 and by_id["reliance1"].ci_d[0] < 0
     assert by_id["feder2014"].effect_d is None and "MD -12.70" in by_id["feder2014"].effect_text
 
 

@@ -101,6 +101,11 @@ def test_session_plan_fills_fifty_minutes_with_live_widgets(pack, path):
     for name in shown:
         assert f"live: {name}" in plan or f", {name}" in plan
     assert "Predict" in plan or not shown
+    # A chapter with a content note opens with it; objectives are the list, not the introduction after it.
+    if "Content note" in "".join(c.source for c in nb.cells if c.cell_type == "markdown"):
+        assert "content note" in plan.split("\n| 5", 1)[0] and "crisis and support lines" in plan
+    objectives = plan.split("## Objectives", 1)[-1].split("\n## ", 1)[0] if "## Objectives" in plan else ""
+    assert all(len(line) < 400 for line in objectives.splitlines())
 
 
 @pytest.mark.parametrize("path", PARAMS)

@@ -227,7 +227,7 @@ def test_bad_arrays_and_names_raise():
 
 
 # ----------------------------------------------------------------------------- chapter 6 checks
-CH6_NUMERIC = ("ch6-extra-vertigo", "ch6-discharge-56mg", "ch6-sc-dissociative-minutes", "ch6-oral-equivalent-dose")
+CH6_NUMERIC = ("ch6-extra-vertigo", "ch6-discharge-56mg", "ch6-sc-dissociative-minutes", "ch6-oral-exposure-multiplier")
 
 
 @pytest.mark.parametrize("key", CH6_NUMERIC)
@@ -250,7 +250,7 @@ def test_ch6_check_values_are_the_stated_cases():
     r = safety.simulate_session("nasal_esketamine_56", weight_kg=60, baseline_sbp_mmhg=138)
     assert ex.get("ch6-discharge-56mg").expected() == r.discharge_min > r.observation_end_min == 125.0
     assert r.binding == "model stability"  # a baseline just under the limit: blood pressure sets the time
-    assert ex.get("ch6-oral-equivalent-dose").expected() == pytest.approx(0.5 / 0.08, rel=0.03)
+    assert ex.get("ch6-oral-exposure-multiplier").expected() == pytest.approx(1 / 0.08, rel=0.03)
     fb = ex.check("ch6-neurotoxicity-evidence", "a")
     assert fb.status == "incorrect" and fb.mistake == "a"
 
@@ -270,3 +270,43 @@ def test_chapter6_opens_with_the_content_note_and_shows_the_disclaimer():
     assert first.index(note) < first.index("## Learning objectives")
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "disclaimer()" in code
+
+
+def test_the_oral_exercise_asks_for_a_ratio_and_never_prints_an_oral_dose():
+    """GUIDE standard 3: no number a self-medicating reader could take as a target. The oral exercise asks for a
+    multiplier (1/F), its hints, explanation and named-mistake feedback print no dose, and the chapter's text and
+    stored outputs contain no 'IV-equivalent oral dose'."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+    from ketacourse import exercises as ex
+
+    item = ex.get("ch6-oral-exposure-multiplier")
+    assert item.expected() == pytest.approx(1 / logistics.model_bioavailability("oral_racemic"))
+    texts = [*item.hints, item.explanation, *(m.message for m in item.mistakes)]
+    dose = re.compile(r"\d\s*(mg|milligram)", re.IGNORECASE)
+    assert not [t for t in texts if dose.search(t)]
+    assert "experimental" in item.explanation and "not a dose" in item.explanation
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "chapters" / "06-safety-and-practice.ipynb", as_version=4)
+    everything = []
+    for c in nb.cells:
+        everything.append(c.source)
+        for o in c.get("outputs", []):
+            everything.append(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")))
+    text = "\n".join(everything)
+    assert "IV-equivalent oral dose" not in text and "answer_oral_mg_per_kg" not in text
+    assert "not evidence that oral doses" in text.replace("\n", " ")
+
+
+def test_the_session_simulator_offers_no_oral_session():
+    """Oral ketamine for depression is experimental and has no session rule: the simulator, whose frames end in a
+    discharge time, does not offer it (the route comparison keeps it, framed as a model input)."""
+    from ketacourse.widgets.safety import RouteLogistics, SessionSimulator
+
+    w = SessionSimulator()
+    assert "oral_racemic" not in [v for _label, v in w.controls["session"].options]
+    assert "oral_racemic" not in SessionSimulator.scrub.values
+    alt = RouteLogistics().alt_text(70.0, False)
+    assert "borrowed from IM" in alt and "oral (input)" in alt

@@ -220,8 +220,17 @@ def _load_all() -> None:
         return
     from . import checks
 
-    for mod in pkgutil.iter_modules(checks.__path__):
+    modules = list(pkgutil.iter_modules(checks.__path__))
+    for mod in modules:
         importlib.import_module(f"{checks.__name__}.{mod.name}")
+    if not modules:  # the student release: hashed targets instead of the answer-computing modules
+        import os
+
+        from .hashed_checks import read_targets
+
+        targets = os.path.join(list(checks.__path__)[0], "targets.json")
+        if os.path.exists(targets):
+            _REGISTRY.update(read_targets(targets))
     _LOADED = True
 
 

@@ -103,7 +103,8 @@ register(
                "r.observation_end_min, r.stable_min and r.discharge_min."),
         explanation=("A baseline just under the guide leaves little room: the small rise keeps the systolic pressure "
                      "above the limit long after dissociation has faded, so the model, not the rule's minimum, sets "
-                     "the time. In practice this is a clinician's judgement."),
+                     "the time. In practice this is a clinician's judgement, and no label sets a numerical post-dose "
+                     "blood-pressure limit: 140 mmHg is the label's pre-dose guide, used by the model as a stand-in."),
         mistakes=(
             Mistake("rule-minimum-only", _rule_end_56,
                     "That is where the rule's minimum observation ends. For this patient the model's blood pressure "
@@ -154,10 +155,13 @@ register(
     )
 )
 
-# ---------------------------------------------------------------- oral dose for IV-equivalent exposure
-def _oral_equivalent() -> float:
-    f = logistics.model_bioavailability("oral_racemic")
-    return session.session_preset("iv_racemic")["dose_mg_per_kg"] / f
+# ---------------------------------------------------------------- oral route: an exposure multiplier, not a dose
+# The exercise asks for a RATIO (how many times larger an oral dose must be than an IV dose for the same S-ketamine
+# exposure in the model), never for an oral dose in mg or mg/kg: a number a self-medicating reader could take as a
+# target is exactly what the course must not produce (GUIDE standard 3). The named mistakes are computed from the same
+# model; their feedback never prints a dose.
+def _oral_multiplier() -> float:
+    return 1.0 / logistics.model_bioavailability("oral_racemic")
 
 
 def _racemic_f() -> float:
@@ -167,22 +171,30 @@ def _racemic_f() -> float:
 
 register(
     NumericCheck(
-        key="ch6-oral-equivalent-dose",
-        expected=_oral_equivalent,
-        unit="mg/kg",
+        key="ch6-oral-exposure-multiplier",
+        expected=_oral_multiplier,
+        unit="(times the IV dose; a ratio, no unit)",
         rel_tol=REL_TOL,
         hints=("Exposure (AUC) is proportional to bioavailability × dose, in the same model.",
-               "Set F_oral × D_oral equal to 1 × 0.5 mg/kg and solve for D_oral, with the model's own oral F.",
-               "logistics.model_bioavailability('oral_racemic') gives the model's F; divide 0.5 by it."),
-        explanation=("With the S-ketamine model's oral F the IV-equivalent oral dose is several times the 2.0-2.5 mg/kg "
-                     "that a review derived from a racemic F of 20-25%: the sources disagree, and the model's answer "
-                     "is only as good as its F."),
+               "For equal exposure F_oral × D_oral = 1 × D_IV, so D_oral / D_IV = 1 / F_oral, whatever the IV dose.",
+               "logistics.model_bioavailability('oral_racemic') gives the model's F; the multiplier is its inverse."),
+        explanation=("The multiplier is 1/F: with the S-ketamine model's first pass (Fanta 2015) it is several times "
+                     "larger than the 4-5 implied by the racemic studies' F of 20-25%. The sources disagree, F varies "
+                     "widely between people, oral dosing makes far more norketamine, and oral ketamine for depression "
+                     "is experimental: this is a property of a model, not a dose for anyone."),
         mistakes=(
-            Mistake("racemic-f", lambda: 0.5 / _racemic_f(),
+            Mistake("racemic-f", lambda: 1.0 / _racemic_f(),
                     "That uses the racemic oral F of the route table. The comparison uses the S-ketamine model, whose "
-                    "own oral F (Fanta 2015) is lower: use the model's F."),
-            Mistake("multiplied-by-f", lambda: 0.5 * logistics.model_bioavailability("oral_racemic"),
-                    "That multiplies by F. A smaller fraction absorbed needs a LARGER dose: divide by F."),
+                    "own oral F (Fanta 2015) is lower: use the model's F. That the two disagree is the point of the "
+                    "exercise."),
+            Mistake("f-not-inverse", lambda: logistics.model_bioavailability("oral_racemic"),
+                    "That is F itself, the fraction of an oral dose that reaches the circulation. A smaller fraction "
+                    "needs a LARGER dose: the multiplier is 1/F."),
+            Mistake("a-dose-not-a-ratio",
+                    lambda: session.session_preset("iv_racemic")["dose_mg_per_kg"] / logistics.model_bioavailability(
+                        "oral_racemic"),
+                    "That is a dose per kilogram, not a ratio. The question asks only how many times larger: divide "
+                    "by nothing but F."),
         ),
     )
 )

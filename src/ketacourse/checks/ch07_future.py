@@ -23,8 +23,8 @@ REL_TOL = 0.02
 
 # ----------------------------------------------------------------------------- 1. score a new trial
 # A new trial (not in the table): alcohol use disorder, randomised, parallel, double blind against
-# saline, 150 patients, more abstinent days with ketamine.
-_NEW = dict(indication="alcohol use disorder", kind="rct-parallel", blinding="inert", n_total=150, result="benefit")
+# saline, 240 patients, more abstinent days with ketamine.
+_NEW = dict(indication="alcohol use disorder", kind="rct-parallel", blinding="inert", n_total=240, result="benefit")
 
 
 def _new_score(**change) -> em.Score:
@@ -41,7 +41,7 @@ register(NumericCheck(
            "REPLICATION_STEPS); replication counts the other randomised trials of racemic ketamine in "
            "alcohol use disorder that also found a benefit.",
            "em.place(em.load_map(), em.hypothetical_entry('alcohol use disorder', kind='rct-parallel', "
-           "blinding='inert', n_total=150, result='benefit'))['score'].total"),
+           "blinding='inert', n_total=240, result='benefit'))['score'].total"),
     explanation="Design and size are good, but a saline placebo earns only one blinding point (ketamine's "
                 "dissociation tells many patients which arm they are in), and two earlier positive trials "
                 "supply the replication points.",
@@ -52,8 +52,9 @@ register(NumericCheck(
         Mistake("saline-as-active", lambda: _new_score(blinding="active").total,
                 "You scored the blinding as an active placebo. Saline is an inert placebo: patients can "
                 "often tell ketamine from it, so it earns fewer points than midazolam."),
-        Mistake("size-from-one-arm", lambda: _new_score(n_total=75).total,
-                "You scored the size from one arm (75). The criterion counts all patients randomised."),
+        Mistake("size-from-one-arm", lambda: _new_score(n_total=120).total,
+                "You scored the size from one arm (120). The criterion counts all patients randomised in the "
+                "trial."),
     ],
 ))
 

@@ -11,11 +11,15 @@ criterion       levels (points)                                                 
 design          randomised parallel 3; randomised crossover 2; randomised open 2;        3
                 open-label single arm 1; case series, registered without results,
                 animal 0
-size            patients randomised or treated: >= 200 → 3; >= 100 → 2; >= 40 → 1;      3
-                fewer → 0; a registered trial without results → 0
-blinding        double blind against an *active* placebo (midazolam, a low ketamine      2
-                dose) 2; against an inert placebo 1 (ketamine's dissociation unblinds
-                many patients); open 0
+size            patients randomised in the TRIAL (not in one arm comparison: two doses    3
+                against one placebo arm count the shared arm once): >= 200 → 3;
+                >= 100 → 2; >= 40 → 1; fewer → 0; a registered trial without
+                results → 0
+blinding        double blind against an *active* placebo (midazolam) 2; against an       2
+                inert placebo 1 (ketamine's dissociation unblinds many patients);
+                a dose comparison whose arms any patient can tell apart (a
+                psychedelic against a sub-psychedelic dose: "dose-contrast") 0,
+                however it is labelled; open 0
 replication     other *randomised* trials (distinct sources) of the same molecule for       2
                 the same indication with the same result: >= 2 → 2; 1 → 1; none → 0
 ==============  ====================================================================  ======
@@ -52,8 +56,9 @@ DESIGN_POINTS: dict[str, int] = {
 }
 """Points for the study design (``kind`` of an entry)."""
 KINDS = tuple(DESIGN_POINTS)
-BLINDING_POINTS: dict[str, int] = {"active": 2, "inert": 1, "open": 0}
-"""Points for blinding: active placebo, inert placebo, none."""
+BLINDING_POINTS: dict[str, int] = {"active": 2, "inert": 1, "dose-contrast": 0, "open": 0}
+"""Points for blinding: active placebo, inert placebo, a dose comparison whose arms patients can tell apart
+(called double blind, but no credit), none."""
 SIZE_STEPS: tuple[tuple[int, int], ...] = ((200, 3), (100, 2), (40, 1))
 """(minimum patients, points), first match wins; fewer than the last threshold gives 0."""
 REPLICATION_STEPS: tuple[tuple[int, int], ...] = ((2, 2), (1, 1))
@@ -68,8 +73,12 @@ _MEASURE_NAMES = {"g": "g", "md": "MD", "or": "OR", "rr": "RR", "rd": "RD", "hr"
 class Entry:
     """One piece of evidence on the map.
 
-    ``effect_d`` and ``ci_d`` are a standardised mean difference (positive favours the drug) where
-    one can be computed, else ``None``; ``effect_text`` states the effect as published.
+    ``n_total`` is the number of patients randomised (or treated) in the whole *trial*, the number
+    the size criterion scores; ``n_compared`` is the number in the two arms this entry compares
+    (smaller than ``n_total`` when one trial gives several entries, e.g. two doses against one
+    shared placebo arm). ``effect_d`` and ``ci_d`` are a standardised mean difference (positive
+    favours the drug) where one can be computed, else ``None``; ``effect_text`` states the effect as
+    published.
     """
 
     id: str
@@ -88,6 +97,7 @@ class Entry:
     flag: str = ""
     note: str = ""
     hypothetical: bool = False
+    n_compared: int | None = None
 
     @property
     def randomised(self) -> bool:
@@ -167,9 +177,12 @@ def _direction(lo: float, hi: float, null: float, benefit_high: bool) -> str:
 def _entry_from_comparison(c: Comparison, raw: dict, meta: dict) -> Entry:
     kind = ("rct-crossover" if c.design == "crossover" else "rct-parallel") if raw["blinding_kind"] != "open" \
         else "randomised-open"
-    n_total = raw.get("n_total")
-    if n_total is None:
-        n_total = c.n_treatment if c.design == "crossover" else (c.n_treatment or 0) + (c.n_control or 0)
+    n_compared = raw.get("n_total")
+    if n_compared is None:
+        n_compared = c.n_treatment if c.design == "crossover" else (c.n_treatment or 0) + (c.n_control or 0)
+    n_total = raw.get("n_randomised", n_compared)
+    if n_total < n_compared:
+        raise ValueError(f"{c.id}: n_randomised ({n_total}) is smaller than the patients in its arms ({n_compared})")
     result = check_choice(f"{c.id}.result", raw["result"], RESULTS)
     effect_d = ci_d = None
     effect_text, outcome = "no effect size in the source", ""
@@ -204,7 +217,8 @@ def _entry_from_comparison(c: Comparison, raw: dict, meta: dict) -> Entry:
             ci_d = tuple(sorted((sign * float(log_or_to_d(lo_l)), sign * float(log_or_to_d(hi_l)))))
     label = f"{c.trial}: {c.drug}" if c.drug and c.drug != "racemic ketamine" else c.trial
     return Entry(c.id, label, raw["indication"], c.drug or "racemic ketamine", kind, raw["blinding_kind"],
-                 int(n_total), result, outcome, effect_d, ci_d, effect_text, c.source, c.flag, c.note)
+                 int(n_total), result, outcome, effect_d, ci_d, effect_text, c.source, c.flag, c.note,
+                 n_compared=int(n_compared))
 
 
 def load_map(table: str = "trials_future") -> list[Entry]:
@@ -238,7 +252,15 @@ def load_map(table: str = "trials_future") -> list[Entry]:
         out.append(Entry(raw["id"], raw["label"], raw["indication"], raw["drug"], raw["kind"], "open",
                          int(raw["n"]), check_choice(f"{where}.result", raw["result"], RESULTS),
                          effect_text="no controlled comparison", source=raw["source"], flag=raw["flag"],
-                         note=raw.get("note", "")))
+                         note=raw.get("note", ""), n_compared=int(raw["n"])))
+    per_trial: dict[str, set[int]] = {}
+    for e in out:
+        if e.source:
+            per_trial.setdefault(e.source, set()).add(e.n_total)
+    mixed = sorted(k for k, v in per_trial.items() if len(v) > 1)
+    if mixed:
+        raise ValueError(f"{table}: entries of one trial (same source) must give the same patients randomised "
+                         f"(n_randomised); they differ for {mixed}")
     ids = [e.id for e in out]
     dupes = sorted({x for x in ids if ids.count(x) > 1})
     if dupes:
@@ -259,7 +281,8 @@ def hypothetical_entry(indication: str, *, kind: str = "rct-parallel", blinding:
     kind : str
         One of :data:`KINDS`.
     blinding : str
-        ``"active"``, ``"inert"`` or ``"open"``; a design that is not randomised must be ``"open"``.
+        ``"active"``, ``"inert"``, ``"dose-contrast"`` or ``"open"``; a design that is not randomised
+        must be ``"open"``.
     n_total : int
         Patients randomised or treated (>= 1).
     result : str
@@ -287,7 +310,7 @@ def hypothetical_entry(indication: str, *, kind: str = "rct-parallel", blinding:
     if effect_d is not None:
         effect_d = float(check_real("effect_d", effect_d, low=-5.0, high=5.0, unit="SD"))
     return Entry("hypothetical", label, indication.strip(), drug, kind, blinding, int(n_total), result,
-                 effect_d=effect_d, effect_text="hypothetical", hypothetical=True)
+                 effect_d=effect_d, effect_text="hypothetical", hypothetical=True, n_compared=int(n_total))
 
 
 def place(entries: Sequence[Entry], new: Entry) -> dict:

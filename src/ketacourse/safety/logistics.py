@@ -3,7 +3,9 @@
 For one session per route (IV infusion, esketamine nasal spray, subcutaneous injection, oral dose;
 presets in ``data/safety.toml``) :func:`route_comparison` reports, for a stated typical adult:
 
-* the published bioavailability F (routes.toml set or label) and the model's own F, computed as the
+* the published bioavailability F (routes.toml set or label) with its basis (``f_basis``:
+  "published", "by definition" or "borrowed" when no human value exists for the route, as for
+  subcutaneous ketamine, whose F is the intramuscular value) and the model's own F, computed as the
   S-ketamine AUC after the route divided by the AUC after an IV bolus of the same dose in the same
   model (0-48 h);
 * time to peak plasma S-ketamine, peak effect-site concentration and the minutes the effect-site
@@ -29,7 +31,8 @@ from ..pk.routes import route_set
 from ..validation import check_real
 from .session import effect_parameters, finding, monitoring_rule, regimen_for, session_preset, simulate_session
 
-__all__ = ["ROUTE_SESSIONS", "route_comparison", "model_bioavailability"]
+__all__ = ["ROUTE_SESSIONS", "route_comparison", "model_bioavailability", "published_bioavailability",
+           "bioavailability_basis"]
 
 ROUTE_SESSIONS = ("iv_racemic", "nasal_esketamine_84", "sc_racemic", "oral_racemic")
 """The session compared for each route."""
@@ -50,6 +53,25 @@ def published_bioavailability(session: str) -> tuple[float, str]:
         return float(override["bioavailability"]), override["source"]
     s = route_set(p["route"])
     return float(s["bioavailability"]), s["source"]
+
+
+def bioavailability_basis(session: str) -> str:
+    """Where the session's "published" F comes from: ``"by definition"`` (IV), ``"published"`` or
+    ``"borrowed from <route> (no human value for this route)"`` when the routes table marks the set as
+    borrowed (its set name starts with ``borrowed_``), as for subcutaneous ketamine."""
+    p = session_preset(session)
+    if p["route"] == "iv":
+        return "by definition"
+    if p["route"] == "intranasal" and p["pk_model"] == "perezruixo2021":
+        return "published"
+    override = load_table("pk_models")["models"][p["pk_model"]].get("route_overrides", {}).get(p["route"])
+    if override is not None and "bioavailability" in override:
+        return "published"
+    route = load_table("routes")["routes"][p["route"]]
+    set_name = route.get("default", "")
+    if set_name.startswith("borrowed_"):
+        return f"borrowed from {set_name.removeprefix('borrowed_').upper()} (no human value for this route)"
+    return "published"
 
 
 @lru_cache(maxsize=32)
@@ -79,7 +101,7 @@ def _comparison(weight_kg: float) -> tuple[dict[str, Any], ...]:
         rows.append({
             "session": name, "label": p["label"], "route": p["route"], "drug": p["drug"], "pk_model": p["pk_model"],
             "s_dose_mg": s_dose, "dose_end_min": end,
-            "f_published": f_pub, "f_source": f_src, "f_model": model_bioavailability(name, weight_kg),
+            "f_published": f_pub, "f_source": f_src, "f_basis": bioavailability_basis(name), "f_model": model_bioavailability(name, weight_kg),
             "tmax_min": r.tmax_min(), "cmax_s_ng_ml": r.cmax_ng_ml(), "peak_effect_s_ng_ml": r.cmax_ng_ml("effect"),
             "minutes_above_threshold": r.time_above_min(thr, which="effect"),
             "auc_parent_ng_h_ml": auc_p, "auc_metabolite_ng_h_ml": auc_m, "metabolite_to_parent": auc_m / auc_p,

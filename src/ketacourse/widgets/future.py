@@ -26,10 +26,13 @@ RESULT_COLOURS = {"benefit": C["blue"], "null": C["orange"], "harm": C["vermilli
 _KIND_CHOICES = (("randomised, parallel", "rct-parallel"), ("randomised, crossover", "rct-crossover"),
                  ("randomised, open label", "randomised-open"), ("open label, no control", "open-label"))
 _BLINDING_CHOICES = (("active placebo (double blind)", "active"), ("inert placebo (double blind)", "inert"),
-                     ("open (no blinding)", "open"))
+                     ("dose comparison patients can tell apart", "dose-contrast"), ("open (no blinding)", "open"))
 _OUTCOME_LABELS = {"": "no numbers in the source", "ptsd": "PTSD score", "abstinence": "abstinence",
                    "days_abstinent": "days abstinent", "depression": "depression score", "relapse": "relapse"}
 _NONE = "(none)"
+_MAP_NAMES = {"dextromethorphan-bupropion": "DXM +\nbupropion", "esmethadone": "esme-\nthadone",
+              "arketamine": "arke-\ntamine", "lanicemine": "lani-\ncemine", "rapastinel": "rapa-\nstinel",
+              "(2R,6R)-HNK": "(2R,6R)-\nHNK", "onfasprodil": "onfas-\nprodil"}
 
 
 def _conc(x: float) -> str:
@@ -49,8 +52,8 @@ class EvidenceMap(LightTextMixin, ModelWidget):
 
     title = "Evidence map: how strong is each claim? (scores from declared criteria)"
     figsize = (8.6, 4.6)
-    scrub = ScrubSpec("drug", values=("all", "racemic ketamine", "dextromethorphan-bupropion", "esmethadone",
-                                      "lanicemine", "rapastinel", "esketamine"), label="{}")
+    scrub = ScrubSpec("drug", values=("all", "racemic ketamine", "arketamine", "dextromethorphan-bupropion",
+                                      "esmethadone", "lanicemine", "rapastinel", "esketamine"), label="{}")
     units = {"new_n": "patients"}
 
     def __init__(self, table: str = "trials_future", **initial) -> None:
@@ -108,8 +111,9 @@ class EvidenceMap(LightTextMixin, ModelWidget):
         self._pts = ax.scatter(self._xy[:, 0], self._xy[:, 1], s=self._sizes, c=self._colours,
                                edgecolors="black", linewidths=0.8, animated=True, zorder=3)
         self._labels = []
+        rank_by_x = np.argsort(np.argsort(self._xy[:, 0], kind="stable"), kind="stable")
         for k, ((x, y), e) in enumerate(zip(self._xy, self.entries)):
-            up = sum(1 for j in range(k) if self.entries[j].indication == e.indication) % 2 == 0
+            up = rank_by_x[k] % 2 == 0  # labels alternate above and below along the x axis: neighbours never share a side
             self._labels.append(ax.text(x, y + (0.4 if up else -0.45), self.short_label(e), ha="center",
                                         va="bottom" if up else "top", fontsize=5.8, zorder=4))
         (self._new,) = ax.plot([], [], marker="*", ms=17, color=C["purple"], mec="black", ls="none", animated=True,
@@ -126,7 +130,8 @@ class EvidenceMap(LightTextMixin, ModelWidget):
     def short_label(e: em.Entry) -> str:
         """A short name for the map: the molecule for the newer drugs, else the study."""
         if e.drug not in ("racemic ketamine",) and e.indication.startswith("depression"):
-            return e.drug.replace("dextromethorphan-bupropion", "DXM +\nbupropion")
+            # the depression column holds nine studies: names are broken over two lines so neighbours do not collide
+            return _MAP_NAMES.get(e.drug, e.drug)
         return e.label.split(":")[0].replace(" (", "\n(")
 
     # ----------------------------------------------------------------- model

@@ -36,13 +36,19 @@ _T_MAX_MIN = 300.0
 
 
 _SESSION_SHORT = {"iv_racemic": "IV 0.5 mg/kg over 40 min", "nasal_esketamine_56": "Nasal esketamine 56 mg",
-                  "nasal_esketamine_84": "Nasal esketamine 84 mg", "sc_racemic": "SC 0.5 mg/kg injection",
-                  "oral_racemic": "Oral 2 mg/kg"}
+                  "nasal_esketamine_84": "Nasal esketamine 84 mg", "sc_racemic": "SC 0.5 mg/kg injection"}
+
+
+_NOT_A_SESSION = ("oral_racemic",)
+"""Presets kept out of the session simulator: oral ketamine for depression is experimental, has no session rule,
+and a minute-by-minute 'session' for it could be read as a dose to try. It stays in the route comparison, where
+the chapter frames it as a model input (GUIDE standard 3)."""
 
 
 def _session_options() -> list[tuple[str, str]]:
     """Short dropdown labels (the full preset label is in the figure's alt text)."""
-    return [(_SESSION_SHORT.get(n, safety.session_preset(n)["label"]), n) for n in safety.session_names()]
+    return [(_SESSION_SHORT.get(n, safety.session_preset(n)["label"]), n) for n in safety.session_names()
+            if n not in _NOT_A_SESSION]
 
 
 def _published_course(session: str) -> dict | None:
@@ -75,8 +81,8 @@ class SessionSimulator(LightTextMixin, ModelWidget):
 
     title = "One treatment session: when is the risk highest, and how long must observation last?"
     figsize = (7.0, 4.6)
-    scrub = ScrubSpec("session", values=("iv_racemic", "nasal_esketamine_56", "nasal_esketamine_84", "sc_racemic",
-                                         "oral_racemic"), label="{}")
+    scrub = ScrubSpec("session", values=("iv_racemic", "nasal_esketamine_56", "nasal_esketamine_84", "sc_racemic"),
+                      label="{}")
     units = {"weight_kg": "kg", "baseline_sbp_mmhg": "mmHg"}
     static_note = ("Precomputed frames for a 70 kg adult with a baseline systolic pressure of 120 mmHg; run the "
                    "notebook to change weight and baseline pressure. Model illustration, not advice.")
@@ -189,7 +195,12 @@ class SessionSimulator(LightTextMixin, ModelWidget):
 
 
 # --------------------------------------------------------------------------- (b) routes
-_ROWS = (("F published/model", lambda r: f"{r['f_published']:.2f}/{r['f_model']:.2f}"),
+def _f_literature(r) -> str:
+    """F from the literature, starred where it is borrowed from another route (no human value)."""
+    return f"{r['f_published']:.2f}{'*' if r['f_basis'].startswith('borrowed') else ''}"
+
+
+_ROWS = (("F literature/model", lambda r: f"{_f_literature(r)}/{r['f_model']:.2f}"),
          ("plasma peak at", lambda r: f"{r['tmax_min']:.0f} min"),
          ("peak Ce (ng/mL)", lambda r: f"{r['peak_effect_s_ng_ml']:.0f}"),
          ("min above threshold", lambda r: f"{r['minutes_above_threshold']:.0f}"),
@@ -197,7 +208,7 @@ _ROWS = (("F published/model", lambda r: f"{r['f_published']:.2f}/{r['f_model']:
          ("rule: min. observation", lambda r: _fmt_min(r["min_observation_min"])),
          ("model discharge", lambda r: _fmt_min(r["discharge_min"])))
 _SHORT = {"iv_racemic": "IV 0.5 mg/kg", "nasal_esketamine_84": "nasal 84 mg",
-          "sc_racemic": "SC 0.5 mg/kg", "oral_racemic": "oral 2 mg/kg"}
+          "sc_racemic": "SC 0.5 mg/kg", "oral_racemic": "oral (input)"}
 
 
 class RouteLogistics(LightTextMixin, ModelWidget):
@@ -231,7 +242,7 @@ class RouteLogistics(LightTextMixin, ModelWidget):
             self._lines[name], = ax.plot([], [], color=col, lw=2.0, label=_SHORT[name], animated=True)
             self._met[name], = ax.plot([], [], color=col, lw=1.0, ls="--", animated=True)
         ax.legend(loc="upper right", fontsize=7, frameon=False)
-        fig.text(0.43, 0.90, "per route (model unless marked published)", fontsize=8.5, weight="bold")
+        fig.text(0.43, 0.90, "per route (model, except F from the literature)", fontsize=8.5, weight="bold")
         x0, xc, dx, y0 = 0.43, 0.64, 0.105, 0.84
         for j, name in enumerate(logistics.ROUTE_SESSIONS):
             fig.text(xc + j * dx, y0, _SHORT[name].replace(" ", "\n", 1), fontsize=7, weight="bold",
@@ -258,13 +269,15 @@ class RouteLogistics(LightTextMixin, ModelWidget):
                 self._met[name].set_data([], [])
         for j, row in enumerate(rows):
             self._cols[j].set_text("\n".join(fmt(row) for _label, fmt in _ROWS))
-        self._note.set_text(f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. SC absorption borrowed "
-                            "from IM.\nModel illustration, not advice." + ("  Dashed: metabolite (ng/mL)."
-                                                                             if show_metabolite else ""))
+        self._note.set_text(f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. *SC F and absorption "
+                            "borrowed from IM.\nOral use for depression is experimental; its 0 min above the "
+                            "threshold\nis a property of the model, not evidence of safety. Model illustration, not "
+                            "advice."
+                            + ("  Dashed: metabolite (ng/mL)." if show_metabolite else ""))
 
     def alt_text(self, weight_kg, show_metabolite):
         rows, _curves = self._model(weight_kg)
-        parts = [f"{_SHORT[r['session']]}: F {r['f_published']:.2f} published, {r['f_model']:.2f} model; peak at "
+        parts = [f"{_SHORT[r['session']]}: F {r['f_published']:.2f} {r['f_basis']}, {r['f_model']:.2f} model; peak at "
                  f"{r['tmax_min']:.0f} min; {r['minutes_above_threshold']:.0f} min above the dissociation threshold; "
                  f"metabolite to parent AUC {r['metabolite_to_parent']:.1f}; minimum observation "
                  f"{_fmt_min(r['min_observation_min'])}; model discharge {_fmt_min(r['discharge_min'])}"

@@ -4,8 +4,12 @@
   notebook with ``grader.check`` cells, public tests (is there an answer?), an autograder zip with
   hidden tests whose expected values and named mistakes are computed from the models *at build
   time*, and a solutions notebook (``make assignment CHAPTER=N``).
-- :mod:`.grade` grades a folder of submissions without Docker (otter's non-containerised
-  grading) into an LMS-ready CSV (``make grade SUBMISSIONS=dir``).
+- :mod:`.grade` grades a folder of submissions, each in its own sandbox (:mod:`.sandbox`, running
+  :mod:`.runner`), comparing the answers with the hidden key (``autograder/key.json``) in its own
+  process; :mod:`.identity` tells who each file belongs to (LMS bulk-download names, a roster),
+  :mod:`.export` writes the LMS imports, the marking sheet and the PDF of written answers
+  (``make grade SUBMISSIONS=dir``).
+- :mod:`.variants` gives every chapter seeded new cases and shuffled options.
 - :mod:`.release` writes the student release (notebooks, the solution-free book's sources, the
   assignments' student folders) that a ``student`` branch and nbgitpuller links point at
   (``make release``).

@@ -19,21 +19,31 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--seed", type=int, default=None,
                    help="make a variant: new cases for the variable exercises, answers recomputed from the models")
     a.add_argument("--roster", type=Path, default=None,
-                   help="file of student IDs (one per line, or a CSV whose first column is the ID): "
-                        "one variant per student, seeded by --seed and the ID")
+                   help="student IDs, one per line, or the LMS's gradebook export (Canvas ID, Moodle Identifier, "
+                        "Blackboard Username): one variant per student, seeded by --seed and the ID")
     a.add_argument("--repo-url", default=None, help="repository the Gradescope image installs ketacourse from")
-    g = sub.add_parser("grade", help="grade a folder of submissions into a CSV, without Docker")
+    g = sub.add_parser("grade", help="grade a folder of submissions, each in its own sandbox, into a CSV and LMS files")
     g.add_argument("submissions", type=Path)
     g.add_argument("--autograder", type=Path, default=None,
-                   help="autograder.zip (default: the one of the assignment the submissions belong to)")
+                   help="the assignment's autograder folder (or its autograder.zip / key.json); default: "
+                        "build/assignments/chNN/autograder of the submissions' chapter")
     g.add_argument("--chapter", default=None, help="chapter number (default: read from the submissions)")
     g.add_argument("--repo", type=Path, default=Path("."))
     g.add_argument("--out", type=Path, default=None, help="grades CSV (default: <submissions>/grades.csv)")
-    g.add_argument("--jobs", type=int, default=1, help="submissions graded at once (one process each)")
+    g.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default 0: every core)")
+    g.add_argument("--roster", type=Path, default=None, help="class roster CSV (an LMS gradebook export works)")
+    g.add_argument("--due", default="", help="deadline, ISO date-time (e.g. 2026-12-14T09:00), for late flags")
+    g.add_argument("--late-penalty", type=float, default=0.0, help="%% of the points taken per day or part day late")
+    g.add_argument("--manual", type=Path, default=None, help="hand marks of the written answers (manual/written-marks.csv)")
+    g.add_argument("--regrade", action="store_true", help="grade every file again (default: resume, keep unchanged rows)")
+    g.add_argument("--timeout", type=float, default=180.0, help="wall-clock seconds per submission")
+    g.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
+    g.add_argument("--memory-mb", type=int, default=3072, help="memory (address space) per submission")
     r = sub.add_parser("release", help="write the student release (for a student branch / nbgitpuller)")
     r.add_argument("--repo", type=Path, default=Path("."))
     r.add_argument("--out", type=Path, default=Path("build/release"))
     r.add_argument("--tag", default=None, help="release tag, e.g. v2026.1 (recorded in the release)")
+    r.add_argument("--seed", type=int, default=None, help="the assignments' variant (as make assignment SEED=)")
     p = sub.add_parser("pack", help="write the instructor pack for every chapter in _toc.yml")
     p.add_argument("--repo", type=Path, default=Path("."))
     p.add_argument("--out", type=Path, default=Path("build/pack"))
@@ -46,27 +56,28 @@ def main(argv: list[str] | None = None) -> int:
         from .build import REPO_URL
 
         roster = None
-        if args.roster is not None:
-            import csv
+        if args.roster is not None:  # a list of IDs, or an LMS gradebook export (the IDs grading finds again)
+            from .identity import read_roster
 
-            with open(args.roster, newline="", encoding="utf-8") as fh:
-                rows = [r for r in csv.reader(fh) if r and r[0].strip()]
-            if rows and rows[0][0].strip().lower() in ("student", "id", "student id", "email", "e-mail"):
-                rows = rows[1:]
-            roster = [r[0].strip() for r in rows]
+            roster = [p.key for p in read_roster(args.roster)]
         out = make_assignment(args.repo, args.chapter, args.out, ref=args.ref, repo_url=args.repo_url or REPO_URL,
                               seed=args.seed, roster=roster)
         print(f"Assignment written to {out}/ (student/, autograder/autograder.zip, solutions/)")
     elif args.command == "grade":
         from .grade import grade_folder
+        from .sandbox import Limits
 
+        limits = Limits(wall_s=args.timeout, cpu_s=int(args.timeout), memory_mb=args.memory_mb)
         csv_path = grade_folder(args.submissions, autograder=args.autograder, chapter=args.chapter,
-                                repo_dir=args.repo, csv_path=args.out, jobs=args.jobs)
-        print(f"Grades written to {csv_path}")
+                                repo_dir=args.repo, csv_path=args.out, jobs=args.jobs or None, roster=args.roster,
+                                due=args.due, late_penalty=args.late_penalty, regrade=args.regrade, limits=limits,
+                                cell_timeout=args.cell_timeout, manual=args.manual)
+        print(f"Grades written to {csv_path} (LMS files in {csv_path.parent / 'lms'}, report in "
+              f"{csv_path.parent / 'report.txt'})")
     elif args.command == "release":
         from .release import make_release
 
-        print(f"Student release written to {make_release(args.repo, args.out, tag=args.tag)}")
+        print(f"Student release written to {make_release(args.repo, args.out, tag=args.tag, seed=args.seed)}")
     elif args.command == "pack":
         from .pack import make_pack
 

@@ -4,11 +4,13 @@
 
     build/assignments/ch02/
         student/02-pharmacokinetics.ipynb   the student notebook: solutions replaced by the stubs,
-                                            ketacourse ``check`` cells kept (practice feedback),
-                                            a ``grader.check("key")`` cell after each, a submit cell
+                                            each practice ``check`` cell replaced by a
+                                            ``grader.check("key")`` cell, an answer cell per
+                                            written question, a submit cell
         student/tests/*.py                  public tests only: "is there an answer, is it a number"
-        autograder/autograder.zip           otter autograder: hidden tests with the expected values
-                                            and the named mistakes, computed now from the models
+        autograder/key.json                 the hidden key ``make grade`` compares answers with
+        autograder/autograder.zip           otter autograder (Gradescope): the same hidden tests,
+                                            computed now from the models
         solutions/02-pharmacokinetics.ipynb the master notebook with the same grader cells
         questions.json                      every graded question: kind, points, rubric
 
@@ -32,7 +34,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -56,6 +58,21 @@ POINTS_WRITTEN = 2
 OTTER_PIN = "otter-grader==7.0.0"
 INIT_TAG, GRADER_TAG, SUBMIT_TAG = "otter-init", "otter-check", "otter-submit"
 
+_ASKS_WRITING = re.compile(r"\b(in (?:one|a|two|a few|one or two) sentences?|say (?:what|why|how|whether|in)|"
+                           r"explain|describe|justify)\b", re.IGNORECASE)
+"""An exercise with a code stub that also asks for words (a mixed exercise) gets a written question too."""
+
+
+def asks_writing(prompt: str) -> bool:
+    """Whether an exercise with a code stub also asks for words: "then say in one sentence…",
+    "explain…", or a question asked after the instruction that stores the number."""
+    if _ASKS_WRITING.search(prompt):
+        return True
+    store = re.search(r"\b[Ss]tore (?:it|the|your)\b[^.]*\.", prompt)
+    return bool(store and "?" in prompt[store.end():])
+
+
+_MARKER = re.compile(r"\s*\((?:computed|calculated)[^()]*\)")
 _DIRECTIVE_LINE = re.compile(r"^\s*(?::{3,}|`{3,})\s*(\{[\w-]+\}.*)?$|^:(class|label):.*$")
 
 
@@ -73,6 +90,35 @@ class Question:
     answer_expr: str = ""  # the expression the check cell grades, e.g. "answer_half_life_h"
     rubric: str = ""  # the model answer (written questions) or how the value is computed
     unit: str = ""
+    criteria: list = field(default_factory=list)  # written: [{"id", "text", "points"}], scored one by one
+
+
+def criteria_from(model_answer: str, points: int) -> list[dict]:
+    """Scored rubric criteria for a written answer: the model answer's sentences in ``points``
+    groups, one point each ("makes the point that ..."), in the model answer's order."""
+    units, paragraph = [], []
+    for ln in model_answer.splitlines():
+        line = ln.strip()
+        if not line or line.startswith(("```", "|", "#")):
+            units.append(" ".join(paragraph))
+            paragraph = []
+        elif re.match(r"^[-*]\s|^\d+[.)]\s", line):  # a bullet is a point of its own
+            units.append(" ".join(paragraph))
+            paragraph = []
+            units.append(re.sub(r"^[-*]\s+|^\d+[.)]\s+", "", line))
+        else:
+            paragraph.append(line)
+    units.append(" ".join(paragraph))
+    sentences = [x.strip() for u in units for x in re.split(r"(?<=[.!?])\s+(?=[A-Z(])", u) if len(x.strip()) > 20]
+    if not sentences:
+        return [{"id": f"c{i + 1}", "text": "a correct, complete answer", "points": 1} for i in range(points)]
+    n = min(points, len(sentences))
+    bounds = [round(i * len(sentences) / n) for i in range(n + 1)]
+    groups = [sentences[bounds[i]:bounds[i + 1]] for i in range(n)]  # contiguous, in order
+    out = [{"id": f"c{i + 1}", "text": "makes the point: " + " ".join(g), "points": 1} for i, g in enumerate(groups)]
+    if len(out) < points:
+        out[-1]["points"] += points - len(out)
+    return out
 
 
 def _clean_markdown(text: str) -> str:
@@ -119,9 +165,10 @@ def questions_from_notebook(nb: nbformat.NotebookNode) -> list[Question]:
                                       rubric=getattr(item, "explanation", "")))
     # Written questions go after the autograded ones of the same exercise, exercises in notebook order.
     for label, (q, forced) in written.items():
-        if forced or label not in stubbed:
+        if forced or label not in stubbed or asks_writing(q.prompt):
             q.name = f"{label}-written"
-            q.rubric = "\n\n".join(rubric[label])
+            q.rubric = _MARKER.sub("", "\n\n".join(rubric[label])).replace("..", ".")
+            q.criteria = criteria_from(q.rubric, q.points)
             questions.append(q)
     order = list(written)
     return sorted(questions, key=lambda q: (order.index(q.exercise), q.kind == "written"))
@@ -199,13 +246,16 @@ def value(env):
 
 _HIDDEN_CHOICE = '''
 
-ANSWER = {answer!r}
-FEEDBACK = {feedback!r}
+# variant ("" for everyone, or a student's ID) -> (right letter, {{wrong letter: message}})
+CASES = {cases!r}
 HINT = {hint!r}
 
 
 @test_case(points={points}, hidden=True)
 def choice(env):
+    case = CASES.get(str(env.get("KETACOURSE_VARIANT", "")))
+    assert case is not None, "this notebook's variant is not in the autograder: submit the notebook you were given."
+    ANSWER, FEEDBACK = case
     answer = _answer(env)
     assert answer is not None and answer is not Ellipsis, "no answer given."
     text = str(answer).strip().lower()
@@ -251,9 +301,26 @@ def test_file_source(q: Question, *, hidden: bool, item=None, cases: dict | None
     else:
         src += _PUBLIC_CHOICE
         if hidden:
-            src += _HIDDEN_CHOICE.format(answer=item.answer.lower(), hint=_first_hint(item), points=q.points,
-                                         feedback={k.lower(): v for k, v in item.feedback.items()})
+            src += _HIDDEN_CHOICE.format(hint=_first_hint(item), points=q.points, cases={
+                v: (it.answer.lower(), {k.lower(): m for k, m in it.feedback.items()}) for v, it in cases.items()})
     return src
+
+
+def key_entry(q: Question, cases: dict) -> dict:
+    """The hidden grading key of ``q`` as data (for :mod:`.grade`, which compares answers in the
+    grader's own process): ``cases`` maps each variant ("" or a student's ID) to its check."""
+    first = next(iter(cases.values()))
+    entry = {"kind": q.kind, "points": q.points, "expr": q.answer_expr, "title": q.title, "exercise": q.exercise,
+             "hint": _first_hint(first)}
+    if q.kind == "numeric":
+        entry.update(rel_tol=float(first.rel_tol), abs_tol=float(first.abs_tol), unit=first.unit,
+                     integer=bool(getattr(first, "integer", False)),
+                     cases={v: {"expected": _case(item)[0], "mistakes": _case(item)[1]} for v, item in cases.items()})
+    else:
+        entry["cases"] = {v: {"answer": item.answer.lower(), "options": [o.lower() for o in item.options],
+                              "feedback": {k.lower(): m for k, m in item.feedback.items()}}
+                          for v, item in cases.items()}
+    return entry
 
 
 # ----------------------------------------------------------------------------- notebooks
@@ -318,14 +385,48 @@ def add_grader_cells(nb: nbformat.NotebookNode, nb_name: str, keys: set[str],
     return nb
 
 
-REPO_URL = repository_url()
-"""The course repository, ``repository.url`` of ``_config.yml``."""
+def mark_answer_cells(nb: nbformat.NotebookNode, questions: list[Question]) -> nbformat.NotebookNode:
+    """Give every written question its own answer cell (``metadata.ketacourse.answer`` = the
+    question's name, read by ``make grade`` for the manual-grading PDF): the student version's
+    "Your answer" cell of that exercise, or, for a mixed exercise (a number and a sentence), a new
+    one after the exercise's last grader cell."""
+    from ..student import ANSWER_CELL, ANSWER_TAG
+
+    for q in (q for q in questions if q.kind == "written"):
+        cell = next((c for c in nb.cells if c.cell_type == "markdown" and ANSWER_TAG in _tags(c)
+                     and f"({q.exercise})" in c.source), None)
+        if cell is None:
+            keys = [x.name for x in questions if x.exercise == q.exercise and x.kind != "written"]
+            at = max((i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                      and any(f'grader.check("{k}")' in c.source for k in keys)), default=None)
+            if at is None:
+                at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
+                          and re.search(rf":label:\s*{re.escape(q.exercise)}\b", c.source))
+            cell = nbformat.v4.new_markdown_cell(source=ANSWER_CELL.format(label=q.exercise).replace(
+                "**Your answer**", "**Your written answer**"))
+            cell.metadata["tags"] = [ANSWER_TAG]
+            nb.cells.insert(at + 1, cell)
+        cell.metadata.setdefault("ketacourse", {})["answer"] = q.name
+        cell.source = cell.source.replace("**Your answer**", "**Your written answer**") + \
+            f" *({q.points} points, marked by hand.)*"
+    return nb
+
+
+REPO_URL = "https://github.com/ketacourse/ketacourse"
 
 
 def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
     """Requirements for the Gradescope image: the kernel's pins and the course package at ``ref``."""
     pins = (repo_dir / "binder" / "requirements.txt").read_text(encoding="utf-8").strip().splitlines()
     return "\n".join([*pins, f"ketacourse @ git+{url}@{ref}"]) + "\n"
+
+
+def _answer_text(item) -> str:
+    return item.answer if isinstance(item, exercises.ChoiceCheck) else f"{float(item.expected()):.6g}"
+
+
+def _fmt(value) -> str:
+    return " ".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else f"{value:g}"
 
 
 def student_seed(seed: int, student: str) -> int:
@@ -383,11 +484,27 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
                        if isinstance(exercises.get(k), exercises.NumericCheck)}
             own_seed = int(seed) if not variant else student_seed(int(seed), variant)
             for module in sorted(m for m in modules if m in variants.SPECS):
-                constants = variants.choose(module, own_seed)
-                items.update(variants.variant_checks(module, constants))
-                varied |= variants.varied_keys(module, constants) & keys
-                variants.apply_to_notebook(nb, module, constants)
+                chosen = variants.choose(module, own_seed)
+                constants.update(chosen)
+                items.update({k: v for k, v in variants.variant_checks(module, chosen).items() if k in keys})
+                varied |= variants.varied_keys(module, chosen) & keys
+                variants.apply_to_notebook(nb, module, chosen)
+            # Every single-choice question: options shuffled, the right one under a new letter.
+            import random
+
+            for k in sorted(keys):
+                if isinstance(exercises.get(k), exercises.ChoiceCheck):
+                    items[k] = variants.shuffle_choice(nb, exercises.get(k), random.Random(f"{k}:{own_seed}"))
+                    varied.add(k)
         cases[variant] = (items, nb, constants)
+    if seed is not None and not varied:
+        raise ValueError(f"seed {seed} varies no question of {master_path.name}: its checks have no variant "
+                         "specification (ketacourse_tools.assignments.variants.SPECS) and no choice question; "
+                         "an assignment with this seed would grade the installed package's own answers")
+    if seed is None:
+        print(f"warning: no SEED: the graded answers of {master_path.name} are those of the practice checks in "
+              "the students' installed package. Use  make assignment CHAPTER=N SEED=<number>  (new cases and "
+              "shuffled options) for marks.", file=sys.stderr)
     items, master, constants = cases[""] if "" in cases else (cases[roster[0]][0], master, {})
     if seed is not None and not roster:
         questions = questions_from_notebook(master)  # the prompts now name the variant's cases
@@ -395,16 +512,22 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     student_dir, ag_dir, sol_dir = out / "student", out / "autograder", out / "solutions"
     for d in (ag_dir / "tests", sol_dir / "tests"):
         d.mkdir(parents=True)
+    key = {"chapter": number, "notebook": master_path.name, "questions": {}}
     for q in auto:
         (sol_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
         per_variant = {v: c[0].get(q.name, exercises.get(q.name)) for v, c in cases.items()}
         (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, cases=per_variant),
                                                         encoding="utf-8")
+        key["questions"][q.name] = key_entry(q, per_variant)
+    # The hidden key as data, read by ``make grade`` (compared outside the sandbox); never in student/.
+    (ag_dir / "key.json").write_text(json.dumps(key, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for variant, (_items, nb, _constants) in cases.items():
         dest = student_dir / _folder_name(variant) if variant else student_dir
         shutil.copytree(sol_dir / "tests", dest / "tests")
-        student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=varied,
+        # Graded notebooks carry no practice checks (unlimited "correct" attempts): grader.check only.
+        student = add_grader_cells(make_student_notebook(nb), master_path.name, keys, drop_practice=keys,
                                    variant=variant)
+        mark_answer_cells(student, questions)
         student.metadata["ketacourse"] = {"assignment": f"ch{number:02d}", "source": master_path.name}
         if seed is not None:
             student.metadata["ketacourse"]["variant"] = variant or int(seed)
@@ -418,7 +541,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     if varied:
         where = ("`answers.csv` (one row per student)" if roster else "`questions.json` (`expected`)")
         note = nbformat.v4.new_markdown_cell(source=(
-            (f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {v:g}" for k, v in constants.items())
+            (f"**Variant {seed}** of this assignment: " + ", ".join(f"{k} = {_fmt(v)}" for k, v in constants.items())
              + ". The exercise texts above give the variant's cases; " if not roster else
              "**Per-student variants**: each student's notebook gives their own cases; ")
             + "the worked code keeps the chapter's own numbers, so use the values in " + where + " to mark "
@@ -428,13 +551,13 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     if roster:
         import csv
 
-        numeric = [q for q in auto if q.kind == "numeric"]
+        numeric = list(auto)
         with open(out / "answers.csv", "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(["student", *[q.name for q in numeric], *sorted(cases[roster[0]][2])])
             for variant, (its, _nb, consts) in cases.items():
-                writer.writerow([variant, *[f"{float(its.get(q.name, exercises.get(q.name)).expected()):.6g}"
-                                            for q in numeric], *[f"{consts[k]:g}" for k in sorted(consts)]])
+                writer.writerow([variant, *[_answer_text(its.get(q.name, exercises.get(q.name))) for q in numeric],
+                                 *[_fmt(consts[k]) for k in sorted(consts)]])
 
     (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
     (ag_dir / "otter_config.json").write_text(json.dumps({

@@ -1,145 +1,577 @@
-"""Grade a folder of submissions without Docker, into a CSV a learning-management system imports.
+"""Grade a folder of submissions: each in its own sandbox, answers compared in the grader's process.
 
 ``python -m ketacourse_tools.assignments grade SUBMISSIONS`` (``make grade SUBMISSIONS=dir``):
 
-- every ``*.ipynb`` in the folder, and every ``*.zip`` made by ``grader.export()`` (the notebook
-  inside it), is one student's submission; the student is the file name without its extension
-  (rename downloads from the LMS to the student's ID or e-mail before grading);
-- each submission is executed and graded by otter-grader's non-containerised grading
-  (:func:`otter.api.grade_submission`) against the assignment's ``autograder.zip``, in the
-  instructor's environment (which has ketacourse installed), so no Docker is needed;
-- ``grades.csv``: one row per student, one column per question (points), the written questions
-  as empty columns to fill in by hand, then ``autograded_total``, ``autograded_possible`` and
-  ``total`` (the autograded points; add the written marks in the LMS or the spreadsheet);
-- ``feedback/<student>.txt``: per question, the points and the message, including the named
-  mistake (``named mistake [salt-as-base]: ...``) the hidden test found.
-
-On Gradescope, upload ``autograder.zip`` as a programming assignment's autograder instead: it
-installs ``requirements.txt`` (the course's kernel pins and ketacourse at the release tag).
+- every file in the folder is accounted for. ``*.ipynb`` and ``*.zip`` (from ``grader.export()``
+  or the LMS) are submissions; anything else (a PDF, a Word file) becomes a row whose ``error``
+  says why it was not graded; LMS receipts (Blackboard's ``.txt``) and hidden files are listed
+  as skipped in ``report.txt``. Student identity comes from the LMS bulk-download file name
+  (Canvas, Moodle, Blackboard: :mod:`.identity`) or, failing that, the file name's stem;
+- each notebook is executed by :mod:`.runner` inside :mod:`.sandbox` (no network, no view of
+  other submissions, the hidden key, the course checkout or the instructor's home; CPU, memory,
+  process and wall-clock limits; a fresh scratch folder deleted afterwards). Only the answer
+  values come back, as JSON data; :func:`score` compares them with the hidden key
+  (``autograder/key.json``) here, outside the student's interpreter;
+- every submission's SHA-256 is recorded before and checked after grading;
+- ``grades.csv`` gets a row as soon as each submission is graded (a crash loses nothing), and a
+  second run resumes: rows whose file and hash are unchanged are kept, new or changed files are
+  graded (``--regrade`` grades everything again);
+- ``feedback/<student>.txt`` for each student, ``report.txt`` (skipped, duplicate, unreadable
+  and changed files, errors, timings), and the LMS exports and manual-grading files of
+  :mod:`.export`.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
-import re
-import tempfile
+import math
+import os
+import sys
+import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["grade_folder", "grade_one", "submissions_in"]
+from . import identity
+from .sandbox import Limits
+
+__all__ = ["grade_folder", "grade_file", "score", "discover", "Submission", "OUTPUT_NAMES"]
+
+MAX_BYTES = 40 * 1024 * 1024
+OUTPUT_NAMES = {"grades.csv", "report.txt", "feedback", "lms", "manual", "grades.csv.tmp"}
+BASE_COLUMNS = ["student", "name", "lms_id", "file"]
+TAIL_COLUMNS = ["autograded", "autograded_possible", "written", "written_possible", "late", "late_penalty",
+                "total", "possible", "error", "notes", "sha256", "seconds"]
 
 
-def submissions_in(folder: Path) -> dict[str, Path]:
-    """Student name -> submission file (``.ipynb``, or ``.zip`` from ``grader.export``)."""
+@dataclass
+class Submission:
+    """One file of the submissions folder and who it belongs to."""
+
+    path: Path
+    student: str  # the key of the student (LMS ID, roster ID or file stem)
+    name: str = ""
+    lms_id: str = ""
+    lms: str = ""  # "canvas", "moodle", "blackboard" or ""
+    late: bool = False
+    submitted: str = ""
+    sha256: str = ""
+    problem: str = ""  # why it cannot be graded (not a notebook...), empty if it can
+    warning: str = ""  # graded, but the instructor should look (not on the roster)
+    duplicate_of: list[str] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def discover(folder: Path, roster: Path | None = None) -> tuple[list[Submission], list[tuple[str, str]]]:
+    """Every file of ``folder``: (submissions and rejected files as :class:`Submission` rows,
+    skipped files with the reason). Files of one student (duplicates, resubmissions) all get rows;
+    the newest is the one exported (:func:`chosen`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"submissions must be an existing folder; got {str(folder)!r}")
-    found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix in (".ipynb", ".zip") and not path.name.startswith("."):
-            found[path.stem] = path
-    if not found:
-        raise ValueError(f"submissions must hold .ipynb or .zip files; none in {str(folder)!r}")
-    return found
+    people = identity.read_roster(roster) if roster is not None else None
+    subs, skipped = [], []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if rel.parts[0] in OUTPUT_NAMES or any(p.startswith(".") or p == "__MACOSX" for p in rel.parts):
+            continue
+        if not path.is_file():
+            continue
+        who = identity.parse(rel.as_posix())
+        if who.receipt:
+            skipped.append((rel.as_posix(), f"{who.lms} submission receipt (not a submission)"))
+            continue
+        sub = Submission(path=path, student=who.key, name=who.name, lms_id=who.lms_id, lms=who.lms, late=who.late,
+                         submitted=who.submitted, sha256=_sha256(path))
+        if people is not None:
+            match = identity.match(who, people)
+            if match is None:
+                sub.warning = "student not on the roster (graded anyway; check the file name)"
+            else:
+                sub.student, sub.name = match.key, match.name or sub.name
+                sub.lms_id = sub.lms_id or match.lms_id
+        suffix = path.suffix.lower()
+        if suffix not in (".ipynb", ".zip"):
+            kind = {".pdf": "a PDF", ".html": "an HTML export", ".py": "a Python script", ".docx": "a Word file",
+                    ".txt": "a text file"}.get(suffix, f"a {suffix or 'file without extension'} file")
+            sub.problem = sub.problem or (f"{rel.as_posix()} is {kind}, not a notebook: ask the student to upload "
+                                          "the .ipynb (or the zip the submit cell makes)")
+        subs.append(sub)
+    by_student: dict[str, list[Submission]] = {}
+    for s in subs:
+        by_student.setdefault(s.student, []).append(s)
+    for group in by_student.values():
+        if len(group) > 1:
+            for s in group:
+                s.duplicate_of = [o.path.name for o in group if o is not s]
+    return subs, skipped
 
 
-def _notebook_of(path: Path, workdir: Path) -> Path:
-    if path.suffix == ".ipynb":
-        return path
-    with zipfile.ZipFile(path) as zf:
-        names = [n for n in zf.namelist() if n.endswith(".ipynb") and not n.startswith("__MACOSX")]
-        if not names:
-            raise ValueError(f"submission zip must contain a notebook; {path.name} has none")
-        target = workdir / Path(names[0]).name
-        target.write_bytes(zf.read(names[0]))
-        return target
+def chosen(rows: list[dict]) -> dict[str, dict]:
+    """One row per student: the newest submission that could be graded (else the newest)."""
+    best: dict[str, dict] = {}
+    for row in rows:
+        old = best.get(row["student"])
+        rank = (not row["error"].startswith("not graded"), row.get("_submitted", ""), row["file"])
+        if old is None or rank > (not old["error"].startswith("not graded"), old.get("_submitted", ""), old["file"]):
+            best[row["student"]] = row
+    return best
 
 
-def _chapter_of(path: Path, workdir: Path) -> int:
-    nb = json.loads(_notebook_of(path, workdir).read_text(encoding="utf-8"))
-    tag = nb.get("metadata", {}).get("ketacourse", {}).get("assignment", "")
-    match = re.fullmatch(r"ch(\d\d)", tag)
-    if not match:
-        raise ValueError(f"submission must be a ketacourse assignment notebook (metadata.ketacourse.assignment); "
-                         f"{path.name} is not: pass --chapter or --autograder")
-    return int(match.group(1))
+# ----------------------------------------------------------------------------- reading a notebook
+def notebook_bytes(path: Path, notebook_name: str = "") -> tuple[bytes, str]:
+    """The notebook of a submission file (an .ipynb, or the notebook inside a zip), as bytes.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what is wrong with it (not JSON, no notebook in the zip, too big...).
+    """
+    path = Path(path)
+    if path.stat().st_size > MAX_BYTES:
+        raise ValueError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB, more than the "
+                         f"{MAX_BYTES / 1e6:.0f} MB a notebook submission may be")
+    data, inner = path.read_bytes(), ""
+    if path.suffix.lower() == ".zip" or data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = [i for i in zf.infolist() if i.filename.endswith(".ipynb") and "__MACOSX" not in i.filename
+                         and ".ipynb_checkpoints" not in i.filename]
+                if not names:
+                    raise ValueError(f"{path.name} is a zip file with no notebook inside (it holds "
+                                     f"{', '.join(zf.namelist()[:5]) or 'nothing'})")
+                names.sort(key=lambda i: (Path(i.filename).name != notebook_name, i.filename))
+                info = names[0]
+                if info.file_size > MAX_BYTES:
+                    raise ValueError(f"the notebook inside {path.name} is too big ({info.file_size / 1e6:.0f} MB)")
+                data, inner = zf.read(info), info.filename
+        except zipfile.BadZipFile:
+            raise ValueError(f"{path.name} is not a readable zip file (damaged or incomplete upload)") from None
+    where = f"{path.name}" + (f" ({inner})" if inner else "")
+    try:
+        nb = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{where} is not a notebook: it is binary, not text (a PDF or an image renamed "
+                         f".ipynb?)") from None
+    except json.JSONDecodeError:
+        start = data[:60].decode("utf-8", "replace").strip().replace("\n", " ")
+        raise ValueError(f"{where} is not a notebook: it is not JSON (it starts {start!r})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"{where} is JSON but not a Jupyter notebook (no list of cells)")
+    return data, inner
 
 
-def grade_one(path: Path, autograder: Path) -> tuple[dict[str, float], dict[str, str], float]:
-    """Grade one submission. Returns (points per question, feedback per question, possible)."""
-    from otter.api import grade_submission
+# ----------------------------------------------------------------------------- scoring (grader's process)
+def _close(a: float, b: float, rel: float, abs_: float) -> bool:
+    return abs(a - b) <= max(rel * abs(b), abs_)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        nb = _notebook_of(Path(path), Path(tmp))
-        results = grade_submission(str(nb), str(autograder), quiet=True)
-    scores, feedback = {}, {}
-    if results.has_catastrophic_failure():
-        raise RuntimeError(f"grading {Path(path).name} failed: {results.catastrophic_error}")
-    for name in results.test_files:
-        tf = results.get_result(name)
-        scores[name] = float(tf.score)
-        messages = []
-        for r in tf.test_case_results:
-            if not r.passed:
-                text = str(r.message).strip()  # otter: the failing source line, then "AssertionError: <message>"
-                parts = re.split(r"^\w*Error:\s*", text, flags=re.MULTILINE)
-                messages.append(" ".join(parts[-1].split()))
-        feedback[name] = " ".join(messages) if messages else "passed"
-    return scores, feedback, float(results.possible)
+
+def score(question: dict, answer: dict, variant: str) -> tuple[float, str]:
+    """Points and feedback for one answer (a runner record: ``{"type": ..., "value": ...}``).
+
+    Only a real number (JSON int or float, not true/false) can earn a numeric question's points;
+    only text or a letter a choice question's. The hidden values never leave this process."""
+    case = question["cases"].get(variant)
+    if case is None:
+        return 0.0, "this notebook's variant is not in the key: submit the notebook you were given."
+    kind, points = answer.get("type"), float(question["points"])
+    if kind in ("missing", None):
+        return 0.0, "no answer: the notebook never stores it."
+    if kind in ("none", "ellipsis"):
+        return 0.0, "no answer yet: replace None (or each ...) with your answer and run the cell."
+    if kind == "error":
+        return 0.0, f"the answer could not be read ({answer.get('name', '')})."
+    if question["kind"] == "numeric":
+        if kind not in ("int", "float"):
+            shown = answer.get("value", answer.get("name", kind))
+            return 0.0, f"the answer must be a number; got {kind} {shown!r}."
+        value = float(answer["value"])
+        if not math.isfinite(value):
+            return 0.0, "the answer must be a finite number."
+        rel, abs_ = float(question["rel_tol"]), float(question["abs_tol"])
+        if question.get("integer"):
+            if value == case["expected"]:
+                return points, "correct."
+        elif _close(value, case["expected"], rel, abs_):
+            return points, "correct."
+        for name, wrong, message in case["mistakes"]:
+            if _close(value, wrong, rel, abs_):
+                return 0.0, f"named mistake [{name}]: {message}"
+        return 0.0, f"not within {rel:.0%} of the model's value (in {question['unit']}). {question['hint']}".strip()
+    if kind != "str":
+        return 0.0, f"the answer must be an option letter in quotes, e.g. \"b\"; got {kind}."
+    text = str(answer["value"]).strip().lower()
+    if len(text) == 3 and text[0] == "(" and text[2] == ")":
+        text = text[1]
+    if text == case["answer"]:
+        return points, "correct."
+    if text in case["feedback"]:
+        return 0.0, f"named mistake [option {text}]: {case['feedback'][text]}"
+    if case["options"] and text not in case["options"]:
+        return 0.0, f"choose one of {', '.join(case['options'])}; got {answer['value']!r}."
+    return 0.0, f"not the best option. {question['hint']}".strip()
+
+
+# ----------------------------------------------------------------------------- one submission
+def grade_file(sub: Submission, key: dict, limits: Limits = Limits(), cell_timeout: int = 60) -> dict:
+    """Grade one submission in a sandbox. Never raises: every failure is a row with ``error``."""
+    from . import sandbox
+
+    start = time.monotonic()
+    questions = key["questions"]
+    row = {"student": sub.student, "name": sub.name, "lms_id": sub.lms_id, "file": sub.path.name,
+           "sha256": sub.sha256, "error": "", "notes": "", "_feedback": {}, "_submitted": sub.submitted,
+           "_late": sub.late, "_scores": {}}
+    notes = []
+    if sub.duplicate_of:
+        notes.append("other files for this student: " + ", ".join(sub.duplicate_of))
+    if sub.problem:
+        row["error"] = f"not graded: {sub.problem}"
+    else:
+        try:
+            data, _inner = notebook_bytes(sub.path, key.get("notebook", ""))
+        except (ValueError, OSError) as exc:
+            row["error"] = f"not graded: {exc}"
+        else:
+            job = json.dumps({"questions": {n: q["expr"] for n, q in questions.items()}, "cell_timeout": cell_timeout,
+                              "handout": key.get("_handout", [])})
+            try:
+                res = sandbox.run(data, job, limits)
+            except Exception as exc:  # noqa: BLE001 - the grader's own failure, reported on the row
+                row["error"] = f"not graded: the sandbox failed to start ({type(exc).__name__}: {exc})"
+                res = None
+            if res is not None:
+                try:
+                    _read_result(res, row, questions, limits, notes, sub)
+                finally:
+                    sandbox.cleanup(res)
+    if sub.warning and not row["error"]:
+        row["error"] = sub.warning
+    if sub.path.exists() and _sha256(sub.path) != sub.sha256:
+        row["error"] = (row["error"] + "; " if row["error"] else "") + "the file changed while it was graded"
+    row["notes"] = "; ".join(notes)
+    row["seconds"] = f"{time.monotonic() - start:.1f}"
+    return row
+
+
+def _read_result(res, row: dict, questions: dict, limits: Limits, notes: list[str], sub: Submission) -> None:
+    path = res.out_dir / "result.json"
+    result = None
+    if path.exists() and path.stat().st_size < 4 * 1024 * 1024:
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(result, dict):
+                result = None
+        except (ValueError, UnicodeDecodeError):
+            result = None
+    stopped = ""
+    if res.timed_out:
+        stopped = (f"stopped after {limits.wall_s:g} s (the wall-clock limit): a cell that never ends "
+                   "(an endless loop, time.sleep...)")
+    elif res.returncode not in (0, None):
+        sig = -res.returncode if res.returncode < 0 else res.returncode - 128 if res.returncode > 128 else 0
+        why = {9: "killed (CPU-time or memory limit)", 24: "CPU-time limit reached"}.get(sig, "")
+        stopped = f"the notebook's process ended abnormally (exit {res.returncode}{', ' + why if why else ''})"
+    if result is None:
+        row["error"] = "not graded: " + (stopped or "the runner wrote no result ("
+                                          + " ".join(res.stderr.split())[-300:] + ")")
+        return
+    if result.get("fatal"):
+        row["error"] = f"not graded: {result['fatal']}"
+        return
+    if stopped:
+        row["error"] = stopped + "; answers stored before that were graded"
+    errors = [e for e in result.get("errors", []) if isinstance(e, dict)]
+    by_cell = {e.get("cell"): e for e in errors}
+    variant = key_variant(result, sub, questions)
+    row["_variant"] = variant
+    if variant and variant != sub.student:
+        notes.append(f"graded as variant {variant!r}, the one the notebook names (the file name gave {sub.student!r})")
+    answers = result.get("answers", {}) if isinstance(result.get("answers"), dict) else {}
+    defined = result.get("defined_in", {}) if isinstance(result.get("defined_in"), dict) else {}
+    for name, q in questions.items():
+        answer = answers.get(name) if isinstance(answers.get(name), dict) else {"type": "missing"}
+        points, message = score(q, answer, variant)
+        cell = defined.get(name)
+        if points == 0 and cell in by_cell and answer.get("type") in ("missing", "none", "error"):
+            e = by_cell[cell]
+            kind = "a syntax error" if e.get("syntax") else f"an error ({e.get('ename')})"
+            where = f" at line {e.get('line')}" if e.get("line") else ""
+            message = (f"cell {cell} has {kind}{where}: {str(e.get('evalue'))[:160]}. "
+                       f"Your answer was not read; fix that cell (this is not \"no answer yet\").")
+        row["_scores"][name] = points
+        row["_feedback"][name] = message
+    tried = result.get("tried") if isinstance(result.get("tried"), dict) else {}
+    if tried:
+        notes.append("tried inside the sandbox (it gained nothing): " + "; ".join(
+            f"{what} x{entry[0]}" + (f" ({', '.join(map(str, entry[1]))})" if entry[1] else "")
+            for what, entry in list(tried.items())[:8] if isinstance(entry, list) and len(entry) == 2))
+    limited = [e for e in errors if e.get("ename") in ("MemoryError", "CellTimeout", "PermissionError",
+                                                        "BlockingIOError", "ConnectionError", "OSError",
+                                                        "gaierror", "FileNotFoundError", "TimeoutError")]
+    if limited:
+        notes.append("stopped by the sandbox: " + "; ".join(
+            f"cell {e['cell']} {e['ename']}: {str(e.get('evalue'))[:80]}" for e in limited[:4]))
+    other = [e for e in errors if e not in limited]
+    if other:
+        notes.append("errors in cells " + ", ".join(str(e["cell"]) for e in other[:10]))
+    row["_errors"] = errors
+    row["_runner_seconds"] = result.get("seconds")
+
+
+def key_variant(result: dict, sub: Submission, questions: dict) -> str:
+    """The variant to grade against: the student's own ID when the key has per-student cases
+    (never the notebook's claim alone), else the notebook's variant, else "" (everyone)."""
+    cases = next(iter(questions.values()))["cases"] if questions else {}
+    if sub.student in cases:
+        return sub.student
+    claimed = result.get("variant", "") if isinstance(result.get("variant"), str) else ""
+    if "" in cases:
+        return ""
+    return claimed
+
+
+# ----------------------------------------------------------------------------- the folder
+def load_key(autograder: Path) -> tuple[dict, list[dict]]:
+    """The hidden key (``autograder/key.json``) and the assignment's questions (``questions.json``)."""
+    autograder = Path(autograder)
+    key_path = autograder / "key.json" if autograder.is_dir() else \
+        autograder if autograder.name == "key.json" else autograder.parent / "key.json"
+    if not key_path.exists():
+        raise ValueError(f"autograder must be an assignment's autograder folder with key.json (run make assignment "
+                         f"again); got {str(autograder)!r}")
+    key = json.loads(key_path.read_text(encoding="utf-8"))
+    key["_handout"] = sorted(handout_hashes(key_path.parent.parent / "student"))
+    qfile = key_path.parent.parent / "questions.json"
+    questions = json.loads(qfile.read_text(encoding="utf-8"))["questions"] if qfile.exists() else [
+        {"name": n, "kind": q["kind"], "points": q["points"]} for n, q in key["questions"].items()]
+    return key, questions
+
+
+def handout_hashes(student_dir: Path) -> set[str]:
+    """SHA-256 of every code cell's source in the notebooks handed out (``student/``): cells a
+    submission left unchanged are course code, which the runner may skip when nothing needs them."""
+    out: set[str] = set()
+    if not student_dir.is_dir():
+        return out
+    for path in student_dir.rglob("*.ipynb"):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") == "code":
+                src = cell.get("source", "")
+                src = "".join(src) if isinstance(src, list) else str(src)
+                out.add(hashlib.sha256(src.encode()).hexdigest())
+    return out
+
+
+def columns(questions: list[dict]) -> list[str]:
+    return BASE_COLUMNS + [q["name"] for q in questions] + TAIL_COLUMNS
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def finish_row(row: dict, questions: list[dict], due: str = "", penalty_per_day: float = 0.0) -> dict:
+    """The CSV row of a graded submission: points per question, totals, late penalty."""
+    out = {c: row.get(c, "") for c in BASE_COLUMNS + ["error", "notes", "sha256", "seconds"]}
+    auto = [q for q in questions if q["kind"] != "written"]
+    written = [q for q in questions if q["kind"] == "written"]
+    scores = row.get("_scores", {})
+    for q in auto:
+        out[q["name"]] = f"{scores.get(q['name'], 0.0):g}"
+    for q in written:
+        out[q["name"]] = row.get(q["name"], "")
+    got = sum(scores.get(q["name"], 0.0) for q in auto)
+    written_got = sum(float(out[q["name"]]) for q in written if str(out[q["name"]]).strip())
+    out["autograded"], out["autograded_possible"] = f"{got:g}", f"{sum(q['points'] for q in auto):g}"
+    out["written"], out["written_possible"] = f"{written_got:g}", f"{sum(q['points'] for q in written):g}"
+    out["possible"] = f"{sum(q['points'] for q in questions):g}"
+    if "_late_days" in row:
+        late_days = float(row["_late_days"])
+    elif due and row.get("_submitted"):
+        late_days = identity.days_late(row["_submitted"], due)
+    else:
+        late_days = 1.0 if row.get("_late") else 0.0  # the LMS says late, not by how much: one day
+    late = late_days > 0
+    fraction = min(1.0, penalty_per_day / 100 * math.ceil(late_days)) if late and penalty_per_day else 0.0
+    out["late"] = f"{late_days:.2f}" if late else ""
+    out["late_penalty"] = f"{fraction * (got + written_got):g}" if fraction else ""
+    out["total"] = f"{(got + written_got) * (1 - fraction):g}"
+    return out
+
+
+def feedback_text(row: dict, questions: list[dict], assignment: str = "") -> str:
+    """The feedback file a student gets back."""
+    lines = [f"Feedback{' on ' + assignment if assignment else ''} for {row['name'] or row['student']} "
+             f"({row['file']})", ""]
+    if row["error"]:
+        lines += [f"Problem: {row['error']}", ""]
+    lines.append(f"Autograded: {row['autograded']} of {row['autograded_possible']} points.")
+    fb = row.get("_feedback", {})
+    for q in questions:
+        if q["kind"] != "written":
+            lines.append(f"- {q['name']}: {row.get(q['name'], '0')} point(s). {fb.get(q['name'], 'not graded')}")
+    written = [q for q in questions if q["kind"] == "written"]
+    if written:
+        marked = [q for q in written if str(row.get(q["name"], "")).strip()]
+        lines.append("")
+        lines.append(f"Written answers: {row['written']} of {row['written_possible']} points"
+                     + ("" if len(marked) == len(written) else " (some not marked yet)") + ".")
+        for q in written:
+            mark = row.get(q["name"], "")
+            lines.append(f"- {q['name']}: {mark if str(mark).strip() else 'not marked yet'}"
+                         + (f" of {q['points']}" if str(mark).strip() else "")
+                         + (f". {row['_comments'][q['name']]}" if row.get("_comments", {}).get(q["name"]) else ""))
+    if row.get("late"):
+        lines += ["", f"Submitted late ({row['late']} day(s))" + (f": penalty {row['late_penalty']} point(s)." if row["late_penalty"] else ".")]
+    lines += ["", f"Total: {row['total']} of {row['possible']} points."]
+    if row.get("notes"):
+        lines += ["", f"Notes: {row['notes']}"]
+    return "\n".join(lines) + "\n"
+
+
+def _safe(name: str) -> str:
+    import re
+
+    return re.sub(r"[^\w.@+-]", "_", name) or "_"
 
 
 def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: int | str | None = None,
-                 repo_dir: Path = Path("."), csv_path: Path | None = None, jobs: int = 1) -> Path:
-    """Grade every submission in ``submissions`` and write the grades CSV and feedback files.
+                 repo_dir: Path = Path("."), csv_path: Path | None = None, jobs: int | None = None,
+                 roster: Path | None = None, due: str = "", late_penalty: float = 0.0, regrade: bool = False,
+                 limits: Limits = Limits(), cell_timeout: int = 60, progress: bool = True,
+                 manual: Path | None = None) -> Path:
+    """Grade every file in ``submissions`` (see the module docstring). Returns the CSV path.
 
-    ``jobs`` submissions are graded at once, each in its own process (about 20 s each for
-    Chapter 2 on one core). Returns the CSV path (default ``<submissions>/grades.csv``).
+    ``jobs`` submissions run at once (default: every core). ``due`` (ISO date-time) and
+    ``late_penalty`` (% of the points per day or part day late) set late flags and penalties.
+    ``manual`` is a CSV of hand marks for the written questions (see :mod:`.export`).
     """
+    from . import export, sandbox
+
+    if jobs is None:
+        jobs = os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1; got {jobs!r}")
+    why = sandbox.why_unavailable()
+    if why:
+        raise RuntimeError(f"refusing to run student code without the sandbox: {why}")
     submissions = Path(submissions)
-    found = submissions_in(submissions)
+    subs, skipped = discover(submissions, roster)
+    if not subs:
+        raise ValueError(f"submissions must hold at least one file to grade; none in {str(submissions)!r}")
     if autograder is None:
         if chapter is None:
-            with tempfile.TemporaryDirectory() as tmp:
-                chapter = _chapter_of(next(iter(found.values())), Path(tmp))
-        ag_dir = Path(repo_dir) / "build" / "assignments" / f"ch{int(chapter):02d}"
-        autograder = ag_dir / "autograder" / "autograder.zip"
-    autograder = Path(autograder)
-    if not autograder.exists():
-        raise ValueError(f"autograder must be an existing autograder.zip (run make assignment first); "
-                         f"got {str(autograder)!r}")
-    questions_file = autograder.parent.parent / "questions.json"
-    questions = json.loads(questions_file.read_text(encoding="utf-8"))["questions"] if questions_file.exists() else []
-    written = [q["name"] for q in questions if q["kind"] == "written"]
-    auto_order = [q["name"] for q in questions if q["kind"] != "written"]
-
-    rows, feedback_dir = [], submissions / "feedback"
-    feedback_dir.mkdir(exist_ok=True)
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            graded = dict(zip(found, pool.map(grade_one, found.values(), [autograder] * len(found))))
-    else:
-        graded = {student: grade_one(path, autograder) for student, path in found.items()}
-    for student, path in found.items():
-        scores, feedback, possible = graded[student]
-        names = auto_order or sorted(scores)
-        total = sum(scores.get(n, 0.0) for n in names)
-        columns = [q["name"] for q in questions] or names  # the questions in notebook order
-        row = {"student": student, **{n: ("" if n in written else f"{scores.get(n, 0.0):g}") for n in columns},
-               "autograded_total": f"{total:g}", "autograded_possible": f"{possible:g}", "total": f"{total:g}"}
-        rows.append(row)
-        lines = [f"Feedback for {student} ({path.name}): {total:g} of {possible:g} autograded points."]
-        lines += [f"- {n}: {scores.get(n, 0.0):g} point(s). {feedback.get(n, 'not graded')}" for n in names]
-        if written:
-            lines.append("Written answers (" + ", ".join(written) + ") are marked by hand with the rubric.")
-        (feedback_dir / f"{student}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            chapter = _chapter_of(subs)
+        autograder = Path(repo_dir) / "build" / "assignments" / f"ch{int(chapter):02d}" / "autograder"
+    key, questions = load_key(Path(autograder))
     csv_path = Path(csv_path) if csv_path is not None else submissions / "grades.csv"
-    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+    cols = columns(questions)
+    done = {} if regrade else {(r["file"], r["sha256"]): r for r in _read_rows(csv_path)
+                               if list(r) == cols and not r["error"].startswith("not graded: the sandbox")}
+    todo = [s for s in subs if (s.path.name, s.sha256) not in done]
+    kept = [dict(done[(s.path.name, s.sha256)]) for s in subs if (s.path.name, s.sha256) in done]
+    tmp = csv_path.with_name(csv_path.name + ".tmp")
+    feedback_dir = submissions / "feedback"
+    feedback_dir.mkdir(exist_ok=True)
+    rows: list[dict] = []
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=cols)
         writer.writeheader()
-        writer.writerows(rows)
+        for r in kept:
+            writer.writerow(r)
+            rows.append(r)
+        fh.flush()
+        os.replace(tmp, csv_path)  # the kept rows are on disk before anything runs
+        fh_append = open(csv_path, "a", newline="", encoding="utf-8")
+    writer = csv.DictWriter(fh_append, fieldnames=cols)
+    start, n = time.monotonic(), 0
+
+    def record(raw: dict) -> None:
+        nonlocal n
+        n += 1
+        row = finish_row(raw, questions, due, late_penalty)
+        row["_feedback"] = raw.get("_feedback", {})
+        writer.writerow({c: row.get(c, "") for c in cols})
+        fh_append.flush()
+        rows.append(row)
+        (feedback_dir / f"{_safe(row['student'])}.txt").write_text(
+            feedback_text(row, questions, f"Chapter {key.get('chapter', '')}"), encoding="utf-8")
+        if progress:
+            elapsed = time.monotonic() - start
+            eta = elapsed / n * (len(todo) - n)
+            print(f"[{n}/{len(todo)}] {row['file']}: {row['autograded']}/{row['autograded_possible']}"
+                  f"{'  ERROR ' + row['error'][:70] if row['error'] else ''}  ({elapsed:.0f} s, ~{eta:.0f} s left)",
+                  file=sys.stderr, flush=True)
+
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            for s in todo:
+                record(grade_file(s, key, limits, cell_timeout))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(grade_file, s, key, limits, cell_timeout): s for s in todo}
+                for fut in as_completed(futures):
+                    s = futures[fut]
+                    try:
+                        raw = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker died: a row, not a lost run
+                        raw = {"student": s.student, "name": s.name, "lms_id": s.lms_id, "file": s.path.name,
+                               "sha256": s.sha256, "error": f"not graded: the sandbox failed ({exc})", "notes": ""}
+                    record(raw)
+    finally:
+        fh_append.close()
+    report = [f"Graded {len(todo)} file(s) in {time.monotonic() - start:.0f} s with {jobs} job(s); "
+              f"{len(kept)} kept from an earlier run (unchanged files).", ""]
+    errors = [r for r in rows if r["error"]]
+    report.append(f"Files with a problem ({len(errors)}):")
+    report += [f"- {r['file']} ({r['student']}): {r['error']}" for r in errors] or ["- none"]
+    stopped = [r for r in rows if "stopped" in r.get("notes", "") or "tried inside" in r.get("notes", "")
+               or r["error"].startswith("stopped")]
+    report += ["", f"Submissions the sandbox stopped or refused something ({len(stopped)}: time, memory, "
+               "processes, files or network; they gained nothing):"]
+    report += [f"- {r['file']}: {(r['error'] + ' ' + r['notes']).strip()[:300]}" for r in stopped] or ["- none"]
+    dups = [s for s in subs if s.duplicate_of]
+    report += ["", f"Students with more than one file ({len({s.student for s in dups})}; the newest gradable one "
+               "is exported, all are in grades.csv):"]
+    report += [f"- {s.student}: {s.path.name}" for s in dups] or ["- none"]
+    report += ["", f"Skipped files ({len(skipped)}):"] + ([f"- {f}: {why}" for f, why in skipped] or ["- none"])
+    (submissions / "report.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    export.write_all(submissions, rows, questions, key, manual=manual, due=due, late_penalty=late_penalty)
     return csv_path
+
+
+def _chapter_of(subs: list[Submission]) -> int:
+    import re
+
+    for s in subs:
+        if s.problem:
+            continue
+        try:
+            nb = json.loads(notebook_bytes(s.path)[0])
+        except ValueError:
+            continue
+        tag = nb.get("metadata", {}).get("ketacourse", {}).get("assignment", "")
+        match = re.fullmatch(r"ch(\d\d)", str(tag))
+        if match:
+            return int(match.group(1))
+    raise ValueError("submissions must include a ketacourse assignment notebook (metadata.ketacourse.assignment) "
+                     "to tell the chapter: pass --chapter or --autograder")

@@ -50,7 +50,18 @@ def _objectives(nb: nbformat.NotebookNode) -> list[str]:
     part = text.split("Learning objectives", 1)[-1] if "Learning objectives" in text else ""
     part = re.split(r"^#", part, maxsplit=1, flags=re.MULTILINE)[0]
     return [clean_myst(m.group(1).replace("**", ""))
-            for m in re.finditer(r"^\d+\.\s+(.+?)(?=^\d+\.|\Z)", part.strip() + "\n", re.MULTILINE | re.DOTALL)]
+            for m in re.finditer(r"^\d+\.\s+(.+?)(?=^\d+\.|\n\s*\n|\Z)", part.strip() + "\n",
+                                 re.MULTILINE | re.DOTALL)]  # an item ends at the next item or a blank line
+
+
+def content_notes(nb: nbformat.NotebookNode) -> list[str]:
+    """The chapter's content notes ("Content note: suicide" ...), by their titles."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in re.finditer(r"Content note(?::\s*([^\n`]+))?", cell.source):
+                out.append((m.group(1) or "see the note in the chapter").strip())
+    return list(dict.fromkeys(out))
 
 
 def _key_points(nb: nbformat.NotebookNode) -> list[str]:
@@ -168,7 +179,11 @@ def session_plan_md(title: str, nb: nbformat.NotebookNode, sections: list[Sectio
            "| Time | Activity |", "|---|---|"]
     checks = selfchecks_of(nb)
     first_q = checks[0]["question"] if checks else next((p for s in live for p in s.predictions), None)
-    out.append("| 0–5 min | Open: the chapter's objectives" +
+    notes = content_notes(nb)
+    out.append("| 0–5 min | Open: " + (f"first the chapter's content note{'s' if len(notes) > 1 else ''} ("
+                                       + "; ".join(notes) + "): say what the session covers, that anyone may step "
+                                       "out, and where the crisis and support lines are (the course's safety "
+                                       "page); then " if notes else "") + "the chapter's objectives" +
                (f" ({len(objectives)}); " if objectives else "; ") +
                (f"ask the chapter's first self-check, \"{first_q}\", and collect answers without discussing them." if first_q else
                 "ask what students expect the first widget to show.") + " |")

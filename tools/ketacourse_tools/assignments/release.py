@@ -49,6 +49,28 @@ def nbgitpuller_link(hub_url: str, path: str, branch: str = STUDENT_BRANCH, repo
             f"&branch={quote(branch, safe='')}&urlpath={quote(f'lab/tree/{name}/{path}', safe='')}")
 
 
+def release_checks(checks_dir: Path, salt: str | None = None) -> Path:
+    """Replace the copied ``checks/`` package by an empty one holding ``targets.json`` (hashed
+    practice targets, :mod:`ketacourse.hashed_checks`). Returns the targets file."""
+    import json
+    import secrets
+
+    from ketacourse import exercises
+    from ketacourse.hashed_checks import targets_of
+
+    exercises.registered()
+    registry = {k: exercises.get(k) for k in exercises.registered()
+                if type(exercises.get(k)).__module__ == "ketacourse.exercises"}
+    shutil.rmtree(checks_dir)
+    checks_dir.mkdir()
+    (checks_dir / "__init__.py").write_text('"""Hashed practice targets (the student release holds no answer-computing '
+                                            'module; see ketacourse.hashed_checks)."""\n', encoding="utf-8")
+    path = checks_dir / "targets.json"
+    path.write_text(json.dumps(targets_of(registry, salt or secrets.token_hex(16)), ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
 def _git(cwd: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
@@ -56,9 +78,21 @@ def _git(cwd: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assignments: bool = True) -> Path:
+def _repository_url(repo_dir: Path) -> str:
+    """The course repository (or fork) named in ``_config.yml`` (the one source of that URL)."""
+    import yaml
+
+    config = yaml.safe_load((Path(repo_dir) / "_config.yml").read_text(encoding="utf-8")) or {}
+    return str((config.get("repository") or {}).get("url") or REPO_URL)
+
+
+def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assignments: bool = True,
+                 seed: int | None = None) -> Path:
     """Write the student release to ``out_dir`` (replaced if it exists) and commit it on branch
-    ``student``, tagged ``<tag>-student`` if ``tag`` is given. Returns ``out_dir``."""
+    ``student``, tagged ``<tag>-student`` if ``tag`` is given. Returns ``out_dir``. ``seed`` builds
+    the assignments' student folders as that variant (the one ``make assignment SEED=`` graded);
+    the nbgitpuller links point at the repository in ``_config.yml`` (a fork's own) and, with a
+    tag, at the pinned branch ``student-<tag>``."""
     from .build import make_assignment
 
     repo_dir, out_dir = Path(repo_dir).resolve(), Path(out_dir)
@@ -71,6 +105,15 @@ def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assig
             shutil.copytree(src, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         elif src.exists():
             shutil.copy2(src, out_dir / name)
+    # No module that computes the answers: the checks become hashed targets (practice still works).
+    release_checks(out_dir / "src" / "ketacourse" / "checks")
+    project = out_dir / "pyproject.toml"
+    if project.exists() and "checks/targets.json" not in project.read_text(encoding="utf-8"):
+        import re
+
+        text = re.sub(r'^(ketacourse\s*=\s*\[)', r'\1"checks/targets.json", ', project.read_text(encoding="utf-8"),
+                      count=1, flags=re.MULTILINE)
+        project.write_text(text, encoding="utf-8")
     # The assignment notebooks call grader.check: the student image needs otter-grader.
     pins = {line.split("==")[0].lower(): line for line in (repo_dir / "requirements.txt").read_text().split()}
     binder_req = out_dir / "binder" / "requirements.txt"
@@ -87,7 +130,8 @@ def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assig
             number = int(path.name[:2])
             try:
                 built = make_assignment(repo_dir, number, out_dir / "build-tmp" / f"ch{number:02d}",
-                                        ref=f"{tag}-student" if tag else STUDENT_BRANCH, zip_autograder=False)
+                                        ref=f"{tag}-student" if tag else STUDENT_BRANCH, zip_autograder=False,
+                                        seed=seed)
             except ValueError:
                 continue  # a chapter without graded questions has no assignment
             shutil.copytree(built / "student", out_dir / "assignments" / f"ch{number:02d}")
@@ -99,18 +143,23 @@ def make_release(repo_dir: Path, out_dir: Path, *, tag: str | None = None, assig
     except RuntimeError:
         source = "unknown"
     hub = "https://<your-hub>"
+    url = _repository_url(repo_dir)
+    branch = f"{STUDENT_BRANCH}-{tag}" if tag else STUDENT_BRANCH
     lines = [f"# ketacourse student release{f' {tag}' if tag else ''}", "",
              f"Made by `make release` from commit {source}. Student notebooks only: no solutions, no "
              "autograder.", "", "## nbgitpuller links (replace <your-hub>)", ""]
     for path in chapter_notebooks(repo_dir):
-        lines.append(f"- {path.stem}: {nbgitpuller_link(hub, f'chapters/{path.name}', branch=STUDENT_BRANCH)}")
+        lines.append(f"- {path.stem}: {nbgitpuller_link(hub, f'chapters/{path.name}', branch=branch, repo_url=url)}")
     for number, name in chapters:
         lines.append(f"- assignment {number}: "
-                     f"{nbgitpuller_link(hub, f'assignments/ch{number:02d}/{name}', branch=STUDENT_BRANCH)}")
+                     f"{nbgitpuller_link(hub, f'assignments/ch{number:02d}/{name}', branch=branch, repo_url=url)}")
     if tag:
-        lines += ["", f"To pin this release for a class, push the branch `{STUDENT_BRANCH}-{tag}` and use "
-                  f"`branch={STUDENT_BRANCH}-{tag}` in the links above (nbgitpuller follows branches; the tag "
-                  f"`{tag}-student` records the release)."]
+        lines += ["", f"The links follow the pinned branch `{STUDENT_BRANCH}-{tag}` (push it with the tag "
+                  f"`{tag}-student`, which records the release; nbgitpuller follows branches). For the moving "
+                  f"branch use `branch={STUDENT_BRANCH}`."]
+    if seed is not None:
+        lines += ["", f"The assignments are variant {seed}: grade them with the autograder of "
+                  f"`make assignment CHAPTER=N SEED={seed}`."]
     (out_dir / "RELEASE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     _git(out_dir, "init", "-q", "-b", STUDENT_BRANCH)

@@ -75,6 +75,52 @@ SPECS: dict[str, tuple[Param, ...]] = {
                        lambda c: f"how much salt holds {_g(0.5 * c['SALT_WEIGHT_KG'])} mg of base, minus "
                                  f"{_g(0.5 * c['SALT_WEIGHT_KG'])}"))),
     ),
+    "ketacourse.checks.ch01_nmda": (
+        Param("NORKETAMINE_NG_ML", (50.0, 150.0, 200.0, 250.0),
+              notebook=(("contains 100 ng/mL of **norketamine**",
+                         lambda c: f"contains {_g(c['NORKETAMINE_NG_ML'])} ng/mL of **norketamine**"),
+                        ("# 100 ng/mL in µg/L", lambda c: f"# {_g(c['NORKETAMINE_NG_ML'])} ng/mL in µg/L"))),
+    ),
+    "ketacourse.checks.ch02_dose_response": (
+        Param("RACEMIC_CONC_NG_ML", (400.0, 600.0, 800.0, 1300.0),
+              notebook=(("**1000 ng/mL** slows the EEG", lambda c: f"**{_g(c['RACEMIC_CONC_NG_ML'])} ng/mL** slows the EEG"),),
+              module=(("gives at 1000 ng/mL", lambda c: f"gives at {_g(c['RACEMIC_CONC_NG_ML'])} ng/mL"),
+                      ("effect(1000)", lambda c: f"effect({_g(c['RACEMIC_CONC_NG_ML'])})"))),
+    ),
+    "ketacourse.checks.ch03_depression": (
+        Param("_NEW_TRIAL", ((25, 40, 8, 38), (18, 40, 8, 38), (22, 40, 12, 40), (30, 45, 12, 44), (19, 42, 4, 40)),
+              notebook=(("in 21 of 40\npatients given ketamine and 8 of 38 given midazolam",
+                         lambda c: "in {} of {}\npatients given ketamine and {} of {} given midazolam".format(
+                             *c["_NEW_TRIAL"])),),
+              module=(("ev.nnt(21, 40, 8, 38)", lambda c: "ev.nnt({}, {}, {}, {})".format(*c["_NEW_TRIAL"])),)),
+    ),
+    "ketacourse.checks.ch04_pain": (
+        Param("PLATEAU_NG_ML", (50.0, 70.0, 130.0, 150.0),
+              notebook=(("exactly **100 ng/mL** from the start of",
+                         lambda c: f"exactly **{_g(c['PLATEAU_NG_ML'])} ng/mL** from the start of"),)),
+    ),
+    "ketacourse.checks.ch05_research": (
+        Param("_RAT_DOSE", (10.0, 20.0, 25.0, 30.0),
+              notebook=(("gave rats **15 mg/kg** of ketamine",
+                         lambda c: f"gave rats **{_g(c['_RAT_DOSE'])} mg/kg** of ketamine"),)),
+    ),
+    "ketacourse.checks.ch06_safety": (
+        Param("CLINIC_PATIENTS", (80, 150, 200, 250),
+              notebook=(("A clinic starts **120** patients", lambda c: f"A clinic starts **{c['CLINIC_PATIENTS']}** patients"),),
+              module=(("multiply by 120.", lambda c: f"multiply by {c['CLINIC_PATIENTS']}."),
+                      ("then 120 * (", lambda c: f"then {c['CLINIC_PATIENTS']} * ("),
+                      ("extra cases among 120 patients", lambda c: f"extra cases among {c['CLINIC_PATIENTS']} patients"))),
+    ),
+    "ketacourse.checks.ch07_future": (
+        Param("_COUNTS", ((22, 40, 7, 40), (15, 40, 5, 40), (20, 38, 9, 42), (25, 45, 8, 44)),
+              notebook=(("in 18 of 40 patients given ketamine and 7 of 40 given midazolam",
+                         lambda c: "in {} of {} patients given ketamine and {} of {} given midazolam".format(
+                             *c["_COUNTS"])),),
+              module=(("ev.odds_ratio(18, 40, 7, 40)", lambda c: "ev.odds_ratio({}, {}, {}, {})".format(*c["_COUNTS"])),)),
+        Param("_ARK_NG_ML", (80.0, 100.0, 250.0, 300.0),
+              notebook=(("concentration of 150 ng/mL at the end of its",
+                         lambda c: f"concentration of {_g(c['_ARK_NG_ML'])} ng/mL at the end of its"),)),
+    ),
 }
 """Variable case constants per checks module (chapters without an entry have no variants)."""
 
@@ -95,9 +141,17 @@ def variant_checks(module: str, constants: dict[str, float]) -> dict[str, exerci
                 if literal not in src:
                     raise ValueError(f"variant text {literal!r} is no longer in {module}; update SPECS")
                 src = src.replace(literal, text(constants))
-    overrides = "".join(f"{k} = {v!r}\n" for k, v in constants.items())
-    first_def = re.search(r"^(def |@|register\()", src, re.MULTILINE)
-    src = src[: first_def.start()] + overrides + src[first_def.start():]
+    own = {p.constant for p in SPECS.get(module, ())}
+    for name, value in ((k, v) for k, v in constants.items() if k in own):
+        line = re.compile(rf"^{re.escape(name)}\s*(?::[^=\n]*)?=[^\n]*$", re.MULTILINE)
+        hits = line.findall(src)
+        if len(hits) == 1 and hits[0].count("(") == hits[0].count(")") and hits[0].count("[") == hits[0].count("]"):
+            src = line.sub(f"{name} = {value!r}", src)
+        else:  # assigned with others on one line (``A, B = 1, 2``): override after that line
+            multi = re.compile(rf"^(?:\w+\s*,\s*)*{re.escape(name)}(?:\s*,\s*\w+)*\s*=[^\n]*$", re.MULTILINE)
+            if len(multi.findall(src)) != 1:
+                raise ValueError(f"variant constant {name} must be assigned once at the top of {module}; update SPECS")
+            src = multi.sub(lambda m: m.group(0) + f"\n{name} = {value!r}", src)
     found: dict = {}
     original = exercises.register
     exercises.register = lambda item: found.setdefault(item.key, item)
@@ -143,3 +197,73 @@ def apply_to_notebook(nb, module: str, constants: dict[str, float]) -> list[str]
                 raise ValueError(f"variant text {literal!r} is no longer in the notebook; update SPECS")
             used.append(literal)
     return used
+
+
+_OPTION = re.compile(r"^(\s*[-*]\s*)\(([a-h])\)\s")
+
+
+def _option_blocks(text: str) -> tuple[list[str], list[tuple[str, list[str]]], list[str]] | None:
+    """Split an exercise text into (lines before, [(letter, option lines)], lines after)."""
+    lines = text.split("\n")
+    start = next((i for i, ln in enumerate(lines) if _OPTION.match(ln)), None)
+    if start is None:
+        return None
+    blocks: list[tuple[str, list[str]]] = []
+    i = start
+    while i < len(lines):
+        m = _OPTION.match(lines[i])
+        if m:
+            blocks.append((m.group(2), [lines[i]]))
+        elif blocks and lines[i].startswith("  ") and lines[i].strip():
+            blocks[-1][1].append(lines[i])
+        else:
+            break
+        i += 1
+    return lines[:start], blocks, lines[i:]
+
+
+def shuffle_choice(nb, item: exercises.ChoiceCheck, rng: random.Random) -> exercises.ChoiceCheck:
+    """Shuffle, in place, the options of the exercise whose check cell grades ``item`` (the
+    "- (a) ..." list in the exercise text just before it), so that the right option gets a
+    different letter from the practice check's; returns the check with the new letters (answer
+    and per-option feedback moved with their options).
+
+    Raises
+    ------
+    ValueError
+        If the exercise text has no option list matching the check's options.
+    """
+    import dataclasses
+
+    check_at = next((i for i, c in enumerate(nb.cells)
+                     if c.cell_type == "code" and re.search(rf'check\(\s*"{re.escape(item.key)}"', c.source)), None)
+    if check_at is None:
+        raise ValueError(f"choice question {item.key} has no check cell in the notebook; update variants")
+    for j in range(check_at - 1, -1, -1):
+        cell = nb.cells[j]
+        if cell.cell_type != "markdown" or "solution" in cell.get("metadata", {}).get("tags", []):
+            continue
+        split = _option_blocks(cell.source)
+        if split is None:
+            continue
+        before, blocks, after = split
+        letters = [b[0] for b in blocks]
+        if sorted(o.lower() for o in item.options) != letters:
+            raise ValueError(f"choice question {item.key}: the exercise lists options {letters}, the check "
+                             f"{list(item.options)}; update the chapter or the check")
+        old_answer = item.answer.lower()
+        order = letters[:]
+        while order[letters.index(old_answer)] == old_answer or order == letters:
+            rng.shuffle(order)  # order[new position] = old letter
+        new_of = {old: letters[pos] for pos, old in enumerate(order)}
+        text = {b[0]: b[1] for b in blocks}
+        lines = []
+        for pos, old in enumerate(order):
+            first, *rest = text[old]
+            m = _OPTION.match(first)
+            lines.append(f"{m.group(1)}({letters[pos]}) " + first[m.end():])
+            lines += rest
+        cell.source = "\n".join(before + lines + after)
+        return dataclasses.replace(item, answer=new_of[old_answer],
+                                   feedback={new_of[k.lower()]: v for k, v in item.feedback.items()})
+    raise ValueError(f"choice question {item.key} has no option list '- (a) ...' before its check; update variants")
