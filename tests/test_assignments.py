@@ -367,7 +367,7 @@ def test_every_chapter_varies_and_the_installed_package_does_not_hold_the_answer
         if "numeric" in kinds:
             assert any(q["name"] in varied for q in auto if q["kind"] == "numeric"), f"chapter {number}: no numeric case varies"
         for q in auto:
-            item = exercises.get(q["name")]
+            item = exercises.get(q["name"])
             case = key["questions"][q["name"]]["cases"][""]
             if q["kind"] == "choice":  # every choice question: options shuffled, the package's letter is wrong
                 assert q["name"] in varied and case["answer"] != item.answer.lower()
