@@ -120,6 +120,7 @@ SLOW_FIXTURES = {
     "assignment", "graded",  # tests/test_assignments.py: builds and grades the Chapter 2 assignment
     "dockerfile",  # tests/test_binder.py: repo2docker renders the Binder image
     "pack",  # tests/test_pack.py: the instructor pack of every chapter, with every widget's figures
+    "run",  # tests/test_grading_redteam.py: grades hostile submissions in the sandbox (time limits)
 }
 """Fixtures that execute notebooks, build books or run external builders: a test that uses one is
 ``slow`` (left out of ``make test-fast``, run by ``make test``). Browser tests are ``browser``."""
