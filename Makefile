@@ -12,12 +12,13 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test test-floor lab student bench bench-browser system clean assignment grade release pack publish
+.PHONY: help venv book book-student test test-fast test-floor binder-pins lab student bench bench-browser system clean assignment grade release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
 	@echo "              add HUB_URL=https://your.hub to get a JupyterHub launch button"
 	@echo "make test     run every check: unit tests, nbval, book build, browser tests, student and binder checks"
+	@echo "make test-fast  unit, data, architecture and notebook-structure tests (no notebook run, no browser)"
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
@@ -53,11 +54,21 @@ endif
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/$(BOOK)"
 
-# Everything in one pytest run: unit and data tests, nbval over every chapter, the book build
-# with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
-# student-version check and the binder check. None is skipped.
+# Everything in one pytest run: nbval over every chapter (run first: each chapter is executed once
+# and its outputs reused), unit and data tests, the book and the student book built from those
+# outputs with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
+# student-version, assignment and binder checks. None is skipped. --durations: where the time goes.
 test: venv system
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg tests chapters
+	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg --durations=30 tests chapters
+
+# binder/requirements.txt: Binder's share of requirements.txt, versions taken from requirements.txt.
+binder-pins: venv
+	$(BIN)/python -m ketacourse_tools.pins
+
+# The edit loop: everything that needs no notebook kernel, book build or browser (markers `slow`
+# and `browser`; see tests/conftest.py).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not slow and not browser" tests
 
 # The declared dependency floors are real: a venv with exactly the lowest versions pyproject.toml allows
 # (requirements-floor.txt) runs the widget contract test and the public-matplotlib check.
@@ -88,7 +99,7 @@ student: venv
 	@echo "Student notebooks written to build/student/"
 
 book-student: venv
-	$(BIN)/python -m ketacourse_tools.student --book . build/student-book
+	$(BIN)/python -m ketacourse_tools.student --book --stored-outputs . build/student-book
 	$(BIN)/jupyter-book build build/student-book -W -n --keep-going
 	@echo
 	@echo "The solution-free book is built. Open: file://$(CURDIR)/build/student-book/_build/html/index.html"

@@ -192,15 +192,15 @@ def test_release_is_a_student_branch(tmp_path):
     from ketacourse import exercises
 
     exercises.registered()
-    nnt = exercises._REGISTRY["ch3-nnt"]
+    nnt = exercises.get("ch3-nnt")
     expected = float(nnt.expected())
     assert f"{expected:.3g}" not in targets and nnt.explanation[:40] not in targets
     wrong = float(nnt.mistakes[0].value())
-    probe = ("from ketacourse.exercises import check, _REGISTRY; import sys\n"
-             f"print(check('ch3-nnt', {expected!r}).status, type(_REGISTRY['ch3-nnt']).__name__)\n"
+    probe = ("from ketacourse.exercises import check, get; import sys\n"
+             f"print(check('ch3-nnt', {expected!r}).status, type(get('ch3-nnt')).__name__)\n"
              f"print(check('ch3-nnt', {expected * 1.015!r}).status, check('ch3-nnt', {expected * 1.2!r}).status)\n"
              f"print(check('ch3-nnt', {wrong!r}).mistake)\n"
-             f"print(check('ch3-masked-trial', {exercises._REGISTRY['ch3-masked-trial'].answer!r}).message[:20])\n")
+             f"print(check('ch3-masked-trial', {exercises.get('ch3-masked-trial').answer!r}).message[:20])\n")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(out / "src")}, cwd=out)
     assert proc.returncode == 0, proc.stderr
@@ -233,14 +233,14 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
     from ketacourse_tools.assignments.variants import variant_checks
 
     exercises.registered()  # load every chapter's checks
-    before = {k: float(v.expected()) for k, v in exercises._REGISTRY.items() if isinstance(v, exercises.NumericCheck)}
+    before = {k: float(v.expected()) for k, v in ((k, exercises.get(k)) for k in exercises.registered()) if isinstance(v, exercises.NumericCheck)}
     out = make_assignment(ROOT, 2, tmp_path / "v", seed=7, zip_autograder=False)
     meta = json.loads((out / "questions.json").read_text())
     assert meta["variant"] == 7 and "ch2-ssrate" in meta["varied"]
-    module = exercises._REGISTRY["ch2-ssrate"].expected.__module__
+    module = exercises.get("ch2-ssrate").expected.__module__
     variant = variant_checks(module, meta["constants"])
     # The course registry is untouched.
-    assert before == {k: float(v.expected()) for k, v in exercises._REGISTRY.items()
+    assert before == {k: float(v.expected()) for k, v in ((k, exercises.get(k)) for k in exercises.registered())
                       if isinstance(v, exercises.NumericCheck)}
     name = find_chapter(ROOT, 2).name
     student = nbformat.read(out / "student" / name, as_version=4)
@@ -252,7 +252,7 @@ def test_seeded_variant_grades_new_cases_not_the_practice_values(tmp_path):
         assert f'grader.check("{key}")' in text
     for key in [k for k in meta["varied"] if k in variant and k in before]:
         practice, graded = before[key], float(variant[key].expected())
-        assert not exercises._REGISTRY[key]._close(practice, graded)
+        assert not exercises.get(key).is_close(practice, graded)
         q = next(q for q in meta["questions"] if q["name"] == key)
         assert q["expected"] == pytest.approx(graded)
         tests = ExceptionTestFile.from_file(str(out / "autograder" / "tests" / f"{key}.py"))
@@ -329,7 +329,7 @@ def test_every_variant_spec_still_matches_its_chapter_and_module():
 
     exercises.registered()
     for module in SPECS:
-        keys = {k for k, v in exercises._REGISTRY.items()
+        keys = {k for k, v in ((k, exercises.get(k)) for k in exercises.registered())
                 if getattr(getattr(v, "expected", None), "__module__", "") == module}
         books = [p for p in chapter_notebooks(ROOT)
                  if any(f'check("{k}"' in c.source for c in nbformat.read(p, as_version=4).cells for k in keys)]
@@ -367,12 +367,12 @@ def test_every_chapter_varies_and_the_installed_package_does_not_hold_the_answer
         if "numeric" in kinds:
             assert any(q["name"] in varied for q in auto if q["kind"] == "numeric"), f"chapter {number}: no numeric case varies"
         for q in auto:
-            item = exercises._REGISTRY[q["name"]]
+            item = exercises.get(q["name"])
             case = key["questions"][q["name"]]["cases"][""]
             if q["kind"] == "choice":  # every choice question: options shuffled, the package's letter is wrong
                 assert q["name"] in varied and case["answer"] != item.answer.lower()
             elif q["name"] in varied:
-                assert not item._close(float(item.expected()), case["expected"]), q["name"]
+                assert not item.is_close(float(item.expected()), case["expected"]), q["name"]
         nb = nbformat.read(folder / "student" / path.name, as_version=4)
         practice = [c.source for c in nb.cells if c.cell_type == "code" and re.search(r"^check\(", c.source, re.M)]
         assert not practice, f"chapter {number}: the graded notebook keeps practice checks {practice[:2]}"
@@ -389,7 +389,7 @@ def test_shuffled_options_keep_their_feedback(variants_by_chapter):
         for name, q in key["questions"].items():
             if q["kind"] != "choice":
                 continue
-            item = exercises._REGISTRY[name]
+            item = exercises.get(name)
             case = q["cases"][""]
             # the right option's text now follows the new letter
             master = nbformat.read(path, as_version=4)

@@ -126,3 +126,20 @@ def test_repo2docker_python_buildpack_api_agrees(monkeypatch):
     rendered = bp.render()
     assert '-r "binder/requirements.txt"' in rendered
     assert "./binder/postBuild" in rendered
+
+
+def test_binder_pins_are_generated_from_the_project_pins(tmp_path):
+    """binder/requirements.txt is what `python -m ketacourse_tools.pins` writes from requirements.txt;
+    a changed pin shows up there after one command (and this test fails until it is run)."""
+    from ketacourse_tools.pins import binder_requirements
+
+    assert binder_requirements(ROOT) == (BINDER / "requirements.txt").read_text(encoding="utf-8")
+    (tmp_path / "binder").mkdir()
+    project = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    numpy = pins(ROOT / "requirements.txt")["numpy"]
+    (tmp_path / "requirements.txt").write_text(project.replace(f"numpy=={numpy}", "numpy==9.9.9"))
+    (tmp_path / "binder" / "requirements.txt").write_text((BINDER / "requirements.txt").read_text())
+    assert "numpy==9.9.9\n" in binder_requirements(tmp_path)
+    (tmp_path / "binder" / "requirements.txt").write_text("not-a-pinned-project==1.0\n")
+    with pytest.raises(ValueError, match="not-a-pinned-project"):
+        binder_requirements(tmp_path)

@@ -52,7 +52,7 @@ def scratch_key():
 @pytest.mark.parametrize("key", KEYS or [NO_CHECKS])
 def test_registered_check_gives_all_three_statuses(key):
     assert key != NO_CHECKS, NO_CHECKS
-    item = exercises._REGISTRY[key]
+    item = exercises.get(key)
     assert item.key == key
     missing = check(key, None)
     assert isinstance(missing, Feedback) and missing.status == "missing" and not missing.correct
@@ -105,7 +105,7 @@ def test_duplicate_registration_raises(scratch_key):
     item = scratch_key(NumericCheck("zz-test-dup", lambda: 1.0))
     with pytest.raises(ValueError, match=r"^check key must be unique; 'zz-test-dup' is registered twice"):
         register(NumericCheck("zz-test-dup", lambda: 2.0))
-    assert exercises._REGISTRY["zz-test-dup"] is item
+    assert exercises.get("zz-test-dup") is item
     for key in KEYS:
         with pytest.raises(ValueError, match="is registered twice"):
             register(ChoiceCheck(key, "a"))
@@ -280,14 +280,14 @@ def _effective_mistakes(item):
     seen, out = [exp], []
     for m in item.mistakes:
         v = float(m.value())
-        if all(not item._close(v, s) and not item._close(s, v) for s in seen):
+        if all(not item.is_close(v, s) and not item.is_close(s, v) for s in seen):
             out.append((m, v))
         seen.append(v)
     return out
 
 
-NUMERIC = [k for k in KEYS if isinstance(exercises._REGISTRY[k], NumericCheck)]
-CHOICE = [k for k in KEYS if isinstance(exercises._REGISTRY[k], ChoiceCheck)]
+NUMERIC = [k for k in KEYS if isinstance(exercises.get(k), NumericCheck)]
+CHOICE = [k for k in KEYS if isinstance(exercises.get(k), ChoiceCheck)]
 
 
 @pytest.mark.parametrize("key", NUMERIC or [NO_CHECKS])
@@ -295,7 +295,7 @@ def test_every_named_mistake_gets_its_own_message(key):
     """Each likely wrong answer, computed with the model, is recognised and answered with its own message,
     which never contains the expected value."""
     assert key != NO_CHECKS, NO_CHECKS
-    item = exercises._REGISTRY[key]
+    item = exercises.get(key)
     effective = _effective_mistakes(item)
     assert len(item.mistakes) >= 2, f"{key}: name at least two likely wrong answers"
     assert len(effective) == len(item.mistakes), (
@@ -315,7 +315,7 @@ def test_every_named_mistake_gets_its_own_message(key):
 @pytest.mark.parametrize("key", CHOICE or [NO_CHECKS])
 def test_every_wrong_option_gets_its_own_message(key):
     assert key != NO_CHECKS, NO_CHECKS
-    item = exercises._REGISTRY[key]
+    item = exercises.get(key)
     wrong = [o for o in item.options if o.lower() != item.answer.lower()]
     assert wrong and set(wrong) == {k.lower() for k in item.feedback}, f"{key}: feedback for every wrong option"
     assert len(set(item.feedback.values())) == len(wrong)
@@ -332,20 +332,20 @@ def test_one_tolerance_per_chapter_as_its_text_states():
         keys = [k for k in NUMERIC if k.startswith(f"ch{chapter}-")]
         if not keys:
             continue
-        tols = {exercises._REGISTRY[k].rel_tol for k in keys}
+        tols = {exercises.get(k).rel_tol for k in keys}
         assert len(tols) == 1, f"chapter {chapter} mixes tolerances: {sorted(tols)}"
         text = " ".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
         stated = re.search(r"within (\d+(?:\.\d+)?)\s*%", text)
         assert stated, f"{path.name}: say in the text how close an answer must be (e.g. 'within 2%')"
         assert float(stated.group(1)) / 100 == pytest.approx(tols.pop()), f"{path.name}: text and checks disagree"
     for key in NUMERIC:
-        exp = float(exercises._REGISTRY[key].expected())
+        exp = float(exercises.get(key).expected())
         assert check(key, float(f"{exp:.3g}")).correct, f"{key}: a 3-significant-figure answer must pass"
 
 
 def test_every_check_has_an_escalating_hint_ladder():
     for key in KEYS:
-        hints = exercises._REGISTRY[key].hints
+        hints = exercises.get(key).hints
         assert len(hints) >= 2 and all(hints), f"{key}: give at least two escalating hints"
 
 

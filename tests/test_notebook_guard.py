@@ -16,8 +16,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from IPython.core.inputtransformer2 import TransformerManager
+
+from ketacourse_tools import course
+from ketacourse_tools.chapter_format import EXERCISE_RE, SOLUTION_END_RE, SOLUTION_RE, tags
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -27,18 +29,11 @@ MAX_BYTES = 5 * 1024 * 1024
 SILENT_NODES = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.FunctionDef,
                 ast.AsyncFunctionDef, ast.ClassDef, ast.Pass, ast.Assert, ast.Delete)
 
-EXERCISE_RE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
-SOLUTION_RE = re.compile(r"^(?::{3,}|`{3,})\{solution(-start)?\}\s*(\S+)", re.MULTILINE)
-SOLUTION_END_RE = re.compile(r"^(?::{3,}|`{3,})\{solution-end\}", re.MULTILINE)
 
 
 def load(path: Path | None) -> nbformat.NotebookNode:
     assert path is not None, "no chapter notebooks found in chapters/"
     return nbformat.read(path, as_version=4)
-
-
-def tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def code_cells(nb):
@@ -211,27 +206,8 @@ GUARDS = [problems_structure, problems_execution, problems_outputs, problems_nbv
 
 # ----------------------------------------------------------------------------- the chapters
 def toc_notebooks() -> list[Path]:
-    """Chapter files in _toc.yml that are not Markdown pages: each must be a notebook."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc)
-    out = []
-    for f in files:
-        stem = ROOT / Path(f).with_suffix("")
-        if Path(f).suffix == ".ipynb" or not stem.with_suffix(".md").exists():
-            out.append(stem.with_suffix(".ipynb"))
-    return sorted(out)
+    """Pages in _toc.yml that are not Markdown pages: each must be a notebook."""
+    return sorted(p.path for p in course.pages(ROOT)[1:] if p.path.suffix != ".md")
 
 
 def test_notebooks_are_exactly_the_toc_chapters():
@@ -408,7 +384,7 @@ def test_no_answer_is_visible_in_the_chapter(path):
     assert keys, f"no checks registered for chapter {chapter}"
     leaks = []
     for key in keys:
-        item = exercises._REGISTRY[key]
+        item = exercises.get(key)
         if not isinstance(item, exercises.NumericCheck):
             continue
         for s in answer_strings(float(item.expected())):

@@ -197,12 +197,12 @@ def test_bad_input_raises_a_clear_value_error(call, msg):
 # ----------------------------------------------------------------------------- the chapter's checks
 def test_dose_response_checks_accept_the_model_answer_and_name_each_mistake():
     from ketacourse.checks import ch02_dose_response as ch
-    from ketacourse.exercises import _REGISTRY, check
+    from ketacourse.exercises import check, get
 
     s_conc = ch._equal_effect_conc("S")
     assert 300 < s_conc < 400  # less than half the racemic 1000 ng/mL
     assert check("ch2-eeg-equal-effect", s_conc).correct
-    eq = _REGISTRY["ch2-eeg-equal-effect"]
+    eq = get("ch2-eeg-equal-effect")
     messages = set()
     for m in eq.mistakes:
         fb = check("ch2-eeg-equal-effect", m.value())
@@ -221,5 +221,5 @@ def test_dose_response_checks_accept_the_model_answer_and_name_each_mistake():
     peak = ch._effect_peak_min(11.8)
     assert 1.0 < ch._effect_peak_min(6.1) < peak < 11.8
     assert check("ch2-effect-peak", peak).correct
-    for m in _REGISTRY["ch2-effect-peak"].mistakes:
+    for m in get("ch2-effect-peak").mistakes:
         assert check("ch2-effect-peak", m.value()).mistake == m.name

@@ -235,7 +235,7 @@ def test_ch6_checks_accept_the_model_answer_and_name_each_mistake(key):
     from ketacourse import exercises as ex
 
     assert key in ex.registered()
-    item = ex._REGISTRY[key]
+    item = ex.get(key)
     assert ex.check(key, item.expected()).status == "correct"
     assert len(item.mistakes) >= 2
     for m in item.mistakes:
@@ -246,11 +246,11 @@ def test_ch6_checks_accept_the_model_answer_and_name_each_mistake(key):
 def test_ch6_check_values_are_the_stated_cases():
     from ketacourse import exercises as ex
 
-    assert ex._REGISTRY["ch6-extra-vertigo"].expected() == pytest.approx(120 * (48 / 231 - 2 / 113))
+    assert ex.get("ch6-extra-vertigo").expected() == pytest.approx(120 * (48 / 231 - 2 / 113))
     r = safety.simulate_session("nasal_esketamine_56", weight_kg=60, baseline_sbp_mmhg=138)
-    assert ex._REGISTRY["ch6-discharge-56mg"].expected() == r.discharge_min > r.observation_end_min == 125.0
+    assert ex.get("ch6-discharge-56mg").expected() == r.discharge_min > r.observation_end_min == 125.0
     assert r.binding == "model stability"  # a baseline just under the limit: blood pressure sets the time
-    assert ex._REGISTRY["ch6-oral-exposure-multiplier"].expected() == pytest.approx(1 / 0.08, rel=0.03)
+    assert ex.get("ch6-oral-exposure-multiplier").expected() == pytest.approx(1 / 0.08, rel=0.03)
     fb = ex.check("ch6-neurotoxicity-evidence", "a")
     assert fb.status == "incorrect" and fb.mistake == "a"
 
@@ -282,7 +282,7 @@ def test_the_oral_exercise_asks_for_a_ratio_and_never_prints_an_oral_dose():
     import nbformat
     from ketacourse import exercises as ex
 
-    item = ex._REGISTRY["ch6-oral-exposure-multiplier"]
+    item = ex.get("ch6-oral-exposure-multiplier")
     assert item.expected() == pytest.approx(1 / logistics.model_bioavailability("oral_racemic"))
     texts = [*item.hints, item.explanation, *(m.message for m in item.mistakes)]
     dose = re.compile(r"\d\s*(mg|milligram)", re.IGNORECASE)

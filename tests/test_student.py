@@ -17,17 +17,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from ketacourse_tools.chapter_format import EXERCISE_RE, tags
 from ketacourse_tools.student import ANSWER_TAG, STUB_TAG, make_student_notebook, make_student_versions
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
 PARAMS = [pytest.param(p.name, id=p.stem) for p in NOTEBOOKS] or [pytest.param(None, id="no-notebooks")]
-EXERCISE_RE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
-
-
-def tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def text_of(cell) -> str:
@@ -186,6 +182,28 @@ def test_make_student_notebook_on_a_tiny_notebook():
     assert "solution" not in nbformat.writes(student).replace('"exercise-stub"', "")
 
 
+def test_student_notebook_for_a_book_keeps_outputs_but_not_the_check_verdicts():
+    master = tiny_notebook()
+    student = make_student_notebook(master, keep_outputs=True)
+    nbformat.validate(student)
+    assert [c.cell_type for c in student.cells] == ["markdown", "code", "code", "code"]
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None, "a stub has no output"
+    assert student.cells[2].outputs == [] and student.cells[2].execution_count is None, "the check's verdict goes"
+    assert student.cells[3].outputs == master.cells[6].outputs and student.cells[3].execution_count == 4
+    assert "helper" not in nbformat.writes(student) and "widgets" not in student.metadata
+
+
+def test_execution_off_keeps_the_rest_of_the_config(repo_root):
+    from ketacourse_tools.student import execution_off
+
+    text = (repo_root / "_config.yml").read_text(encoding="utf-8")
+    off = execution_off(text)
+    assert 'execute_notebooks: "off"' in off and "execute_notebooks: force" not in off
+    assert len(off.splitlines()) == len(text.splitlines())
+    with pytest.raises(ValueError, match="execute_notebooks"):
+        execution_off("title: x\n")
+
+
 def test_make_student_versions_writes_every_notebook(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
@@ -212,17 +230,30 @@ def test_bad_source_folder_raises(tmp_path):
     assert proc.returncode != 0 and "src_dir must be an existing folder" in proc.stderr
 
 
-def test_student_book_builds_without_solutions(repo_root, tmp_path):
+@pytest.mark.slow
+def test_student_book_builds_without_solutions(repo_root, tmp_path, executed_chapters):
     """`make book-student`: the book's sources with student notebooks build with zero warnings
     and no solution on any chapter page (sphinx-exercise's hide_solutions crashes on gated
-    solutions, so this is how instructors publish a solution-free course book)."""
+    solutions, so this is how instructors publish a solution-free course book).
+
+    The book is built from outputs, without executing: the chapters nbval executed in this run
+    where there are (``make test``), else the masters' stored outputs. That the student notebooks
+    themselves run is tested above (test_student_notebook_runs_and_every_check_says_no_answer_yet)."""
     import subprocess
     import sys
     from pathlib import Path
 
+    from ketacourse_tools import course
     from ketacourse_tools.student import make_student_book
 
-    dest = make_student_book(repo_root, tmp_path / "student-book")
+    masters = {}
+    for chapter in course.chapters(repo_root):
+        nb = executed_chapters.executed(chapter.path) if executed_chapters is not None else None
+        if nb is not None:
+            masters[chapter.path.name] = nb
+    print(f"\nstudent book from {len(masters)} chapters executed by nbval in this run, the rest from stored outputs")
+    dest = make_student_book(repo_root, tmp_path / "student-book", stored_outputs=True, masters=masters)
+    assert 'execute_notebooks: "off"' in (dest / "_config.yml").read_text()
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run([str(jb), "build", str(dest), "-W", "-n", "--keep-going"], capture_output=True,
                           text=True, timeout=900)
@@ -239,6 +270,7 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path):
         for leak in ("no answer yet", "✓", "✗", "correct.", "Show the answer", "SelfCheck("):
             assert leak not in html, f"{page.name} shows {leak!r}"
         assert "Your answer" in html, f"{page.name}: written exercises have no answer cell"
+        assert "kc-scrub" in html, f"{page.name}: no offline scrubber (the outputs were not kept)"
 
 
 def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):

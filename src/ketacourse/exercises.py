@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "check", "registered", "SelfCheck",
+__all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "get", "check", "registered", "SelfCheck",
            "generic_mistakes"]
 
 _SYMBOL = {"correct": "✓", "incorrect": "✗", "missing": "…"}
@@ -133,10 +133,15 @@ class NumericCheck:
     integer: bool = False
     _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
-    def _close(self, value: float, target: float) -> bool:
+    def is_close(self, value: float, target: float) -> bool:
+        """True if ``value`` is within this check's tolerance of ``target``:
+        ``|value − target| <= max(rel_tol·|target|, abs_tol)``, or exactly equal for an integer answer
+        (how answers and mistakes are matched)."""
         if self.integer:
             return value == target
         return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
+
+    _close = is_close  # kept for callers written before is_close was public
 
     def _tol(self, target: float) -> float:
         return 0.0 if self.integer else max(self.rel_tol * abs(target), self.abs_tol)
@@ -144,7 +149,7 @@ class NumericCheck:
     def _apart(self, wrong: float, exp: float) -> bool:
         """A wrong value the right answer cannot be mistaken for: neither lies within tolerance of the
         other (the answer is checked first, so overlapping windows are resolved in its favour)."""
-        return not self._close(wrong, exp) and not self._close(exp, wrong)
+        return not self.is_close(wrong, exp) and not self.is_close(exp, wrong)
 
     def _distinct(self, a: float, b: float) -> bool:
         """No answer can lie within tolerance of both values (their tolerance windows do not overlap)."""
@@ -168,7 +173,7 @@ class NumericCheck:
     def diagnose(self, value: float) -> Mistake | None:
         """The first mistake (named, then generic) that ``value`` matches, or None."""
         for m, wrong in self.all_mistakes():
-            if self._close(value, wrong):
+            if self.is_close(value, wrong):
                 return m
         return None
 
@@ -185,7 +190,7 @@ class NumericCheck:
         if not math.isfinite(value):
             return Feedback(self.key, "incorrect", f"expected a finite number; got {answer!r}.")
         exp = float(self.expected())
-        if self._close(value, exp):
+        if self.is_close(value, exp):
             return Feedback(self.key, "correct", f"correct. {self.explanation}".strip())
         mistake = self.diagnose(value)
         if mistake is not None:
@@ -315,6 +320,27 @@ def registered() -> list[str]:
     return sorted(_REGISTRY)
 
 
+_NO_DEFAULT: Any = object()
+
+
+def get(key: str, default: Any = _NO_DEFAULT) -> NumericCheck | ChoiceCheck:
+    """The registered check ``key`` (its expected value, tolerance, hints and named mistakes).
+
+    ``default``, if given, is returned for a key that is not registered (as ``dict.get``).
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not a registered exercise and no ``default`` is given.
+    """
+    _load_all()
+    if key not in _REGISTRY:
+        if default is not _NO_DEFAULT:
+            return default
+        raise ValueError(f"key must be one of {', '.join(map(repr, sorted(_REGISTRY)))}; got {key!r}")
+    return _REGISTRY[key]
+
+
 def check(key: str, answer: Any) -> Feedback:
     """Check ``answer`` for exercise ``key`` and return feedback (never raises for a wrong answer).
 
@@ -323,10 +349,7 @@ def check(key: str, answer: Any) -> Feedback:
     ValueError
         If ``key`` is not a registered exercise.
     """
-    _load_all()
-    if key not in _REGISTRY:
-        raise ValueError(f"key must be one of {', '.join(map(repr, sorted(_REGISTRY)))}; got {key!r}")
-    return _REGISTRY[key](answer)
+    return get(key)(answer)
 
 
 class SelfCheck:

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from ketacourse_tools import chapter_format, course
+
 REPO = Path(os.environ.get("KETACOURSE_BROWSER_ROOT") or Path(__file__).resolve().parents[2]).resolve()
 BIN = Path(sys.executable).parent
 
@@ -48,21 +50,26 @@ CHROMIUM_ARGS = [
 
 # ----------------------------------------------------------------------------- helpers
 def toc_files(root: Path = REPO) -> list[str]:
-    """Every ``file:`` entry of ``_toc.yml`` (root first), without suffix, in toc order.
-
-    A tiny parser (no YAML dependency): the toc is a list of ``root:`` / ``file:`` keys.
-    """
-    entries = []
-    for line in (root / "_toc.yml").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^\s*(?:-\s*)?(root|file)\s*:\s*['\"]?([^'\"#\s]+)", line)
-        if m:
-            entries.append(re.sub(r"\.(ipynb|md)$", "", m.group(2)))
-    return entries
+    """Every entry of ``_toc.yml`` (root first), without suffix, in toc order (:func:`ketacourse_tools.course.pages`)."""
+    return [page.entry for page in course.pages(root)]
 
 
 def toc_notebooks(root: Path = REPO) -> list[str]:
     """Toc entries that are notebooks and exist, as repository-relative paths."""
-    return [f"{e}.ipynb" for e in toc_files(root) if (root / f"{e}.ipynb").is_file()]
+    return [page.rel for page in course.pages(root) if page.is_notebook and page.path.is_file()]
+
+
+def model_widgets_in(notebook: str, root: Path = REPO) -> list[str]:
+    """Class names of the model widgets the chapter constructs (read from its code cells, so a new
+    chapter needs no list here): the number each browser test expects to see."""
+    return chapter_format.widgets_in(root / notebook)
+
+
+def scrubbed_widgets_in(notebook: str, root: Path = REPO) -> list[str]:
+    """The chapter's model widgets that have an offline scrubber (``scrub`` set): each shows one
+    ``figure.kc-scrub`` in the book and in a stored, untrusted notebook."""
+    classes = chapter_format.widget_classes()
+    return [name for name in model_widgets_in(notebook, root) if classes[name].scrub is not None]
 
 
 def chromium_path() -> str:
@@ -122,6 +129,7 @@ class BookBuild:
     html: Path
     seconds: float
     command: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)  # chapters rendered from this run's nbval execution
 
     @property
     def warnings(self) -> list[str]:
@@ -152,13 +160,37 @@ TEST_HUB_URL = "https://hub.example.edu"
 """The hub address the test build uses for the JupyterHub launch button (never contacted)."""
 
 
+def reuse_executed_chapters(src: Path, executed_chapters, config: Path) -> list[str]:
+    """Put this run's nbval-executed chapters into the book copy ``src`` and switch execution off
+    in ``config``, if nbval executed every chapter of the toc without a failure; returns the chapters
+    reused (an empty list: the build executes every chapter itself, as ``make book`` does)."""
+    import nbformat
+    import yaml
+
+    found = {}
+    for chapter in course.chapters(src):
+        nb = executed_chapters.executed(REPO / chapter.rel) if executed_chapters is not None else None
+        if nb is None:
+            return []
+        found[chapter.rel] = nb
+    for rel, nb in found.items():
+        nbformat.write(nb, src / rel)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.setdefault("execute", {})["execute_notebooks"] = "off"
+    config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return list(found)
+
+
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory) -> BookBuild:
+def built_book(tmp_path_factory, executed_chapters) -> BookBuild:
     """Build the book once: ``jupyter-book build <copy> -W -n --keep-going --all``.
 
     The build runs on a temporary copy of the repository's sources (no ``.venv``, ``.git``,
     ``_build`` or caches), so local leftovers cannot change the result and a concurrent
-    ``make book`` is not disturbed. Notebooks execute in the copy; the package is the installed one.
+    ``make book`` is not disturbed. Each chapter is executed once per run: when nbval has run
+    every chapter in this session (``make test``), the copy gets the outputs nbval produced and the
+    build does not execute them again; otherwise (e.g. ``pytest tests/browser`` alone) the build
+    executes every chapter in the copy. The package is the installed one.
     """
     src = tmp_path_factory.mktemp("book") / "src"
     shutil.copytree(REPO, src, ignore=_NOT_SOURCES, symlinks=True)
@@ -167,6 +199,7 @@ def built_book(tmp_path_factory) -> BookBuild:
     hub_config = src / "_build" / "_config.hub.yml"
     subprocess.run([sys.executable, str(src / "scripts" / "book_config.py"), TEST_HUB_URL,
                     str(src / "_config.yml"), str(hub_config)], check=True, capture_output=True)
+    reused = reuse_executed_chapters(src, executed_chapters, hub_config)
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(src), "-W", "-n", "--keep-going", "--all",
            "--config", str(hub_config)]
     t0 = time.perf_counter()
@@ -176,7 +209,7 @@ def built_book(tmp_path_factory) -> BookBuild:
         rc, log = proc.returncode, proc.stdout + "\n" + proc.stderr
     except subprocess.TimeoutExpired as exc:
         rc, log = -1, f"jupyter-book build timed out after {exc.timeout} s\n{exc.stdout or ''}{exc.stderr or ''}"
-    return BookBuild(rc, log, src / "_build" / "html", time.perf_counter() - t0, cmd)
+    return BookBuild(rc, log, src / "_build" / "html", time.perf_counter() - t0, cmd, reused)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -41,27 +41,9 @@ def _key(term: str) -> str:
 def parse_glossary(text: str) -> dict[str, tuple[str, str]]:
     """Terms of the ``{glossary}`` block in ``text``: normalised term -> (term, definition), the
     definition's indented lines joined into one paragraph."""
-    match = re.search(r"```\{glossary\}\n(.*?)\n```", text, re.S)
-    if match is None:
-        raise ValueError("no ```{glossary} block found in the glossary page")
-    entries: dict[str, tuple[str, str]] = {}
-    term: str | None = None
-    lines: list[str] = []
+    from .chapter_format import glossary_terms
 
-    def flush() -> None:
-        if term is not None:
-            entries[_key(term)] = (term, " ".join(line.strip() for line in lines if line.strip()))
-
-    for line in match.group(1).splitlines():
-        if line.startswith(":") or not line.strip() and term is None:
-            continue  # directive options, blank lines before the first term
-        if line.strip() and not line[0].isspace():
-            flush()
-            term, lines = line.strip(), []
-        else:
-            lines.append(line)
-    flush()
-    return entries
+    return {_key(term): (term, definition) for term, definition in glossary_terms(text)}
 
 
 def terms_used(nb) -> list[str]:

@@ -36,27 +36,20 @@ from pathlib import Path
 
 import nbformat
 
+from .chapter_format import (ANSWER_TAG, CHECK_CALL_RE, CHECK_TAG, EXERCISE_RE, SELFCHECK_CALL_RE, SOLUTION_TAG,
+                             STUB_TAG)
+from .chapter_format import tags as _tags
+
 __all__ = ["make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
            "missing_book_tags", "point_config_at_branch", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG", "STUDENT_BRANCH"]
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters")
 """What a book build needs from the repository (the package itself is installed)."""
 
-SOLUTION_TAG = "solution"
-STUB_TAG = "exercise-stub"
-ANSWER_TAG = "answer"
-CHECK_TAG = "check"
-
-_CHECK_CALL = re.compile(r"^\s*check\(", re.MULTILINE)
-_SELFCHECK_CALL = re.compile(r"^\s*SelfCheck(?:\.load)?\(", re.MULTILINE)
-_EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
+_CHECK_CALL, _SELFCHECK_CALL, _EXERCISE = CHECK_CALL_RE, SELFCHECK_CALL_RE, EXERCISE_RE
 
 ANSWER_CELL = ("**Your answer** ({label}). *Double-click this cell and write your answer here; "
                "the worked solution is in the instructor's version.*")
-
-
-def _tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def _required_tags(cell) -> list[str]:
@@ -108,10 +101,13 @@ def _written_labels(nb: nbformat.NotebookNode) -> set[str]:
     return {lab for lab in labels if lab not in with_stub or lab in forced}
 
 
-def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def make_student_notebook(nb: nbformat.NotebookNode, keep_outputs: bool = False) -> nbformat.NotebookNode:
     """Return a copy of ``nb`` without solution cells; solution code with a stub becomes the stub.
 
-    Outputs of every code cell are cleared, so learners start from a clean notebook.
+    Outputs of every code cell are cleared, so learners start from a clean notebook. With
+    ``keep_outputs`` (a book built without executing), the master's outputs stay, except those of
+    the check cells (they hold the verdict on the master's own answer) and of the solutions
+    (removed with them); stubs and answer cells have none.
     """
     out = copy.deepcopy(nb)
     written = _written_labels(out)
@@ -140,7 +136,7 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 new.metadata["tags"] = [STUB_TAG]
                 cells.append(new)
             continue
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and (not keep_outputs or CHECK_TAG in tags):
             cell.outputs = []
             cell.execution_count = None
         cells.append(cell)
@@ -150,17 +146,22 @@ def make_student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return apply_book_tags(out)
 
 
-def make_student_versions(src_dir: Path, dest_dir: Path) -> list[Path]:
-    """Write a student version of every ``*.ipynb`` in ``src_dir`` to ``dest_dir``."""
+def make_student_versions(src_dir: Path, dest_dir: Path, keep_outputs: bool = False,
+                          masters: dict[str, nbformat.NotebookNode] | None = None) -> list[Path]:
+    """Write a student version of every ``*.ipynb`` in ``src_dir`` to ``dest_dir``.
+
+    ``masters`` (file name -> notebook) replaces a master read from ``src_dir``, e.g. with outputs
+    just executed; ``keep_outputs`` as in :func:`make_student_notebook`.
+    """
     src_dir, dest_dir = Path(src_dir), Path(dest_dir)
     if not src_dir.is_dir():
         raise ValueError(f"src_dir must be an existing folder; got {str(src_dir)!r}")
     dest_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sorted(src_dir.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+        nb = (masters or {}).get(path.name) or nbformat.read(path, as_version=4)
         target = dest_dir / path.name
-        nbformat.write(make_student_notebook(nb), target)
+        nbformat.write(make_student_notebook(nb, keep_outputs=keep_outputs), target)
         written.append(target)
     return written
 
@@ -187,12 +188,26 @@ def point_config_at_branch(config_text: str, branch: str) -> str:
     return "".join(out)
 
 
-def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRANCH) -> Path:
+def execution_off(config_text: str) -> str:
+    """``_config.yml`` text with ``execute.execute_notebooks`` set to ``"off"`` (comments kept)."""
+    out, n = re.subn(r"^(\s+execute_notebooks:\s*)\S+", lambda m: m.group(1) + '"off"', config_text, flags=re.M)
+    if n != 1:
+        raise ValueError("config_text must set execute.execute_notebooks once")
+    return out
+
+
+def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRANCH, *,
+                      stored_outputs: bool = False,
+                      masters: dict[str, nbformat.NotebookNode] | None = None) -> Path:
     """Copy the book's sources from ``repo_dir`` to ``dest_dir`` with student notebooks.
 
     ``dest_dir`` is replaced if it exists. Returns ``dest_dir``; build it with
     ``jupyter-book build <dest_dir>``. The copy's ``_config.yml`` points the launch buttons at
     ``branch`` (the student branch ``make release`` produces), never at the master notebooks.
+
+    With ``stored_outputs`` the student notebooks keep the masters' outputs (not the check cells')
+    and the copy's ``_config.yml`` turns execution off: the book builds without running any chapter
+    (``make book-student``; the tests pass ``masters``, the chapters nbval executed in the same run).
     """
     import shutil
 
@@ -211,9 +226,10 @@ def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRAN
             shutil.copytree(src, dest_dir / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "_build"))
         else:
             shutil.copy2(src, dest_dir / name)
-    make_student_versions(repo_dir / "chapters", dest_dir / "chapters")
+    make_student_versions(repo_dir / "chapters", dest_dir / "chapters", keep_outputs=stored_outputs, masters=masters)
     config = dest_dir / "_config.yml"
-    config.write_text(point_config_at_branch(config.read_text(encoding="utf-8"), branch), encoding="utf-8")
+    text = point_config_at_branch(config.read_text(encoding="utf-8"), branch)
+    config.write_text(execution_off(text) if stored_outputs else text, encoding="utf-8")
     return dest_dir
 
 
@@ -221,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", type=Path, help="folder with master notebooks (chapters), or with --book the repository")
     parser.add_argument("--book", action="store_true", help="copy the whole book's sources with student notebooks")
+    parser.add_argument("--stored-outputs", action="store_true",
+                        help="with --book: keep the masters' outputs and build without executing")
     parser.add_argument("--tag", action="store_true",
                         help="add the answer-hiding tags to the notebook(s) SRC (and DEST, if given) in place")
     parser.add_argument("dest", type=Path, nargs="?",
@@ -235,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     if args.book:
-        print(make_student_book(args.src, args.dest))
+        print(make_student_book(args.src, args.dest, stored_outputs=args.stored_outputs))
         return 0
     for path in make_student_versions(args.src, args.dest):
         print(path)

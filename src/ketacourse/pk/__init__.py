@@ -28,7 +28,6 @@ Example
 from .metrics import (
     auc_trapezoid,
     cmax,
-    context_sensitive_half_time_min,
     terminal_half_life_from_curve,
     terminal_half_life_min,
     time_above,
@@ -39,7 +38,7 @@ from .population import PopulationResult, simulate_population
 from .regimen import Bolus, Infusion, Regimen, bolus, infusion, nasal_session, repeat, stepped_infusion
 from .routes import ROUTES, fit_ka_to_tmax, ka_from_tmax, model_tmax_min, route_absorption, route_set, route_set_names
 from .routes import fit_absorption_to_peak, peak_check, peak_validation, route_peaks
-from .simulation import PKResult, simulate
+from .simulation import PKResult, context_sensitive_half_time_min, simulate
 
 __all__ = [
     "simulate",

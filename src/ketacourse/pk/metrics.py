@@ -3,9 +3,9 @@
 Curve metrics work on any sampled curve (times in min, concentrations in ng/mL) and are
 vectorised over leading axes (for example one row per virtual patient): Cmax, Tmax, AUC
 (trapezoidal), time above a threshold (with linear interpolation of the crossings) and a
-log-linear terminal half-life. Model metrics use the exact solution: the terminal half-life
-from the slowest eigenvalue and the context-sensitive half-time (time for the plasma
-concentration to fall by 50 %, or any other percentage, after an infusion of a given length).
+log-linear terminal half-life. The model's terminal half-life comes from the slowest eigenvalue of
+its disposition matrix. The context-sensitive half-time, which simulates infusions, is in
+:mod:`.simulation` (``pk.context_sensitive_half_time_min``), so this module needs no simulation.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..validation import check_increasing, check_real
+from .compartments import build_system
+from .models import get_model
 
 __all__ = [
     "cmax",
@@ -24,7 +25,6 @@ __all__ = [
     "time_above",
     "terminal_half_life_from_curve",
     "terminal_half_life_min",
-    "context_sensitive_half_time_min",
 ]
 
 
@@ -100,69 +100,11 @@ def terminal_half_life_min(model, weight_kg: float = 70.0, age_years: float | No
     ``ln 2 / |lambda_min|`` where ``lambda_min`` is the eigenvalue of smallest magnitude of the
     parent-drug disposition matrix (central, peripheral and liver compartments).
     """
-    from .models import get_model
-
     m = get_model(model) if isinstance(model, str) else model
     p = m.typical_parameters(weight_kg, age_years)
     p["ke0"] = 1.0
-    from .system import build_system
-
     sys_ = build_system(m, p, {})
     keep = [i for i, s in enumerate(sys_.states) if s in ("central", "periph2", "periph3", "liver")]
     sub = sys_.A[0][np.ix_(keep, keep)]
     lam = np.linalg.eigvals(sub).real
     return math.log(2.0) / float(np.min(np.abs(lam)))
-
-
-def context_sensitive_half_time_min(model, weight_kg: float, infusion_durations_min, *,
-                                    decrement_percent: float = 50.0,
-                                    age_years: float | None = None,
-                                    site: str = "plasma") -> np.ndarray:
-    """Context-sensitive decrement time (min) after constant infusions of given durations.
-
-    For each duration D: infuse at a constant rate for D minutes, then find the time after the
-    end of the infusion at which the concentration has fallen by ``decrement_percent``
-    (50 = the context-sensitive half-time). Solved on the exact solution with Brent's method.
-
-    Parameters
-    ----------
-    model : str or PKModel
-        Parameter set.
-    weight_kg : float
-        Body weight (kg).
-    infusion_durations_min : array_like
-        Infusion durations (min, > 0).
-    decrement_percent : float
-        Percentage fall (0 < p < 100).
-    site : str
-        ``"plasma"`` or ``"effect"``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Decrement times in minutes, one per duration.
-    """
-    from .simulation import simulate
-    from .regimen import infusion
-    from ..validation import check_choice
-
-    durs = np.atleast_1d(check_real("infusion_durations_min", infusion_durations_min, low=0, low_open=True, unit="min"))
-    p = check_real("decrement_percent", decrement_percent, low=0, high=100, low_open=True, high_open=True, unit="%")
-    check_choice("site", site, ("plasma", "effect"))
-    out = []
-    for d in durs:
-        reg = infusion(rate_mg_per_min=1.0, duration_min=float(d))
-
-        def conc(t_after: float) -> float:
-            r = simulate(model, reg, weight_kg, [float(d) + t_after], age_years=age_years, warn=False)
-            return float((r.conc_ng_ml if site == "plasma" else r.effect_ng_ml)[0])
-
-        c_end = conc(0.0)
-        target = c_end * (1.0 - p / 100.0)
-        hi = 1.0
-        while conc(hi) > target:
-            hi *= 2.0
-            if hi > 1e7:
-                raise ValueError("concentration does not fall to the target within 1e7 min")
-        out.append(brentq(lambda x: conc(x) - target, 0.0, hi, xtol=1e-6, rtol=1e-10))
-    return np.asarray(out)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..data import load_table
 from ..validation import check_choice, check_real
+from .regimen import ROUTES
 
 __all__ = [
     "PKModel",
@@ -130,8 +131,6 @@ class PKModel:
     @property
     def supported_routes(self) -> tuple[str, ...]:
         """Routes this model can simulate."""
-        from .routes import ROUTES
-
         return tuple(self.entry.get("supported_routes", ROUTES))
 
     @property

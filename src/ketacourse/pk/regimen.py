@@ -19,7 +19,6 @@ import numpy as np
 
 from ..units import salt_to_base_mg
 from ..validation import check_choice, check_real
-from .routes import ROUTES
 
 __all__ = [
     "Bolus",
@@ -32,6 +31,9 @@ __all__ = [
     "nasal_session",
     "as_regimen",
 ]
+
+ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal", "subcutaneous")
+"""Route names accepted by :func:`ketacourse.pk.bolus` (infusions, IV or subcutaneous, use :func:`~ketacourse.pk.infusion`)."""
 
 FORMS = ("base", "hcl")
 

@@ -44,13 +44,14 @@ from scipy.optimize import brentq
 
 from ..data import load_table
 from ..validation import check_choice, check_real
+from .compartments import build_system
+from .models import get_model, model_keys
+from .regimen import ROUTES
 
 __all__ = ["ROUTES", "Pathway", "route_set", "route_set_names", "ka_from_tmax", "pathways_for",
            "model_tmax_min", "fit_ka_to_tmax", "route_absorption", "route_peaks", "fit_absorption_to_peak",
            "peak_check", "peak_validation"]
 
-ROUTES: tuple[str, ...] = ("iv", "im", "intranasal", "oral", "sublingual", "rectal", "subcutaneous")
-"""Route names accepted by :func:`ketacourse.pk.bolus` (infusions, IV or subcutaneous, use :func:`~ketacourse.pk.infusion`)."""
 
 _FIRST_PASS_ROUTES = ("intranasal", "oral", "sublingual", "rectal")
 
@@ -181,8 +182,6 @@ def _disposition_key(model, weight_kg: float) -> tuple:
     Only the central and peripheral compartments matter for the plasma Tmax after a dose absorbed
     into the central compartment (metabolite and effect-site states do not feed back).
     """
-    from .system import build_system  # local import: system imports this module
-
     p = dict(model.typical_parameters(weight_kg))
     p.setdefault("ke0", 1.0)
     sys_ = build_system(model, p, {})
@@ -608,8 +607,6 @@ def peak_validation(models: tuple[str, ...] | None = None) -> list[dict[str, Any
         ``"models"``: ``{key: {"tmax_only": peak_check(..., calibrated=False),
         "used": peak_check(...)}}``.
     """
-    from .models import get_model, model_keys
-
     keys = models if models is not None else tuple(k for k in model_keys() if get_model(k).structure == "mammillary")
     rows = []
     for route in ROUTES[1:]:
@@ -631,8 +628,6 @@ def peak_validation(models: tuple[str, ...] | None = None) -> list[dict[str, Any
 
 def _as_model(model):
     if isinstance(model, str):
-        from .models import get_model
-
         return get_model(model)
     return model
 

@@ -10,15 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.optimize import brentq
 
 from ..validation import check_choice, check_increasing, check_real
 from . import metrics
 from .models import PKModel, default_ke0_per_min, get_model
-from .regimen import Regimen, as_regimen
+from .regimen import Regimen, as_regimen, infusion
 from .solve import METHODS, solve_linear
 from .system import LinearSystem, build_schedule, build_system, collect_pathways
 
-__all__ = ["simulate", "PKResult", "resolve_model"]
+__all__ = ["simulate", "PKResult", "resolve_model", "context_sensitive_half_time_min"]
 
 
 def resolve_model(model: str | PKModel) -> PKModel:
@@ -192,3 +193,52 @@ def simulate(model: str | PKModel, regimen, weight_kg: float, times_min, *,
         system=system,
     )
 
+
+def context_sensitive_half_time_min(model, weight_kg: float, infusion_durations_min, *,
+                                    decrement_percent: float = 50.0,
+                                    age_years: float | None = None,
+                                    site: str = "plasma") -> np.ndarray:
+    """Context-sensitive decrement time (min) after constant infusions of given durations.
+
+    For each duration D: infuse at a constant rate for D minutes, then find the time after the
+    end of the infusion at which the concentration has fallen by ``decrement_percent``
+    (50 = the context-sensitive half-time). Solved on the exact solution with Brent's method.
+
+    Parameters
+    ----------
+    model : str or PKModel
+        Parameter set.
+    weight_kg : float
+        Body weight (kg).
+    infusion_durations_min : array_like
+        Infusion durations (min, > 0).
+    decrement_percent : float
+        Percentage fall (0 < p < 100).
+    site : str
+        ``"plasma"`` or ``"effect"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Decrement times in minutes, one per duration.
+    """
+    durs = np.atleast_1d(check_real("infusion_durations_min", infusion_durations_min, low=0, low_open=True, unit="min"))
+    p = check_real("decrement_percent", decrement_percent, low=0, high=100, low_open=True, high_open=True, unit="%")
+    check_choice("site", site, ("plasma", "effect"))
+    out = []
+    for d in durs:
+        reg = infusion(rate_mg_per_min=1.0, duration_min=float(d))
+
+        def conc(t_after: float) -> float:
+            r = simulate(model, reg, weight_kg, [float(d) + t_after], age_years=age_years, warn=False)
+            return float((r.conc_ng_ml if site == "plasma" else r.effect_ng_ml)[0])
+
+        c_end = conc(0.0)
+        target = c_end * (1.0 - p / 100.0)
+        hi = 1.0
+        while conc(hi) > target:
+            hi *= 2.0
+            if hi > 1e7:
+                raise ValueError("concentration does not fall to the target within 1e7 min")
+        out.append(brentq(lambda x: conc(x) - target, 0.0, hi, xtol=1e-6, rtol=1e-10))
+    return np.asarray(out)

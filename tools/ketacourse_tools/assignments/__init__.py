@@ -28,31 +28,9 @@ __all__ = ["chapter_notebooks", "find_chapter"]
 
 def chapter_notebooks(repo_dir: Path) -> list[Path]:
     """The chapter notebooks listed in ``_toc.yml`` (``chapters/NN-*.ipynb``), in book order."""
-    import re
+    from ..course import chapters
 
-    import yaml
-
-    repo_dir = Path(repo_dir)
-    toc = yaml.safe_load((repo_dir / "_toc.yml").read_text(encoding="utf-8"))
-    files: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(str(node["file"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    out = []
-    for f in files:
-        path = repo_dir / (f if f.endswith(".ipynb") else f + ".ipynb")
-        if path.exists() and re.match(r"\d\d-", path.name):
-            out.append(path)
-    return out
+    return [c.path for c in chapters(repo_dir) if c.path.exists()]
 
 
 def find_chapter(repo_dir: Path, chapter: int | str) -> Path:
@@ -63,13 +41,6 @@ def find_chapter(repo_dir: Path, chapter: int | str) -> Path:
     ValueError
         If no chapter with that number is listed in ``_toc.yml``.
     """
-    books = chapter_notebooks(repo_dir)
-    try:
-        number = int(chapter)
-    except (TypeError, ValueError):
-        number = -1
-    for path in books:
-        if int(path.name[:2]) == number:
-            return path
-    raise ValueError(f"chapter must be one of {', '.join(str(int(p.name[:2])) for p in books)} (the written "
-                     f"chapters in _toc.yml); got {chapter!r}")
+    from ..course import chapter as _chapter
+
+    return _chapter(chapter, repo_dir).path

@@ -27,7 +27,6 @@ message the practice check gives (``ketacourse.exercises.Mistake``).
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import math
@@ -41,8 +40,13 @@ from pathlib import Path
 import nbformat
 
 from ketacourse import exercises
-from ..student import CHECK_TAG, SOLUTION_TAG, make_student_notebook
+from ..chapter_format import CHECK_TAG, SOLUTION_TAG
+from ..chapter_format import EXERCISE_TITLE_RE as _EXERCISE
+from ..chapter_format import check_call as _check_call
+from ..chapter_format import tags as _tags
+from ..student import make_student_notebook
 from . import find_chapter
+from ..course import repository_url
 
 __all__ = ["Question", "questions_from_notebook", "make_assignment", "POINTS_AUTO", "POINTS_WRITTEN",
            "OTTER_PIN", "INIT_TAG", "GRADER_TAG"]
@@ -54,8 +58,6 @@ POINTS_WRITTEN = 2
 OTTER_PIN = "otter-grader==7.0.0"
 INIT_TAG, GRADER_TAG, SUBMIT_TAG = "otter-init", "otter-check", "otter-submit"
 
-_CHECK_CALL = re.compile(r"^\s*check\(", re.MULTILINE)
-_EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
 _ASKS_WRITING = re.compile(r"\b(in (?:one|a|two|a few|one or two) sentences?|say (?:what|why|how|whether|in)|"
                            r"explain|describe|justify)\b", re.IGNORECASE)
 """An exercise with a code stub that also asks for words (a mixed exercise) gets a written question too."""
@@ -119,23 +121,6 @@ def criteria_from(model_answer: str, points: int) -> list[dict]:
     return out
 
 
-def _tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def _check_call(source: str) -> tuple[str, str] | None:
-    """``("ch2-csht", "answer_csht_ratio")`` for a cell ``check("ch2-csht", answer_csht_ratio)``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
-                and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)):
-            return str(node.args[0].value), ast.unparse(node.args[1])
-    return None
-
-
 def _clean_markdown(text: str) -> str:
     """Markdown without MyST directive fences (for rubrics and prompts)."""
     lines = [ln for ln in text.splitlines() if not _DIRECTIVE_LINE.match(ln)]
@@ -170,7 +155,7 @@ def questions_from_notebook(nb: nbformat.NotebookNode) -> list[Question]:
             if call is None:
                 continue
             key, expr = call
-            item = exercises._REGISTRY.get(key) if exercises.registered() else None
+            item = exercises.get(key, None)
             if item is None:
                 raise ValueError(f"check key must be registered in ketacourse.checks; got {key!r}")
             kind = "numeric" if isinstance(item, exercises.NumericCheck) else "choice"
@@ -294,7 +279,7 @@ def _case(item) -> tuple[float, list]:
     mistakes = []
     for m in item.mistakes:
         wrong = float(m.value())
-        if math.isfinite(wrong) and not item._close(wrong, expected):
+        if math.isfinite(wrong) and not item.is_close(wrong, expected):
             mistakes.append((m.name, wrong, m.message))
     return expected, mistakes
 
@@ -303,7 +288,7 @@ def test_file_source(q: Question, *, hidden: bool, item=None, cases: dict | None
     """The otter exception-based test file for ``q``: public part only, or public plus hidden.
     ``item`` replaces the registered check (a seeded variant's, see :mod:`.variants`); ``cases``
     maps each student's variant ID to their check (per-student variants)."""
-    item = exercises._REGISTRY[q.name] if item is None else item
+    item = exercises.get(q.name) if item is None else item
     cases = cases or {"": item}
     src = _HEADER.format(kind="Hidden and public" if hidden else "Public", name=q.name, title=q.title,
                          points=q.points, expr=q.answer_expr)
@@ -495,8 +480,8 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
         if seed is not None:
             from . import variants
 
-            modules = {exercises._REGISTRY[k].expected.__module__ for k in keys
-                       if isinstance(exercises._REGISTRY[k], exercises.NumericCheck)}
+            modules = {exercises.get(k).expected.__module__ for k in keys
+                       if isinstance(exercises.get(k), exercises.NumericCheck)}
             own_seed = int(seed) if not variant else student_seed(int(seed), variant)
             for module in sorted(m for m in modules if m in variants.SPECS):
                 chosen = variants.choose(module, own_seed)
@@ -508,8 +493,8 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
             import random
 
             for k in sorted(keys):
-                if isinstance(exercises._REGISTRY[k], exercises.ChoiceCheck):
-                    items[k] = variants.shuffle_choice(nb, exercises._REGISTRY[k], random.Random(f"{k}:{own_seed}"))
+                if isinstance(exercises.get(k), exercises.ChoiceCheck):
+                    items[k] = variants.shuffle_choice(nb, exercises.get(k), random.Random(f"{k}:{own_seed}"))
                     varied.add(k)
         cases[variant] = (items, nb, constants)
     if seed is not None and not varied:
@@ -530,7 +515,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
     key = {"chapter": number, "notebook": master_path.name, "questions": {}}
     for q in auto:
         (sol_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=False), encoding="utf-8")
-        per_variant = {v: c[0].get(q.name, exercises._REGISTRY[q.name]) for v, c in cases.items()}
+        per_variant = {v: c[0].get(q.name, exercises.get(q.name)) for v, c in cases.items()}
         (ag_dir / "tests" / f"{q.name}.py").write_text(test_file_source(q, hidden=True, cases=per_variant),
                                                         encoding="utf-8")
         key["questions"][q.name] = key_entry(q, per_variant)
@@ -571,7 +556,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
             writer = csv.writer(fh)
             writer.writerow(["student", *[q.name for q in numeric], *sorted(cases[roster[0]][2])])
             for variant, (its, _nb, consts) in cases.items():
-                writer.writerow([variant, *[_answer_text(its.get(q.name, exercises._REGISTRY[q.name])) for q in numeric],
+                writer.writerow([variant, *[_answer_text(its.get(q.name, exercises.get(q.name))) for q in numeric],
                                  *[_fmt(consts[k]) for k in sorted(consts)]])
 
     (ag_dir / "requirements.txt").write_text(_requirements(repo_dir, ref, repo_url), encoding="utf-8")
@@ -589,7 +574,7 @@ def make_assignment(repo_dir: Path, chapter: int | str, out_dir: Path | None = N
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
     def record(q: Question) -> dict:
         row = asdict(q)
-        item = items.get(q.name, exercises._REGISTRY.get(q.name))
+        item = items.get(q.name, exercises.get(q.name, None))
         if q.kind == "numeric" and not roster:
             row["expected"] = float(item.expected())
         return row

@@ -25,150 +25,25 @@ from __future__ import annotations
 
 import ast
 import html
-import importlib
-import inspect
 import json
 import math
-import pkgutil
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from ketacourse import exercises
 from .. import timing
-from ..student import SOLUTION_TAG
+from ..chapter_format import SOLUTION_TAG, Section, clean_myst, sections_of, selfchecks_of, widget_calls_of, widget_classes
+from ..chapter_format import glossary_terms as _glossary_terms
+from ..chapter_format import tags as _tags
 from . import chapter_notebooks
 from .build import Question, questions_from_notebook
 
 __all__ = ["Section", "clean_myst", "sections_of", "selfchecks_of", "widget_calls_of", "make_pack", "SESSION_MINUTES"]
 
 SESSION_MINUTES = 50
-_MINUTES = re.compile(r"^\s*\*About (\d+) minutes?\.?\*", re.IGNORECASE | re.MULTILINE)  # "*About 15 minutes.*"
-_EXERCISE_LABEL = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label:\s*(\S+)",
-                             re.MULTILINE | re.DOTALL)
-
-
-@dataclass
-class Section:
-    """A ``##`` section of a chapter and what it holds."""
-
-    title: str
-    minutes: int | None
-    widgets: list[str] = field(default_factory=list)
-    exercises: list[str] = field(default_factory=list)
-    selfchecks: list[str] = field(default_factory=list)
-    predictions: list[str] = field(default_factory=list)  # self-check questions asked before a widget
-
-
-def _tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
-
-
-def widget_classes() -> dict[str, type]:
-    """Every :class:`~ketacourse.widgets.base.ModelWidget` subclass in ``ketacourse.widgets``, by name."""
-    from ketacourse import widgets
-    from ketacourse.widgets.base import ModelWidget
-
-    found = {}
-    for mod in pkgutil.iter_modules(widgets.__path__):
-        module = importlib.import_module(f"{widgets.__name__}.{mod.name}")
-        for name, obj in vars(module).items():
-            if inspect.isclass(obj) and issubclass(obj, ModelWidget) and obj is not ModelWidget \
-                    and not inspect.isabstract(obj) and obj.__module__ == module.__name__:
-                found[name] = obj
-    return found
-
-
-def widget_calls_of(source: str, classes: dict[str, type]) -> list[ast.Call]:
-    """The widget constructions (``PKExplorer(...)``) in a code cell."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in classes]
-
-
-def _selfcheck(source: str) -> dict | None:
-    """Question, options, answer index, explanation of a ``SelfCheck(...)`` cell (literal args)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load" \
-                and getattr(node.func.value, "id", "") == "SelfCheck" and node.args:  # kept in the package's data
-            sc = exercises.SelfCheck.load(ast.literal_eval(node.args[0]))
-            return dict(question=sc.question, options=sc.options, answer=sc.answer, explanation=sc.explanation,
-                        feedback=sc.feedback)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "SelfCheck":
-            try:
-                args = [ast.literal_eval(a) for a in node.args]
-                kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-            except ValueError:
-                return None
-            names = ["question", "options", "answer", "explanation", "feedback"]
-            out = dict(zip(names, args))
-            out.update(kwargs)
-            return out
-    return None
-
-
-def selfchecks_of(nb: nbformat.NotebookNode) -> list[dict]:
-    """Every self-check of the notebook, with the section it sits in."""
-    found, section = [], ""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            heading = re.search(r"^##\s+(.+)$", cell.source, re.MULTILINE)
-            section = heading.group(1).strip() if heading else section
-        elif "SelfCheck" in cell.source:
-            sc = _selfcheck(cell.source)
-            if sc:
-                sc["section"] = section
-                found.append(sc)
-    return found
-
-
-def sections_of(nb: nbformat.NotebookNode, classes: dict[str, type] | None = None) -> list[Section]:
-    """The chapter's ``##`` sections with minutes, widgets, exercises and self-checks."""
-    classes = widget_classes() if classes is None else classes
-    sections: list[Section] = []
-    last_selfcheck = None  # the prediction asked before the next widget, in this section
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            heading = re.search(r"^##\s+(.+)$", cell.source, re.MULTILINE)
-            if heading and not cell.source.lstrip().startswith("# "):
-                minutes = _MINUTES.search(cell.source)
-                sections.append(Section(heading.group(1).strip(), int(minutes.group(1)) if minutes else None))
-                last_selfcheck = None
-            if sections and SOLUTION_TAG not in _tags(cell):
-                sections[-1].exercises += [t.strip() for t, _ in _EXERCISE_LABEL.findall(cell.source)]
-                predict = re.search(r"\*\*Predict first\.?\*\*\s*(.+?)(?:\n\s*\n|\Z)", cell.source, re.DOTALL)
-                if predict:
-                    sentences = re.split(r"(?<=[.?!])\s+", clean_myst(predict.group(1)))
-                    last_selfcheck = " ".join(x for x in sentences if not re.search(r"folded|before you|down", x))
-        elif sections and cell.cell_type == "code" and SOLUTION_TAG not in _tags(cell):
-            calls = widget_calls_of(cell.source, classes)
-            for call in calls:
-                sections[-1].widgets.append(call.func.id)
-                if last_selfcheck:
-                    sections[-1].predictions.append(last_selfcheck)
-            sc = _selfcheck(cell.source) if "SelfCheck" in cell.source else None
-            if sc:
-                sections[-1].selfchecks.append(sc["question"])
-            last_selfcheck = sc["question"] if sc else (None if calls else last_selfcheck)
-    return sections
-
-
-def clean_myst(text: str) -> str:
-    """Plain Markdown from MyST: ``{term}`x``` -> x, ``{cite:p}`a,b``` -> (a, b), directive lines dropped."""
-    text = re.sub(r"\{term\}`([^`<]+?)(?:\s*<[^>]+>)?`", r"\1", text)
-    text = re.sub(r"\{cite(?::[pt])?\}`([^`]+)`", lambda m: "(" + ", ".join(m.group(1).split(",")) + ")", text)
-    text = re.sub(r"\{\w+\}`([^`]+)`", r"\1", text)
-    return " ".join(text.split())
 
 
 def _objectives(nb: nbformat.NotebookNode) -> list[str]:
@@ -254,7 +129,7 @@ def answer_key_md(title: str, questions: list[Question], selfchecks: list[dict])
     for n, q in enumerate(questions, 1):
         out += [f"## {n}. {q.title} ({q.name}) — {q.points} point{'s' if q.points != 1 else ''}", "",
                 f"*Section: {q.section}.*", ""]
-        item = exercises._REGISTRY.get(q.name)
+        item = exercises.get(q.name, None)
         if q.kind == "numeric" and item is not None:
             expected = float(item.expected())
             tol = f"within {item.rel_tol:.0%}" + (f" or {item.abs_tol:g}" if item.abs_tol else "")
@@ -264,7 +139,7 @@ def answer_key_md(title: str, questions: list[Question], selfchecks: list[dict])
             rows = []
             for m in item.mistakes:
                 wrong = float(m.value())
-                if math.isfinite(wrong) and not item._close(wrong, expected):
+                if math.isfinite(wrong) and not item.is_close(wrong, expected):
                     rows.append(f"| {m.name} | {_fmt(wrong)} | {m.message} |")
             if rows:
                 out += ["Common mistakes (named in the student's feedback):", "",
@@ -424,17 +299,7 @@ def _stable_id(text: str) -> int:
 
 def glossary_terms(glossary_md: str) -> list[tuple[str, str]]:
     """(term, definition) pairs from the ``{glossary}`` directive of ``chapters/glossary.md``."""
-    body = glossary_md.split("{glossary}", 1)[-1].split("```", 1)[0]
-    terms, current = [], None
-    for line in body.splitlines():
-        if not line.strip() or line.startswith(":"):
-            continue
-        if not line.startswith((" ", "\t")):
-            current = [line.strip(), ""]
-            terms.append(current)
-        elif current is not None:
-            current[1] = (current[1] + " " + line.strip()).strip()
-    return [(t, clean_myst(d)) for t, d in terms if d]
+    return [(t, clean_myst(d)) for t, d in _glossary_terms(glossary_md) if d]
 
 
 def anki_deck(repo_dir: Path, out_path: Path) -> int:

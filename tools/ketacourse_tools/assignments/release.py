@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..student import STUDENT_BRANCH, make_student_book
 from . import chapter_notebooks
+from ..course import repository_url
 
 __all__ = ["make_release", "nbgitpuller_link", "RELEASE_FILES"]
 
@@ -34,7 +35,8 @@ RELEASE_FILES = ("src", "pyproject.toml", "binder", "scripts", "Makefile", "READ
                  "LICENSE-CONTENT.md", "requirements.txt", ".gitignore")
 """Copied from the repository as they are (besides the book sources and the assignments)."""
 
-REPO_URL = "https://github.com/ketacourse/ketacourse"
+REPO_URL = repository_url()
+"""The course repository, ``repository.url`` of ``_config.yml``."""
 
 
 def nbgitpuller_link(hub_url: str, path: str, branch: str = STUDENT_BRANCH, repo_url: str = REPO_URL) -> str:
@@ -57,7 +59,8 @@ def release_checks(checks_dir: Path, salt: str | None = None) -> Path:
     from ketacourse.hashed_checks import targets_of
 
     exercises.registered()
-    registry = {k: v for k, v in exercises._REGISTRY.items() if type(v).__module__ == "ketacourse.exercises"}
+    registry = {k: exercises.get(k) for k in exercises.registered()
+                if type(exercises.get(k)).__module__ == "ketacourse.exercises"}
     shutil.rmtree(checks_dir)
     checks_dir.mkdir()
     (checks_dir / "__init__.py").write_text('"""Hashed practice targets (the student release holds no answer-computing '
