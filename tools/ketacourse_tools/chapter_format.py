@@ -18,9 +18,6 @@ Cell tags
 from __future__ import annotations
 
 import ast
-import importlib
-import inspect
-import pkgutil
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -135,20 +132,9 @@ def selfchecks_of(nb: nbformat.NotebookNode) -> list[dict]:
 # ----------------------------------------------------------------------------- widgets
 @lru_cache(maxsize=1)
 def _widget_classes() -> tuple[tuple[str, type], ...]:
-    from ketacourse import widgets
-    from ketacourse.widgets.base import ModelWidget
+    from ketacourse.widgets import registry
 
-    registry = getattr(widgets, "registry", None)
-    if callable(registry):  # the widget registry (ketacourse.widgets.registry), when the package has it
-        return tuple(sorted(registry().items()))
-    found = {}
-    for mod in pkgutil.iter_modules(widgets.__path__):
-        module = importlib.import_module(f"{widgets.__name__}.{mod.name}")
-        for name, obj in vars(module).items():
-            if inspect.isclass(obj) and issubclass(obj, ModelWidget) and obj is not ModelWidget \
-                    and not inspect.isabstract(obj) and obj.__module__ == module.__name__:
-                found[name] = obj
-    return tuple(sorted(found.items()))
+    return tuple(sorted(registry().items()))
 
 
 def widget_classes() -> dict[str, type]:
