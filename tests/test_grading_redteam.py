@@ -161,10 +161,18 @@ def test_no_submission_changed_and_key_intact(run):
 def test_attack_is_reported(run, attack, reported):
     row = run["rows"][attack]
     text = row["error"] + " " + row["notes"] + " " + (run["subs"] / "feedback" / f"{attack}.txt").read_text()
-    assert reported in text, text
-    assert f"- {attack}.ipynb" in (run["subs"] / "report.txt").read_text()
+    # A spinning cell meets the CPU-time limit first on an idle machine and the wall-clock limit first
+    # on a busy one; a whole-filesystem search may meet either before its permission errors. Each is a
+    # report (and the attack earns nothing either way: test_attack_gains_nothing).
+    limits = ("wall-clock", "CPU-time limit")
     if attack == "spin_forever":
-        assert row["error"].startswith("stopped after"), row
+        assert any(x in text for x in limits), text
+        assert row["error"].startswith("stopped after") or "CPU-time limit" in row["error"], row
+    elif attack == "copy_answers":
+        assert reported in text or any(x in text for x in limits), text
+    else:
+        assert reported in text, text
+    assert f"- {attack}.ipynb" in (run["subs"] / "report.txt").read_text()
     if attack == "network":
         assert "OSError" in text or "URLError" in text or "gaierror" in text or "ConnectionError" in text
 
