@@ -14,6 +14,7 @@ broken internal link or fragment; every image has alt text.
 from __future__ import annotations
 
 import html.parser
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -363,11 +364,20 @@ def test_launch_buttons_derive_from_the_repository_setting(built_book, entry):
 
 
 def _pages_with_math() -> list[str]:
+    """Toc pages whose Markdown holds dollar math (code blocks and inline code, where a shell's ``$p``
+    is not math, left out)."""
     out = []
     for entry in toc_files():
         nb, md = REPO / f"{entry}.ipynb", REPO / f"{entry}.md"
-        text = nb.read_text(encoding="utf-8") if nb.is_file() else md.read_text(encoding="utf-8") if md.is_file() else ""
-        if "$" in text:
+        if nb.is_file():
+            cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+            text = "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        else:
+            text = md.read_text(encoding="utf-8") if md.is_file() else ""
+        text = re.sub(r"^(`{3,}|:{3,})[^\n]*\{?code[^\n]*\n.*?^\1\s*$", "", text, flags=re.M | re.S)
+        text = re.sub(r"^```.*?^```\s*$", "", text, flags=re.M | re.S)
+        text = re.sub(r"`[^`\n]*`", "", text)
+        if re.search(r"\$\$|\$[^$\s][^$\n]*\$", text):
             out.append(entry)
     return out
 
