@@ -168,8 +168,8 @@ def test_attack_is_reported(run, attack, reported):
     if attack == "spin_forever":
         assert any(x in text for x in limits), text
         assert row["error"].startswith("stopped after") or "CPU-time limit" in row["error"], row
-    elif attack == "copy_answers":
-        assert reported in text or any(x in text for x in limits), text
+    elif attack == "copy_answers":  # a permission error, a limit, or the search itself is reported
+        assert any(x in text for x in (reported, "listing folders outside its own", *limits)), text
     else:
         assert reported in text, text
     assert f"- {attack}.ipynb" in (run["subs"] / "report.txt").read_text()

@@ -35,7 +35,7 @@ import pytest
 from scrub_html import ScrubParser
 
 from ketacourse.widgets import registry
-from ketacourse.widgets.base import ModelWidget, _typeset_minus
+from ketacourse.widgets.base import ModelWidget, _option_labels, _typeset_minus
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 WIDGETS = registry()
@@ -555,7 +555,10 @@ def test_scrubber_starts_at_the_current_frame_and_is_self_contained(name):
         nearest = values.index(cur)
     d = parser.data
     assert d["start"] == nearest and d["frames"][nearest] is None  # the stored <img> is that frame
-    assert d["labels"][nearest] == _typeset_minus(spec.label.format(values[nearest]))
+    # A choice control's frame is named by the label the learner sees, not its internal value.
+    shown = _option_labels(b.widget.controls[spec.control])
+    value = values[nearest]
+    assert d["labels"][nearest] == _typeset_minus(spec.label.format(shown.get(value, value) if isinstance(value, str) else value))
     assert d["label"] == b.widget.controls[spec.control].description
     text = bundle["text/html"]
     assert "http://" not in text and "https://" not in text

@@ -168,13 +168,12 @@ def _exercise_kinds(cells) -> dict[str, dict]:
 def estimate(path: str | Path) -> ChapterTime:
     """Parse a chapter notebook into timed sections (the sections of ``pack.sections_of``)."""
     from ketacourse import exercises
-    from .assignments.pack import sections_of, widget_calls_of, widget_classes
+    from .chapter_format import sections_of, widget_calls_of, widget_classes
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     classes = widget_classes()
     parsed = sections_of(nb, classes)
-    exercises._load_all()
     sections: list[SectionTime] = []
     framing = 0
     groups: list[list] = []
@@ -199,7 +198,7 @@ def estimate(path: str | Path) -> ChapterTime:
                     and "check" not in _tags(cell) and not widget_calls_of(cell.source, classes):
                 st.tables += any("<table" in str(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", []))
         for label, info in _exercise_kinds([c for _, c in group]).items():
-            kinds = [exercises._REGISTRY[k] for k in info["checks"] if k in exercises._REGISTRY]
+            kinds = [c for c in (exercises.get(k, None) for k in info["checks"]) if c is not None]
             numeric = [k for k in kinds if isinstance(k, exercises.NumericCheck)]
             if numeric:
                 if info["scaffold"]:

@@ -47,7 +47,7 @@ from .style import RC, new_figure
 
 __all__ = ["ScrubSpec", "ModelWidget", "png_bytes", "registered"]
 
-_REGISTRY: dict[str, type] = {}
+_WIDGETS: dict[str, type] = {}
 
 
 def registered() -> dict[str, type]:
@@ -57,7 +57,7 @@ def registered() -> dict[str, type]:
     class meant only for subclassing passes ``register=False``. :func:`ketacourse.widgets.registry`
     imports every widget module first, so it lists every widget of the course.
     """
-    return dict(_REGISTRY)
+    return dict(_WIDGETS)
 
 
 @dataclass(frozen=True)
@@ -267,11 +267,16 @@ _ARIA_JS = (
 
 def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
     """``{value: label shown to the learner}`` of a choice control (dropdown, toggle buttons); else ``{}``."""
-    labels = getattr(ctrl, "_options_labels", None)
-    values = getattr(ctrl, "_options_values", None)
-    if not labels or not values:
+    options = getattr(ctrl, "options", None)  # public: (label, value) pairs, or plain values (label = str(value))
+    if not options or isinstance(options, (str, bytes)):
         return {}
-    return {value: str(label) for label, value in zip(labels, values)}
+    if isinstance(options, dict):
+        options = list(options.items())
+    out = {}
+    for opt in options:
+        label, value = opt if isinstance(opt, tuple) and len(opt) == 2 else (opt, opt)
+        out[value] = str(label)
+    return out
 
 
 def _typeset_minus(text: str) -> str:
@@ -339,11 +344,11 @@ class ModelWidget:
         super().__init_subclass__(**kwargs)
         if not register:
             return
-        other = _REGISTRY.get(cls.__name__)
+        other = _WIDGETS.get(cls.__name__)
         if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
             raise TypeError(f"two widget classes are named {cls.__name__}: {other.__module__}.{other.__qualname__} "
                             f"and {cls.__module__}.{cls.__qualname__}; widget names must be unique")
-        _REGISTRY[cls.__name__] = cls  # a reloaded module replaces its own class
+        _WIDGETS[cls.__name__] = cls  # a reloaded module replaces its own class
 
     def __init__(self, **initial: Any) -> None:
         self.controls: dict[str, W.Widget] = self._make_controls()

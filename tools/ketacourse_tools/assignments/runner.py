@@ -190,6 +190,10 @@ def _audit_hook(allowed: tuple[str, ...], log: dict, own: str):
             path = os.path.abspath(args[0])
             if not path.startswith(allowed):
                 what, detail = "a file outside its own folders", path
+        elif what is None and event == "os.scandir" and args and isinstance(args[0], str):
+            path = os.path.abspath(args[0])
+            if not (path + "/").startswith(allowed):
+                what, detail = "listing folders outside its own", path
         elif what is not None and args:
             detail = str(args[0] if event not in ("socket.connect", "socket.sendto") else args[1])
         if what is None or (detail.startswith(own) and what in ("moving a file", "deleting a file")):

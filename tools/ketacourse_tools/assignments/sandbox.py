@@ -129,11 +129,13 @@ def _bwrap_args(in_dir: Path, out_dir: Path, home: Path, uid: int | None) -> lis
     if in_dir == Path("/"):
         args += ["--tmpfs", "/tmp"]
     else:
+        # /tmp on disk (a tmpfs would be memory no limit covers), both deleted after the run. Mounted
+        # before the read-only roots, so a checkout or virtualenv that lives under /tmp (a CI clone)
+        # is still visible inside it.
+        args += ["--bind", str(home.parent / "tmp"), "/tmp"]
         for root in _read_only_roots():
             args += _dirs_for(root) + ["--ro-bind", root, root]
-        # /tmp on disk (a tmpfs would be memory no limit covers), both deleted after the run
-        args += ["--bind", str(home.parent / "tmp"), "/tmp",
-                 "--perms", "0755", "--dir", "/home", "--bind", str(home), "/home/student",
+        args += ["--perms", "0755", "--dir", "/home", "--bind", str(home), "/home/student",
                  "--ro-bind", str(in_dir), "/in", "--bind", str(out_dir), "/out", "--chdir", "/home/student"]
     args += ["--setenv", "HOME", "/home/student", "--setenv", "PATH", "/usr/bin:/bin",
              "--setenv", "MPLBACKEND", "Agg", "--setenv", "MPLCONFIGDIR", "/home/student/.matplotlib",
