@@ -32,36 +32,15 @@ import math
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from .feedback import MISSING as _MISSING
+from .feedback import STATUS_COLOUR as _COLOUR
+from .feedback import Feedback
+from .feedback import rung as _rung
 
 __all__ = ["Feedback", "Mistake", "NumericCheck", "ChoiceCheck", "register", "get", "check", "registered", "SelfCheck",
            "generic_mistakes"]
-
-_SYMBOL = {"correct": "✓", "incorrect": "✗", "missing": "…"}
-_COLOUR = {"correct": "#009E73", "incorrect": "#D55E00", "missing": "#0072B2"}
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """Result of a check: ``status`` is ``"correct"``, ``"incorrect"`` or ``"missing"``."""
-
-    key: str
-    status: str
-    message: str
-    mistake: str | None = None
-
-    @property
-    def correct(self) -> bool:
-        return self.status == "correct"
-
-    def __repr__(self) -> str:
-        return f"{_SYMBOL[self.status]} {self.key}: {self.message}"
-
-    def _repr_html_(self) -> str:
-        return (
-            f'<div role="status" style="border-left:4px solid {_COLOUR[self.status]};padding:0.3em 0.8em">'
-            f"<strong>{_SYMBOL[self.status]} {html.escape(self.key)}</strong>: {html.escape(self.message)}</div>"
-        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +99,7 @@ class NumericCheck:
     the expected value and used only where it cannot be confused with the answer or a named mistake.
     """
 
+    kind: ClassVar[str] = "numeric"  # what the release form (hashed_checks.targets_of) dispatches on
     key: str
     expected: Callable[[], float]
     unit: str = ""
@@ -235,18 +215,6 @@ def generic_mistakes(expected: float, unit: str = "", weight_kg: float | None = 
     return out
 
 
-_MISSING = "no answer yet: replace None (or each ...) with your answer and run the cell again."
-
-
-def _rung(hints: Sequence[str], hint: str, attempt: int) -> str:
-    """The hint for wrong attempt number ``attempt`` (1-based): escalating, the last one repeats."""
-    ladder = [h for h in hints if h] or ([hint] if hint else [])
-    if not ladder:
-        return ""
-    k = min(attempt, len(ladder))
-    return ladder[k - 1] if len(ladder) == 1 else f"Hint {k} of {len(ladder)}: {ladder[k - 1]}"
-
-
 @dataclass
 class ChoiceCheck:
     """A single-choice answer (a letter or short string), case-insensitive.
@@ -255,6 +223,7 @@ class ChoiceCheck:
     believes); wrong options without an entry get ``hint`` (or the next rung of ``hints``).
     """
 
+    kind: ClassVar[str] = "choice"  # what the release form (hashed_checks.targets_of) dispatches on
     key: str
     answer: str
     options: Sequence[str] = field(default_factory=tuple)

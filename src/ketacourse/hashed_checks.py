@@ -24,8 +24,11 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from .feedback import MISSING, Feedback, rung
 
 __all__ = ["HashedNumericCheck", "HashedChoiceCheck", "targets_of", "load_targets"]
 
@@ -76,6 +79,7 @@ def _open(cipher: str, key: str) -> str:
 class HashedNumericCheck:
     """A numeric practice check that holds digests, not values (see the module docstring)."""
 
+    kind: ClassVar[str] = "numeric"
     key: str
     salt: str
     rel_tol: float
@@ -87,10 +91,8 @@ class HashedNumericCheck:
     _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
     def __call__(self, answer: Any):
-        from .exercises import _MISSING, Feedback, _rung
-
         if answer is None or answer is Ellipsis:
-            return Feedback(self.key, "missing", _MISSING)
+            return Feedback(self.key, "missing", MISSING)
         if isinstance(answer, bool):
             return Feedback(self.key, "incorrect", f"expected a number (in {self.unit or 'the stated unit'}); got {answer!r}.")
         try:
@@ -108,13 +110,14 @@ class HashedNumericCheck:
             if digest in digests:
                 return Feedback(self.key, "incorrect", f"not yet. {message}".strip(), mistake=name)
         self._attempts += 1
-        return Feedback(self.key, "incorrect", f"not yet. {_rung(self.hints, '', self._attempts)}".strip())
+        return Feedback(self.key, "incorrect", f"not yet. {rung(self.hints, '', self._attempts)}".strip())
 
 
 @dataclass
 class HashedChoiceCheck:
     """A single-choice practice check that holds the digest of the right letter."""
 
+    kind: ClassVar[str] = "choice"
     key: str
     salt: str
     right: str
@@ -125,10 +128,8 @@ class HashedChoiceCheck:
     _attempts: int = field(default=0, init=False, repr=False, compare=False)
 
     def __call__(self, answer: Any):
-        from .exercises import _MISSING, Feedback, _rung
-
         if answer is None or answer is Ellipsis:
-            return Feedback(self.key, "missing", _MISSING.replace("your answer", "your choice"))
+            return Feedback(self.key, "missing", MISSING.replace("your answer", "your choice"))
         text = str(answer).strip().lower()
         if len(text) == 3 and text[0] == "(" and text[2] == ")":
             text = text[1]
@@ -140,33 +141,41 @@ class HashedChoiceCheck:
         if digest in self.feedback:
             return Feedback(self.key, "incorrect", f"not yet. {self.feedback[digest]}".strip(), mistake=text)
         self._attempts += 1
-        return Feedback(self.key, "incorrect", f"not yet. {_rung(self.hints, '', self._attempts)}".strip())
+        return Feedback(self.key, "incorrect", f"not yet. {rung(self.hints, '', self._attempts)}".strip())
 
 
-def targets_of(registry: dict, salt: str) -> dict:
-    """The hashed targets of every check in ``registry`` (``ketacourse.exercises._REGISTRY``)."""
-    from .exercises import ChoiceCheck, NumericCheck
+def targets_of(registry: Mapping[str, Any], salt: str) -> dict:
+    """The hashed targets of every check in ``registry`` (key -> check, as ``exercises.get`` gives them).
 
+    A check is read through its public attributes: ``kind`` (``"numeric"`` or ``"choice"``), and
+    for a numeric one ``expected()``, ``rel_tol``, ``abs_tol``, ``unit``, ``explanation``,
+    ``mistakes`` and ``is_close``; for a choice ``answer``, ``options``, ``explanation`` and
+    ``feedback``. (This module does not import :mod:`ketacourse.exercises`, which reads the
+    targets back in the release: the engine sits above its release form.)
+    """
     out = {"salt": salt, "checks": {}}
     for key, item in sorted(registry.items()):
         hints = [h for h in getattr(item, "hints", ()) if h] or ([item.hint] if getattr(item, "hint", "") else [])
-        if isinstance(item, NumericCheck):
+        kind = getattr(item, "kind", None)
+        if kind == "numeric":
             expected = float(item.expected())
             rel, abs_ = float(item.rel_tol), float(item.abs_tol)
             right = {_digest(salt, key, t): _seal(item.explanation, t + salt) for t in _bins_around(expected, rel, abs_)}
             mistakes = []
             for m in item.mistakes:
                 wrong = float(m.value())
-                if math.isfinite(wrong) and not item._close(wrong, expected):
+                if math.isfinite(wrong) and not item.is_close(wrong, expected):
                     digests = [_digest(salt, key, t) for t in _bins_around(wrong, rel, abs_)]
                     mistakes.append([m.name, [d for d in digests if d not in right], m.message])
             out["checks"][key] = {"kind": "numeric", "rel_tol": rel, "abs_tol": abs_, "unit": item.unit,
                                   "hints": hints, "right": right, "mistakes": mistakes}
-        elif isinstance(item, ChoiceCheck):
+        elif kind == "choice":
             letter = item.answer.lower()
             out["checks"][key] = {"kind": "choice", "options": list(item.options), "hints": hints,
                                   "right": _digest(salt, key, letter), "sealed": _seal(item.explanation, letter + salt),
                                   "feedback": {_digest(salt, key, k.lower()): v for k, v in item.feedback.items()}}
+        else:
+            raise ValueError(f"check {key!r} must have kind 'numeric' or 'choice'; got {kind!r}")
     return out
 
 

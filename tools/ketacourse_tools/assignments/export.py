@@ -25,6 +25,9 @@ import json
 import textwrap
 from pathlib import Path
 
+from .notebook_file import notebook_bytes
+from .rows import chosen, columns, feedback_text, finish_row, safe_name
+
 __all__ = ["write_all", "read_manual", "written_answers"]
 
 
@@ -128,8 +131,6 @@ def _pdf(path: Path, pages: list[tuple[str, str]]) -> None:
 def write_all(folder: Path, rows: list[dict], questions: list[dict], key: dict, *, manual: Path | None = None,
               due: str = "", late_penalty: float = 0.0, assignment: str = "") -> None:
     """Merge hand marks and write every export (see the module docstring)."""
-    from .grade import _safe, chosen, columns, feedback_text, finish_row, notebook_bytes
-
     folder = Path(folder)
     assignment = assignment or f"ketacourse Chapter {key.get('chapter', '')}"
     written = [q for q in questions if q["kind"] == "written"]
@@ -159,7 +160,7 @@ def write_all(folder: Path, rows: list[dict], questions: list[dict], key: dict, 
     tmp.replace(folder / "grades.csv")
     best = chosen(merged)
     for r in merged:  # the exported file's feedback is <student>.txt; another file of theirs gets its own
-        name = _safe(r["student"]) if best[r["student"]] is r else f"{_safe(r['student'])}.{_safe(r['file'])}"
+        name = safe_name(r["student"]) if best[r["student"]] is r else f"{safe_name(r['student'])}.{safe_name(r['file'])}"
         (folder / "feedback" / f"{name}.txt").write_text(feedback_text(r, questions, assignment), encoding="utf-8")
 
     possible = sum(q["points"] for q in questions)
@@ -217,7 +218,7 @@ def write_all(folder: Path, rows: list[dict], questions: list[dict], key: dict, 
                     answers = {}
             pages = [(f"{r['name'] or r['student']} - {q['name']} ({q['points']} points)\n{q['title']}",
                       answers.get(q["name"], "") or "(no answer)") for q in written]
-            _pdf(man / "written-answers" / f"{_safe(r['student'])}.pdf", pages)
+            _pdf(man / "written-answers" / f"{safe_name(r['student'])}.pdf", pages)
             all_pages += pages
         _pdf(man / "written-answers.pdf", all_pages)
 
@@ -228,9 +229,7 @@ def _find(folder: Path, name: str) -> Path | None:
 
 
 def _old_feedback(folder: Path, row: dict) -> dict:
-    from .grade import _safe
-
-    path = folder / "feedback" / f"{_safe(row['student'])}.txt"
+    path = folder / "feedback" / f"{safe_name(row['student'])}.txt"
     out = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():

@@ -25,27 +25,23 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import math
 import os
 import sys
 import time
-import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import identity
+from . import export, identity
+from .notebook_file import notebook_bytes
+from .rows import columns, feedback_text, finish_row, safe_name
 from .sandbox import Limits
 
 __all__ = ["grade_folder", "grade_file", "score", "discover", "Submission", "OUTPUT_NAMES"]
 
-MAX_BYTES = 40 * 1024 * 1024
 OUTPUT_NAMES = {"grades.csv", "report.txt", "feedback", "lms", "manual", "grades.csv.tmp"}
-BASE_COLUMNS = ["student", "name", "lms_id", "file"]
-TAIL_COLUMNS = ["autograded", "autograded_possible", "written", "written_possible", "late", "late_penalty",
-                "total", "possible", "error", "notes", "sha256", "seconds"]
 
 
 @dataclass
@@ -116,60 +112,6 @@ def discover(folder: Path, roster: Path | None = None) -> tuple[list[Submission]
             for s in group:
                 s.duplicate_of = [o.path.name for o in group if o is not s]
     return subs, skipped
-
-
-def chosen(rows: list[dict]) -> dict[str, dict]:
-    """One row per student: the newest submission that could be graded (else the newest)."""
-    best: dict[str, dict] = {}
-    for row in rows:
-        old = best.get(row["student"])
-        rank = (not row["error"].startswith("not graded"), row.get("_submitted", ""), row["file"])
-        if old is None or rank > (not old["error"].startswith("not graded"), old.get("_submitted", ""), old["file"]):
-            best[row["student"]] = row
-    return best
-
-
-# ----------------------------------------------------------------------------- reading a notebook
-def notebook_bytes(path: Path, notebook_name: str = "") -> tuple[bytes, str]:
-    """The notebook of a submission file (an .ipynb, or the notebook inside a zip), as bytes.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and what is wrong with it (not JSON, no notebook in the zip, too big...).
-    """
-    path = Path(path)
-    if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"{path.name} is {path.stat().st_size / 1e6:.0f} MB, more than the "
-                         f"{MAX_BYTES / 1e6:.0f} MB a notebook submission may be")
-    data, inner = path.read_bytes(), ""
-    if path.suffix.lower() == ".zip" or data[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                names = [i for i in zf.infolist() if i.filename.endswith(".ipynb") and "__MACOSX" not in i.filename
-                         and ".ipynb_checkpoints" not in i.filename]
-                if not names:
-                    raise ValueError(f"{path.name} is a zip file with no notebook inside (it holds "
-                                     f"{', '.join(zf.namelist()[:5]) or 'nothing'})")
-                names.sort(key=lambda i: (Path(i.filename).name != notebook_name, i.filename))
-                info = names[0]
-                if info.file_size > MAX_BYTES:
-                    raise ValueError(f"the notebook inside {path.name} is too big ({info.file_size / 1e6:.0f} MB)")
-                data, inner = zf.read(info), info.filename
-        except zipfile.BadZipFile:
-            raise ValueError(f"{path.name} is not a readable zip file (damaged or incomplete upload)") from None
-    where = f"{path.name}" + (f" ({inner})" if inner else "")
-    try:
-        nb = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise ValueError(f"{where} is not a notebook: it is binary, not text (a PDF or an image renamed "
-                         f".ipynb?)") from None
-    except json.JSONDecodeError:
-        start = data[:60].decode("utf-8", "replace").strip().replace("\n", " ")
-        raise ValueError(f"{where} is not a notebook: it is not JSON (it starts {start!r})") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise ValueError(f"{where} is JSON but not a Jupyter notebook (no list of cells)")
-    return data, inner
 
 
 # ----------------------------------------------------------------------------- scoring (grader's process)
@@ -378,80 +320,11 @@ def handout_hashes(student_dir: Path) -> set[str]:
     return out
 
 
-def columns(questions: list[dict]) -> list[str]:
-    return BASE_COLUMNS + [q["name"] for q in questions] + TAIL_COLUMNS
-
-
 def _read_rows(path: Path) -> list[dict]:
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-def finish_row(row: dict, questions: list[dict], due: str = "", penalty_per_day: float = 0.0) -> dict:
-    """The CSV row of a graded submission: points per question, totals, late penalty."""
-    out = {c: row.get(c, "") for c in BASE_COLUMNS + ["error", "notes", "sha256", "seconds"]}
-    auto = [q for q in questions if q["kind"] != "written"]
-    written = [q for q in questions if q["kind"] == "written"]
-    scores = row.get("_scores", {})
-    for q in auto:
-        out[q["name"]] = f"{scores.get(q['name'], 0.0):g}"
-    for q in written:
-        out[q["name"]] = row.get(q["name"], "")
-    got = sum(scores.get(q["name"], 0.0) for q in auto)
-    written_got = sum(float(out[q["name"]]) for q in written if str(out[q["name"]]).strip())
-    out["autograded"], out["autograded_possible"] = f"{got:g}", f"{sum(q['points'] for q in auto):g}"
-    out["written"], out["written_possible"] = f"{written_got:g}", f"{sum(q['points'] for q in written):g}"
-    out["possible"] = f"{sum(q['points'] for q in questions):g}"
-    if "_late_days" in row:
-        late_days = float(row["_late_days"])
-    elif due and row.get("_submitted"):
-        late_days = identity.days_late(row["_submitted"], due)
-    else:
-        late_days = 1.0 if row.get("_late") else 0.0  # the LMS says late, not by how much: one day
-    late = late_days > 0
-    fraction = min(1.0, penalty_per_day / 100 * math.ceil(late_days)) if late and penalty_per_day else 0.0
-    out["late"] = f"{late_days:.2f}" if late else ""
-    out["late_penalty"] = f"{fraction * (got + written_got):g}" if fraction else ""
-    out["total"] = f"{(got + written_got) * (1 - fraction):g}"
-    return out
-
-
-def feedback_text(row: dict, questions: list[dict], assignment: str = "") -> str:
-    """The feedback file a student gets back."""
-    lines = [f"Feedback{' on ' + assignment if assignment else ''} for {row['name'] or row['student']} "
-             f"({row['file']})", ""]
-    if row["error"]:
-        lines += [f"Problem: {row['error']}", ""]
-    lines.append(f"Autograded: {row['autograded']} of {row['autograded_possible']} points.")
-    fb = row.get("_feedback", {})
-    for q in questions:
-        if q["kind"] != "written":
-            lines.append(f"- {q['name']}: {row.get(q['name'], '0')} point(s). {fb.get(q['name'], 'not graded')}")
-    written = [q for q in questions if q["kind"] == "written"]
-    if written:
-        marked = [q for q in written if str(row.get(q["name"], "")).strip()]
-        lines.append("")
-        lines.append(f"Written answers: {row['written']} of {row['written_possible']} points"
-                     + ("" if len(marked) == len(written) else " (some not marked yet)") + ".")
-        for q in written:
-            mark = row.get(q["name"], "")
-            lines.append(f"- {q['name']}: {mark if str(mark).strip() else 'not marked yet'}"
-                         + (f" of {q['points']}" if str(mark).strip() else "")
-                         + (f". {row['_comments'][q['name']]}" if row.get("_comments", {}).get(q["name"]) else ""))
-    if row.get("late"):
-        lines += ["", f"Submitted late ({row['late']} day(s))" + (f": penalty {row['late_penalty']} point(s)." if row["late_penalty"] else ".")]
-    lines += ["", f"Total: {row['total']} of {row['possible']} points."]
-    if row.get("notes"):
-        lines += ["", f"Notes: {row['notes']}"]
-    return "\n".join(lines) + "\n"
-
-
-def _safe(name: str) -> str:
-    import re
-
-    return re.sub(r"[^\w.@+-]", "_", name) or "_"
 
 
 def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: int | str | None = None,
@@ -465,7 +338,7 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
     ``late_penalty`` (% of the points per day or part day late) set late flags and penalties.
     ``manual`` is a CSV of hand marks for the written questions (see :mod:`.export`).
     """
-    from . import export, sandbox
+    from . import sandbox
 
     if jobs is None:
         jobs = os.cpu_count() or 1
@@ -513,7 +386,7 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
         writer.writerow({c: row.get(c, "") for c in cols})
         fh_append.flush()
         rows.append(row)
-        (feedback_dir / f"{_safe(row['student'])}.txt").write_text(
+        (feedback_dir / f"{safe_name(row['student'])}.txt").write_text(
             feedback_text(row, questions, f"Chapter {key.get('chapter', '')}"), encoding="utf-8")
         if progress:
             elapsed = time.monotonic() - start
