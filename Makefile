@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test test-fast test-floor binder-pins lab student bench bench-browser system clean assignment grade release pack publish
+.PHONY: help venv book book-student test test-fast test-floor binder-pins lab student bench bench-browser system clean assignment grade test-grading-podman release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -29,6 +29,8 @@ help:
 	@echo "make assignment CHAPTER=2   otter assignment: student notebook, autograder.zip, solutions (build/assignments/)"
 	@echo "make grade SUBMISSIONS=dir  grade a folder of submissions, each in a sandbox, into dir/grades.csv + dir/lms/"
 	@echo "              [ROSTER=roster.csv DUE=2026-12-14T09:00 LATE_PENALTY=10 MANUAL=dir/manual/written-marks.csv JOBS=0]"
+	@echo "              [BACKEND=auto|bwrap|podman|docker: the sandbox; auto = bubblewrap, else Podman, else Docker]"
+	@echo "make test-grading-podman  the grading red-team suite under bubblewrap and Podman (installs Podman)"
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
@@ -137,14 +139,21 @@ JOBS ?= 0
 DUE ?=
 LATE_PENALTY ?=
 MANUAL ?=
+BACKEND ?= auto
 assignment: venv
 	$(BIN)/python -m ketacourse_tools.assignments assign $(CHAPTER) $(if $(TAG),--ref $(TAG)-student) $(if $(REPO_URL),--repo-url $(REPO_URL)) $(if $(SEED),--seed $(SEED)) $(if $(ROSTER),--roster $(ROSTER))
 
 grade: venv
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=N]"; exit 2; }
 	@bash scripts/ensure-system.sh grader
-	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS) \
+	$(BIN)/python -m ketacourse_tools.assignments grade "$(SUBMISSIONS)" $(if $(filter command line,$(origin CHAPTER)),--chapter $(CHAPTER)) --jobs $(JOBS) --backend $(BACKEND) \
 	  $(if $(ROSTER),--roster $(ROSTER)) $(if $(DUE),--due $(DUE)) $(if $(LATE_PENALTY),--late-penalty $(LATE_PENALTY)) $(if $(MANUAL),--manual $(MANUAL))
+
+# The red-team suite against the Podman backend too (not in make test: installing Podman costs CI
+# more than a minute; the Docker command line is unit-tested in tests/test_grading_backends.py).
+test-grading-podman: venv
+	@bash scripts/ensure-system.sh grader grader-podman
+	KETACOURSE_GRADER_BACKENDS=bwrap,podman $(BIN)/python -m pytest tests/test_grading_redteam.py tests/test_grading_backends.py
 
 release: venv
 	$(BIN)/python -m ketacourse_tools.assignments release --out build/release $(if $(TAG),--tag $(TAG)) $(if $(SEED),--seed $(SEED))

@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=120)
     parser.add_argument("--chapter", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=0, help="0: every core")
+    parser.add_argument("--backend", default="auto", choices=["auto", "bwrap", "podman", "docker"],
+                        help="the sandbox (as make grade BACKEND=); auto: bubblewrap if it works here")
     args = parser.parse_args(argv)
 
     from ketacourse_tools.assignments import find_chapter
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    grade_folder(subs, autograder=out / "autograder", jobs=jobs, progress=True)
+    grade_folder(subs, autograder=out / "autograder", jobs=jobs, progress=True, backend=args.backend)
     grade_s = time.perf_counter() - t0
     load_after = os.getloadavg()
     with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"grade {args.students} submissions with {jobs} job(s) on {os.cpu_count()} core(s): {grade_s:.0f} s "
           f"({grade_s / 60:.1f} min; {grade_s / args.students:.1f} s per submission of wall-clock, "
           f"{sum(per) / len(per):.1f} s each in its sandbox)")
+    print(f"sandbox: {(subs / 'report.txt').read_text().split(' sandbox;')[0].rsplit(' ', 1)[-1]}")
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} (1 min)")
     print(f"target: <= 600 s on 2 cores: {'met' if grade_s <= 600 else 'NOT met'}")
     print(f"(files left in {work})")

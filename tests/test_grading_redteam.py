@@ -1,6 +1,9 @@
 """Red team: every attack the instructor review tried (and a few more) against ``make grade``, each
 graded in one folder next to honest classmates, with the real sandbox (bubblewrap; installed by
-``scripts/ensure-system.sh grader``; never skipped).
+``scripts/ensure-system.sh grader``; never skipped), and again with every container backend that
+works on this machine (Podman where it is installed; ``make test-grading-podman`` installs it and
+sets ``KETACOURSE_GRADER_BACKENDS=bwrap,podman``, which makes a listed backend required: the suite
+then fails, never shrinks, when it cannot run).
 
 For every attack: it gains nothing (no point it did not earn), it is reported (on its row or in
 its feedback), every classmate's grade is what it would be alone, no file is changed or lost,
@@ -13,6 +16,8 @@ import csv
 import hashlib
 import io
 import os
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -26,6 +31,9 @@ from ketacourse_tools.assignments.sandbox import Limits
 
 LIMITS = Limits(wall_s=15, cpu_s=12, memory_mb=1024, processes=32)
 MARK = "ketacourse-redteam-marker"
+REQUIRED = [b for b in os.environ.get("KETACOURSE_GRADER_BACKENDS", "bwrap").split(",") if b]
+# bwrap always; a container engine when its program is installed and it runs the grading container here
+BACKENDS = [b for b in sandbox.BACKENDS if b in REQUIRED or (b != "bwrap" and shutil.which(b) and sandbox.available(b))]
 
 
 def _attacks(key_path: Path, victim: Path, subs: Path) -> dict[str, tuple[str, ...]]:
@@ -100,11 +108,12 @@ def _attacks(key_path: Path, victim: Path, subs: Path) -> dict[str, tuple[str, .
     }
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    why = sandbox.why_unavailable()
+@pytest.fixture(scope="module", params=BACKENDS)
+def run(request, tmp_path_factory):
+    backend = request.param
+    why = sandbox.why_unavailable(backend)
     assert not why, why  # the sandbox must work here (CI installs bubblewrap); never skipped
-    root = tmp_path_factory.mktemp("redteam")
+    root = tmp_path_factory.mktemp(f"redteam-{backend}")
     ag = make_assignment(root)
     subs = root / "subs"
     subs.mkdir()
@@ -115,10 +124,18 @@ def run(tmp_path_factory):
         nbformat.write(notebook(*cells), subs / f"{name}.ipynb")
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     key_before = (ag / "key.json").read_bytes()
-    grade_folder(subs, autograder=ag, jobs=2, limits=LIMITS, cell_timeout=4, progress=False)
+    grade_folder(subs, autograder=ag, jobs=2, limits=LIMITS, cell_timeout=4, progress=False, backend=backend)
     with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
-    return {"subs": subs, "rows": rows, "before": before, "ag": ag, "key_before": key_before}
+    return {"subs": subs, "rows": rows, "before": before, "ag": ag, "key_before": key_before, "backend": backend}
+
+
+def test_the_required_backends_are_tested():
+    assert "bwrap" in BACKENDS and set(REQUIRED) <= set(BACKENDS)
+
+
+def test_run_used_the_backend_it_names(run):
+    assert f"in the {run['backend']} sandbox" in (run["subs"] / "report.txt").read_text()
 
 
 ATTACKS = ["read_hidden", "patch_builtins", "shell_out", "copy_answers", "overwrite_classmate", "sleep_forever",
@@ -196,6 +213,10 @@ def test_nothing_survives(run):
             if 61000 <= os.stat(f"/proc/{pid}").st_uid < 64000:  # a sandbox's own user: fork bomb leftovers
                 left.append(cmd)
     assert not left, left
+    if run["backend"] != "bwrap":  # no container is left, running or stopped
+        names = subprocess.run([run["backend"], "ps", "--all", "--format", "{{.Names}}"], capture_output=True,
+                               text=True, timeout=60)
+        assert names.returncode == 0 and "ketacourse-grade-" not in names.stdout, names
 
 
 def test_score_compares_plain_data_only():

@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--timeout", type=float, default=180.0, help="wall-clock seconds per submission")
     g.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
     g.add_argument("--memory-mb", type=int, default=3072, help="memory (address space) per submission")
+    g.add_argument("--backend", default="auto", choices=["auto", "bwrap", "podman", "docker"],
+                   help="the sandbox: auto (default) is bubblewrap if it works here, else Podman, else Docker; "
+                        "with none, grading is refused")
     r = sub.add_parser("release", help="write the student release (for a student branch / nbgitpuller)")
     r.add_argument("--repo", type=Path, default=Path("."))
     r.add_argument("--out", type=Path, default=Path("build/release"))
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         csv_path = grade_folder(args.submissions, autograder=args.autograder, chapter=args.chapter,
                                 repo_dir=args.repo, csv_path=args.out, jobs=args.jobs or None, roster=args.roster,
                                 due=args.due, late_penalty=args.late_penalty, regrade=args.regrade, limits=limits,
-                                cell_timeout=args.cell_timeout, manual=args.manual)
+                                cell_timeout=args.cell_timeout, manual=args.manual, backend=args.backend)
         print(f"Grades written to {csv_path} (LMS files in {csv_path.parent / 'lms'}, report in "
               f"{csv_path.parent / 'report.txt'})")
     elif args.command == "release":

@@ -37,7 +37,7 @@ from pathlib import Path
 from . import export, identity
 from .notebook_file import notebook_bytes
 from .rows import columns, feedback_text, finish_row, safe_name
-from .sandbox import Limits
+from .sandbox import Backend, Limits
 
 __all__ = ["grade_folder", "grade_file", "score", "discover", "Submission", "OUTPUT_NAMES"]
 
@@ -166,8 +166,10 @@ def score(question: dict, answer: dict, variant: str) -> tuple[float, str]:
 
 
 # ----------------------------------------------------------------------------- one submission
-def grade_file(sub: Submission, key: dict, limits: Limits = Limits(), cell_timeout: int = 60) -> dict:
-    """Grade one submission in a sandbox. Never raises: every failure is a row with ``error``."""
+def grade_file(sub: Submission, key: dict, limits: Limits = Limits(), cell_timeout: int = 60,
+               backend: Backend = Backend()) -> dict:
+    """Grade one submission in a sandbox (``backend``, from :func:`.sandbox.choose`). Never raises:
+    every failure is a row with ``error``."""
     from . import sandbox
 
     start = time.monotonic()
@@ -189,7 +191,7 @@ def grade_file(sub: Submission, key: dict, limits: Limits = Limits(), cell_timeo
             job = json.dumps({"questions": {n: q["expr"] for n, q in questions.items()}, "cell_timeout": cell_timeout,
                               "handout": key.get("_handout", [])})
             try:
-                res = sandbox.run(data, job, limits)
+                res = sandbox.run(data, job, limits, backend)
             except Exception as exc:  # noqa: BLE001 - the grader's own failure, reported on the row
                 row["error"] = f"not graded: the sandbox failed to start ({type(exc).__name__}: {exc})"
                 res = None
@@ -331,12 +333,14 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
                  repo_dir: Path = Path("."), csv_path: Path | None = None, jobs: int | None = None,
                  roster: Path | None = None, due: str = "", late_penalty: float = 0.0, regrade: bool = False,
                  limits: Limits = Limits(), cell_timeout: int = 60, progress: bool = True,
-                 manual: Path | None = None) -> Path:
+                 manual: Path | None = None, backend: str = "auto") -> Path:
     """Grade every file in ``submissions`` (see the module docstring). Returns the CSV path.
 
     ``jobs`` submissions run at once (default: every core). ``due`` (ISO date-time) and
     ``late_penalty`` (% of the points per day or part day late) set late flags and penalties.
     ``manual`` is a CSV of hand marks for the written questions (see :mod:`.export`).
+    ``backend`` is the sandbox: ``"auto"`` (bubblewrap if it works here, else Podman, else Docker),
+    or one of :data:`.sandbox.BACKENDS`; with none working, grading is refused (RuntimeError).
     """
     from . import sandbox
 
@@ -344,9 +348,7 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
         jobs = os.cpu_count() or 1
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1; got {jobs!r}")
-    why = sandbox.why_unavailable()
-    if why:
-        raise RuntimeError(f"refusing to run student code without the sandbox: {why}")
+    box = sandbox.choose(backend)  # raises, naming each reason, when no sandbox works here
     submissions = Path(submissions)
     subs, skipped = discover(submissions, roster)
     if not subs:
@@ -398,10 +400,10 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
     try:
         if jobs == 1 or len(todo) <= 1:
             for s in todo:
-                record(grade_file(s, key, limits, cell_timeout))
+                record(grade_file(s, key, limits, cell_timeout, box))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(grade_file, s, key, limits, cell_timeout): s for s in todo}
+                futures = {pool.submit(grade_file, s, key, limits, cell_timeout, box): s for s in todo}
                 for fut in as_completed(futures):
                     s = futures[fut]
                     try:
@@ -412,7 +414,8 @@ def grade_folder(submissions: Path, *, autograder: Path | None = None, chapter: 
                     record(raw)
     finally:
         fh_append.close()
-    report = [f"Graded {len(todo)} file(s) in {time.monotonic() - start:.0f} s with {jobs} job(s); "
+    report = [f"Graded {len(todo)} file(s) in {time.monotonic() - start:.0f} s with {jobs} job(s) in the "
+              f"{box.name} sandbox; "
               f"{len(kept)} kept from an earlier run (unchanged files).", ""]
     errors = [r for r in rows if r["error"]]
     report.append(f"Files with a problem ({len(errors)}):")

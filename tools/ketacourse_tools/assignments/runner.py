@@ -1,6 +1,7 @@
 """Run one student notebook inside the sandbox and write its answers out as plain data.
 
-This file is copied into each sandbox and run there as a script (``python runner.py IN OUT``);
+This file is copied into each sandbox and run there as a script (``python runner.py IN OUT [LOG]``;
+a container backend passes LOG, a file inside the sandbox that takes its stdout and stderr);
 it imports nothing from the course tools. It never sees an expected value: it executes the
 notebook's code cells in order (IPython in-process, so magics and ``display`` work; no Jupyter
 kernel), then writes ``OUT/result.json``::
@@ -336,4 +337,9 @@ def main(in_dir: str, out_dir: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3:  # a container: output to a file inside the sandbox, where the file-size limit caps it
+        _fd = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(_fd, 1)
+        os.dup2(_fd, 2)
+        os.close(_fd)
     sys.exit(main(sys.argv[1], sys.argv[2]))
