@@ -157,7 +157,7 @@ def targets_of(registry: dict, salt: str) -> dict:
             mistakes = []
             for m in item.mistakes:
                 wrong = float(m.value())
-                if math.isfinite(wrong) and not item._close(wrong, expected):
+                if math.isfinite(wrong) and not item.is_close(wrong, expected):
                     digests = [_digest(salt, key, t) for t in _bins_around(wrong, rel, abs_)]
                     mistakes.append([m.name, [d for d in digests if d not in right], m.message])
             out["checks"][key] = {"kind": "numeric", "rel_tol": rel, "abs_tol": abs_, "unit": item.unit,
