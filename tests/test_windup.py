@@ -220,3 +220,61 @@ def test_saturating_ketamine_approaches_the_no_nmda_limit():
     # wind-up counts are relative to each cell's own first response, so the saturated cell may sit a little on
     # either side of the no-NMDA cell (whose calcium from spikes alone still charges I_CAN slightly)
     assert abs(saturated - no_nmda) <= 0.05 * (control - no_nmda)
+
+
+# ----------------------------------------------------------------------------- the packaged grid
+def test_packaged_grid_is_the_widgets_grid_for_the_current_tables():
+    """``data/windup_grid.npz`` holds the WindupExplorer's grid, computed for today's parameter tables
+    (else ``python -m ketacourse.circuits.windup`` must be run), and the widget loads it without simulating."""
+    from types import SimpleNamespace
+
+    from ketacourse.widgets import pain
+
+    info = windup.packaged_grid_info()
+    assert info, "data/windup_grid.toml is missing"
+    assert (tuple(info["frequencies_hz"]), tuple(info["ketamine_um"]), tuple(info["mg_mm"])) == (
+        pain.GRID_FREQUENCIES_HZ, pain.GRID_KETAMINE_UM, pain.GRID_MG_MM), "the packaged grid is not the widget's"
+    want = windup._packaged_key(SimpleNamespace(frequencies_hz=pain.GRID_FREQUENCIES_HZ, ketamine_um=pain.GRID_KETAMINE_UM,
+                                                mg_mm=pain.GRID_MG_MM, n_stimuli=None))
+    assert info["key"] == want, ("data/windup.toml or data/channel.toml changed since the packaged grid was computed: "
+                                 "run `python -m ketacourse.circuits.windup`")
+    assert "source" in info and "computed" in info
+
+
+def test_widget_grid_comes_from_the_packaged_file_without_simulating(monkeypatch, tmp_path):
+    from ketacourse.widgets import pain
+
+    monkeypatch.setenv("KETACOURSE_CACHE", str(tmp_path))  # an empty disk cache
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("the packaged grid was not used: WindupGrid simulated")
+
+    monkeypatch.setattr(windup, "simulate_train", no_simulation)
+    grid = WindupGrid(pain.GRID_FREQUENCIES_HZ, pain.GRID_KETAMINE_UM, pain.GRID_MG_MM, cache=True)
+    assert grid.lookup(1.0, 0.0, 1.0)["spikes_per_stimulus"].shape == (15,)
+    assert not list(tmp_path.iterdir()), "nothing is written to the disk cache when the packaged grid is used"
+
+
+# A sample that covers both time grids (0.5 Hz: fine after each stimulus, coarse between; 2 Hz: fine
+# throughout), the corners and inner points of the ketamine x Mg grid. The slow frequencies (0.1, 0.2 Hz:
+# 150 and 75 s of neuron time) would cost as much as the whole grid, so they are not re-simulated here.
+SAMPLE = [(f, k, m) for f, pts in {0.5: [(0.0, 0.5), (2.0, 1.0), (20.0, 2.0)],
+                                    2.0: [(0.0, 1.0), (0.5, 2.0), (10.0, 0.5), (20.0, 1.0)]}.items() for k, m in pts]
+
+
+@pytest.mark.parametrize("frequency_hz", sorted({f for f, _, _ in SAMPLE}))
+def test_packaged_grid_equals_a_fresh_simulation_of_a_sample(frequency_hz):
+    """Re-simulate a sample of the packaged grid with today's code: same spikes, same traces (float32)."""
+    from ketacourse.widgets import pain
+
+    grid = WindupGrid(pain.GRID_FREQUENCIES_HZ, pain.GRID_KETAMINE_UM, pain.GRID_MG_MM, cache=True)
+    points = [(k, m) for f, k, m in SAMPLE if f == frequency_hz]
+    fresh = simulate_train(frequency_hz, ketamine_um=[k for k, _ in points], mg_mm=[m for _, m in points],
+                           record_every_ms=max(0.5, 4.0 / frequency_hz))
+    for c, (k, m) in enumerate(points):
+        stored = grid.lookup(frequency_hz, k, m)
+        where = f"{frequency_hz} Hz, {k} µM ketamine, {m} mM Mg"
+        np.testing.assert_array_equal(stored["spikes_per_stimulus"], fresh.spikes_per_stimulus[c], err_msg=where)
+        np.testing.assert_allclose(stored["spike_times_ms"], fresh.spike_times_ms[c], rtol=0, atol=1e-9, err_msg=where)
+        np.testing.assert_array_equal(stored["t_ms"], fresh.t_ms, err_msg=where)
+        np.testing.assert_allclose(stored["v_mv"], fresh.v_mv[c], rtol=0, atol=1e-3, err_msg=where)

@@ -121,8 +121,6 @@ class NumericCheck:
             return value == target
         return abs(value - target) <= max(self.rel_tol * abs(target), self.abs_tol)
 
-    _close = is_close  # kept for callers written before is_close was public
-
     def _tol(self, target: float) -> float:
         return 0.0 if self.integer else max(self.rel_tol * abs(target), self.abs_tol)
 

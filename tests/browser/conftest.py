@@ -121,6 +121,20 @@ def browser():
             b.close()
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+"""A 390-px phone (the width the book's phone tests read at)."""
+
+
+@pytest.fixture
+def phone_context(browser):
+    """A fresh browser context as a 390-px touch phone (:data:`PHONE`), closed after the test."""
+    ctx = browser.new_context(**PHONE)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
 # ----------------------------------------------------------------------------- the book
 @dataclass
 class BookBuild:

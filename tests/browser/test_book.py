@@ -490,32 +490,27 @@ _PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; windo
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(browser, book_server, built_book, entry):
+def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(phone_context, book_server, built_book, entry):
     """At 390 px: the page is no wider than the screen; tapping a figure shows it at full size."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                              has_touch=True)
-    try:
-        page = ctx.new_page()
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        m = page.evaluate(_PHONE_JS)
-        assert m["page"] <= m["viewport"] + 1 and m["pan"] == 0, (
-            f"{entry} at 390 px: the page is {m['page']} px wide and pans {m['pan']} px sideways")
-        assert all(r <= m["viewport"] + 1 for r in m["figures"]), f"{entry}: a scrubber overflows: {m['figures']}"
-        fig = page.locator("figure.kc-scrub").first
-        frames = fig.locator(".kc-frames")
-        frames.scroll_into_view_if_needed()
-        small = fig.evaluate("f => [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden).getBoundingClientRect().width")
-        frames.tap()
-        zoom = fig.evaluate("""f => { const m = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
-            return {on: f.classList.contains('kc-zoom'), width: m.getBoundingClientRect().width, natural: m.naturalWidth}; }""")
-        assert zoom["on"] and zoom["width"] >= zoom["natural"] - 1 > small, (
-            f"{entry}: tapping the figure did not enlarge it to full size ({small:.0f} px -> {zoom})")
-        frames.tap()
-        assert not fig.evaluate("f => f.classList.contains('kc-zoom')"), f"{entry}: a second tap did not close it"
-    finally:
-        ctx.close()
+    page = phone_context.new_page()
+    page.goto(book_server + f"{entry}.html", wait_until="load")
+    m = page.evaluate(_PHONE_JS)
+    assert m["page"] <= m["viewport"] + 1 and m["pan"] == 0, (
+        f"{entry} at 390 px: the page is {m['page']} px wide and pans {m['pan']} px sideways")
+    assert all(r <= m["viewport"] + 1 for r in m["figures"]), f"{entry}: a scrubber overflows: {m['figures']}"
+    fig = page.locator("figure.kc-scrub").first
+    frames = fig.locator(".kc-frames")
+    frames.scroll_into_view_if_needed()
+    small = fig.evaluate("f => [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden).getBoundingClientRect().width")
+    frames.tap()
+    zoom = fig.evaluate("""f => { const m = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
+        return {on: f.classList.contains('kc-zoom'), width: m.getBoundingClientRect().width, natural: m.naturalWidth}; }""")
+    assert zoom["on"] and zoom["width"] >= zoom["natural"] - 1 > small, (
+        f"{entry}: tapping the figure did not enlarge it to full size ({small:.0f} px -> {zoom})")
+    frames.tap()
+    assert not fig.evaluate("f => f.classList.contains('kc-zoom')"), f"{entry}: a second tap did not close it"
 
 
 INTERNAL_NOTES = re.compile(r"NOT VERIFIED|not seen|not verified|placeholder|believed|not retrieved|"

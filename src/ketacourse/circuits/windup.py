@@ -80,6 +80,8 @@ __all__ = [
     "MG_RANGE_MM",
     "KNOCKOUTS",
     "reference_runs",
+    "write_packaged_grid",
+    "packaged_grid_info",
 ]
 
 FREQUENCY_RANGE_HZ = (0.05, 5.0)
@@ -444,10 +446,15 @@ class WindupGrid:
     costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
     be grid values.
 
-    Computing the default grid takes several seconds (tens on a busy machine), so by default
-    the result is also kept in a disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``),
-    keyed by a hash of the parameter tables, the grid and this module's cache version: a new
-    kernel then loads it in milliseconds. ``cache=False`` always simulates.
+    Computing the default grid takes several seconds (tens on a busy machine), so with
+    ``cache=True`` a grid is first looked for in the package's precomputed file
+    (``data/windup_grid.npz``, written by :func:`write_packaged_grid`; its provenance, including
+    the key it was computed for, is in ``data/windup_grid.toml``), then in a disk cache
+    (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``) keyed by a hash of the parameter tables,
+    the grid, this module's and the channel module's code and the cache version: a new kernel
+    then loads it in milliseconds. The packaged file is used only when its key (parameter tables,
+    grid and cache version) matches; ``tests/test_windup.py`` re-simulates a sample of it and
+    compares. ``cache=False`` always simulates.
     """
 
     def __init__(self, frequencies_hz=(0.1, 0.2, 0.5, 1.0, 2.0), ketamine_um=(0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
@@ -458,6 +465,12 @@ class WindupGrid:
         self.mg_mm = tuple(float(x) for x in np.atleast_1d(check_real("mg_mm", mg_mm, low=0, high=5, unit="mM")))
         self.n_stimuli = n_stimuli
         self._nm = len(self.mg_mm)
+        if cache and _packaged_key(self) == packaged_grid_info().get("key"):
+            try:
+                self._results = _load(_packaged_path(), self.frequencies_hz)
+                return
+            except Exception:  # an unreadable packaged file: fall back to the disk cache or simulate
+                pass
         path = _cache_path(self) if cache else None
         if path is not None and path.exists():
             try:
@@ -525,6 +538,76 @@ def _cache_path(grid: "WindupGrid"):
     return base / f"windup-{h.hexdigest()[:20]}.npz"
 
 
+PACKAGED_GRID = "windup_grid"
+"""Stem of the precomputed grid in ``ketacourse/data`` (``.npz`` arrays, ``.toml`` provenance)."""
+
+
+def _packaged_path():
+    from importlib import resources
+
+    return resources.files("ketacourse.data").joinpath(f"{PACKAGED_GRID}.npz")
+
+
+def _packaged_key(grid: "WindupGrid") -> str:
+    """What the packaged grid must have been computed for: the cache version, both parameter tables
+    and the grid. (The simulation code is not in this key; the tests re-simulate a sample instead.)"""
+    import hashlib
+    from importlib import resources
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    for table in ("windup", "channel"):
+        h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
+    h.update(repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)).encode())
+    return h.hexdigest()[:20]
+
+
+@lru_cache(maxsize=1)
+def packaged_grid_info() -> dict:
+    """Provenance of the precomputed grid (``data/windup_grid.toml``), or ``{}`` if there is none."""
+    import tomllib
+    from importlib import resources
+
+    res = resources.files("ketacourse.data").joinpath(f"{PACKAGED_GRID}.toml")
+    try:
+        return tomllib.loads(res.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def write_packaged_grid(frequencies_hz, ketamine_um, mg_mm, n_stimuli: int | None = None, *, folder=None) -> dict:
+    """Simulate a grid and write it as the package's precomputed grid, with its provenance.
+
+    Writes ``windup_grid.npz`` (the arrays :class:`WindupGrid` loads) and ``windup_grid.toml``
+    (the grid, the key :class:`WindupGrid` checks, the numpy version and the command) into
+    ``folder`` (default: this package's ``data`` folder). Run it after changing the model or its
+    tables: ``python -m ketacourse.circuits.windup``. Returns the provenance written.
+    """
+    import datetime
+    import hashlib
+    import json
+    from pathlib import Path
+
+    grid = WindupGrid(frequencies_hz, ketamine_um, mg_mm, n_stimuli, cache=False)
+    folder = Path(folder) if folder is not None else Path(__file__).resolve().parents[1] / "data"
+    npz = folder / f"{PACKAGED_GRID}.npz"
+    _save(npz, grid._results)
+    code = hashlib.sha256(b"".join(Path(m).read_bytes() for m in (__file__, channel.__file__))).hexdigest()[:20]
+    info = {
+        "key": _packaged_key(grid),
+        "frequencies_hz": list(grid.frequencies_hz), "ketamine_um": list(grid.ketamine_um),
+        "mg_mm": list(grid.mg_mm), "n_stimuli": grid.n_stimuli if grid.n_stimuli is not None else "default",
+        "cache_version": _CACHE_VERSION, "code_sha256": code, "numpy": np.__version__,
+        "computed": datetime.date.today().isoformat(),
+        "source": ("computed by ketacourse.circuits.windup.write_packaged_grid (python -m ketacourse.circuits.windup) "
+                   "from data/windup.toml and data/channel.toml; tests/test_windup.py re-simulates a sample"),
+    }
+    lines = [f"# Precomputed wind-up grid ({PACKAGED_GRID}.npz) behind the Chapter 4 WindupExplorer.", ""]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in info.items()]
+    (folder / f"{PACKAGED_GRID}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    packaged_grid_info.cache_clear()
+    return info
+
+
 def _save(path, results: dict) -> None:
     arrays = {}
     for i, (fq, r) in enumerate(results.items()):
@@ -542,6 +625,12 @@ def _save(path, results: dict) -> None:
         tmp.replace(path)
     except OSError:
         pass
+
+
+if __name__ == "__main__":  # python -m ketacourse.circuits.windup: recompute the packaged grid (same grid)
+    _info = packaged_grid_info()
+    print(write_packaged_grid(_info["frequencies_hz"], _info["ketamine_um"], _info["mg_mm"],
+                              None if _info["n_stimuli"] == "default" else _info["n_stimuli"]))
 
 
 def _load(path, frequencies: tuple) -> dict:
