@@ -30,7 +30,8 @@ __all__ = [
     "EXERCISE_RE", "EXERCISE_TITLE_RE", "SOLUTION_RE", "SOLUTION_END_RE", "CHECK_CALL_RE", "SELFCHECK_CALL_RE",
     "MINUTES_RE", "tags", "exercise_labels", "exercises", "check_call", "selfcheck", "selfchecks_of",
     "Section", "sections_of", "clean_myst", "glossary_terms", "widget_classes", "widget_calls_of",
-    "widgets_in", "load",
+    "widgets_in", "load", "BLANK_LINE_RE", "blanks_of", "is_scaffold", "ExerciseItem", "exercise_items",
+    "no_programming_counts",
 ]
 
 SOLUTION_TAG = "solution"
@@ -127,6 +128,115 @@ def selfchecks_of(nb: nbformat.NotebookNode) -> list[dict]:
                 sc["section"] = section
                 found.append(sc)
     return found
+
+
+# ----------------------------------------------------------------------------- "no programming needed"
+BLANK_LINE_RE = re.compile(r"^(\w+)\s*=\s*\.\.\.\s*(?:#\s*(.*))?$")
+"""A blank in a scaffold: ``name = ...  # what to type``; group 1 the name, group 2 the instruction."""
+
+
+def blanks_of(stub: str) -> list[tuple[str, str]]:
+    """``(name, instruction)`` of each blank (``name = ...  # instruction``) of a stub, in order."""
+    return [(m.group(1), (m.group(2) or "").strip()) for m in map(BLANK_LINE_RE.match, stub.splitlines()) if m]
+
+
+def is_scaffold(stub: str) -> bool:
+    """True if a learner who does not program can complete ``stub`` by typing values into its blanks.
+
+    The one classification of a numeric exercise's stub (the timing estimate and
+    ``tests/test_no_programming.py`` both use it): the stub parses and runs as given (every ``...``
+    is either the whole right-hand side of a top-level ``name = ...`` line, or the "not filled in yet"
+    test ``x is not ...``); it has at least one blank; and its last ``answer_...`` line is a blank, so
+    the learner types the answer as a number, never the code that computes it. A bare
+    ``answer_x = None`` (write the code yourself) is not a scaffold, nor is a blank inside a call.
+    """
+    try:
+        tree = ast.parse(stub)
+    except SyntaxError:
+        return False
+    blank_lines = {i + 1 for i, line in enumerate(stub.splitlines()) if BLANK_LINE_RE.match(line)}
+    allowed: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.lineno in blank_lines and isinstance(node.value, ast.Constant) \
+                and node.value.value is Ellipsis:
+            allowed.add(id(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare) and all(isinstance(op, (ast.IsNot, ast.Is)) for op in node.ops):
+            allowed.update(id(c) for c in node.comparators if isinstance(c, ast.Constant) and c.value is Ellipsis)
+    ellipses = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value is Ellipsis]
+    if not ellipses or any(id(n) not in allowed for n in ellipses):
+        return False
+    answers = [line for line in stub.splitlines() if line.startswith("answer_")]
+    return bool(answers) and BLANK_LINE_RE.match(answers[-1]) is not None
+
+
+@dataclass
+class ExerciseItem:
+    """An exercise of a chapter: its label and title, the keys of its check cells, the variable each
+    check reads, its stub (``metadata.ketacourse.stub`` of its solution code, if any) and whether it
+    also asks for words (``metadata.ketacourse.written``)."""
+
+    label: str
+    title: str
+    checks: list[str] = field(default_factory=list)
+    answer_names: list[str] = field(default_factory=list)
+    stub: str | None = None
+    written: bool = False
+
+    @property
+    def auto_checked(self) -> bool:
+        return bool(self.checks)
+
+    def no_programming(self) -> bool:
+        """True if a learner who does not program can complete every auto-checked answer of the
+        exercise: a single-choice check needs only a letter typed into its stub; a numeric check
+        needs a scaffold (:func:`is_scaffold`) that assigns the variable the check reads. An exercise
+        with no check (written only) is answered in words and counts as True."""
+        if not self.checks:
+            return True
+        if not self.stub:
+            return False
+        from ketacourse import exercises as engine
+
+        assigned = {m.group(1) for m in re.finditer(r"^(\w+)\s*=", self.stub, re.MULTILINE)}
+        for key, name in zip(self.checks, self.answer_names):
+            if name not in assigned:
+                return False
+            if isinstance(engine.get(key), engine.ChoiceCheck):
+                continue
+            if not is_scaffold(self.stub):
+                return False
+        return True
+
+
+def exercise_items(nb: nbformat.NotebookNode) -> list[ExerciseItem]:
+    """Every exercise of the chapter in order, with the check cells and stub that follow it
+    (up to the next exercise)."""
+    items: list[ExerciseItem] = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and SOLUTION_TAG not in tags(cell):
+            for title, label in exercises(cell.source):
+                items.append(ExerciseItem(label, title, written=bool(cell.get("metadata", {}).get("ketacourse", {})
+                                                                     .get("written"))))
+        elif cell.cell_type == "code" and items:
+            meta = cell.get("metadata", {}).get("ketacourse", {})
+            if SOLUTION_TAG in tags(cell) and meta.get("stub"):
+                items[-1].stub = (items[-1].stub + "\n" if items[-1].stub else "") + meta["stub"]
+            if CHECK_TAG in tags(cell) or CHECK_CALL_RE.search(cell.source):
+                call = check_call(cell.source)
+                if call:
+                    items[-1].checks.append(call[0])
+                    items[-1].answer_names.append(call[1])
+    return items
+
+
+def no_programming_counts(nb: nbformat.NotebookNode | Path | str) -> tuple[int, int, list[str]]:
+    """``(completable, auto_checked, labels not completable)`` over the chapter's auto-checked
+    exercises: how many a learner who does not program can complete (:meth:`ExerciseItem.no_programming`)."""
+    nb = load(nb) if isinstance(nb, (str, Path)) else nb
+    auto = [it for it in exercise_items(nb) if it.auto_checked]
+    failing = [it.label for it in auto if not it.no_programming()]
+    return len(auto) - len(failing), len(auto), failing
 
 
 # ----------------------------------------------------------------------------- widgets

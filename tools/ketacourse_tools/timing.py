@@ -146,7 +146,10 @@ def stated_minutes(nb) -> int | None:
 
 
 def _exercise_kinds(cells) -> dict[str, dict]:
-    """Per exercise label: its check keys and whether its solution code has a fill-in scaffold."""
+    """Per exercise label: its check keys and whether its solution code has a fill-in scaffold
+    (:func:`ketacourse_tools.chapter_format.is_scaffold`, the course's one classification)."""
+    from .chapter_format import is_scaffold
+
     found: dict[str, dict] = {}
     current = None
     for cell in cells:
@@ -159,7 +162,7 @@ def _exercise_kinds(cells) -> dict[str, dict]:
             stub = cell.get("metadata", {}).get("ketacourse", {}).get("stub")
             if stub and "solution" in _tags(cell):
                 found[current]["stub"] = True
-                found[current]["scaffold"] |= "..." in stub
+                found[current]["scaffold"] |= is_scaffold(stub)
             if "check" in _tags(cell):
                 found[current]["checks"] += _CHECK.findall(cell.source)
     return found
