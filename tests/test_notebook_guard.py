@@ -184,9 +184,19 @@ def problems_checks(nb) -> list[str]:
         elif "solution" in tags(c):
             found.append(f"a check cell must not be tagged 'solution': {c.source[:60]!r}")
         elif c.get("execution_count") is not None:
+            # The stored output is the neutral "no answer yet" (no verdict, no expected value, in every
+            # notebook a learner opens or downloads); the master's own verdict is kept as its status
+            # (`python -m ketacourse_tools.student --clean-checks` after executing a chapter).
             text = "\n".join(output_text(o) for o in c.outputs)
-            if "✓" not in text or "✗" in text or "…" in text:
-                found.append(f"the master's own solution must pass its check; stored output: {text[:120]!r}")
+            status = c.get("metadata", {}).get("ketacourse", {}).get("master_check")
+            if "✓" in text or "✗" in text:
+                found.append("a check cell stores a verdict (run python -m ketacourse_tools.student --clean-checks "
+                             f"on the executed chapter): {text[:120]!r}")
+            elif "no answer yet" not in text:
+                found.append(f"a check cell must store the neutral 'no answer yet' output; stored: {text[:120]!r}")
+            if status != "correct":
+                found.append(f"the master's own solution must pass its check (metadata.ketacourse.master_check "
+                             f"is {status!r}): {c.source[:60]!r}")
     if len([c for c in check_cells if "check(" in c.source]) < 2:
         found.append(f"at least 2 check cells (tag 'check', calling check(...)) are needed; found {len(check_cells)}")
     return found
@@ -275,7 +285,9 @@ def good_notebook():
             cells.append(code(f"a{k} = {k}", n, (), "solution", stub=f"a{k} = None"))
             cells.append(md("Because.\n\n:::{solution-end}\n:::", "solution"))
             n += 1
-            cells.append(code(f'check("k{k}", a{k})', n, [result(f"✓ k{k}: correct.", n)], "check", "remove-output"))
+            cells.append(code(f'check("k{k}", a{k})', n, [result(f"… k{k}: no answer yet: replace None.", n)],
+                              "check", "remove-output"))
+            cells[-1].metadata["ketacourse"] = {"master_check": "correct"}
             n += 1
         else:
             cells.append(md(f":::{{solution}} ex-{k}\n:class: dropdown\n\nText.\n:::", "solution"))
@@ -316,8 +328,10 @@ def test_guards_pass_a_good_notebook():
         (lambda nb: nb.cells.__delitem__(15), problems_exercises, "never closed"),
         (lambda nb: nb.cells[5].metadata.__setitem__("tags", ["solution"]), problems_exercises,
          "must not be tagged 'solution'"),
-        (lambda nb: nb.cells[9].outputs.__setitem__(0, nbformat.from_dict(result("✗ k0: not yet.", 6))),
+        (lambda nb: nb.cells[9].metadata["ketacourse"].__setitem__("master_check", "incorrect"),
          problems_checks, "must pass its check"),
+        (lambda nb: nb.cells[9].outputs.__setitem__(0, nbformat.from_dict(result("✓ k0: correct. 0.447", 6))),
+         problems_checks, "stores a verdict"),
         (lambda nb: nb.cells[9].metadata.pop("tags"), problems_checks, "at least 2 check cells"),
     ],
 )

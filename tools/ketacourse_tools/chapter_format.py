@@ -75,6 +75,18 @@ def exercises(source: str) -> list[tuple[str, str]]:
     return [(title.strip(), label) for title, label in EXERCISE_TITLE_RE.findall(source)]
 
 
+def exercise_numbers(nb: nbformat.NotebookNode) -> dict[str, int]:
+    """Each exercise's number in its chapter, ``{label: 1, …}``: the exercise directives of the markdown
+    cells that are not solutions, counted from 1 in notebook order. The book (``sphinx_solutions``
+    renumbers per page), the notebook and the instructor's answer key all use these numbers."""
+    labels = [label for cell in nb.cells if cell.cell_type == "markdown" and SOLUTION_TAG not in tags(cell)
+              for label in exercise_labels(cell.source)]
+    return {label: k for k, label in enumerate(dict.fromkeys(labels), 1)}
+
+
+__all__ += ["exercise_numbers"]
+
+
 def check_call(source: str) -> tuple[str, str] | None:
     """``("ch2-csht", "answer_csht_ratio")`` for a cell ``check("ch2-csht", answer_csht_ratio)``."""
     try:

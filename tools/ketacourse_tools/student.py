@@ -20,6 +20,7 @@ Usage::
     python -m ketacourse_tools.student chapters build/student          # student notebooks
     python -m ketacourse_tools.student --book . build/student-book     # a solution-free copy of the book
     python -m ketacourse_tools.student --tag chapters/03-x.ipynb       # add the answer-hiding tags in place
+    python -m ketacourse_tools.student --clean-checks chapters/*.ipynb # check cells: neutral stored output
 
 The second form copies the book's sources (``_config.yml``, ``_toc.yml``, ``chapters/``) and
 replaces every chapter notebook with its student version; building that copy with
@@ -40,7 +41,7 @@ from .chapter_format import (ANSWER_TAG, CHECK_CALL_RE, CHECK_TAG, EXERCISE_RE, 
                              STUB_TAG)
 from .chapter_format import tags as _tags
 
-__all__ = ["make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
+__all__ = ["neutral_check_outputs", "check_verdict_problems", "VERDICT_MARKS", "make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
            "missing_book_tags", "point_config_at_branch", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG", "STUDENT_BRANCH"]
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters")
@@ -81,6 +82,89 @@ def apply_book_tags(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if need:
             cell.metadata["tags"] = _tags(cell) + need
     return nb
+
+
+VERDICT_MARKS = ("✓", "✗", "correct.", "not yet.", "Correct.", "Not quite.")
+"""Text that only a check's or a self-check's verdict contains."""
+MASTER_STATUS_KEY = "master_check"
+"""``metadata.ketacourse.master_check`` of a check cell: the verdict the master's own solution got when
+the chapter was executed ("correct"), kept as proof once the verdict itself has left the outputs."""
+
+
+def _output_text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    data = output.get("data", {})
+    return "\n".join(str(v) if isinstance(v, str) else "".join(v) for k, v in data.items()
+                     if k.startswith("text/")) + "\n" + str(output.get("evalue", ""))
+
+
+def _neutral_output(key: str, execution_count: int | None) -> nbformat.NotebookNode:
+    """The output ``check(key, None)`` displays: the "no answer yet" message, nothing about the answer."""
+    from ketacourse import exercises
+
+    feedback = exercises.get(key)(None)
+    return nbformat.v4.new_output("execute_result", execution_count=execution_count,
+                                  data={"text/plain": repr(feedback), "text/html": feedback._repr_html_()})
+
+
+def neutral_check_outputs(nb: nbformat.NotebookNode) -> int:
+    """Give every check cell of ``nb`` (tag ``check``) the neutral output of an unanswered check, in place.
+
+    A chapter executed top to bottom stores, under each check cell, the verdict on the master's own
+    answer ("✓ ch1-molar: correct. … about 0.447 µmol/L"): the answer, in every notebook a learner opens
+    from the launch buttons or downloads from the book. This replaces it by what ``check(key, None)``
+    shows, and records the verdict's status in ``metadata.ketacourse.master_check`` ("correct"), so
+    the notebook guard can still see that the master's solution passed. Returns the number of cells
+    changed (0: nothing to do).
+    """
+    from .chapter_format import check_call
+
+    changed = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or CHECK_TAG not in _tags(cell):
+            continue
+        call = check_call(cell.source)
+        if call is None or cell.get("execution_count") is None:
+            continue
+        text = "\n".join(_output_text(o) for o in cell.get("outputs", []))
+        neutral = _neutral_output(call[0], cell.execution_count)
+        if [dict(o) for o in cell.outputs] == [dict(neutral)]:
+            continue
+        if "✓" in text or "✗" in text:
+            meta = cell.metadata.setdefault("ketacourse", {})
+            meta[MASTER_STATUS_KEY] = "correct" if ("✓" in text and "✗" not in text) else "incorrect"
+        cell.outputs = [neutral]
+        changed += 1
+    return changed
+
+
+def check_verdict_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Stored outputs that carry a verdict or an expected value: every output of every cell except
+    the worked solutions (tag ``solution``; the master notebook shows its solutions by design) must
+    hold no verdict mark, and a check cell's output no expected value of its check."""
+    from ketacourse import exercises
+
+    from .chapter_format import check_call
+
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or SOLUTION_TAG in _tags(cell):
+            continue
+        text = "\n".join(_output_text(o) for o in cell.get("outputs", []))
+        # a self-check's stored HTML holds each option's feedback (the book folds it per option)
+        marks = [m for m in VERDICT_MARKS if m in text and not (_SELFCHECK_CALL.search(cell.source)
+                                                                   and m in ("Correct.", "Not quite."))]
+        if marks:
+            found.append(f"cell {i} stores a verdict {marks}: {text.strip()[:100]!r}")
+        call = check_call(cell.source) if CHECK_TAG in _tags(cell) else None
+        item = exercises.get(call[0], None) if call else None
+        if isinstance(item, exercises.NumericCheck):
+            value = float(item.expected())
+            for s in {f"{value:.3g}", f"{value:.2f}"}:
+                if re.search(r"(?<![\d.])" + re.escape(s) + r"(?!\d)", text):
+                    found.append(f"cell {i} ({call[0]}) stores its expected value {s}")
+    return found
 
 
 def _written_labels(nb: nbformat.NotebookNode) -> set[str]:
@@ -235,15 +319,26 @@ def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRAN
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", type=Path, help="folder with master notebooks (chapters), or with --book the repository")
+    parser.add_argument("src", type=Path, nargs="?", help="folder with master notebooks (chapters), or with --book the repository")
     parser.add_argument("--book", action="store_true", help="copy the whole book's sources with student notebooks")
     parser.add_argument("--stored-outputs", action="store_true",
                         help="with --book: keep the masters' outputs and build without executing")
+    parser.add_argument("--clean-checks", type=Path, nargs="+", metavar="NOTEBOOK",
+                        help="give the check cells of these notebooks the neutral 'no answer yet' output, in place")
     parser.add_argument("--tag", action="store_true",
                         help="add the answer-hiding tags to the notebook(s) SRC (and DEST, if given) in place")
     parser.add_argument("dest", type=Path, nargs="?",
                         help="output folder for student notebooks, or with --book for the book copy")
     args = parser.parse_args(argv)
+    if args.clean_checks:
+        for path in args.clean_checks:
+            nb = nbformat.read(path, as_version=4)
+            if neutral_check_outputs(nb):
+                nbformat.write(nb, path)
+            print(path)
+        return 0
+    if args.src is None:
+        parser.error("src is required (except with --clean-checks)")
     if args.dest is None and not args.tag:
         parser.error("dest is required (except with --tag)")
     if args.tag:

@@ -285,15 +285,18 @@ register(
         ),
         feedback={
             "a": "That is occupancy at equilibrium, which assumes every site is accessible. Ketamine's site is "
-                 "behind a gate that only agonists open.",
-            "b": "Trapping keeps ketamine in once it has entered, but it must enter first, through an open channel.",
+                 "behind a gate that only agonists open, and this gate stayed shut for the whole hour.",
+            "b": "Trapping keeps ketamine in once it has entered, but it must enter first, through an open channel: "
+                 "the washout result is for receptors that were open while ketamine was there.",
             "d": "Mg²⁺ also needs an open pore, and the trapping model has no Mg²⁺. The reason is the closed gate.",
         },
         explanation=(
             "In this model ketamine reaches the PCP site only through an open pore, so a receptor without "
-            "glutamate and glycine bound never opens and is never blocked, however much ketamine is present. "
-            "That is a property of the model, which has only the open-channel mechanism: Orser et al. (1997) "
-            "also found an action on closed receptors that would not spare silent receptors completely."
+            "glutamate and glycine bound never opens and takes up no ketamine, however long the drug is present. "
+            "Trapping can only hold drug that has entered, so after the washout there is nothing to release and "
+            "nothing left to enter. That is a property of the model, which has only the open-channel mechanism: "
+            "Orser et al. (1997) also found an action on closed receptors that would not spare silent receptors "
+            "completely."
         ),
     )
 )

@@ -237,16 +237,22 @@ register(
         hints=(
             "Wind-up needs something that carries over from one stimulus to the next at 1 Hz but has faded within the "
             "10 s between stimuli at 0.1 Hz; and the input itself is the same at every stimulus.",
-            "Run the explorer at 1 Hz with and without ketamine, and at 0.1 Hz, and compare with the no-NMDA row of "
-            "the table: which ingredient needs the next stimulus to arrive before the last one has faded?",
+            "Compare the gate's time constant (seconds in the course model; ten times faster is a few hundred "
+            "milliseconds) with the one second between stimuli. Then run the cell and compare the first and the last "
+            "counts of the train, with the course gate and with the fast one.",
         ),
         explanation=("Wind-up needs depolarisation that outlasts one stimulus interval: calcium from NMDA and L-type "
-                     "channels opens I_CAN, whose gate closes over seconds, so its depolarisation carries over only "
-                     "when stimuli come faster than it decays (the knock-outs show each of these is needed)."),
+                     "channels opens I_CAN, whose slow gate carries depolarisation over to the next stimulus. A gate "
+                     "ten times faster closes within the one-second gap, so the train hardly builds up, although each "
+                     "single response, with more I_CAN opening inside it, is larger from the first stimulus."),
         feedback={
-            "a": "AMPA currents last a few milliseconds: they set the first response but cannot carry a memory from one stimulus to the next second.",
-            "b": "Look at the knock-out table: without NK1 most of the wind-up is still there, while without NMDA receptors or I_CAN it is gone.",
-            "d": "The C-fibre input is the same at every stimulus in the model (no synaptic facilitation); the change is in the neuron.",
+            "a": "The knock-outs show that NMDA receptors are needed, not that they are enough: their current lasts about "
+                 "a hundred milliseconds, so something slower must carry the build-up across the one-second gap.",
+            "b": "A faster gate does open more within each response, and the first response grows; but it also closes "
+                 "within the gap, so less is carried to the next stimulus. Look at how the counts change along the "
+                 "train, not at their size.",
+            "d": "The synaptic input and the NMDA current are unchanged: the neuron still responds, and its single "
+                 "responses get larger.",
         },
     )
 )

@@ -226,17 +226,20 @@ register(
         hints=(
             "Face, construct and predictive validity ask different questions: does the test look like the disorder, "
             "share its cause and mechanism, or respond to the treatments that work in people?",
-            "Ask how the test was made: by choosing a behaviour that known antidepressants change. Which of the three "
-            "questions does that procedure answer, and for which drugs?",
+            "Ask what the laboratory has shown: a resemblance, a cause and a mechanism, or a response to drugs? Which of "
+            "the three questions does that answer?",
         ),
-        explanation=("The forced swim test was introduced as a screen that responds to known antidepressants: it has "
-                     "predictive validity for drugs like those it was built on, but little face or construct validity "
-                     "for depression; even its predictive validity for new mechanisms is poor (Trunnell & Carvalho "
-                     "2021)."),
+        explanation=("Giving the animals a plausible cause of the illness (prolonged stress) and showing the mechanism "
+                     "believed to follow from it is an argument for construct validity. It is only as strong as the "
+                     "belief that the human illness has that cause and mechanism, and it says nothing yet about face "
+                     "or predictive validity."),
         feedback={
-            "a": "Face validity would mean that floating resembles the human disorder; that is exactly what critics dispute.",
-            "b": "Construct validity would need the same cause and mechanism as human depression; one swim session does not model either.",
-            "d": "A drug working in the test is not evidence of the test's validity as a model of depression: the argument is circular.",
+            "a": "Face validity asks whether the animals' behaviour resembles the human condition; the laboratory argues "
+                 "from a shared cause and mechanism, not from appearance.",
+            "b": "Predictive validity needs the model to respond to the treatments that work in people, and no drug has "
+                 "been tested in it yet.",
+            "d": "Validity is not only predictive: an argument from a shared cause and mechanism is a claim to construct "
+                 "validity, which can be judged before any drug is tested.",
         },
     )
 )

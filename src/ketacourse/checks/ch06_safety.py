@@ -205,21 +205,22 @@ register(
         key="ch6-neurotoxicity-evidence",
         answer="c",
         options=("a", "b", "c", "d"),
-        hints=("Ask of each study: which drug, which exposure (one short or several), which species and which dose?",
-               "GAS randomised infants to sevoflurane or regional anaesthesia; MASK and PANDA are cohorts of general "
-               "anaesthesia of any kind; the rat lesions came at doses far above the depression dose.",
-               "Choose the statement that claims no more than those studies can show."),
-        explanation=("The randomised GAS trial and the MASK cohort found no IQ difference after a single early "
-                     "anaesthetic; MASK found specific differences after multiple exposures, an association that "
-                     "cannot show cause. None of the studies isolates ketamine, and the animal lesions came at doses "
-                     "far above the depression dose."),
+        hints=("Ask of each study: which drug, which exposure, which species and which age?",
+               "The open question is about ketamine itself in the developing brain: GAS, MASK and PANDA studied "
+               "other or mixed anaesthetics, and the rat lesions came in adults.",
+               "Choose the study whose drug, species and age all match the question."),
+        explanation=("The human studies looked at sevoflurane (GAS), general anaesthesia of any kind (MASK) and "
+                     "inhaled anaesthetics (PANDA): none isolates ketamine. A study that does must compare children "
+                     "sedated with ketamine alone with similar children sedated otherwise, record dose and duration, "
+                     "and follow development for years; it would still be observational, so the reason for sedation "
+                     "could confound it."),
         feedback={
-            "a": ("The animal lesions came at doses many times the 0.5 mg/kg used in depression, and in adult rats; "
-                  "the human studies did not show what the animal data suggested for a single exposure."),
-            "b": ("'No evidence of harm' after one short exposure is not 'proven safe' for every exposure: MASK found "
-                  "differences after multiple exposures, and the FDA warning concerns repeated or long exposures."),
-            "d": ("GAS randomised infants to sevoflurane general anaesthesia or awake-regional anaesthesia: it did not "
-                  "test ketamine at all."),
+            "a": ("PANDA's exposures were all inhaled anaesthetics: a larger study of the same exposure would narrow "
+                  "its interval but still say nothing specific to ketamine."),
+            "b": ("Adult rats at doses far above the depression dose are the evidence the human studies were meant to "
+                  "test; more of it would not tell you what happens in children."),
+            "d": ("Non-medical use by adults is a different exposure at a different age; it cannot speak to the "
+                  "developing brain."),
         },
     )
 )

@@ -38,6 +38,7 @@ from .. import timing
 from ..chapter_format import SOLUTION_TAG, Section, clean_myst, sections_of, selfchecks_of, widget_calls_of, widget_classes
 from ..chapter_format import glossary_terms as _glossary_terms
 from ..chapter_format import tags as _tags
+from ..chapter_format import exercise_numbers
 from . import chapter_notebooks
 from .build import Question, questions_from_notebook
 
@@ -119,7 +120,10 @@ def _rubric(q: Question) -> str:
     return "\n".join(lines)
 
 
-def answer_key_md(title: str, questions: list[Question], selfchecks: list[dict]) -> str:
+def answer_key_md(title: str, questions: list[Question], selfchecks: list[dict],
+                  numbers: dict[str, int] | None = None) -> str:
+    """The answer key; ``numbers`` (``chapter_format.exercise_numbers``) numbers each question by its
+    exercise, as the book and the notebook do ("Exercise 3"); without it, questions count from 1."""
     auto = sum(q.points for q in questions if q.kind != "written")
     manual = sum(q.points for q in questions if q.kind == "written")
     out = [f"# Answer key: {title}", "",
@@ -127,7 +131,8 @@ def answer_key_md(title: str, questions: list[Question], selfchecks: list[dict])
            "Numeric values are computed by the course models when this key was made (`make pack`), so they "
            "match the autograder built from the same version.", ""]
     for n, q in enumerate(questions, 1):
-        out += [f"## {n}. {q.title} ({q.name}) — {q.points} point{'s' if q.points != 1 else ''}", "",
+        label = f"Exercise {numbers[q.exercise]}" if numbers and q.exercise in numbers else f"{n}"
+        out += [f"## {label}. {q.title} ({q.name}) — {q.points} point{'s' if q.points != 1 else ''}", "",
                 f"*Section: {q.section}.*", ""]
         item = exercises.get(q.name, None)
         if q.kind == "numeric" and item is not None:
@@ -363,7 +368,7 @@ def make_pack(repo_dir: Path, out_dir: Path, *, figures: bool = True) -> Path:
         found = figure_pack(nb, dest / "figures", classes) if figures else {}
         chapter_minutes = timing.stated_minutes(nb)
         (dest / "schedule.md").write_text(schedule_md(title, sections, chapter_minutes), encoding="utf-8")
-        key = answer_key_md(title, questions, selfchecks_of(nb))
+        key = answer_key_md(title, questions, selfchecks_of(nb), exercise_numbers(nb))
         (dest / "answer-key.md").write_text(key, encoding="utf-8")
         (dest / "answer-key.html").write_text(_html(f"Answer key: {title}", key), encoding="utf-8")
         (dest / "session-plan.md").write_text(session_plan_md(title, nb, sections, questions, found), encoding="utf-8")
