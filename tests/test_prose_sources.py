@@ -189,7 +189,7 @@ def test_report_says_how_to_fix():
     report = ps.format_findings([finding])
     assert report.startswith("1 quantitative claim(s) without a source")
     assert "chapters/01-x.ipynb" in report and "cell   3: '45 %'  <-  About 45 % are occupied." in report
-    assert "{cite:p}" in report and "(computed" in report and "docs/prose-sources.md" in report
+    assert "{cite:p}" in report and "<!-- computed" in report and "docs/prose-sources.md" in report
     assert ps.format_findings([]) == "No uncovered quantitative claims."
 
 
@@ -216,3 +216,62 @@ def test_a_time_plan_row_is_a_setting_but_a_measured_duration_row_is_not():
     assert ps.check_text(plan) == []
     measured = "| Route | Onset |\n|---|---|\n| IM | 4 min after 10 mg/kg |"
     assert [c for c, _ in ps.check_text(measured)], "a duration beside another number is a claim"
+
+
+# ----------------------------------------------------------------------------- hidden computed-markers
+def test_a_hidden_computed_marker_covers_its_unit_and_other_comments_do_not():
+    assert ps.check_text("Clearance was 79 L/h<!-- computed above -->.") == []
+    assert ps.check_text("Clearance was 79 L/h<!--\ncomputed by the\nmodel -->.") == []
+    assert [c for c, _ in ps.check_text("Clearance was 79 L/h<!-- see Kamp -->.")] == ["79 L/h"]
+    # a hidden marker covers its own paragraph only
+    assert [c for c, _ in ps.check_text("Clearance was 79 L/h.\n\nIt is high<!-- computed -->.")] == ["79 L/h"]
+
+
+def test_hide_markers_hides_pointers_and_leaves_content_to_a_person():
+    text = ("One more responded (computed above)\nin that trial; the interval −19 to +37\n(computed above): compatible.\n\n"
+            "Mg²⁺ blocks (computed with the equation: about 92% in 1 mM Mg²⁺) most channels.")
+    new, kept = ps.hide_markers(text)
+    assert new.startswith("One more responded<!-- computed above -->\nin that trial; the interval −19 to +37"
+                          "<!-- computed above -->: compatible.")
+    assert kept == ["(computed with the equation: about 92% in 1 mM Mg²⁺)"]
+    assert ps.leaked_markers(new) == ["(computed with the equation: about 92% in 1 mM Mg²⁺) most channels."]
+    assert ps.hide_markers(new)[0] == new  # idempotent
+    # a marker that opens a paragraph is left for a person (a comment there would start an HTML block)
+    assert ps.hide_markers("Text.\n\n(computed above) more.")[1] == ["(computed above)"]
+    assert ps.check_text(new.split("\n\n")[0]) == []
+
+
+def _student_facing_pages():
+    """Every page a learner reads: the toc's pages except the instructors' page (written for
+    teachers; its measured grading figures keep their visible markers)."""
+    return [f for f in ps.course_files(ROOT) if f.name != "instructors.md"]
+
+
+def test_no_student_facing_text_shows_a_computed_marker():
+    """The "(computed ...)" source markers are for the checker, not for learners: no chapter, page,
+    JupyterLab glossary cell or student notebook shows one (hidden markers, HTML comments, are not
+    rendered by the book, JupyterLab or Jupyter)."""
+    import nbformat
+
+    from ketacourse_tools.student import make_student_notebook
+
+    leaks = []
+    files = _student_facing_pages()
+    assert any(f.suffix == ".ipynb" for f in files) and any(f.name == "glossary.md" for f in files)
+    for f in files:
+        if f.suffix == ".md":
+            leaks += [f"{f.name}: {m}" for m in ps.leaked_markers(f.read_text(encoding="utf-8"))]
+            continue
+        nb = nbformat.read(f, as_version=4)
+        for version, cells in (("chapter", nb.cells), ("student", make_student_notebook(nb).cells)):
+            for i, cell in enumerate(cells):
+                if cell.cell_type == "markdown":
+                    leaks += [f"{f.name} ({version}) cell {i}: {m}" for m in ps.leaked_markers(cell.source)]
+    assert not leaks, ("visible '(computed' markers; run `python -m ketacourse_tools.prose_sources --hide-markers` "
+                       "and reword what it lists:\n" + "\n".join(leaks))
+
+
+def test_leak_check_sees_what_a_reader_sees():
+    assert ps.leaked_markers("A (computed above) value.") == ["(computed above) value."]
+    assert ps.leaked_markers("A value<!-- computed above -->.") == []
+    assert ps.leaked_markers("<!-- (computed above) -->") == []

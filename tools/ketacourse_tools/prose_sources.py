@@ -6,8 +6,12 @@ course's markdown each claim must be covered, in the same *unit of text* (a para
 item, a table row or a heading), by one of:
 
 1. a citation role: ``{cite}`key```, ``{cite:p}`key``` or ``{cite:t}`key```;
-2. a visible computed-marker: a parenthesis that starts with "computed", for example
-   "(computed by the model above)" or "(computed: Widget 3.1)";
+2. a computed-marker: an HTML comment that starts with "computed", for example
+   ``<!-- computed by the model above -->`` or ``<!-- computed: Widget 3.1 -->``. It is hidden from
+   learners (the book, the student notebooks and JupyterLab do not render comments) but read here;
+   the older visible form "(computed ...)" is still read, and :func:`leaked_markers` finds it in
+   what learners see (``tests/test_prose_sources.py`` fails on any); :func:`hide_markers` converts
+   it (``python -m ketacourse_tools.prose_sources --hide-markers``);
 3. the short allowlist of definitions and settings in :data:`ALLOWLIST` (membrane voltages
    used as settings, "1 mM Mg²⁺", the 70 kg typical adult, unit identities, 0 % and 100 %).
 
@@ -40,6 +44,9 @@ __all__ = [
     "check_notebook",
     "check_text",
     "format_findings",
+    "hide_markers",
+    "hide_markers_in_file",
+    "leaked_markers",
     "quantitative_claims",
 ]
 
@@ -96,7 +103,9 @@ _CLAIM_RE = re.compile("|".join(f"(?:{p})" for p in _CLAIM_PATTERNS))
 _CITE_TOKEN = "\u27e6CITE\u27e7"  # what a citation role becomes after non-prose is stripped
 _CITE_RE = re.compile(re.escape(_CITE_TOKEN))
 _CITE_ROLE_RE = re.compile(r"\{cite(?::\w+)?\}`[^`]+`")
-_COMPUTED_RE = re.compile(r"\(\s*computed\b", re.IGNORECASE)
+_COMPUTED_TOKEN = "\u27e6COMPUTED\u27e7"  # what a hidden computed-marker becomes after comments are stripped
+_HIDDEN_MARKER_RE = re.compile(r"<!--\s*computed\b.*?-->", re.IGNORECASE | re.DOTALL)
+_COMPUTED_RE = re.compile(r"\(\s*computed\b|" + re.escape(_COMPUTED_TOKEN), re.IGNORECASE)
 
 ALLOWLIST: tuple[tuple[str, str], ...] = (
     (r"^[−\-+]?\s?\d+(?:\.\d+)?\s?mV$", "a membrane voltage used as a setting (holding potential, axis value)"),
@@ -156,6 +165,7 @@ def _strip_non_prose(text: str) -> str:
     # fenced code and maths go; other fenced directives (```{note}, ```{admonition}) are prose
     text = re.sub(r"^(```+|~~~+)\s*(?:\{(?:code|code-block|code-cell|sourcecode|literalinclude|math|raw)\}[^\n]*|[^{\n]*)\n.*?^\1\s*$",
                   " ", text, flags=re.DOTALL | re.MULTILINE)
+    text = _HIDDEN_MARKER_RE.sub(" " + _COMPUTED_TOKEN + " ", text)  # a hidden computed-marker covers its unit
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.DOTALL)
     text = re.sub(r"(?<![\\$])\$[^$\n]+\$", " ", text)
@@ -256,6 +266,85 @@ def check_text(text: str) -> list[tuple[str, str]]:
     return out
 
 
+
+# ----------------------------------------------------------------------------- hidden markers
+_VISIBLE_MARKER_START = re.compile(r"\(\s*computed\b", re.IGNORECASE)
+
+
+def _visible_markers(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every visible "(computed ...)" parenthesis, nested brackets balanced."""
+    spans = []
+    for m in _VISIBLE_MARKER_START.finditer(text):
+        depth = 0
+        for j in range(m.start(), len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                spans.append((m.start(), j + 1))
+                break
+    return spans
+
+
+def _is_pointer(body: str) -> bool:
+    """A marker that only says where the number was computed ("computed above", "computed by the
+    widget", "computed: table above"), with no content of its own a learner would miss."""
+    return not re.search(r"[\d$=×/]|\b(?:about|check|read|assumption)\b", body, re.IGNORECASE)
+
+
+def hide_markers(text: str) -> tuple[str, list[str]]:
+    """Markdown ``text`` with each visible pointer marker "(computed above)" turned into the hidden
+    marker ``<!-- computed above -->``, attached to the word before it (so the comment never starts a
+    line, where CommonMark would read it as an HTML block). Returns the new text and the markers
+    left visible because they carry content (numbers, an equation, an instruction): reword those by
+    hand, keeping the content visible and adding a hidden marker."""
+    out, kept, last = [], [], 0
+    for start, end in _visible_markers(text):
+        body = " ".join(text[start + 1:end - 1].split())
+        if not _is_pointer(body) or "--" in body:
+            kept.append(text[start:end])
+            continue
+        before = text[last:start].rstrip()
+        if not before.strip() or "\n\n" in text[last:start][len(before):]:
+            kept.append(text[start:end])  # it starts a paragraph: a comment there would be an HTML block
+            continue
+        out += [before, f"<!-- {body[0].lower()}{body[1:]} -->"]
+        last = end
+    out.append(text[last:])
+    return "".join(out), kept
+
+
+def hide_markers_in_file(path: Path | str) -> list[str]:
+    """Apply :func:`hide_markers` to every markdown cell of a notebook (sources only, ids and
+    outputs untouched) or to a markdown page; returns the markers left visible."""
+    path = Path(path)
+    kept: list[str] = []
+    if path.suffix == ".ipynb":
+        import nbformat
+
+        nb = nbformat.read(path, as_version=4)
+        changed = False
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                new, k = hide_markers(cell.source)
+                kept += k
+                if new != cell.source:
+                    cell.source, changed = new, True
+        if changed:
+            nbformat.write(nb, path)
+    else:
+        text = path.read_text(encoding="utf-8")
+        new, kept = hide_markers(text)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+    return kept
+
+
+def leaked_markers(text: str) -> list[str]:
+    """Visible "(computed ..." markers in markdown ``text`` as a learner sees it (HTML comments,
+    which no renderer shows, removed), each as its first 80 characters."""
+    visible = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
+    return [" ".join(visible[m.start():m.start() + 80].split()) for m in _VISIBLE_MARKER_START.finditer(visible)]
+
+
 # ----------------------------------------------------------------------------- files
 def _source(cell: dict) -> str:
     src = cell.get("source", "")
@@ -353,15 +442,25 @@ def format_findings(findings: list[Finding]) -> str:
         lines.append(f"{cell}{f.claim!r}  <-  {f.sentence}")
     lines.append(
         "\nFix each by adding a {cite:p}`key` (a key in chapters/references.bib) to the same paragraph or "
-        "list item, or a visible '(computed ...)' marker naming the cell or widget that produced the number, "
+        "list item, or a hidden marker '<!-- computed ... -->' naming the cell or widget that produced the number, "
         "or, for a definition or setting, see the allowlist in docs/prose-sources.md."
     )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the report for a course root (default: the current directory); exit 1 if any claim is uncovered."""
-    args = sys.argv[1:] if argv is None else argv
+    """Print the report for a course root (default: the current directory); exit 1 if any claim is uncovered.
+
+    ``--hide-markers`` first turns every visible pointer marker "(computed above)" in the course's
+    pages and chapters into a hidden one (``<!-- computed above -->``) and lists the markers that
+    carry content and must be reworded by hand."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--hide-markers" in args:
+        args.remove("--hide-markers")
+        root = Path(args[0]) if args else Path.cwd()
+        for f in course_files(root):
+            for marker in hide_markers_in_file(f):
+                print(f"{f.relative_to(root)}: reword by hand: {' '.join(marker.split())}")
     findings = check_course(Path(args[0]) if args else Path.cwd())
     print(format_findings(findings))
     return 1 if findings else 0
