@@ -63,7 +63,8 @@ endif
 test: venv system
 	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg --durations=30 tests chapters
 
-# binder/requirements.txt: Binder's share of requirements.txt, versions taken from requirements.txt.
+# binder/requirements.txt (Binder's share of requirements.txt) and every chapter's Colab install cell
+# (the package plus its runtime stack), versions taken from requirements.txt.
 binder-pins: venv
 	$(BIN)/python -m ketacourse_tools.pins
 

@@ -143,3 +143,70 @@ def test_binder_pins_are_generated_from_the_project_pins(tmp_path):
     (tmp_path / "binder" / "requirements.txt").write_text("not-a-pinned-project==1.0\n")
     with pytest.raises(ValueError, match="not-a-pinned-project"):
         binder_requirements(tmp_path)
+
+
+# ----------------------------------------------------------------------------- Colab install cells
+def _colab_cells():
+    import nbformat
+
+    from ketacourse_tools.course import chapters
+    from ketacourse_tools.pins import COLAB_MARK
+
+    for ch in chapters(ROOT):
+        nb = nbformat.read(ch.path, as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(COLAB_MARK)]
+        yield ch, cells
+
+
+def test_every_chapter_has_one_colab_cell_first_among_its_code_and_hidden_in_the_book():
+    import nbformat
+
+    n = 0
+    for ch, cells in _colab_cells():
+        assert len(cells) == 1, f"{ch.stem}: {len(cells)} Colab install cells"
+        nb = nbformat.read(ch.path, as_version=4)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert first_code.get("id") == cells[0].get("id"), f"{ch.stem}: the Colab install cell must be the first code cell"
+        assert "remove-cell" in cells[0].metadata.get("tags", [])
+        n += 1
+    assert n >= 7
+
+
+def test_colab_cells_install_the_tested_set_from_requirements_txt():
+    """The Colab cell pins the course package to the launch buttons' branch of the configured
+    repository and every runtime package to its requirements.txt version (what CI tests)."""
+    from ketacourse_tools.course import config, repository_url
+    from ketacourse_tools.pins import KERNEL_STACK, colab_cell_source
+
+    project = pins(ROOT / "requirements.txt")
+    deps = [Requirement(d) for d in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]]
+    want_pkg = f"ketacourse @ git+{repository_url(ROOT)}@{config(ROOT)['repository']['branch']}"
+    for ch, (cell,) in _colab_cells():
+        assert cell.source == colab_cell_source(ROOT), f"{ch.stem}: stale Colab cell; run `make binder-pins`"
+        pip_lines = [ln for ln in cell.source.splitlines() if "%pip install" in ln]
+        assert len(pip_lines) == 1
+        args = re.findall(r'"([^"]+)"', pip_lines[0])
+        assert args[0] == want_pkg
+        pinned = {}
+        for arg in args[1:]:
+            name, version = arg.split("==")
+            pinned[canonicalize_name(name)] = version
+            assert project.get(canonicalize_name(name)) == version, f"{ch.stem}: {arg} is not requirements.txt's pin"
+        for req in deps:
+            assert canonicalize_name(req.name) in pinned, f"{ch.stem}: runtime dependency {req.name} is not pinned"
+        assert not set(pinned) & KERNEL_STACK, "Colab's own kernel stack is left alone"
+        assert "google.colab" in cell.source and 'find_spec("ketacourse") is None' in cell.source
+
+
+def test_colab_cell_follows_a_changed_pin(tmp_path):
+    from ketacourse_tools.pins import colab_cell_source
+
+    for name in ("requirements.txt", "pyproject.toml", "_config.yml"):
+        (tmp_path / name).write_text((ROOT / name).read_text(encoding="utf-8"), encoding="utf-8")
+    numpy = pins(ROOT / "requirements.txt")["numpy"]
+    req = tmp_path / "requirements.txt"
+    req.write_text(req.read_text().replace(f"numpy=={numpy}", "numpy==9.9.9"))
+    assert '"numpy==9.9.9"' in colab_cell_source(tmp_path)
+    req.write_text("\n".join(ln for ln in req.read_text().splitlines() if not ln.startswith("scipy==")) + "\n")
+    with pytest.raises(ValueError, match="scipy"):
+        colab_cell_source(tmp_path)
