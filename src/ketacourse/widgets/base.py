@@ -43,6 +43,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
+from .phone_layout import PHONE_MEDIA, phone_frames, smallest_text_px
 from .style import RC, new_figure
 
 __all__ = ["ScrubSpec", "ModelWidget", "png_bytes", "registered"]
@@ -201,13 +202,23 @@ _SCRUB_JS = (
     "first=box.querySelector('img'),cap=f.querySelector('figcaption');"
     "var imgs=d.frames.map(function(src,j){if(j===d.start)return first;var m=document.createElement('img');"
     "m.className=first.className;m.src='data:image/png;base64,'+src;m.alt=d.alts[j];m.hidden=true;return m;});"
+    # Phone frames (phone_layout): narrow figures with larger text, shown where the media query
+    # matches. The book build moved them into image files; each is requested when it is shown
+    # (and its neighbours), so a desktop never loads one and a phone loads what the reader sees.
+    "var desk=imgs.map(function(m){return m.src;}),P=d.phone,mq=P&&window.matchMedia?window.matchMedia(P.media):null,"
+    "ph=P?P.frames.map(function(s){return /[.]png$/.test(s)?s:'data:image/png;base64,'+s;}):null;"
+    "function load(j){var m=imgs[j];if(m&&m.dataset.src&&m.getAttribute('src')!==m.dataset.src)m.src=m.dataset.src;}"
+    "function pick(){var on=!!(mq&&mq.matches),set=on?ph:desk;imgs.forEach(function(m,j){m.dataset.src=set[j];"
+    "m.dataset.textPx=String(on?P.text_px:d.text_px);m.classList.toggle('kc-phone',on);if(!on)m.src=set[j];});"
+    "imgs.forEach(function(m,j){if(!m.hidden){load(j);load(j-1);load(j+1);}});}"
+    "pick();if(mq){if(mq.addEventListener)mq.addEventListener('change',pick);else if(mq.addListener)mq.addListener(pick);}"
     "box.textContent='';imgs.forEach(function(m){box.appendChild(m);});cap.textContent='';"
     "if(imgs.length>1){var lab=document.createElement('label'),r=document.createElement('input'),"
     "o=document.createElement('output');lab.appendChild(document.createTextNode(d.label));"
     "r.type='range';r.min='0';r.max=String(imgs.length-1);r.step='1';r.value=String(d.start);"
     "r.setAttribute('aria-label',d.label);r.setAttribute('aria-valuetext',d.labels[d.start]);"
     "o.textContent=d.labels[d.start];r.addEventListener('input',function(){var i=+r.value;"
-    "imgs.forEach(function(m,j){m.hidden=(j!==i);});o.textContent=d.labels[i];"
+    "load(i);load(i-1);load(i+1);imgs.forEach(function(m,j){m.hidden=(j!==i);});o.textContent=d.labels[i];"
     "r.setAttribute('aria-valuetext',d.labels[i]);});lab.appendChild(r);lab.appendChild(o);cap.appendChild(lab);}"
     "var n=document.createElement('p');n.className='kc-note';n.textContent=d.note;cap.appendChild(n);"
     "var h=document.createElement('p');h.className='kc-note kc-zoomhint';h.textContent=d.zoom;cap.appendChild(h);"
@@ -739,12 +750,19 @@ class ModelWidget:
                 start = int(np.argmin([abs(float(v) - float(cur)) for v in values]))
             except (TypeError, ValueError):
                 start = values.index(cur) if cur in values else 0
+        states = [{**current, **({} if v is None else self._checked_and_linked({spec.control: v}))} for v in values]
+        phone, phone_px, phone_w = phone_frames(self, states)
+        with mpl.rc_context(RC):  # the live figure's texts at their current state (animated ones count: they change)
+            text_px = smallest_text_px(self.fig, animated_count=True)
         data = {"frames": [None if i == start else f for i, f in enumerate(frames)], "alts": alts,
-                "labels": labels, "start": start, "label": desc, "note": self.static_note, "zoom": self.zoom_hint}
+                "labels": labels, "start": start, "label": desc, "note": self.static_note, "zoom": self.zoom_hint,
+                "text_px": round(text_px, 2),
+                "phone": {"frames": [base64.b64encode(f).decode() for f in phone], "text_px": round(phone_px, 2),
+                          "width": phone_w, "media": PHONE_MEDIA}}
         payload = json.dumps(data, ensure_ascii=True).replace("</", "<\\/")
         title = f'<strong class="kc-title">{html.escape(self.title)}</strong>' if self.title else ""
         img = (f'<img class="kc-frame dark-light" src="data:image/png;base64,{frames[start]}"'
-               f' alt="{html.escape(alts[start])}">')
+               f' alt="{html.escape(alts[start])}" data-text-px="{round(text_px, 2)}">')
         return (
             f"<style>{_SCRUB_CSS}</style>"
             f'<figure class="kc-scrub" data-widget="{type(self).__name__}">{title}'

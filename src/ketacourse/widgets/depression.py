@@ -17,6 +17,7 @@ from ..data import load_table
 from ..pd import antidepressant as ad
 from .base import ModelWidget, ScrubSpec
 from .evidence import LightTextMixin
+from .phone_layout import legend_kwargs, narrow, panels
 from .style import OKABE_ITO as C
 
 __all__ = ["ResponseTimeCourse", "HypothesisDiagram"]
@@ -44,6 +45,7 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
 
     title = "How long does the antidepressant effect last? (descriptive model)"
     figsize = (8.2, 3.9)
+    phone_figsize = (3.5, 6.6)
     scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.2, 0.3, 0.5, 0.75, 1.0), label="{:g} mg/kg")
     units = {"dose_mg_per_kg": "mg/kg", "ceiling_g": "SD"}
     t_end_days = 42.0
@@ -60,7 +62,9 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
         }
 
     def _build_figure(self, fig):
-        gs = fig.add_gridspec(1, 2, width_ratios=[2.1, 1])
+        slim = narrow(fig)
+        self._sep = "\n" if slim else "; "  # readout clauses: one line each on a phone
+        gs = panels(fig, 2, width_ratios=[2.1, 1], height_ratios=[1.7, 1])
         ax = fig.add_subplot(gs[0])
         self._t = np.linspace(0, self.t_end_days, 841)
         (self._curve,) = ax.plot(self._t, np.zeros_like(self._t), color=C["blue"], lw=2, animated=True,
@@ -68,8 +72,8 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
         (self._doses,) = ax.plot([], [], "|", color=C["vermillion"], ms=12, mew=2, animated=True, label="infusions")
         thr = next(p for p in ad.calibration_points() if p["key"] == "offset")["g"]
         ax.axhline(thr, color=C["grey"], ls=":", lw=1)
-        ax.text(self.t_end_days * 0.99, thr + 0.03, "about the smallest effect a meta-analysis can detect",
-                ha="right", fontsize=6.8, color="#555555")
+        ax.text(self.t_end_days * 0.99, thr + 0.03, "smallest effect a meta-analysis\ncan detect" if slim else
+                "about the smallest effect a meta-analysis can detect", ha="right", fontsize=7, color="#555555")
         for p in ad.calibration_points():
             fit = p["role"] == "fit"
             kw = dict(fmt="o" if fit else "s", color=C["black"] if fit else C["purple"], ms=5,
@@ -82,7 +86,7 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
         ax.set_ylim(-0.1, 2.6)
         ax.set_xlabel("days after the first infusion")
         ax.set_ylabel("effect vs control (SD units)")
-        ax.legend(loc="center right", fontsize=7, frameon=False)
+        ax.legend(fontsize=7, **legend_kwargs(fig, {"loc": "center right", "frameon": False}, below=-0.2))
         self._readout = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize=7.8, animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
         ax2 = fig.add_subplot(gs[1])
@@ -116,7 +120,7 @@ class ResponseTimeCourse(LightTextMixin, ModelWidget):
         below = self._t[after & (g < thr)]
         lasts = f"falls below the detection line on day {below[0]:.0f}" if below.size else "stays above the line"
         self._readout.set_text(f"{len(days)} infusion{'s' if len(days) > 1 else ''} of {dose_mg_per_kg:.2f} mg/kg\n"
-                               f"peak {g[peak_i]:.2f} SD on day {self._t[peak_i]:.1f}; {lasts}"
+                               f"peak {g[peak_i]:.2f} SD on day {self._t[peak_i]:.1f}{self._sep}{lasts}"
                                + (f"\nceiling (assumed) {ceiling_g:.1f} SD" if ceiling_g else ""))
         median = ad.relapse_median_days(relapse)
         s = 100 * ad.relapse_free(self._tr, median)
@@ -151,6 +155,7 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
 
     title = "How might ketamine relieve depression? Six hypotheses and their evidence"
     figsize = (8.6, 4.6)
+    phone_figsize = (3.5, 7.1)  # the diagram on top, the evidence text under it
 
     def __init__(self, **initial):
         self.hypotheses = load_table("hypotheses")["hypotheses"]
@@ -178,40 +183,41 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
     def _element_artists(ax, name: str) -> list:
         """Fresh artists for one diagram element (drawn twice: faint and static, and highlighted)."""
         out: list = []
+        slim = narrow(ax.get_figure())  # a phone frame's diagram is narrower: some labels break into more lines
         if name == "interneuron":
             out += [patches.Circle((1.6, 7.2), 0.75, facecolor=C["blue"], edgecolor="#1d3f66"),
-                    ax.text(1.6, 7.2, "GABA\ninterneuron", ha="center", va="center", fontsize=6.8, color="white"),
+                    ax.text(1.6, 7.2, "GABA\ninter-\nneuron" if slim else "GABA\ninterneuron", ha="center", va="center", fontsize=7, color="white"),
                     patches.FancyArrowPatch((2.3, 6.9), (3.6, 6.1), arrowstyle="-[", mutation_scale=10,
                                             color=C["blue"], lw=2)]
         elif name == "pyramidal":
             out += [patches.Polygon([[3.7, 5.0], [4.9, 5.0], [4.3, 6.8]], closed=True, facecolor=C["orange"],
                                     edgecolor="#7a5200"),
-                    ax.text(4.3, 5.55, "pyramidal", ha="center", fontsize=6.8),
+                    ax.text(4.3, 5.55, "pyramidal", ha="center", fontsize=7),
                     patches.FancyArrowPatch((4.3, 6.8), (4.3, 8.8), arrowstyle="-", color=C["orange"], lw=2.5)]
         elif name == "glutamate":
             out += [patches.FancyArrowPatch((4.9, 5.4), (6.3, 4.3), arrowstyle="-|>", mutation_scale=14,
                                             color=C["vermillion"], lw=2.5),
-                    ax.text(5.35, 5.25, "glutamate\nburst", fontsize=6.8, color=C["vermillion"])]
+                    ax.text(5.35, 5.25, "glutamate\nburst", fontsize=7, color=C["vermillion"])]
         elif name == "spine":
             out += [patches.FancyBboxPatch((6.3, 2.7), 2.6, 2.0, boxstyle="round,pad=0.1,rounding_size=0.5",
                                            facecolor="#b3e0d2", edgecolor=C["green"], lw=1.5),
-                    ax.text(7.6, 4.45, "dendritic spine (AMPA)", ha="center", fontsize=6.8)]
+                    ax.text(7.6, 4.45, "spine (AMPA)" if slim else "dendritic spine (AMPA)", ha="center", fontsize=7)]
         elif name == "bdnf":
             out += [patches.Circle((7.0, 3.4), 0.42, facecolor=C["purple"], edgecolor="#6b3050"),
-                    ax.text(7.0, 3.4, "BDNF", ha="center", va="center", fontsize=6.2),
-                    ax.text(8.1, 3.15, "TrkB → mTORC1\neEF2 → protein\nsynthesis", ha="center", va="center",
-                            fontsize=6)]
+                    ax.text(7.0, 3.4, "BDNF", ha="center", va="center", fontsize=7),
+                    ax.text(7.55, 3.15, "TrkB → mTORC1\neEF2 → protein\nsynthesis", ha="left", va="center",
+                            fontsize=7)]
         elif name == "habenula":
             out += [patches.FancyBboxPatch((0.5, 1.0), 2.6, 1.5, boxstyle="round,pad=0.1", facecolor="#a9d7f3",
                                            edgecolor="#1a5f8a"),
-                    ax.text(1.8, 1.75, "lateral habenula\nburst firing", ha="center", va="center", fontsize=6.8)]
+                    ax.text(1.8, 1.75, "lateral\nhabenula\nburst firing" if slim else "lateral habenula\nburst firing", ha="center", va="center", fontsize=7)]
         elif name == "hnk":
             out += [patches.RegularPolygon((8.6, 8.2), numVertices=6, radius=0.55, facecolor=C["yellow"],
                                            edgecolor="#8a7d00"),
-                    ax.text(8.6, 7.3, "(2R,6R)-HNK\n(metabolite)", ha="center", va="top", fontsize=6.5)]
+                    ax.text(8.6, 7.3, "(2R,6R)-HNK\n(metabolite)", ha="center", va="top", fontsize=7)]
         elif name == "opioid":
             out += [patches.Rectangle((4.0, 1.1), 1.6, 1.1, facecolor="#c8c8c8", edgecolor="#555555"),
-                    ax.text(4.8, 1.65, "opioid\nreceptors", ha="center", va="center", fontsize=6.8)]
+                    ax.text(4.8, 1.65, "opioid\nreceptors", ha="center", va="center", fontsize=7)]
         for a in out:
             if isinstance(a, patches.Patch):
                 ax.add_patch(a)
@@ -219,14 +225,15 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
 
     def _build_figure(self, fig):
         fig.set_layout_engine("none")
-        ax = fig.add_axes((0.0, 0.0, 0.52, 0.93))
+        self._slim = slim = narrow(fig)
+        ax = fig.add_axes((0.0, 0.52, 1.0, 0.48) if slim else (0.0, 0.0, 0.52, 0.93))
         ax.set_xlim(0, 10)
         ax.set_ylim(0, 10)
         ax.set_axis_off()
         ax.text(0.2, 9.6, "prefrontal cortex", fontsize=8, color="#444444")
         ax.add_patch(patches.RegularPolygon((1.6, 8.9), numVertices=6, radius=0.35, facecolor=C["vermillion"],
                                             edgecolor="#7a3300"))
-        ax.text(2.1, 8.9, "ketamine blocks NMDA receptors", fontsize=6.8, va="center")
+        ax.text(2.1, 8.9, "ketamine blocks NMDA receptors", fontsize=7, va="center")
         # every element twice: faint in the static background, and a highlighted copy shown when active
         self._parts: dict[str, list] = {}
         for name in _ELEMENT_STYLE:
@@ -241,12 +248,13 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
             self._parts[name] = hi
         self._step_marker = ax.text(0.2, 0.25, "", fontsize=7.5, weight="bold", animated=True)
         # text panel
+        x0 = 0.04 if slim else 0.54
         self._panel = {
-            "label": fig.text(0.54, 0.88, "", fontsize=10, weight="bold", va="top", animated=True),
-            "status": fig.text(0.54, 0.82, "", fontsize=8.5, va="top", animated=True),
-            "step": fig.text(0.54, 0.73, "", fontsize=7.4, va="top", animated=True),
-            "for": fig.text(0.54, 0.51, "", fontsize=7.4, va="top", animated=True, color="#1b5e20"),
-            "against": fig.text(0.54, 0.27, "", fontsize=7.4, va="top", animated=True, color="#8a2b00"),
+            "label": fig.text(x0, 0.88, "", fontsize=10, weight="bold", va="top", animated=True),
+            "status": fig.text(x0, 0.82, "", fontsize=8.5, va="top", animated=True),
+            "step": fig.text(x0, 0.73, "", fontsize=7.5, va="top", animated=True),
+            "for": fig.text(x0, 0.51, "", fontsize=7.5, va="top", animated=True, color="#1b5e20"),
+            "against": fig.text(x0, 0.27, "", fontsize=7.5, va="top", animated=True, color="#8a2b00"),
         }
 
     def _update(self, hypothesis, number=None):
@@ -255,14 +263,21 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
         for name, artists in self._parts.items():
             for a in artists:
                 a.set_visible(name in active)
-        wrap = lambda s, w=50: "\n".join(textwrap.wrap(s, w))  # noqa: E731
-        self._panel["label"].set_text(h["label"])
+        wrap = lambda s, w=46 if self._slim else 50: "\n".join(textwrap.wrap(s, w))  # noqa: E731
+        self._panel["label"].set_text(wrap(h["label"], 36) if self._slim else h["label"])
         self._panel["status"].set_text(f"Evidence: {h['evidence']}\nStatus: {h['status']}")
         self._panel["status"].set_color(_STATUS_COLOUR.get(h["status"], "#333333"))
         self._panel["step"].set_text("Proposed step: " + wrap(h["step"]))
         self._panel["for"].set_text("For: " + wrap(h["for"]))
         self._panel["against"].set_text("Against or limits: " + wrap(h["against"]))
         self._step_marker.set_text("highlighted: " + ", ".join(sorted(active)))
+        if self._slim:  # on a phone the blocks follow each other under the diagram, as long as each is
+            fig, y = self._panel["label"].get_figure(), 0.5
+            for key in ("label", "status", "step", "for", "against"):
+                text = self._panel[key]
+                text.set_y(y)
+                lines = text.get_text().count("\n") + 1
+                y -= (lines * 1.2 + 0.6) * text.get_fontsize() / 72 / fig.get_figheight()
 
     def alt_text(self, hypothesis, number=None):
         h = self.hypotheses[hypothesis]

@@ -20,6 +20,7 @@ from .. import evidence as ev
 from ..evidence import simulate as sim
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
+from .phone_layout import legend_kwargs, narrow, panels
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
@@ -49,6 +50,8 @@ def _text_rc():
 
 class LightTextMixin:
     """Render with FreeType hinting off (see ``_TEXT_RC``): for text-heavy course figures."""
+
+    phone_rc = _TEXT_RC  # the phone frames too (phone_layout)
 
     def refresh(self) -> None:
         with _text_rc():
@@ -136,6 +139,9 @@ class ForestPlot(LightTextMixin, ModelWidget):
         self.n_rows = max(sum(1 for c in self.comparisons if c.outcome(*parse_endpoint(k)) is not None)
                           for _l, k in self.endpoints)
         self.colours = {comp: CYCLE[i % len(CYCLE)] for i, comp in enumerate(self.comparators)}
+        # phone_layout: half an inch per row; above the rows, the legend (two per line) and the header
+        self._phone_top_in = 0.55 + 0.16 * math.ceil(len(self.comparators) / 2)
+        self.phone_figsize = (3.5, 1.15 + self._phone_top_in + 0.5 * (self.n_rows + 3.1))
         if name != self.default_table:  # the class-level scrubber describes the default table
             self.scrub = ScrubSpec("endpoint", values=tuple(k for _l, k in self.endpoints), label="{}")
         self._endpoint_labels = {k: lab for lab, k in self.endpoints}
@@ -234,9 +240,14 @@ class ForestPlot(LightTextMixin, ModelWidget):
     # ----------------------------------------------------------------- figure
     def _build_figure(self, fig):
         fig.set_layout_engine("none")  # fixed axes rectangle: the trial labels sit outside it
-        ax = fig.add_axes((0.29, 0.30, 0.42, 0.58))
+        # On a phone (narrow figure) each row is three lines: the trial's name above its whisker and
+        # its numbers under it, both inside the full-width axes.
+        self._slim = slim = narrow(fig)
+        self._ylo = -2.3 if slim else -1.9
+        height = fig.get_figheight()
+        ax = fig.add_axes((0.05, 1.15 / height, 0.9, 1 - (1.15 + self._phone_top_in) / height) if slim else (0.29, 0.30, 0.42, 0.58))
         ax.set_xlim(0, 1)
-        ax.set_ylim(-1.9, self.n_rows + 0.2)
+        ax.set_ylim(self._ylo, self.n_rows + (0.8 if slim else 0.2))
         ax.set_yticks([])
         ax.set_xticks([])
         ax.grid(False)
@@ -248,35 +259,41 @@ class ForestPlot(LightTextMixin, ModelWidget):
         self._ci = ax.plot([], [], color="#333333", lw=1.4, animated=True)[0]
         self._box = [ax.plot([0], [y], "s", color="#333333", ms=6, animated=True)[0] for y in self._row_y]
         # texts that follow the menus and check boxes, not the slider: drawn into the background
-        self._lab = [ax.text(-0.03, y, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                             fontsize=8, clip_on=False) for y in self._row_y]
-        self._num = [ax.text(1.03, y, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                             fontsize=_MONO_PT, family="monospace", animated=True, clip_on=False) for y in self._row_y]
+        lab_at, num_at = ((0.0, 0.22, "left", "bottom"), (1.0, -0.22, "right", "top")) if slim else \
+            ((-0.03, 0.0, "right", "center"), (1.03, 0.0, "left", "center"))
+        self._lab = [ax.text(lab_at[0], y + lab_at[1], "", transform=ax.get_yaxis_transform(), ha=lab_at[2],
+                             va=lab_at[3], fontsize=8, clip_on=False) for y in self._row_y]
+        self._num = [ax.text(num_at[0], y + num_at[1], "", transform=ax.get_yaxis_transform(), ha=num_at[2],
+                             va=num_at[3], fontsize=_MONO_PT, family="monospace", animated=True, clip_on=False)
+                     for y in self._row_y]
         self._diamond = patches.Polygon([[0, 0], [0, 0], [0, 0], [0, 0]], closed=True, facecolor=C["black"],
                                         edgecolor=C["black"], animated=True)
         ax.add_patch(self._diamond)
-        self._pool_lab = ax.text(-0.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
-                                 fontsize=8.5, weight="bold", clip_on=False)
-        self._pool_num = ax.text(1.03, -0.9, "", transform=ax.get_yaxis_transform(), ha="left", va="center",
-                                 fontsize=_MONO_PT, family="monospace", weight="bold", animated=True, clip_on=False)
+        self._pool_lab = ax.text(lab_at[0], -0.9 + 1.6 * lab_at[1], "", transform=ax.get_yaxis_transform(),
+                                 ha=lab_at[2], va=lab_at[3], fontsize=8.5, weight="bold", clip_on=False)
+        self._pool_num = ax.text(num_at[0], -0.9 + 1.6 * num_at[1], "", transform=ax.get_yaxis_transform(),
+                                 ha=num_at[2], va=num_at[3], fontsize=_MONO_PT, family="monospace", weight="bold",
+                                 animated=True, clip_on=False)
         self._null = ax.plot([0.5, 0.5], [-1.6, n + 0.2], color="#777777", lw=1, ls="--", animated=True)[0]
         self._ticks = ax.plot([], [], color="#333333", lw=1, animated=True, clip_on=False)[0]
         self._ticklabels = [ax.text(0, -0.04, "", transform=ax.get_xaxis_transform(), ha="center", va="top",
                                     fontsize=8, animated=True, clip_on=False) for _ in range(_N_TICKS + 2)]
-        self._xlabel = ax.text(0.5, -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5)
+        self._xlabel = ax.text(0.5, -0.4 / (ax.get_position().height * height) if slim else -0.16, "", transform=ax.transAxes, ha="center", va="top", fontsize=8.5)
         self._favours = [ax.text(x, 1.005, "", transform=ax.transAxes, ha=ha, va="bottom", fontsize=7.5,
                                  style="italic", color="#444444")
                          for x, ha in ((0.0, "left"), (1.0, "right"))]
-        self._summary = fig.text(0.02, 0.03, "", ha="left", va="bottom", fontsize=_MONO_PT, family="monospace",
+        self._summary = fig.text(0.02, 0.05 / height if slim else 0.03, "", ha="left", va="bottom", fontsize=_MONO_PT, family="monospace",
                                   animated=True)  # fixed width: a readout line, and no per-string shaping
         self._empty = ax.text(0.5, n / 2, "", ha="center", va="center", fontsize=10, color=C["vermillion"])
         self.static_texts = [*self._lab, self._pool_lab, self._xlabel, *self._favours, self._empty]
         # static legend of comparators (colour of the trial squares)
         handles = [patches.Patch(color=self.colours[c], label=f"vs {c}") for c in self.comparators]
-        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.62, 1.0), fontsize=7, frameon=False,
-                   ncol=len(handles), handlelength=1.0, columnspacing=1.0)
-        fig.text(0.02, 0.92, "trial (comparator)", fontsize=8, weight="bold", va="bottom")
-        fig.text(0.72, 0.92, "estimate [CI]  weight", fontsize=7.5, weight="bold", va="bottom")
+        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5 if slim else 0.62, 1.0), fontsize=7,
+                   frameon=False, ncol=2 if slim else len(handles), handlelength=1.0, columnspacing=1.0)
+        head_y = 1 - (self._phone_top_in - 0.3) / height if slim else 0.92
+        fig.text(0.02, head_y, "trial (comparator)", fontsize=8, weight="bold", va="bottom")
+        fig.text(0.97 if slim else 0.72, head_y, "estimate [CI]  weight", fontsize=7.5, weight="bold", va="bottom",
+                 ha="right" if slim else "left")
 
     def _axis(self, values: list[float], ratio: bool) -> tuple[float, float]:
         null = 0.0
@@ -338,7 +355,7 @@ class ForestPlot(LightTextMixin, ModelWidget):
             if i < len(ticks):
                 x = to_x(ticks[i])
                 tick_x += [x, x, math.nan]
-                tick_y += [-1.9, -1.75, math.nan]
+                tick_y += [self._ylo, self._ylo + 0.15, math.nan]
                 tl.set_x(x)
                 tl.set_text(f"{math.exp(ticks[i]):g}" if ratio else f"{ticks[i]:g}")
                 tl.set_visible(True)
@@ -367,6 +384,9 @@ class ForestPlot(LightTextMixin, ModelWidget):
             line2 = f"NNT {nnt['nnt']:.1f} (CI: NNT benefit {nnt['benefit_from']:.1f} to ∞ to NNT harm {nnt['harm_from']:.1f})"
         else:
             line2 = f"NNT {nnt['nnt']:.1f} (CI {nnt['lower']:.1f} to {nnt['upper']:.1f})"
+        if self._slim:  # a phone frame: three short lines
+            half = line1.index("   τ²")
+            return line1[:half] + "\n" + line1[half + 3:] + "\n" + line2
         return line1 + "   " + line2
 
     def alt_text(self, **params):

@@ -1,0 +1,171 @@
+"""Phone-shaped frames for the book's offline scrubber: the same model, a narrow figure.
+
+On a 390 px phone the book shows a figure about 332 CSS px wide. A desktop figure (7-8.6 in, 670-830
+px at 96 dpi) shrinks to 40-50 % there and its text to 3-5 CSS px. So every widget can also draw a
+*narrow* figure (:data:`PHONE_WIDTH_IN` wide, its panels stacked, no text under
+:data:`PHONE_MIN_PT`): shown 332 px wide, its smallest text is at least 9 CSS px. The scrubber
+carries these frames next to the desktop ones and picks a set with the media query
+:data:`PHONE_MEDIA`, so a phone shows only phone frames and a desktop never loads them (the book
+build moves them out of the page into image files, ``ketacourse_tools.sphinx_scrub``).
+
+A widget opts into its narrow layout in its own ``_build_figure``: :func:`narrow` tells it which
+figure it is drawing (``gs = fig.add_gridspec(2, 1) if narrow(fig) else fig.add_gridspec(1, 2)``)
+and ``phone_figsize`` (a class attribute, inches) sets the narrow figure's size. Everything is
+drawn by the widget's own ``_build_figure`` and ``_update`` on a fresh figure, as
+:meth:`ModelWidget.recreate_png` does, so the phone frames show exactly the model of the desktop
+ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from .style import DPI, RC, new_figure
+
+__all__ = ["PHONE_WIDTH_IN", "PHONE_DPI", "PHONE_MIN_PT", "PHONE_MEDIA", "PHONE_SHOWN_PX", "PHONE_RC",
+           "narrow", "phone_figsize", "smallest_text_px", "phone_figure", "phone_frames", "floor_fonts"]
+
+PHONE_WIDTH_IN: float = 3.5
+"""Width of a phone frame's figure (inches): 336 px at 96 dpi, about what a 390 px phone shows."""
+PHONE_SHOWN_PX: int = 332
+"""CSS px the book gives a figure on a 390 px phone (measured in the browser review of turn 3)."""
+PHONE_MIN_PT: float = 7.5
+"""Smallest font on a phone frame: 7.5 pt of a 3.5 in figure shown 332 px wide is 9.9 CSS px."""
+PHONE_DPI: int = 2 * DPI
+"""Phone frames are drawn at twice the screen resolution: sharp on the 2x screens of phones."""
+PHONE_MEDIA: str = "(max-width: 600px)"
+"""Where the scrubber shows the phone frames (CSS media query)."""
+_NARROW_BELOW_IN = 5.0
+
+PHONE_RC: dict[str, object] = {
+    "font.size": 8.5,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 7.5,
+    "lines.linewidth": 1.8,
+}
+"""rcParams of a phone frame, over the course style: a little smaller than the desktop's, as the
+figure is shown at almost its natural size."""
+
+
+def narrow(fig: Figure) -> bool:
+    """True when ``fig`` is a phone frame's figure (narrower than 5 in): stack panels, shorten text."""
+    return fig.get_figwidth() < _NARROW_BELOW_IN
+
+
+def phone_figsize(widget: Any) -> tuple[float, float]:
+    """The phone figure's size (inches): the widget's ``phone_figsize``, else 3.5 in by its height."""
+    size = getattr(widget, "phone_figsize", None)
+    if size is not None:
+        return float(size[0]), float(size[1])
+    return PHONE_WIDTH_IN, float(widget.figsize[1])
+
+
+def _shown_texts(fig: Figure, *, animated_count: bool = False) -> list[Text]:
+    """Texts a reader sees: visible, not empty (with ``animated_count``, an empty animated text
+    counts too: it is filled in on other frames)."""
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible():
+            continue
+        if t.get_text().strip() or (animated_count and t.get_animated()):
+            out.append(t)
+    return out
+
+
+def smallest_text_px(fig: Figure, *, animated_count: bool = False) -> float:
+    """The smallest font among the figure's shown texts, in the image's pixels (pt x dpi / 72)."""
+    sizes = [t.get_fontsize() for t in _shown_texts(fig, animated_count=animated_count)]
+    return min(sizes, default=float("inf")) * fig.dpi / 72.0
+
+
+def floor_fonts(fig: Figure, min_pt: float = PHONE_MIN_PT) -> None:
+    """Raise every text under ``min_pt`` to ``min_pt`` (tick labels, legends and annotations too)."""
+    for t in fig.findobj(Text):
+        if t.get_fontsize() < min_pt:
+            t.set_fontsize(min_pt)
+
+
+@contextmanager
+def phone_figure(widget: Any) -> Iterator[Figure]:
+    """The widget's narrow figure, built by its own ``_build_figure`` (fonts floored at
+    :data:`PHONE_MIN_PT`), with the widget's artist handles pointing at it inside the block;
+    the widget's attributes (its live figure's handles) are restored on exit.
+
+    Inside the block, ``widget._update(**state)`` draws a state on it (as on the live figure).
+    """
+    saved = dict(widget.__dict__)  # _build_figure stores artist handles on the widget
+    try:
+        with mpl.rc_context(RC), mpl.rc_context(PHONE_RC), mpl.rc_context(getattr(widget, "phone_rc", {})):
+            fig = new_figure(*phone_figsize(widget))
+            fig.set_dpi(PHONE_DPI)
+            widget._build_figure(fig)
+            widget._figure_built(fig)
+            floor_fonts(fig)
+            yield fig
+    finally:
+        widget.__dict__.clear()
+        widget.__dict__.update(saved)
+
+
+def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[bytes], float, int]:
+    """Draw the widget's narrow figure (:func:`phone_figure`) once for each complete control state.
+
+    Parameters
+    ----------
+    widget : ModelWidget
+        The widget (its live figure and controls are untouched).
+    states : sequence of dict
+        Full control values, one dict per frame.
+
+    Returns
+    -------
+    frames : list of bytes
+        Palette PNGs, one per state.
+    text_px : float
+        The smallest font shown in any frame, in image pixels.
+    width_px : int
+        The frames' width in image pixels.
+    """
+    from .base import png_bytes
+
+    frames: list[bytes] = []
+    smallest = float("inf")
+    with phone_figure(widget) as fig:
+        for state in states:
+            widget._update(**state)
+            floor_fonts(fig)
+            for artist in fig.findobj(lambda a: a is not fig and a.get_animated()):
+                artist.set_in_layout(False)  # laid out as the live figure is
+            frames.append(png_bytes(fig, quantize=True))
+            smallest = min(smallest, smallest_text_px(fig))
+        width_px = fig.canvas.get_width_height(physical=True)[0]
+    return frames, smallest, width_px
+
+
+def panels(fig: Figure, n: int = 2, *, width_ratios: Sequence[float] | None = None,
+           height_ratios: Sequence[float] | None = None, **kwargs: Any):
+    """A grid of ``n`` panels: side by side on a desktop figure, stacked on a narrow one.
+
+    ``width_ratios`` apply to the row, ``height_ratios`` to the column; other keywords go to
+    :meth:`~matplotlib.figure.Figure.add_gridspec` in both cases.
+    """
+    if narrow(fig):
+        return fig.add_gridspec(n, 1, height_ratios=height_ratios, **kwargs)
+    return fig.add_gridspec(1, n, width_ratios=width_ratios, **kwargs)
+
+
+def legend_kwargs(fig: Figure, desktop: dict[str, Any], *, ncol: int = 1, below: float = -0.22) -> dict[str, Any]:
+    """Legend placement: ``desktop`` on a desktop figure; under the axes (``ncol`` columns) on a
+    narrow one, where a legend inside the axes would cover the data."""
+    if not narrow(fig):
+        return dict(desktop)
+    return {"loc": "upper center", "bbox_to_anchor": (0.5, below), "ncol": ncol, "frameon": False}
