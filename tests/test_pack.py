@@ -181,6 +181,8 @@ def test_session_plan_names_controls_as_learners_see_them(pack, path):
         assert not named, f"internal control names in {d.name}: {named}"
     moved = re.findall(r'moving "([^"]+)"', plan)
     assert all(m in labels for m in moved), (moved, labels)
+    for first in re.findall(r": first (.+?) as the prediction asks", plan):  # controls the prediction names
+        assert all(m in labels for m in re.findall(r'"([^"]+)"', first)), (first, labels)
     if any(f["scrub"] for items in frames.values() for f in items):
         assert moved, "a widget with a scrubber is shown live: the plan says which control to move"
 
@@ -205,8 +207,11 @@ def test_control_and_value_labels_come_from_the_public_control_options():
     assert value_label(w, "dose_mg_per_kg", 0.25) == "0.25"
 
 
-def test_chapter_3_session_plan_moves_the_dose_slider_by_its_label(pack):
+def test_chapter_3_session_plan_names_the_controls_its_prediction_asks_about(pack):
     ch3 = next(p for p in CHAPTERS if p.name.startswith("03"))
     plan = (_dir(pack, ch3) / "session-plan.md").read_text()
     assert "dose_mg_per_kg" not in plan
-    assert 'moving "Dose per infusion (mg/kg)" from 0.1 mg/kg to 1 mg/kg' in plan
+    line = next(ln for ln in plan.splitlines() if "live: ResponseTimeCourse" in ln)
+    # The prediction asks about the schedule (the review: the plan moved the dose instead): it comes first.
+    assert "Switch the schedule" in line and 'first "Schedule"' in line
+    assert 'then moving "Dose per infusion (mg/kg)" from 0.1 mg/kg to 1 mg/kg' in line

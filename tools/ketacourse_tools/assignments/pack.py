@@ -199,11 +199,18 @@ def session_plan_md(title: str, nb: nbformat.NotebookNode, sections: list[Sectio
         step = f"**{s.title}** (chapter: {s.minutes or '?'} min). Predict"
         step += f": \"{s.predictions[0]}\"" if s.predictions else " what the widget will show"
         step += f"; then live: {widgets}"
+        # Controls as the learner sees them (their labels and values), never their internal names: first
+        # those the prediction asks about, then the one the book's scrubber moves.
         scrub = [f for w in dict.fromkeys(s.widgets) for f in figures.get(w, []) if f.get("scrub")]
-        if scrub:  # the control as the learner sees it (its label and values), never its internal name
-            label = scrub[0].get("control_label") or scrub[0]["control"]
+        scrub_label = (scrub[0].get("control_label") or scrub[0]["control"]) if scrub else ""
+        named = [lab for w in dict.fromkeys(s.widgets) for lab in (figures.get(w) or [{}])[0].get("settings", {})
+                 if s.predictions and _names_control(s.predictions[0], lab) and _core(lab) != _core(scrub_label)]
+        if named:
+            step += ": first " + ", ".join(f"\"{lab}\"" for lab in dict.fromkeys(named)) + " as the prediction asks"
+        if scrub:
             ends = [f["value_label"] for f in scrub if f.get("control") == scrub[0]["control"] and f.get("value_label")]
-            step += f", moving \"{label}\"" + (f" from {ends[0]} to {ends[-1]}" if len(ends) > 1 else " across its range")
+            step += (", then" if named else ",") + f" moving \"{scrub_label}\"" + (
+                f" from {ends[0]} to {ends[-1]}" if len(ends) > 1 else " across its range")
         step += "; students explain what changed and why."
         qs = [q for q in questions if q.section == s.title and q.kind != "written"]
         if qs:
@@ -273,6 +280,19 @@ def figure_pack(nb: nbformat.NotebookNode, dest: Path, classes: dict[str, type])
     (dest / "figures.md").write_text("\n".join(lines), encoding="utf-8")
     (dest / "figures.json").write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return found
+
+
+def _core(label: str) -> str:
+    """A control label's words before any comma or parenthesis: "Ceiling" of "Ceiling, an assumption (SD)"."""
+    return re.split(r"[,(]", label, maxsplit=1)[0].strip().lower()
+
+
+def _names_control(text: str, label: str) -> bool:
+    """Whether ``text`` (a prediction) speaks of the control labelled ``label`` (by its :func:`_core`).
+    The scrubber's own control, and a control sharing its core words ("Dose (mg)" beside
+    "Dose (mg/kg)"), are left to the scrubber step."""
+    core = _core(label)
+    return len(core) >= 4 and re.search(rf"(?<!\w){re.escape(core)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def _scrub_label(widget, name: str, value) -> str:
