@@ -46,3 +46,20 @@ def test_every_check_gives_the_same_verdicts_from_hashed_targets():
             assert h(wrong).status == "incorrect"
             if wrong in item.feedback:
                 assert item.feedback[wrong] in h(wrong).message
+
+
+def test_targets_of_reads_checks_by_their_public_kind_and_refuses_others():
+    """``hashed_checks`` does not import the exercise engine (no cycle): it reads a check by its
+    public ``kind``, and a check of another kind is an error, not silently left out of the release."""
+    import pytest
+
+    key = exercises.registered()[0]
+    item = exercises.get(key)
+    assert item.kind in ("numeric", "choice")
+    assert set(targets_of({key: item}, "s")["checks"]) == {key}
+
+    class Other:
+        kind = "essay"
+
+    with pytest.raises(ValueError, match="kind 'numeric' or 'choice'"):
+        targets_of({"x": Other()}, "s")

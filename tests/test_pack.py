@@ -154,3 +154,64 @@ def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
         for sc in checks:
             assert any(f.startswith(sc["question"]) for f in fronts)
     assert len(fronts) == expected
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_session_plan_names_controls_as_learners_see_them(pack, path):
+    """The plan says which control to move by the label on the learner's screen (the control's
+    ``description``) and the values as they are shown, never the widget's internal control name
+    (the instructor review found "moving `dose_mg_per_kg`" in Chapter 3)."""
+    d = _dir(pack, path)
+    plan = (d / "session-plan.md").read_text()
+    figures_md = (d / "figures" / "figures.md").read_text()
+    frames = json.loads((d / "figures" / "figures.json").read_text())
+    classes = widget_classes()
+    labels, internal = set(), set()
+    for name, items in frames.items():
+        widget = classes[name]()
+        labels |= {c.description for c in widget.controls.values() if getattr(c, "description", "")}
+        internal |= {k for k in widget.controls if "_" in k}
+        for f in items:
+            if f["scrub"]:
+                ctrl = widget.controls[f["control"]]
+                assert f["control_label"] == ctrl.description
+                assert f["value_label"] and f["control"] not in f["value_label"]
+    for text in (plan, figures_md.split("## Not included")[0]):
+        named = [k for k in internal if re.search(rf"(?<![\w/.-]){re.escape(k)}(?![\w.-])", text)]
+        assert not named, f"internal control names in {d.name}: {named}"
+    moved = re.findall(r'moving "([^"]+)"', plan)
+    assert all(m in labels for m in moved), (moved, labels)
+    for first in re.findall(r": first (.+?) as the prediction asks", plan):  # controls the prediction names
+        assert all(m in labels for m in re.findall(r'"([^"]+)"', first)), (first, labels)
+    if any(f["scrub"] for items in frames.values() for f in items):
+        assert moved, "a widget with a scrubber is shown live: the plan says which control to move"
+
+
+def test_control_and_value_labels_come_from_the_public_control_options():
+    import ipywidgets as W
+
+    from ketacourse_tools.assignments.pack import control_label, value_label
+
+    class Stub:
+        controls = {"dose_mg_per_kg": W.FloatSlider(value=0.5, min=0.1, max=1.0, description="Dose (mg/kg)"),
+                    "schedule": W.Dropdown(options=[("Twice weekly", "twice"), ("Single", "single")], value="single",
+                                           description="Schedule"),
+                    "plain": W.Dropdown(options=["a", "b"], value="a"),
+                    "no_label": W.IntSlider(value=1)}
+
+    w = Stub()
+    assert control_label(w, "dose_mg_per_kg") == "Dose (mg/kg)"
+    assert control_label(w, "no_label") == "no_label"  # no description: nothing better to show
+    assert value_label(w, "schedule", "twice") == "Twice weekly"
+    assert value_label(w, "plain", "b") == "b"
+    assert value_label(w, "dose_mg_per_kg", 0.25) == "0.25"
+
+
+def test_chapter_3_session_plan_names_the_controls_its_prediction_asks_about(pack):
+    ch3 = next(p for p in CHAPTERS if p.name.startswith("03"))
+    plan = (_dir(pack, ch3) / "session-plan.md").read_text()
+    assert "dose_mg_per_kg" not in plan
+    line = next(ln for ln in plan.splitlines() if "live: ResponseTimeCourse" in ln)
+    # The prediction asks about the schedule (the review: the plan moved the dose instead): it comes first.
+    assert "Switch the schedule" in line and 'first "Schedule"' in line
+    assert 'then moving "Dose per infusion (mg/kg)" from 0.1 mg/kg to 1 mg/kg' in line

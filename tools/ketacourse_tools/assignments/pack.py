@@ -204,9 +204,18 @@ def session_plan_md(title: str, nb: nbformat.NotebookNode, sections: list[Sectio
         step = f"**{s.title}** (chapter: {s.minutes or '?'} min). Predict"
         step += f": \"{s.predictions[0]}\"" if s.predictions else " what the widget will show"
         step += f"; then live: {widgets}"
+        # Controls as the learner sees them (their labels and values), never their internal names: first
+        # those the prediction asks about, then the one the book's scrubber moves.
         scrub = [f for w in dict.fromkeys(s.widgets) for f in figures.get(w, []) if f.get("scrub")]
+        scrub_label = (scrub[0].get("control_label") or scrub[0]["control"]) if scrub else ""
+        named = [lab for w in dict.fromkeys(s.widgets) for lab in (figures.get(w) or [{}])[0].get("settings", {})
+                 if s.predictions and _names_control(s.predictions[0], lab) and _core(lab) != _core(scrub_label)]
+        if named:
+            step += ": first " + ", ".join(f"\"{lab}\"" for lab in dict.fromkeys(named)) + " as the prediction asks"
         if scrub:
-            step += f", moving `{scrub[0]['control']}` across its range"
+            ends = [f["value_label"] for f in scrub if f.get("control") == scrub[0]["control"] and f.get("value_label")]
+            step += (", then" if named else ",") + f" moving \"{scrub_label}\"" + (
+                f" from {ends[0]} to {ends[-1]}" if len(ends) > 1 else " across its range")
         step += "; students explain what changed and why."
         qs = [q for q in questions if q.section == s.title and q.kind != "written"]
         if qs:
@@ -260,19 +269,57 @@ def figure_pack(nb: nbformat.NotebookNode, dest: Path, classes: dict[str, type])
                 file = f"{name}-{suffix}.png"
                 (dest / file).write_bytes(png)
                 found[name].append({"file": file, "title": widget.title, "params": {k: _jsonable(v) for k, v in state.items()},
-                                    "alt": widget.alt_text(**state), "scrub": bool(scrub), "control": scrub or ""})
+                                    "settings": {control_label(widget, k): value_label(widget, k, v) for k, v in state.items()},
+                                    "alt": widget.alt_text(**state), "scrub": bool(scrub), "control": scrub or "",
+                                    "control_label": control_label(widget, scrub) if scrub else "",
+                                    "value_label": _scrub_label(widget, scrub, params[scrub]) if scrub else ""})
     lines = ["# Figure pack", "", "PNG frames of the chapter's widgets for slides, each with its alt text "
              "(paste it into the slide's alt-text field).", ""]
     for name, frames in found.items():
         lines += [f"## {name}: {frames[0]['title']}", ""]
         for f in frames:
-            settings = ", ".join(f"{k} = {v}" for k, v in f["params"].items())
+            settings = "; ".join(f"{k}: {v}" for k, v in f["settings"].items())
             lines += [f"![{f['alt']}]({f['file']})", "", f"*{f['file']}* ({settings}). Alt text: {f['alt']}", ""]
     if skipped:
         lines += ["## Not included", "", *[f"- {x}" for x in skipped], ""]
     (dest / "figures.md").write_text("\n".join(lines), encoding="utf-8")
     (dest / "figures.json").write_text(json.dumps(found, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return found
+
+
+def _core(label: str) -> str:
+    """A control label's words before any comma or parenthesis: "Ceiling" of "Ceiling, an assumption (SD)"."""
+    return re.split(r"[,(]", label, maxsplit=1)[0].strip().lower()
+
+
+def _names_control(text: str, label: str) -> bool:
+    """Whether ``text`` (a prediction) speaks of the control labelled ``label`` (by its :func:`_core`).
+    The scrubber's own control, and a control sharing its core words ("Dose (mg)" beside
+    "Dose (mg/kg)"), are left to the scrubber step."""
+    core = _core(label)
+    return len(core) >= 4 and re.search(rf"(?<!\w){re.escape(core)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _scrub_label(widget, name: str, value) -> str:
+    """A scrubber frame's value as the book's scrubber shows it: the scrub spec's format applied to the
+    option's label for a named choice (a string value), else to the value itself."""
+    return widget.scrub.label.format(value_label(widget, name, value) if isinstance(value, str) else value)
+
+
+def control_label(widget, name: str) -> str:
+    """The label a learner sees beside control ``name`` (its public ``description``), e.g.
+    ``"Dose per infusion (mg/kg)"`` for ``dose_mg_per_kg``; the name itself if it has none."""
+    return str(getattr(widget.controls[name], "description", "") or name)
+
+
+def value_label(widget, name: str, value) -> str:
+    """``value`` of control ``name`` as the learner sees it: a choice control's option label (from its
+    public ``options``, ``(label, value)`` pairs or plain values), else the value."""
+    for opt in getattr(widget.controls[name], "options", None) or ():
+        label, val = opt if isinstance(opt, tuple) and len(opt) == 2 else (opt, opt)
+        if val == value:
+            return str(label)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _jsonable(v):
