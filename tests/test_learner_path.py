@@ -117,3 +117,46 @@ def test_where_next_must_be_last():
     assert where_next(nb) == ""
     nb.cells.append(nbformat.v4.new_code_cell("x = 1"))
     assert where_next(nb) == ""
+
+
+# ----------------------------------------------------------------------------- model mathematics folded
+CURIOUS = "For the curious: "
+_ADMONITION = re.compile(r"^(:{3,})\{admonition\}[ \t]*([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1[ \t]*$", re.M | re.S)
+
+
+def curious_boxes(markdown: str) -> list[tuple[int, int, str, str]]:
+    """``(start, end, title, options)`` of every admonition in ``markdown``."""
+    return [(m.start(), m.end(), m.group(2).strip(), m.group(3)) for m in _ADMONITION.finditer(markdown)]
+
+
+def unfolded_equations(markdown: str) -> list[str]:
+    """Display equations (``$$ ... $$``) that are not inside a folded "For the curious: ..." box."""
+    boxes = [(a, b) for a, b, title, opts in curious_boxes(markdown)
+             if title.startswith(CURIOUS) and "dropdown" in opts]
+    return [" ".join(m.group(0).split())[:60] for m in re.finditer(r"\$\$.*?\$\$", markdown, re.S)
+            if not any(a <= m.start() < b for a, b in boxes)]
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c.number >= 3], ids=lambda c: c.stem)
+def test_model_mathematics_of_chapters_3_to_7_is_in_folded_boxes(chapter):
+    nb = nbformat.read(chapter.path, as_version=4)
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if not _is_teaching(cell):
+            continue
+        problems += [f"cell {i}: equation outside a folded 'For the curious' box: {e}" for e in unfolded_equations(cell.source)]
+        for _a, _b, title, opts in curious_boxes(cell.source):
+            if "curious" in title.lower():
+                if not title.startswith(CURIOUS):
+                    problems.append(f"cell {i}: title {title!r} must start with {CURIOUS!r}")
+                if "dropdown" not in opts:
+                    problems.append(f"cell {i}: {title!r} is not folded (:class: dropdown)")
+    assert not problems, f"{chapter.stem}:\n" + "\n".join(problems)
+
+
+def test_fold_check_finds_an_unfolded_equation():
+    box = ":::{admonition} For the curious: x\n:class: dropdown\n\n$$\na = b\n$$\n:::\n"
+    assert unfolded_equations(box) == []
+    assert unfolded_equations("Text\n\n$$\na = b\n$$\n") == ["$$ a = b $$"]
+    assert unfolded_equations(box.replace(":class: dropdown\n", "")) == ["$$ a = b $$"]
+    assert unfolded_equations(box.replace("For the curious: x", "Maths")) == ["$$ a = b $$"]
