@@ -160,3 +160,17 @@ def test_fold_check_finds_an_unfolded_equation():
     assert unfolded_equations("Text\n\n$$\na = b\n$$\n") == ["$$ a = b $$"]
     assert unfolded_equations(box.replace(":class: dropdown\n", "")) == ["$$ a = b $$"]
     assert unfolded_equations(box.replace("For the curious: x", "Maths")) == ["$$ a = b $$"]
+
+
+# ----------------------------------------------------------------------------- a prediction before every widget
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_every_widget_is_preceded_by_a_prediction(chapter):
+    """Each interactive figure has its "**Predict first.**" prompt (or a self-check) before it, in the
+    same section, as ``chapter_format.sections_of`` reads them (the instructor pack's session plans
+    use the same predictions)."""
+    from ketacourse_tools.chapter_format import sections_of
+
+    nb = nbformat.read(chapter.path, as_version=4)
+    missing = [f"{s.title}: {len(s.widgets)} widget(s) {s.widgets}, {len(s.predictions)} prediction(s)"
+               for s in sections_of(nb) if len(s.predictions) != len(s.widgets)]
+    assert not missing, f"{chapter.stem}:\n" + "\n".join(missing)
