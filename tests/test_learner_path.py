@@ -174,3 +174,25 @@ def test_every_widget_is_preceded_by_a_prediction(chapter):
     missing = [f"{s.title}: {len(s.widgets)} widget(s) {s.widgets}, {len(s.predictions)} prediction(s)"
                for s in sections_of(nb) if len(s.predictions) != len(s.widgets)]
     assert not missing, f"{chapter.stem}:\n" + "\n".join(missing)
+
+
+# ----------------------------------------------------------------------------- nothing reads as unfinished
+STALE = re.compile(r"\((?:coming|coming soon|planned)\)|\bplanned chapter\b|\bcoming chapters?\b|\bchapters? to come\b|"
+                   r"\bnot yet written\b|\bTODO\b|\bTBD\b", re.IGNORECASE)
+
+
+def test_no_page_promises_material_that_does_not_exist():
+    """Every chapter and page of the book refers to chapters that exist, not to "coming" ones (the
+    landing page lists planned chapters from ``_toc.yml`` on purpose and is not checked here)."""
+    found = []
+    for page in course.pages(ROOT):
+        if not page.path.is_file() or page.path.name == "index.md":
+            continue
+        if page.is_notebook:
+            nb = nbformat.read(page.path, as_version=4)
+            texts = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        else:
+            texts = [page.path.read_text(encoding="utf-8")]
+        found += [f"{page.rel}: {m.group(0)!r}" for t in texts for m in STALE.finditer(t)]
+    assert not found, "\n".join(found)
+    assert STALE.search("the psychiatry chapter (coming)") and STALE.search("The coming chapters use these")
