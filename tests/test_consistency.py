@@ -36,7 +36,7 @@ def test_every_chapter_states_the_course_tolerance(path):
 
 
 #: Wording that treats binding occupancy as functional block (Chapter 1: "binding occupancy is not block").
-BLOCK_WORDING = [r"blocks? how many NMDA receptors", r"occupied[^.]{0,100}partial block",
+BLOCK_WORDING = [r"blocks? how many (?:NMDA )?receptors", r"occupied[^.]{0,100}partial block",
                  r"receptors? (?:are|is) blocked[^.]{0,60}occupancy"]
 PENDING: dict[str, str] = {}  # chapter number -> why it still fails
 

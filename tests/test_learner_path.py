@@ -117,3 +117,82 @@ def test_where_next_must_be_last():
     assert where_next(nb) == ""
     nb.cells.append(nbformat.v4.new_code_cell("x = 1"))
     assert where_next(nb) == ""
+
+
+# ----------------------------------------------------------------------------- model mathematics folded
+CURIOUS = "For the curious: "
+_ADMONITION = re.compile(r"^(:{3,})\{admonition\}[ \t]*([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1[ \t]*$", re.M | re.S)
+
+
+def curious_boxes(markdown: str) -> list[tuple[int, int, str, str]]:
+    """``(start, end, title, options)`` of every admonition in ``markdown``."""
+    return [(m.start(), m.end(), m.group(2).strip(), m.group(3)) for m in _ADMONITION.finditer(markdown)]
+
+
+def unfolded_equations(markdown: str) -> list[str]:
+    """Display equations (``$$ ... $$``) that are not inside a folded "For the curious: ..." box."""
+    boxes = [(a, b) for a, b, title, opts in curious_boxes(markdown)
+             if title.startswith(CURIOUS) and "dropdown" in opts]
+    return [" ".join(m.group(0).split())[:60] for m in re.finditer(r"\$\$.*?\$\$", markdown, re.S)
+            if not any(a <= m.start() < b for a, b in boxes)]
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c.number >= 3], ids=lambda c: c.stem)
+def test_model_mathematics_of_chapters_3_to_7_is_in_folded_boxes(chapter):
+    nb = nbformat.read(chapter.path, as_version=4)
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        if not _is_teaching(cell):
+            continue
+        problems += [f"cell {i}: equation outside a folded 'For the curious' box: {e}" for e in unfolded_equations(cell.source)]
+        for _a, _b, title, opts in curious_boxes(cell.source):
+            if "curious" in title.lower():
+                if not title.startswith(CURIOUS):
+                    problems.append(f"cell {i}: title {title!r} must start with {CURIOUS!r}")
+                if "dropdown" not in opts:
+                    problems.append(f"cell {i}: {title!r} is not folded (:class: dropdown)")
+    assert not problems, f"{chapter.stem}:\n" + "\n".join(problems)
+
+
+def test_fold_check_finds_an_unfolded_equation():
+    box = ":::{admonition} For the curious: x\n:class: dropdown\n\n$$\na = b\n$$\n:::\n"
+    assert unfolded_equations(box) == []
+    assert unfolded_equations("Text\n\n$$\na = b\n$$\n") == ["$$ a = b $$"]
+    assert unfolded_equations(box.replace(":class: dropdown\n", "")) == ["$$ a = b $$"]
+    assert unfolded_equations(box.replace("For the curious: x", "Maths")) == ["$$ a = b $$"]
+
+
+# ----------------------------------------------------------------------------- a prediction before every widget
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.stem)
+def test_every_widget_is_preceded_by_a_prediction(chapter):
+    """Each interactive figure has its "**Predict first.**" prompt (or a self-check) before it, in the
+    same section, as ``chapter_format.sections_of`` reads them (the instructor pack's session plans
+    use the same predictions)."""
+    from ketacourse_tools.chapter_format import sections_of
+
+    nb = nbformat.read(chapter.path, as_version=4)
+    missing = [f"{s.title}: {len(s.widgets)} widget(s) {s.widgets}, {len(s.predictions)} prediction(s)"
+               for s in sections_of(nb) if len(s.predictions) != len(s.widgets)]
+    assert not missing, f"{chapter.stem}:\n" + "\n".join(missing)
+
+
+# ----------------------------------------------------------------------------- nothing reads as unfinished
+STALE = re.compile(r"\((?:coming|coming soon|planned)\)|\bplanned chapter\b|\bcoming chapters?\b|\bchapters? to come\b|"
+                   r"\bnot yet written\b|\bTODO\b|\bTBD\b", re.IGNORECASE)
+
+
+def test_no_page_promises_material_that_does_not_exist():
+    """Every chapter and page of the book refers to chapters that exist, not to "coming" ones (the
+    landing page lists planned chapters from ``_toc.yml`` on purpose and is not checked here)."""
+    found = []
+    for page in course.pages(ROOT):
+        if not page.path.is_file() or page.path.name == "index.md":
+            continue
+        if page.is_notebook:
+            nb = nbformat.read(page.path, as_version=4)
+            texts = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        else:
+            texts = [page.path.read_text(encoding="utf-8")]
+        found += [f"{page.rel}: {m.group(0)!r}" for t in texts for m in STALE.finditer(t)]
+    assert not found, "\n".join(found)
+    assert STALE.search("the psychiatry chapter (coming)") and STALE.search("The coming chapters use these")

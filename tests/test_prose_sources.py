@@ -267,6 +267,10 @@ def test_no_student_facing_text_shows_a_computed_marker():
             for i, cell in enumerate(cells):
                 if cell.cell_type == "markdown":
                     leaks += [f"{f.name} ({version}) cell {i}: {m}" for m in ps.leaked_markers(cell.source)]
+    selfchecks = sorted((ROOT / "src" / "ketacourse" / "data" / "selfchecks").glob("*.toml"))
+    assert selfchecks, "no self-check data found"
+    for f in selfchecks:  # self-check options and explanations are shown to learners as written
+        leaks += [f"{f.name}: {m}" for m in ps.leaked_markers(f.read_text(encoding="utf-8"))]
     assert not leaks, ("visible '(computed' markers; run `python -m ketacourse_tools.prose_sources --hide-markers` "
                        "and reword what it lists:\n" + "\n".join(leaks))
 
