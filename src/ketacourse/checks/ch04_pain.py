@@ -47,9 +47,10 @@ register(
         hints=(
             "Wind-up counts only the build-up: the C-fibre spikes of the whole train in excess of what 15 copies of "
             "the first response would give.",
-            "Simulate the 15-stimulus train at 1 Hz with 3 µM free ketamine and 1 mM Mg²⁺, take the spike counts per "
-            "stimulus, and subtract 15 times the first count from their sum.",
-            "r = windup.simulate_train(1.0, ketamine_um=3.0, mg_mm=1.0); then "
+            f"Type {WINDUP_KETAMINE_UM:g} into ketamine_um and run the cell: from the spike counts it prints, subtract 15 "
+            "times the FIRST count from the total.",
+            f"In the cell: ketamine_um = {WINDUP_KETAMINE_UM:g}, then answer_windup_3um = total − 15 × (first count). The "
+            f"calls behind it: r = windup.simulate_train(1.0, ketamine_um={WINDUP_KETAMINE_UM:g}, mg_mm=1.0); "
             "windup.windup_count(r.spikes_per_stimulus[0]).",
         ),
         explanation="Wind-up is the response to the train in excess of 15 copies of the first response.",
@@ -86,14 +87,18 @@ register(
         hints=(
             "The biophase approaches a constant plasma level exponentially, with the onset/offset half-life: after one "
             "half-life it has covered half the distance, after two three quarters.",
-            "With ke0 = ln 2 / t½, a biophase that starts empty under a constant Cp follows Ce(t) = Cp (1 − exp(−ke0 t)); "
-            "keep t and t½ in the same unit (days).",
-            "d = analgesia.parameters()['dahan2011']; ke0 = np.log(2) / d['t_half_onset_offset_days']; then "
-            "100 * (1 - np.exp(-ke0 * 4)).",
+            "Type the plasma level (ng/mL) and the time (days) into the cell: it prints the share of the gap between "
+            "plasma and biophase still open. The biophase has covered the rest: Cp × (1 − that share).",
+            f"In the cell: plasma_ng_ml = {PLATEAU_NG_ML:g}, days = {PLATEAU_DAYS:g}; then answer_biophase_ng_ml = "
+            f"{PLATEAU_NG_ML:g} * (1 - share printed). The calls: d = analgesia.parameters()['dahan2011']; "
+            f"ke0 = np.log(2) / d['t_half_onset_offset_days']; {PLATEAU_NG_ML:g} * (1 - np.exp(-ke0 * {PLATEAU_DAYS:g})).",
         ),
         explanation=("After 4 days the slow biophase has reached less than a quarter of the plasma level: relief "
                      "keeps building for as long as the infusion runs."),
         mistakes=(
+            Mistake("share-not-concentration", lambda: 1.0 - 0.5 ** (PLATEAU_DAYS / _t_half_days()),
+                    "That is the share of the way the biophase has come, a fraction: multiply it by the plasma level "
+                    "to get a concentration in ng/mL."),
             Mistake("equilibrium", lambda: PLATEAU_NG_ML,
                     "That is (almost) the plasma level itself. Either you assumed the biophase has caught up with "
                     "plasma, or you put the time in hours while the half-life is in days: with an onset half-life of "
@@ -126,9 +131,11 @@ register(
         hints=(
             "Two steps: how much relief a patient who responds gets at the biophase concentration, then the average "
             "over everyone given ketamine, responders or not.",
-            "Relief in a responder is Ce / (C50 + Ce) with the BIOPHASE concentration from the previous exercise; the "
-            "average over the ketamine arm multiplies it by the probability of responding to ketamine.",
-            "With d = analgesia.parameters()['dahan2011'] and ce your biophase answer: "
+            "Relief in a responder is Ce / (C50 + Ce) with the BIOPHASE concentration from the previous exercise and the "
+            "C50 the cell prints; the average over the ketamine arm multiplies it by the probability of responding to "
+            "ketamine (also printed).",
+            "Type the arithmetic into the blank: answer_average_relief = p_ketamine * Ce / (C50 + Ce), with your "
+            "biophase answer for Ce and the printed C50 and p. The calls: d = analgesia.parameters()['dahan2011']; "
             "d['p_response_ketamine'] * ce / (d['c50_ng_ml'] + ce).",
         ),
         explanation="Only about two patients in three respond, so the average relief is well below a responder's.",
@@ -168,10 +175,12 @@ register(
         hints=(
             "At steady state what reaches the blood equals what is cleared: F × rate = CL × Css. How fast the depot "
             "absorbs does not matter.",
-            "Take F from the subcutaneous route data and CL from the Domino model at 70 kg, put the rate in mg/min "
-            "(200 mg per 1440 min) and CL in L/min, and convert mg/L to ng/mL (× 1000).",
-            "f = route_set('subcutaneous')['bioavailability']; cl = pk.get_model('domino1982').clearance_l_per_h(70) "
-            "/ 60; then 1000 * f * (200 / 1440) / cl.",
+            "Type 70 into weight_kg to get the clearance (L/h). Put the rate in mg per hour (200 mg over 24 h), so "
+            "Css = F × rate / CL is in mg/L; then convert mg/L to ng/mL (× 1000).",
+            "In the cell: weight_kg = 70, rate_mg_per_h = 200 / 24, css_mg_per_l = F * rate_mg_per_h / CL (the printed "
+            "F and CL), answer_css_ng_ml = 1000 * css_mg_per_l. The calls: f = route_set('subcutaneous')"
+            "['bioavailability']; cl = pk.get_model('domino1982').clearance_l_per_h(70) / 60; "
+            "1000 * f * (200 / 1440) / cl.",
         ),
         explanation=("The steady state does not depend on the absorption rate, only on F, the rate and clearance; "
                      "remember that the subcutaneous F is borrowed from intramuscular data."),
@@ -183,6 +192,9 @@ register(
                     "That uses the oral bioavailability. A subcutaneous dose avoids first-pass metabolism in the liver."),
             Mistake("per-hour-as-per-min", lambda: _sc_css(rate_mg_per_min=SC_MG_PER_24H / 24.0),
                     "Check the rate unit: 200 mg per 24 h is 200/1440 mg per minute, not 200/24."),
+            Mistake("per-day-as-per-hour", lambda: _sc_css(rate_mg_per_min=SC_MG_PER_24H / 60.0),
+                    "Check the rate unit: the clearance is per hour, so the rate must be mg per HOUR (200 mg over "
+                    "24 h), not the 200 mg of a whole day."),
         ),
     )
 )
@@ -211,9 +223,10 @@ register(
         hints=(
             "The NNT is how many patients must be treated for one more of them to respond than would have on placebo: "
             "it is the reciprocal of the difference in response proportions.",
-            "NNT = 1 / (risk difference), with the two response proportions as fractions (events / patients), "
-            "ketamine minus placebo.",
-            "With the trial's counts quoted in the text: 1 / (responders_ketamine / n_ketamine − "
+            "Type the four counts quoted in the text into the cell: it prints the two response proportions. "
+            "NNT = 1 / (risk difference), ketamine minus placebo, with the proportions as fractions.",
+            "In the cell: the responders and patients of each arm from the text, then answer_nnt = 1 / (ketamine "
+            "proportion − placebo proportion). The call: 1 / (responders_ketamine / n_ketamine − "
             "responders_placebo / n_placebo).",
         ),
         explanation=("About 25 patients would need ketamine for one extra responder, and the confidence interval of "
@@ -223,6 +236,8 @@ register(
                     "The difference must be a fraction (0.04), not percentage points (4)."),
             Mistake("risk-ratio", lambda: (_hardy_counts()[0] / _hardy_counts()[1]) / (_hardy_counts()[2] / _hardy_counts()[3]),
                     "That is the risk ratio. The NNT comes from the risk DIFFERENCE."),
+            Mistake("risk-difference-not-nnt", lambda: 1.0 / _hardy_nnt(),
+                    "That is the risk difference itself. The NNT is its reciprocal: 1 / difference."),
             Mistake("one-arm", lambda: _hardy_counts()[1] / _hardy_counts()[0],
                     "That is 1 / (response rate in the ketamine arm). The NNT compares the two arms: 1 / (difference)."),
         ),

@@ -42,18 +42,25 @@ register(
         hints=(
             "Body-surface-area scaling equates doses per m² of body surface, not per kg: a small animal, with "
             "more surface per kg, needs more mg/kg for the same mg/m².",
-            "Turn the rat's mg/kg into mg/m² with the rat's Km (kg/m²), then back into a human mg/kg with the human "
-            "Km: multiply by Km(rat) / Km(human).",
-            "translation.km_factor('rat') and translation.km_factor('human') give the two factors; "
-            "translation.human_equivalent_dose_mg_per_kg(15, 'rat') does the whole conversion.",
+            "Type the rat dose into the cell: it prints the dose in mg/m² (mg/kg × the rat's Km). A human with the "
+            "same mg/m² gets mg/m² ÷ the human Km, in mg/kg.",
+            f"In the cell: rat_dose_mg_per_kg = {_RAT_DOSE:g}, then answer_rat_hed_mg_per_kg = (the printed mg/m²) / "
+            "(the human Km). The calls: translation.km_factor('rat'), translation.km_factor('human'); "
+            f"translation.human_equivalent_dose_mg_per_kg({_RAT_DOSE:g}, 'rat') does the whole conversion.",
         ),
         explanation=(
             "Body-surface-area scaling divides a rat's mg/kg dose by about 6. It says nothing about the "
             "concentration the rat reached, only about the dose a human would tolerate on the same mg/m² basis."
         ),
         mistakes=[
-            Mistake("ratio-inverted", lambda: _RAT_DOSE * translation.km_factor("human") / translation.km_factor("rat"),
-                    "The ratio is upside down: a human's Km is the larger, so the human mg/kg dose is the smaller."),
+            # The inverted ratio (dose × 37/6) and the dose in mg/m² (dose × 6) lie within the 2 % tolerance of each
+            # other, so one mistake, at their midpoint, names both.
+            Mistake("ratio-inverted-or-mg-per-m2",
+                    lambda: 0.5 * (_RAT_DOSE * translation.km_factor("human") / translation.km_factor("rat")
+                                   + _RAT_DOSE * translation.km_factor("rat")),
+                    "Far too large: either that is the dose in mg/m² of body surface, not yet turned back into a human "
+                    "mg/kg (divide it by the human Km), or the Km ratio is upside down (a human's Km is the larger, so "
+                    "the human mg/kg dose is the smaller)."),
             Mistake("mouse-km", lambda: float(translation.human_equivalent_dose_mg_per_kg(_RAT_DOSE, "mouse")),
                     "That is the mouse factor (Km 3, divide by 12.3). A rat's Km is 6."),
             Mistake("copied-mg-per-kg", lambda: _RAT_DOSE,
@@ -94,10 +101,11 @@ register(
         hints=(
             "To hold a plasma target the pump must fill the central volume, replace what clearance removes, and "
             "fill the peripheral compartments, which start empty: the total is more than any one of these.",
-            "Let the TCI function compute the whole schedule (one target held for the hour, this weight, this "
-            "parameter set, plasma targeting) and add up everything it infuses; do not rebuild it from hand formulas.",
-            "tci('clements1981', 150, 60, 80).total_dose_mg(): the arguments are model, target (ng/mL), minutes and "
-            "weight (kg), in that order.",
+            "Let the pump compute the schedule: type the weight, target and duration into the cell, then your two hand "
+            "estimates, and read what the pump has infused by the end of the hour; do not add up hand formulas.",
+            "In the cell: weight_kg = 80, target_ng_ml = 150, minutes = 60, your two estimates; then "
+            "answer_tci_dose_mg = the amount infused by 60 min. The call: tci('clements1981', 150, 60, 80)"
+            ".total_dose_mg() (model, target in ng/mL, minutes, weight in kg).",
         ),
         explanation=("The pump gives a loading dose that fills the central volume, then a falling rate that replaces "
                      "what is eliminated and what moves into the peripheral compartments; the total is larger than "
@@ -109,6 +117,9 @@ register(
             Mistake("clearance-only", _maintenance_only,
                     "That is clearance × target × time, the steady-state maintenance alone: it leaves out the loading "
                     "dose and the drug taken up by the peripheral compartments, which are empty at the start."),
+            Mistake("sum-of-hand-estimates", lambda: _loading_only() + _maintenance_only(),
+                    "That is the sum of the two hand estimates. The pump gives more: it must also fill the peripheral "
+                    "compartments, which start empty. Read the pump's own total."),
             Mistake("wrong-model", _domino_dose,
                     "That is the Domino 1982 answer; the exercise uses the Clements 1981 parameter set."),
         ],
@@ -147,9 +158,10 @@ register(
         hints=(
             "Decibels compare two powers on a log scale, 10·log10(new / baseline): positive means gamma power rose. "
             "The drug acts through the fraction of NMDA drive left on each population.",
-            "Turn the concentration into the unblocked NMDA fractions of pyramidal cells and interneurons (with the "
-            "stated selectivity), compute the spectrum there and at baseline, and compare their gamma power.",
-            "u_e, u_i = ei.nmda_unblocked_fractions(60, interneuron_selectivity=4); then "
+            "Type the concentration and the selectivity into the cell: it prints gamma power as a ratio to baseline. "
+            "Decibels are 10 × the base-10 logarithm of that ratio.",
+            "In the cell: conc_ng_ml = 60, selectivity = 4, then answer_gamma_db = 10 * np.log10(the printed ratio). "
+            "The calls: u_e, u_i = ei.nmda_unblocked_fractions(60, interneuron_selectivity=4); "
             "10 * np.log10(ei.spectrum(u_e, u_i).gamma_power / ei.spectrum().gamma_power).",
         ),
         explanation=("The change is positive only because the block falls more on interneurons. Remember that the model "
@@ -158,6 +170,9 @@ register(
             Mistake("ratio-not-db", lambda: _ei_ratio(*ei.nmda_unblocked_fractions(
                 _EI["conc"], interneuron_selectivity=_EI["selectivity"])),
                     "That is the ratio itself; convert it to decibels with 10·log10(ratio)."),
+            Mistake("natural-log", lambda: 10.0 * math.log(_ei_ratio(*ei.nmda_unblocked_fractions(
+                _EI["conc"], interneuron_selectivity=_EI["selectivity"]))),
+                    "You used the natural logarithm (ln). Decibels use the base-10 logarithm: 10·log10(ratio)."),
             Mistake("amplitude-db", lambda: 2.0 * _ei_db(),
                     "20·log10 is for amplitudes; gamma *power* is already a squared quantity, so use 10·log10."),
             Mistake("no-selectivity", _ei_db_equal_block,
@@ -192,10 +207,10 @@ register(
         hints=(
             "The pump holds the plasma on target, but the effect site follows the plasma with a first-order lag "
             "(ke0), and it starts from the previous step's plateau, not from zero.",
-            "Simulate the whole four-step session and read the effect-site concentration 5 min after the third "
-            "step begins (the steps start at 0, 30, 60 and 90 min); divide it by that step's target.",
-            "run = tci('domino1982', [50, 100, 150, 200], 30, 70); then "
-            "run.simulate(np.array([65.0])).effect_ng_ml[0] / 150.",
+            "The steps start at 0, 30, 60 and 90 min: type the minute 5 min after the third one starts into the cell, "
+            "read the EFFECT-SITE concentration it prints and divide it by that step's target.",
+            "In the cell: minute = 65, then answer_effect_fraction = (printed effect site) / 150. The calls: "
+            "run = tci('domino1982', [50, 100, 150, 200], 30, 70); run.simulate(np.array([65.0])).effect_ng_ml[0] / 150.",
         ),
         explanation=("The effect site is still catching up 5 min after the target rises, so ratings taken then would "
                      "understate the effect of the new plateau. Waiting 20 min, as Bowdle did, lets it come within about "
@@ -210,6 +225,9 @@ register(
                     "the step."),
             Mistake("from-zero", lambda: 1.0 - math.exp(-pk.default_ke0_per_min() * _LAG["minutes_into_step"]),
                     "That treats the effect site as starting from zero; it starts from the previous plateau, 100 ng/mL."),
+            Mistake("concentration-not-fraction", lambda: 150.0 * _effect_fraction_at(_LAG["minutes_into_step"]),
+                    "That is the effect-site concentration in ng/mL. The question asks for it as a fraction of the "
+                    "step's target: divide by 150."),
             Mistake("second-step", lambda: _effect_fraction_at(_LAG["minutes_into_step"], step=1),
                     "That is the second step (100 ng/mL, 5 min after t = 30 min); the question asks about the third "
                     "step, 150 ng/mL, which begins at 60 min."),

@@ -40,7 +40,10 @@ register(
         rel_tol=REL_TOL,
         abs_tol=0.5,
         hints=("Extra cases come from the excess risk: the risk with esketamine minus the risk with placebo.",
-               "Take events / patients in each TRANSFORM-1 arm for vertigo, subtract, and multiply by 120.",
+               "Take events / patients in each TRANSFORM-1 arm for vertigo (the cell prints the counts), subtract, and "
+               "multiply by 120.",
+               "In the cell: risk_esketamine = events / patients of the esketamine arm, risk_placebo the same for "
+               f"placebo, answer_extra_vertigo = {CLINIC_PATIENTS} * (risk_esketamine - risk_placebo). The calls: "
                "c = next(x for x in trials if x.id == 'transform1'); v = c.outcome('vertigo', 'double-blind, 4 weeks')"
                ".values; then 120 * (v['events_treatment'] / v['n_treatment'] - v['events_control'] / v['n_control'])."),
         explanation=("The excess risk (risk difference) times the number treated gives the extra people affected; "
@@ -97,10 +100,11 @@ register(
         hints=("The earliest discharge is the later of two times: the end of the rule's minimum observation, and "
                "the time the model calls the patient stable (dissociation below threshold AND systolic pressure "
                "below the limit).",
-               "Dosing ends with the second device; the minimum observation runs from there. Then find when the "
-               "simulated systolic pressure (baseline + rise) falls below the limit for good.",
-               "r = safety.simulate_session('nasal_esketamine_56', weight_kg=60, baseline_sbp_mmhg=138); read "
-               "r.observation_end_min, r.stable_min and r.discharge_min."),
+               "Type the weight and the baseline pressure into the cell: it prints both times. The patient may go "
+               "only when BOTH are passed.",
+               "In the cell: weight_kg = 60, baseline_sbp_mmhg = 138, then answer_discharge_min = the later of the two "
+               "printed times. The calls: r = safety.simulate_session('nasal_esketamine_56', weight_kg=60, "
+               "baseline_sbp_mmhg=138); read r.observation_end_min, r.stable_min and r.discharge_min."),
         explanation=("A baseline just under the guide leaves little room: the small rise keeps the systolic pressure "
                      "above the limit long after dissociation has faded, so the model, not the rule's minimum, sets "
                      "the time. In practice this is a clinician's judgement, and no label sets a numerical post-dose "
@@ -140,14 +144,19 @@ register(
         abs_tol=1.0,
         hints=("Effects follow the effect-site concentration; the model counts the minutes it stays at or above the "
                "dissociation threshold (written as S-ketamine).",
-               "A per-kg dose changes with weight: simulate the subcutaneous preset for the 90 kg patient, not the "
-               "default 70 kg.",
+               "A per-kg dose changes with weight: type 90 kg into the cell, not the default 70 kg, and subtract the "
+               "first minute at the threshold from the last.",
+               "In the cell: weight_kg = 90, then answer_sc_minutes = (last minute) − (first minute). The call: "
                "safety.simulate_session('sc_racemic', weight_kg=90).dissociative_min"),
         explanation=("A per-kg dose scales the exposure with weight, so the heavier patient spends longer above the "
                      "threshold: the session length is not the same for everyone."),
         mistakes=(
             Mistake("default-weight", lambda: _sc_minutes(70.0),
                     "That is the 70 kg patient of the widget's default. Set the weight to 90 kg."),
+            Mistake("end-not-duration", lambda: float(session.simulate_session("sc_racemic", weight_kg=SC_WEIGHT_KG)
+                                                       .dissociative_until_min),
+                    "That is the minute the effect site last stays above the threshold, counted from the injection. "
+                    "The question asks for how long it stays there: subtract the minute it first reaches it."),
             Mistake("racemic-threshold", lambda: _sc_minutes(SC_WEIGHT_KG, 2.0),
                     "That compares S-ketamine with the racemic band edge (twice the threshold). The model's threshold "
                     "is already written as S-ketamine: use it as it is."),
@@ -177,6 +186,7 @@ register(
         rel_tol=REL_TOL,
         hints=("Exposure (AUC) is proportional to bioavailability × dose, in the same model.",
                "For equal exposure F_oral × D_oral = 1 × D_IV, so D_oral / D_IV = 1 / F_oral, whatever the IV dose.",
+               "In the cell: answer_oral_multiplier = 1 / F, with the F it prints. The call: "
                "logistics.model_bioavailability('oral_racemic') gives the model's F; the multiplier is its inverse."),
         explanation=("The multiplier is 1/F: with the S-ketamine model's first pass (Fanta 2015) it is several times "
                      "larger than the 4-5 implied by the racemic studies' F of 20-25%. The sources disagree, F varies "

@@ -37,9 +37,10 @@ register(NumericCheck(
     unit="points (0 to 10)",
     rel_tol=REL_TOL,
     hints=("The score is the sum of four criterion scores: design, size, blinding and replication.",
-           "Look each one up in the tables of em (DESIGN_POINTS, SIZE_STEPS, BLINDING_POINTS, "
-           "REPLICATION_STEPS); replication counts the other randomised trials of racemic ketamine in "
-           "alcohol use disorder that also found a benefit.",
+           "Look each one up in the tables the cell prints (em.DESIGN_POINTS, SIZE_STEPS, BLINDING_POINTS, "
+           "REPLICATION_STEPS): size counts all patients randomised, saline is an inert placebo, and replication "
+           "counts the other randomised trials of racemic ketamine in alcohol use disorder on the map that also "
+           "found a benefit.",
            "em.place(em.load_map(), em.hypothetical_entry('alcohol use disorder', kind='rct-parallel', "
            "blinding='inert', n_total=240, result='benefit'))['score'].total"),
     explanation="Design and size are good, but a saline placebo earns only one blinding point (ketamine's "
@@ -73,9 +74,10 @@ register(NumericCheck(
     unit="% of NMDA receptors",
     rel_tol=REL_TOL,
     hints=("Occupancy depends on the free concentration at the receptor and on arketamine's own Ki.",
-           "Convert ng/mL of the free base to µmol/L, apply the free fraction (0.53), then "
-           "occupancy = C / (C + Ki) with arketamine's Ki.",
-           "dv.occupancy_at('arketamine', 150) gives the fraction; multiply by 100."),
+           "Type the concentration into the cell: it prints the total in µmol/L. Multiply by the free fraction it "
+           "prints, then occupancy = C / (C + Ki) with arketamine's Ki, times 100 for per cent.",
+           f"In the cell: total_ng_ml = {_ARK_NG_ML:g}, then answer_occ = 100 * C / (C + Ki) with C = printed µmol/L "
+           f"× free fraction. The call: dv.occupancy_at('arketamine', {_ARK_NG_ML:g}) gives the fraction; multiply by 100."),
     explanation="Arketamine binds about five times less tightly than esketamine, so at the same total "
                 "concentration it occupies far fewer receptors: if it works as well in patients, NMDA "
                 "block alone is unlikely to be the whole explanation.",
@@ -108,9 +110,10 @@ register(NumericCheck(
     unit="SD units",
     rel_tol=REL_TOL,
     hints=("The map puts every effect on one scale, a standardised mean difference.",
-           "Compute the odds ratio from the counts, take its natural log, and convert with Chinn's rule "
-           "d = ln(OR)·√3/π.",
-           "ev.log_or_to_d(ev.odds_ratio(18, 40, 7, 40).estimate)"),
+           "Type the four counts into the cell: it prints the odds ratio. Take its natural log and convert with "
+           "Chinn's rule d = ln(OR)·√3/π.",
+           "In the cell: the four counts, then answer_d = np.log(the printed odds ratio) * np.sqrt(3) / np.pi. "
+           "The call: ev.log_or_to_d(ev.odds_ratio(18, 40, 7, 40).estimate)"),
     explanation="An odds ratio near 4 corresponds to a standardised difference of about three-quarters of an SD: "
                 "a moderate to large effect, if a trial this small can be trusted.",
     mistakes=[
