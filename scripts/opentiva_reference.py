@@ -65,7 +65,7 @@ def main() -> None:
     print(f"# opentiva {getattr(opentiva, '__version__', '1.1.2')}, generated {datetime.date.today().isoformat()}.", file=out)
     print("# Concentrations in ng/mL (opentiva's ug/mL x 1000); times in min; doses in mg.\n", file=out)
     print("[meta]", file=out)
-    print('source = "opentiva"\nflag = "S"', file=out)
+    print('source = "selby2023"\nflag = "S"', file=out)
     print(f"weight_kg = {WEIGHT}\nage_years = {AGE}", file=out)
     print(f"times_min = {_fmt_list(TIMES_MIN)}\n", file=out)
     end_s = int(max(TIMES_MIN) * 60) + 1
@@ -76,7 +76,7 @@ def main() -> None:
     for key, cls in MODELS.items():
         m = getattr(ketamine, cls)(sex=SEX, age=AGE, weight=WEIGHT, height=HEIGHT)
         print(f"[iv.{key}]", file=out)
-        print('source = "opentiva"\nflag = "S"', file=out)
+        print('source = "selby2023"\nflag = "S"', file=out)
         print(f'note = "opentiva.ketamine.{cls}; effect site with opentiva\'s ke0 (from an assumed 1-min time to peak)"', file=out)
         print(f"ke0_per_min = {m.ke0}", file=out)
         for name, inf in scenarios.items():
@@ -104,7 +104,7 @@ def main() -> None:
             return float(np.sum(rate * np.clip(t_s - start, 0, dur)))
 
         print(f"[tci.{key}]", file=out)
-        print('source = "opentiva"\nflag = "S"', file=out)
+        print('source = "selby2023"\nflag = "S"', file=out)
         print(f'note = "opentiva.pump.Pump, plasma targeting, targets {TCI_TARGETS_UG_ML} ug/mL for 30 min each"', file=out)
         print(f"targets_ng_ml = {_fmt_list([1000 * c for c in TCI_TARGETS_UG_ML])}", file=out)
         print(f"times_min = {_fmt_list(TCI_TIMES_MIN)}", file=out)
@@ -126,7 +126,7 @@ def main() -> None:
         idx = [int(np.argmin(np.abs(t - 60 * tm))) for tm in MIS_TIMES_MIN]
         pidx = [int(np.argmin(np.abs(predicted[pump_key][:, 0] - 60 * tm))) for tm in MIS_TIMES_MIN]
         print(f"[misspecified.{pump_key}_in_{patient_key}]", file=out)
-        print('source = "opentiva"\nflag = "S"', file=out)
+        print('source = "selby2023"\nflag = "S"', file=out)
         print(f'note = "opentiva: the {pump_key} TCI schedule above given to a patient described by {patient_key}"', file=out)
         print(f"times_min = {_fmt_list(MIS_TIMES_MIN)}", file=out)
         print(f"predicted = {_fmt_list(1000 * predicted[pump_key][pidx, 1])}", file=out)

@@ -42,14 +42,14 @@ GOOD = """\
     id = "alpha-approval"
     statement = "Drug A is approved for B"
     status = "approved 2019-03-05"
-    source = "spravato_label"
+    source = "janssen2025"
     checked = 2026-11-02
 
     [[fact]]
     id = "beta-trial"
     statement = "No trial has tested C"
     status = "none found"
-    source = "spravato_label, spravato_label"
+    source = "janssen2025, janssen2025"
     checked = 2025-06-15
 """
 
@@ -109,7 +109,7 @@ def test_good_file_loads(tmp_path):
     _write(tmp_path, "99-demo.toml", GOOD)
     facts = load_facts(tmp_path)
     assert [f.id for f in facts] == ["alpha-approval", "beta-trial"]
-    assert facts[1].source == ("spravato_label", "spravato_label")
+    assert facts[1].source == ("janssen2025", "janssen2025")
     assert facts[0].checked == dt.date(2026, 11, 2)
     assert check_facts(facts, bib_keys_in(BIB), today=dt.date(2026, 12, 7)) == []
 
@@ -146,8 +146,8 @@ def test_future_date_is_caught(tmp_path):
 
 
 def test_unknown_bib_key_is_caught(tmp_path):
-    _write(tmp_path, "99-demo.toml", GOOD.replace("spravato_label, spravato_label",
-                                                   "spravato_label, nosuch2099"))
+    _write(tmp_path, "99-demo.toml", GOOD.replace("janssen2025, janssen2025",
+                                                   "janssen2025, nosuch2099"))
     problems = check_facts(load_facts(tmp_path), bib_keys_in(BIB), today=dt.date(2026, 12, 7))
     assert problems == ["99-demo.toml: fact 'beta-trial' field 'source' has unknown bibtex key(s) ['nosuch2099']"]
 
@@ -159,7 +159,7 @@ def test_unknown_bib_key_is_caught(tmp_path):
         ('id = "beta-trial"', 'id = "alpha-approval"', r"fact 'alpha-approval' field 'id' is used twice"),
         ('status = "none found"', 'status = ""', r"fact 'beta-trial' field 'status' must be a non-empty"),
         ('statement = "No trial has tested C"\n', "", r"fact 'beta-trial' field 'statement' must be"),
-        ('source = "spravato_label, spravato_label"', 'source = "a b"', r"field 'source' has malformed"),
+        ('source = "janssen2025, janssen2025"', 'source = "a b"', r"field 'source' has malformed"),
         ('status = "none found"', 'status = "none found"\nchecked_by = "x"', r"unknown field\(s\) \['checked_by'\]"),
     ],
 )

@@ -51,7 +51,7 @@ def test_perezruixo_table4_esketamine(dose):
 
 @pytest.mark.parametrize("dose", [28.0, 56.0, 84.0])
 def test_spravato_label_tmax_after_last_spray(dose):
-    """SPRAVATO label (spravato_label): Tmax 20-40 min after the last spray.
+    """SPRAVATO label (janssen2025): Tmax 20-40 min after the last spray.
 
     Devices 5 min apart (label administration instructions). Tolerance: inside 20-40 min.
     """

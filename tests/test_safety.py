@@ -113,8 +113,8 @@ def test_sessions_and_monitoring_rules_are_consistent():
         assert ("dose_mg" in s) != ("dose_mg_per_kg" in s), name
         cal = session.finding(s["bp_calibration"])
         assert cal["topic"] == "cardiovascular" and "sbp_rise_mmhg" in cal
-    assert table["monitoring"]["spravato_label"]["min_observation_min"] == 120.0
-    assert 40.0 in table["monitoring"]["spravato_label"]["bp_checks_min"]
+    assert table["monitoring"]["janssen2025"]["min_observation_min"] == 120.0
+    assert 40.0 in table["monitoring"]["janssen2025"]["bp_checks_min"]
 
 
 # ----------------------------------------------------------------------------- monitoring logic

@@ -17,14 +17,14 @@ def test_molecules_are_the_table_entries():
 
 
 def test_ketamine_hcl_molar_mass_matches_labels():
-    """Esketamine/ketamine hydrochloride C13H16ClNO·HCl, MW 274.2 g/mol (spravato_label, ketalar_label)."""
+    """Esketamine/ketamine hydrochloride C13H16ClNO·HCl, MW 274.2 g/mol (janssen2025, parnd)."""
     assert units.molar_mass_g_mol("ketamine_hcl") == pytest.approx(274.2, abs=0.05)
     label = load_table("molecules")["molecules"]["ketamine_hcl"]["label_molar_mass_g_mol"]
     assert units.molar_mass_g_mol("ketamine_hcl") == pytest.approx(label, abs=0.05)
 
 
 def test_ketamine_base_molar_mass_matches_monograph():
-    """Free base C13H16ClNO, 237.73 g/mol (ketalar_label entry; GSRS 237.725)."""
+    """Free base C13H16ClNO, 237.73 g/mol (parnd entry; GSRS 237.725)."""
     assert units.molar_mass_g_mol("ketamine") == pytest.approx(237.73, abs=0.01)
     label = load_table("molecules")["molecules"]["ketamine"]["label_molar_mass_g_mol"]
     assert units.molar_mass_g_mol("ketamine") == pytest.approx(label, abs=0.01)
@@ -71,12 +71,12 @@ def test_salt_base_salt_round_trip():
 
 
 def test_ten_mg_base_is_11_53_mg_hydrochloride():
-    """Ketalar labels doses as base: 10 mg base = 11.53 mg ketamine HCl (ketalar_label, dossier)."""
+    """Ketalar labels doses as base: 10 mg base = 11.53 mg ketamine HCl (parnd, dossier)."""
     assert units.base_to_salt_mg(10.0) == pytest.approx(11.53, abs=0.01)
 
 
 def test_spravato_device_28_mg_base_is_32_3_mg_hydrochloride():
-    """One Spravato device: 32.3 mg esketamine HCl equivalent to 28 mg esketamine (spravato_label)."""
+    """One Spravato device: 32.3 mg esketamine HCl equivalent to 28 mg esketamine (janssen2025)."""
     assert units.base_to_salt_mg(28.0) == pytest.approx(32.3, abs=0.05)
     assert units.salt_to_base_mg(32.3) == pytest.approx(28.0, abs=0.05)
 

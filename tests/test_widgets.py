@@ -36,7 +36,7 @@ def test_pk_explorer_dose_controls_are_linked():
 
 
 def test_pk_explorer_gives_nasal_esketamine_as_labelled_devices():
-    """Perez-Ruixo intranasal doses are 28 mg devices 5 min apart (spravato_label), as in pk.nasal_session."""
+    """Perez-Ruixo intranasal doses are 28 mg devices 5 min apart (janssen2025), as in pk.nasal_session."""
     w = pk.PKExplorer(model="perezruixo2021", route="intranasal", dose_mg=56.0, population=False)
     times = pk.PKExplorer.times_min
     direct = pkmod.simulate("perezruixo2021", pkmod.nasal_session(56.0), 70.0, times, warn=False)

@@ -8,7 +8,7 @@ table ``data/currency/<notebook stem>.toml``::
     id = "esketamine-us-monotherapy"     # unique in the file, kebab-case
     statement = "FDA approved Spravato as monotherapy for TRD in adults"
     status = "approved 2025-01-21"        # the time-sensitive value as the chapter states it
-    source = "spravato_label"            # bibtex key(s) in chapters/references.bib, comma-separated
+    source = "janssen2025"            # bibtex key(s) in chapters/references.bib, comma-separated
     checked = 2026-12-07                 # TOML date (unquoted) the statement was last verified
 
 :func:`evidence_checked` gives a chapter its "Evidence checked up to MONTH YEAR" line, from the

@@ -6,6 +6,11 @@
   notebook's DOM must not change at all (jupyterlab-myst's re-render loop under the windowed
   notebook made 17-82 renders a second), citations read as author-year text without warning icons,
   and a real mouse click on a link in the text opens the linked page on the first click.
+- ``test_plain_lab_citations_read_as_author_year``: in the same plain Lab, every citation of the
+  chapter that had the most non-author-year keys (chapter 6) and of chapter 1 reads as
+  author + year text ("(Janssen2025)"): each key has the shape of ``scripts/rename_bib_keys.py``'s
+  ``KEY_SHAPE``, is in ``chapters/references.bib`` and shows capitalised, never a raw identifier
+  such as "(Spravato_label)".
 - ``test_run_chapter_controls_are_named_and_keyboard_safe``: a chapter with sliders, dropdowns and
   toggle buttons, run in Lab: every slider handle has an accessible name, every live figure has
   alt text, ArrowDown on a dropdown changes its option and leaves the notebook's active cell where
@@ -56,6 +61,17 @@ JS_CITATIONS = """() => {
           sample: groups.slice(0, 3).map(g => g.innerText)};
 }"""
 
+# Each citation's key and how the course stylesheet shows it (computed styles, since cells far
+# off screen are not laid out and have no rendered text): capitalised, in parentheses when
+# parenthetical.
+JS_CITE_KEYS = """() => [...document.querySelectorAll('.jp-Notebook .cite-group .text-yellow-600, .jp-Notebook cite')]
+  .map(e => { const g = e.closest('.cite-group');
+    return {key: e.textContent.trim(), transform: getComputedStyle(e).textTransform,
+            parenthetical: !!(g && g.classList.contains('parenthetical')),
+            before: g ? getComputedStyle(g, '::before').content : ''}; })"""
+
+CITE_NBS = ("chapters/06-safety-and-practice.ipynb", "chapters/01-nmda-receptor.ipynb")
+
 JS_TABS = "() => [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')].map(t => t.textContent)"
 
 
@@ -94,6 +110,44 @@ def test_plain_lab_is_quiet_and_links_open(browser, plain_lab):
         page.wait_for_timeout(300)
         link.click()  # a real mouse click, once
         page.wait_for_function(f"() => ({JS_TABS})().some(t => t.includes('how-to-run'))", timeout=10_000)
+    finally:
+        ctx.close()
+
+
+def _bib_keys_and_shape():
+    import importlib.util
+
+    from pybtex.database import parse_file
+
+    spec = importlib.util.spec_from_file_location("rename_bib_keys", REPO / "scripts" / "rename_bib_keys.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    keys = set(parse_file(str(REPO / "chapters" / "references.bib"), bib_format="bibtex").entries)
+    return keys, mod.KEY_SHAPE
+
+
+def test_plain_lab_citations_read_as_author_year(browser, plain_lab):
+    import re
+
+    keys, shape = _bib_keys_and_shape()
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:
+        for nb in CITE_NBS:
+            page.goto(f"{plain_lab.url}lab/tree/{nb}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
+            page.wait_for_function(JS_OPENED, arg=nb.rsplit("/", 1)[-1], timeout=60_000, polling=250)
+            page.wait_for_timeout(SETTLE_MS)
+            cites = page.evaluate(JS_CITE_KEYS)
+            assert len(cites) >= 30, f"{nb}: expected the chapter's citations rendered, found {len(cites)}"
+            raw = sorted({c["key"] for c in cites if not shape.fullmatch(c["key"]) or c["key"] not in keys})
+            assert not raw, f"{nb}: citations that read as a raw or unknown key in Lab: {raw}"
+            # shown as author-year text: the key capitalised by custom.css ("Janssen2025", "Parnd"),
+            # in parentheses when parenthetical
+            shown = [c["key"][:1].upper() + c["key"][1:] if c["transform"] == "capitalize" else c["key"] for c in cites]
+            odd = sorted({s for s in shown if not re.fullmatch(r"[A-Z][a-z]+(?:[0-9]{4}|nd)[a-z]?", s)})
+            assert not odd, f"{nb}: citations not shown as Author+year text (custom.css installed?): {odd}"
+            bare = [c["key"] for c in cites if c["parenthetical"] and c["before"] != '"("']
+            assert not bare, f"{nb}: parenthetical citations without their parentheses: {bare[:5]}"
     finally:
         ctx.close()
 

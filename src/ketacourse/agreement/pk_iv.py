@@ -1,6 +1,6 @@
 """Intravenous PK (:func:`ketacourse.pk.simulate`) against opentiva and against Kamp 2020's pooled estimates.
 
-Oracle 1 (independent implementation): opentiva 1.1.2 (opentiva), run by
+Oracle 1 (independent implementation): opentiva 1.1.2 (selby2023), run by
 ``scripts/opentiva_reference.py`` and stored in ``data/reference_opentiva.toml``: a 2 mg/kg dose
 injected over 1 min and 0.5 mg/kg infused over 40 min in a 70 kg adult, plasma and effect site
 (with opentiva's own ke0) at 14 times up to 4 h, for the three racemic sets the course shares
@@ -27,7 +27,7 @@ SCENARIOS = {
 }
 KAMP_CL = (69.0, 90.0)   # L/h/70 kg, 95 % CI (kamp2020)
 KAMP_VSS = (200.0, 304.0)  # L/70 kg, 95 % CI (kamp2020)
-LABEL_T_HALF_H = 2.5  # ketalar_label: elimination (beta) half-life of racemic ketamine
+LABEL_T_HALF_H = 2.5  # parnd: elimination (beta) half-life of racemic ketamine
 T_HALF_MISS = {
     "hijazi2003": "ICU patients with brain or spinal injury: its own abstract gives 4.9 h, which the set reproduces",
     "sherwin2015": "a paediatric model scaled to a 70 kg adult, outside its population",
@@ -84,10 +84,10 @@ def report() -> Report:
             sc, i, rv, mv = best[1]
             worst[key, site] = best[0]
             rows.append(Row(f"{key}, {label}, both regimens: worst ({SCENARIOS[sc][0]}, t = {t[i]:g} min)", rv, mv, tol,
-                            "opentiva", unit="ng/mL"))
+                            "selby2023", unit="ng/mL"))
         ref_c, mod_c = c["pairs"][key, "bolus_2mgkg_1min", "effect"]
         rows.append(Row(f"{key}, effect site 0.5 min into 2 mg/kg over 1 min", float(ref_c[0]), float(mod_c[0]), 1e-3,
-                        "opentiva", unit="ng/mL", expected="miss",
+                        "selby2023", unit="ng/mL", expected="miss",
                         reason="opentiva's effect-site step for a RISING plasma curve drops the slope term (its update "
                                "reduces to Cp(t−1 s)·(1 − e^(−ke0·1 s))), a 1-s lag that matters only while Cp climbs "
                                "steeply; the course solves the effect site exactly"))
@@ -103,7 +103,7 @@ def report() -> Report:
                         unit="L", relative=False, expected="miss" if key in VSS_MISS else "match",
                         reason=VSS_MISS.get(key, "")))
         t_half = pk.terminal_half_life_min(m, 70.0) / 60.0
-        rows.append(Row(f"{key}: terminal half-life vs the label's 2.5 h", LABEL_T_HALF_H, t_half, 0.25, "ketalar_label",
+        rows.append(Row(f"{key}: terminal half-life vs the label's 2.5 h", LABEL_T_HALF_H, t_half, 0.25, "parnd",
                         unit="h", expected="miss" if key in T_HALF_MISS else "match", reason=T_HALF_MISS.get(key, "")))
         if key == "hijazi2003":
             rows.append(Row("hijazi2003: terminal half-life vs its own abstract", 4.9, t_half, 0.05, "hijazi2003", unit="h"))
@@ -150,7 +150,7 @@ def report() -> Report:
             f"studied adults: a metadata slip in opentiva, not used here.")
     return Report(
         key="pk_iv", title="Intravenous pharmacokinetics", model="ketacourse.pk.simulate",
-        reference="opentiva 1.1.2 (opentiva) for the solver; Kamp 2020 (kamp2020) and Zanos 2018 (zanos2018) for the models",
+        reference="opentiva 1.1.2 (selby2023) for the solver; Kamp 2020 (kamp2020) and Zanos 2018 (zanos2018) for the models",
         kinds=("implementation", "data"), rows=rows, text=text, figure=figure,
         alt=("Two log-scale panels of plasma ketamine over 4 hours in a 70 kg adult, left after 2 mg/kg over 1 minute, "
              "right during and after 0.5 mg/kg over 40 minutes: lines for the Domino, Clements and Hijazi sets "

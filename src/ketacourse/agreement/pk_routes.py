@@ -5,7 +5,7 @@ model's absorption (:func:`ketacourse.pk.peak_validation`), at the study's dose 
 weight; calibrated peaks are matched by construction and are only counted in the text.
 Published model's output: Perez-Ruixo 2021's Table 4 (perezruixo2021), the typical Caucasian
 adult after 28, 56 and 84 mg of nasal esketamine, simulated with the course's transcription of
-the same model; and the label's time to peak (spravato_label).
+the same model; and the label's time to peak (janssen2025).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def report() -> Report:
     f56 = nas.auc_ng_min_ml() / iv.auc_ng_min_ml() * 28.0 / 56.0
     rows.append(Row("esketamine 56 mg nasal: absolute bioavailability vs the model's abstract (0.54)", 0.54, f56, 0.015,
                     "perezruixo2021", relative=False))
-    rows.append(Row("same, vs the label's mean 0.48", 0.48, f56, 0.015, "spravato_label", relative=False, expected="miss",
+    rows.append(Row("same, vs the label's mean 0.48", 0.48, f56, 0.015, "janssen2025", relative=False, expected="miss",
                     reason="a sourced disagreement: the label's non-compartmental mean against the population model's "
                            "estimate; the course uses the model"))
     m = pk.get_model("perezruixo2021")
@@ -91,7 +91,7 @@ def report() -> Report:
     last = 5.0 * (len(reg) - 1)
     r = pk.simulate("perezruixo2021", reg, 74, np.arange(0, 240, 0.25), age_years=45)
     rows.append(Row("esketamine 56 mg (2 devices 5 min apart): Tmax after the last device inside 20-40 min "
-                    "(shown: midpoint)", 30.0, r.tmax_min() - last, 10.0, "spravato_label", unit="min", relative=False))
+                    "(shown: midpoint)", 30.0, r.tmax_min() - last, 10.0, "janssen2025", unit="min", relative=False))
 
     def figure():
         fig, axes = new_figure(7.6, 3.6, ncols=2)
@@ -143,7 +143,7 @@ def report() -> Report:
         key="pk_routes", title="Pharmacokinetics by route",
         model="ketacourse.pk (routes, peak_validation, the Perez-Ruixo nasal model)",
         reference="published peaks in routes.toml (malinovsky1996, weber2004, huge2010, chong2006); "
-                  "Perez-Ruixo 2021 Table 4 (perezruixo2021); SPRAVATO label (spravato_label)",
+                  "Perez-Ruixo 2021 Table 4 (perezruixo2021); SPRAVATO label (janssen2025)",
         kinds=("data", "published-model"), rows=rows, text=text, figure=figure,
         alt=("Left: model peak against published peak on log axes around the identity line with a ±25 % band; hollow "
              "grey squares for calibrations sit on the line, filled blue circles for checks lie inside the band and "

@@ -2,7 +2,7 @@
 
 A TCI schedule meets its targets by construction when it is simulated with the model that
 computed it, so agreement with the targets validates nothing. The oracle here is an independent
-TCI implementation, opentiva 1.1.2 (opentiva; ``scripts/opentiva_reference.py``), asked for the
+TCI implementation, opentiva 1.1.2 (selby2023; ``scripts/opentiva_reference.py``), asked for the
 same plasma targets (200 → 500 → 100 ng/mL, 30 min each, 70 kg) with the same three racemic
 parameter sets. Two pumps that both hold the plasma concentration on target must infuse nearly
 the same amount, whatever their update rules, so the cumulative doses are compared; the plasma
@@ -58,7 +58,7 @@ def report() -> Report:
         times = np.asarray(ref["times_min"], float)
         sim = res.simulate(times)
         for tm, d_ref in zip(ref["dose_times_min"], ref["cumulative_dose_mg"]):
-            rows.append(Row(f"{key}: amount infused by {tm:g} min", d_ref, _dose_until(res, tm), TOL, "opentiva",
+            rows.append(Row(f"{key}: amount infused by {tm:g} min", d_ref, _dose_until(res, tm), TOL, "selby2023",
                             unit="mg", expected="miss" if key in SAG else "match", reason=SAG.get(key, "")))
         held = [i for i, tm in enumerate(times) if tm < 60]
         off = [i for i, tm in enumerate(times) if tm > 60]
@@ -66,11 +66,11 @@ def report() -> Report:
         rel = np.abs(sim.conc_ng_ml - ref_c) / ref_c
         i = max(held, key=lambda j: rel[j])
         rows.append(Row(f"{key}: plasma while a target is held, worst of {len(held)} times (t = {times[i]:g} min)",
-                        ref_c[i], float(sim.conc_ng_ml[i]), TOL, "opentiva", unit="ng/mL",
+                        ref_c[i], float(sim.conc_ng_ml[i]), TOL, "selby2023", unit="ng/mL",
                         expected="miss" if key in SAG else "match", reason=SAG.get(key, "")))
         j = max(off, key=lambda j: rel[j])
         rows.append(Row(f"{key}: plasma after the target falls to 100, worst of {len(off)} times (t = {times[j]:g} min)",
-                        ref_c[j], float(sim.conc_ng_ml[j]), TOL, "opentiva", unit="ng/mL",
+                        ref_c[j], float(sim.conc_ng_ml[j]), TOL, "selby2023", unit="ng/mL",
                         expected="miss" if key in SAG else "match",
                         reason="the decay after the pump stops carries the difference in amount infused" if key in SAG
                         else ""))
@@ -87,7 +87,7 @@ def report() -> Report:
         mis[name] = (ours, theirs)
         for i, label in enumerate(("median performance error MDPE", "median absolute performance error MDAPE")):
             rows.append(Row(f"{pump_key} schedule in a {patient_key} patient: {label}, 2-90 min", theirs[i], ours[i],
-                            3.0, "opentiva", unit="%", relative=False))
+                            3.0, "selby2023", unit="%", relative=False))
 
     def figure():
         fig, axes = new_figure(7.6, 3.4, ncols=2)
@@ -128,7 +128,7 @@ def report() -> Report:
             f"measured concentration (see the intravenous section).")
     return Report(
         key="tci", title="Target-controlled infusion", model="ketacourse.pk.tci.tci",
-        reference="opentiva 1.1.2 pump (opentiva), plasma targeting, same parameter sets",
+        reference="opentiva 1.1.2 pump (selby2023), plasma targeting, same parameter sets",
         kinds=("implementation",), rows=rows, text=text, figure=figure,
         alt=("Left: plasma ketamine over 90 minutes for the Domino set with targets of 200, 500 and 100 ng/mL; the "
              "course's curve sits on the dashed target steps and opentiva's open circles lie on or slightly below "

@@ -117,7 +117,7 @@ register(
                     "That is when dissociation alone has faded. The model also requires the systolic pressure to be "
                     "back below the limit, and this patient started just under it."),
             Mistake("two-hours-from-first-device",
-                    lambda: float(session.monitoring_rule("spravato_label")["min_observation_min"]),
+                    lambda: float(session.monitoring_rule("janssen2025")["min_observation_min"]),
                     "That counts 2 h from the first device and ignores the model. Both the end of dosing and the "
                     "blood-pressure criterion matter here."),
         ),

@@ -294,7 +294,7 @@ def nasal_session(total_dose_mg: float, *, device_mg: float | None = None, inter
         Total esketamine base, mg (> 0).
     device_mg : float, optional
         Base per device, mg; default the marketed device (28 mg, ``data/regimens.toml``,
-        spravato_label).
+        janssen2025).
     interval_min : float, optional
         Minutes between devices (>= 0); default the label's 5 min.
     time_min : float

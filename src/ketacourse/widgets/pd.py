@@ -176,7 +176,7 @@ class HysteresisExplorer(ModelWidget):
     weight_kg = 70.0
     times_min = np.concatenate([np.arange(0.0, 10.0, 0.05), np.arange(10.0, 120.01, 0.5)])
     marks_min = (1.0, 3.0, 10.0, 30.0)
-    injection_min = 1.0  # "give slowly (over 60 seconds)": ketalar_label
+    injection_min = 1.0  # "give slowly (over 60 seconds)": parnd
 
     def _make_controls(self):
         t_half = float(np.log(2.0) / pk.default_ke0_per_min())
