@@ -306,3 +306,19 @@ def test_the_sentence_check_catches_a_paraphrased_answer():
     assert any("built for predictive" in h for h in leaked_phrases(nb).get("ch5-ex-fst", []))
     cells[0].source = "Animal models are judged by three kinds of validity."
     assert leaked_phrases(nb) == {}
+
+
+def test_the_book_build_cleans_its_notebook_downloads(tmp_path):
+    """``sphinx_solutions`` rewrites the ``_sources`` copies after the build (the download button's file),
+    so a book built from freshly executed chapters still offers notebooks without verdicts."""
+    from types import SimpleNamespace
+
+    from ketacourse_tools import sphinx_solutions
+
+    nb, _key, _value = _verdict_notebook()
+    target = tmp_path / "_sources" / "chapters" / "01-x.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+    app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    sphinx_solutions._clean_downloads(app, None)
+    assert check_verdict_problems(nbformat.read(target, as_version=4)) == []
