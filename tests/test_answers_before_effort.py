@@ -306,3 +306,34 @@ def test_the_sentence_check_catches_a_paraphrased_answer():
     assert any("built for predictive" in h for h in leaked_phrases(nb).get("ch5-ex-fst", []))
     cells[0].source = "Animal models are judged by three kinds of validity."
     assert leaked_phrases(nb) == {}
+
+
+def test_the_book_build_cleans_its_notebook_downloads(tmp_path):
+    """``sphinx_solutions`` rewrites the ``_sources`` copies after the build (the download button's file),
+    so a book built from freshly executed chapters still offers notebooks without verdicts."""
+    from types import SimpleNamespace
+
+    from ketacourse_tools import sphinx_solutions
+
+    nb, _key, _value = _verdict_notebook()
+    target = tmp_path / "_sources" / "chapters" / "01-x.ipynb"
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, target)
+    app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    sphinx_solutions._clean_downloads(app, None)
+    assert check_verdict_problems(nbformat.read(target, as_version=4)) == []
+
+
+def test_selfcheck_feedback_is_encoded_until_opened():
+    from ketacourse_tools.sphinx_solutions import FEEDBACK_ATTR, encode_selfcheck_feedback
+
+    option = ('<li><details class="kc-option"><summary>(a) {s}</summary><p style="margin:0">{f}</p></details></li>')
+    body = ('<div class="kc-selfcheck"><p>Q?</p><ul>' + option.format(s="One", f="Correct. Because.")
+            + option.format(s="Two", f="Not quite. Look again.") + "</ul></div>")
+    out, n = encode_selfcheck_feedback(body)
+    assert n == 2
+    text = page_text(out)
+    assert "(a) One" in text and "(a) Two" in text and "Correct" not in text and "Not quite" not in text
+    encoded = re.findall(FEEDBACK_ATTR + r'="([^"]+)"', out)
+    assert [decode_solution(e) for e in encoded] == ['<p style="margin:0">Correct. Because.</p>',
+                                                      '<p style="margin:0">Not quite. Look again.</p>']

@@ -17,7 +17,8 @@ its content by
   page when the button is pressed, and removes it again when it is pressed a second time;
 - a ``<noscript>`` note saying where the solutions are without JavaScript (the chapter's notebook).
 
-``kc-solutions.css`` keeps an opened solution out of print.
+``kc-solutions.css`` keeps an opened solution out of print. The same is done for each self-check
+option's feedback ("Correct. …"): decoded when the option is opened (:func:`encode_selfcheck_feedback`).
 
 2. Exercises numbered per chapter.
 
@@ -45,11 +46,13 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = ["DATA_ATTR", "BUTTON_OPEN", "BUTTON_CLOSE", "NOSCRIPT", "encode_solutions", "decode_solution",
+__all__ = ["DATA_ATTR", "FEEDBACK_ATTR", "encode_selfcheck_feedback", "BUTTON_OPEN", "BUTTON_CLOSE", "NOSCRIPT", "encode_solutions", "decode_solution",
            "renumber_exercises_per_page"]
 
 DATA_ATTR = "data-kc-solution"
 """The attribute that holds a solution's HTML, base64-encoded (UTF-8)."""
+FEEDBACK_ATTR = "data-kc-feedback"
+"""The attribute that holds a self-check option's feedback, base64-encoded (UTF-8)."""
 BUTTON_OPEN = "Open the worked solution"
 BUTTON_CLOSE = "Close the worked solution"
 NOSCRIPT = ("The worked solution opens with JavaScript. Without it, read it in this chapter's notebook "
@@ -151,6 +154,25 @@ def encode_solutions(body: str) -> tuple[str, int]:
     return "".join(out), len(outer)
 
 
+_OPTION = re.compile(r'(<details class="kc-option"[^>]*>\s*<summary\b.*?</summary>)(.*?)(</details>)', re.DOTALL)
+
+
+def encode_selfcheck_feedback(body: str) -> tuple[str, int]:
+    """``body`` with each self-check option's feedback ("Correct. …", "Not quite. …", the
+    ``<details class="kc-option">`` content after its ``<summary>``) kept only encoded in
+    :data:`FEEDBACK_ATTR`; the script decodes it when the option is opened, so a closed option's verdict
+    is not page text (find-in-page, reader views). Returns the new HTML and the number of options."""
+    n = 0
+
+    def encode(m: re.Match) -> str:
+        nonlocal n
+        n += 1
+        encoded = base64.b64encode(m.group(2).encode("utf-8")).decode("ascii")
+        return f'{m.group(1)}<div class="kc-option-feedback" {FEEDBACK_ATTR}="{encoded}"></div>{m.group(3)}'
+
+    return _OPTION.sub(encode, body), n
+
+
 def decode_solution(encoded: str) -> str:
     """The HTML a solution's :data:`DATA_ATTR` holds (what the script puts into the page)."""
     return base64.b64decode(encoded).decode("utf-8")
@@ -160,7 +182,11 @@ def decode_solution(encoded: str) -> str:
 def _encode(app, pagename, templatename, context, doctree) -> None:
     body = context.get("body")
     if isinstance(body, str) and "solution" in body:
-        context["body"], _n = encode_solutions(body)
+        body, _n = encode_solutions(body)
+    if isinstance(body, str) and "kc-option" in body:
+        body, _n = encode_selfcheck_feedback(body)
+    if isinstance(body, str):
+        context["body"] = body
 
 
 def renumber_exercises_per_page(fignumbers: dict[str, dict[str, dict[str, tuple]]],

@@ -44,8 +44,20 @@
     }
   }
 
+  // A self-check option's feedback: decoded as the option opens, removed as it closes (the click
+  // comes before the <details> element toggles, so the text is there when it shows).
+  function option(summary) {
+    var details = summary.parentElement, box = details.querySelector(".kc-option-feedback[data-kc-feedback]");
+    if (!box) return;
+    if (details.open) box.innerHTML = "";
+    else { box.innerHTML = decode(box.getAttribute("data-kc-feedback")); typeset(box); }
+  }
+
   document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("button.kc-solution-toggle");
-    if (button) toggle(button);
+    if (!event.target.closest) return;
+    var button = event.target.closest("button.kc-solution-toggle");
+    if (button) { toggle(button); return; }
+    var summary = event.target.closest("details.kc-option > summary");
+    if (summary) option(summary);
   });
 })();
