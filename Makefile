@@ -34,12 +34,15 @@ help:
 	@echo "make release [TAG=v2026.1]  student release for a student branch / nbgitpuller (build/release/)"
 	@echo "make pack     instructor pack for every chapter: schedule, answer key, session plan, figures (build/pack/)"
 
+# One pip run, no dependency resolution: requirements.txt pins every package the venv holds (its
+# complete closure), so --no-deps installs exactly it and `pip check` then proves nothing is missing;
+# wheels only where one exists.
+PIP_FAST := --quiet --disable-pip-version-check --no-deps --prefer-binary
 $(STAMP): requirements.txt pyproject.toml tools/pyproject.toml scripts/install_lab_settings.py scripts/lab-settings/overrides.json scripts/lab-custom/custom.css
 	@bash scripts/ensure-system.sh python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e tools
+	$(BIN)/python -m pip install $(PIP_FAST) -r requirements.txt -e . -e tools
+	$(BIN)/python -m pip check
 	$(BIN)/python scripts/install_lab_settings.py
 	@touch $(STAMP)
 
@@ -60,8 +63,13 @@ endif
 # and its outputs reused), unit and data tests, the book and the student book built from those
 # outputs with -W -n (zero warnings), real-browser tests in JupyterLab and in the built book, the
 # student-version, assignment and binder checks. None is skipped. --durations: where the time goes.
+# Both cores (pytest-xdist, TEST_WORKERS, default one per core): `--dist loadgroup` keeps each
+# chapter's nbval cells on one kernel and the tests of one built book or one JupyterLab on one
+# worker (tests/conftest.py, xdist_group_of); `--no-loadscope-reorder` hands the chapters out first.
+TEST_WORKERS ?= auto
 test: venv system
-	$(BIN)/python -m pytest --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg --durations=30 tests chapters
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
+	  --nbval-lax --nbval-sanitize-with tests/nbval-sanitize.cfg --durations=30 tests chapters
 
 # binder/requirements.txt (Binder's share of requirements.txt) and every chapter's Colab install cell
 # (the package plus its runtime stack), versions taken from requirements.txt.
@@ -71,7 +79,7 @@ binder-pins: venv
 # The edit loop: everything that needs no notebook kernel, book build or browser (markers `slow`
 # and `browser`; see tests/conftest.py).
 test-fast: venv
-	$(BIN)/python -m pytest -m "not slow and not browser" tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser" tests
 
 # The declared dependency floors are real: a venv with exactly the lowest versions pyproject.toml allows
 # (requirements-floor.txt) runs the widget contract test and the public-matplotlib check.

@@ -38,5 +38,10 @@ if [ "$(id -u)" != 0 ]; then
     echo "Please install as root: apt-get install ${need[*]}" >&2; exit 1; fi
 fi
 echo "Installing system packages: ${need[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" fonts-dejavu-core >/dev/null
+install() { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" fonts-dejavu-core >/dev/null; }
+# The package lists the machine already has are tried first; only if they cannot serve (none yet, or
+# stale) is `apt-get update` run, then the install again.
+if ! install 2>/dev/null; then
+  $sudo apt-get update -qq
+  install
+fi

@@ -6,6 +6,7 @@ Browser fixtures live in ``tests/browser/conftest.py``.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 # Widgets draw with Agg on figures that pyplot does not manage; make sure nothing in the test
@@ -32,6 +33,10 @@ def chapters_dir(repo_root: Path) -> Path:
 
 # ----------------------------------------------------------------------------- each chapter executed once
 NBVAL_REUSE_PLUGIN = "ketacourse-executed-chapters"
+EXECUTED_DIR_OPTION = "ketacourse_executed_dir"
+"""Key of the folder shared by the pytest-xdist workers (``workerinput``) for executed chapters."""
+EXECUTED_WAIT_S = 1800.0
+"""Under pytest-xdist, how long a worker waits for a chapter that another worker's nbval runs."""
 
 
 def _nbval_notebook(item) -> Path | None:
@@ -46,16 +51,29 @@ class ExecutedChapters:
 
     nbval runs every code cell of every chapter on a fresh kernel and keeps the outputs it got
     (``IPyNbCell.test_outputs``). This plugin moves the nbval items to the front of the session
-    (so they run before the book builds) and, for a notebook whose every cell passed, gives back
-    the notebook with those fresh outputs (:meth:`executed`). The book build and the student book
-    then render what nbval executed in this same run instead of executing every chapter again.
-    A notebook nbval did not run, or that failed, gives None: the caller executes it itself.
+    (so they run before the book builds) and, when the last cell of a notebook has passed, writes
+    that notebook with those fresh outputs into ``folder`` (a failed cell writes a ``.failed``
+    marker instead). :meth:`executed` gives the notebook back: the book build and the student
+    book then render what nbval executed in this same run instead of executing every chapter again.
+
+    Under pytest-xdist (``make test``) each chapter's cells run on one worker (one xdist group per
+    notebook, :func:`pytest_collection_modifyitems`) and ``folder`` is shared by all workers, so a
+    book built on one worker waits for the chapters another worker is executing (their work units
+    are handed out first: ``--no-loadscope-reorder`` keeps this order). A notebook nbval did not
+    run in full, or that failed, gives None: the caller executes it itself.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path, wait_s: float = 0.0) -> None:
+        self.folder = Path(folder)
+        self.wait_s = wait_s  # 0: one process, where nbval has already run when anyone asks
         self.expected: dict[Path, set[int]] = {}
         self.outputs: dict[Path, dict[int, list]] = {}
         self.failed: set[Path] = set()
+
+    def _file(self, path: Path, suffix: str) -> Path:
+        import hashlib
+
+        return self.folder / f"{path.stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:12]}{suffix}"
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -75,23 +93,35 @@ class ExecutedChapters:
             return
         report = outcome.get_result()
         if not report.passed:
-            self.failed.add(path)
+            if path not in self.failed:
+                self.failed.add(path)
+                self._file(path, ".failed").write_text(f"{item.nodeid}: {report.when} {report.outcome}\n")
         elif report.when == "call":
-            self.outputs.setdefault(path, {})[item.cell_num] = list(item.test_outputs or [])
+            got = self.outputs.setdefault(path, {})
+            got[item.cell_num] = list(item.test_outputs or [])
+            if path not in self.failed and set(got) == self.expected.get(path):
+                self._publish(path)
 
-    def executed(self, path: Path):
-        """The notebook at ``path`` with the outputs nbval got in this run, or None if nbval did
-        not run every one of its cells or any of them failed."""
+    def _publish(self, path: Path) -> None:
+        """Write the notebook with this run's outputs (atomically), or a ``.failed`` marker."""
         import nbformat
 
-        path = Path(path).resolve()
+        nb = self._assemble(path)
+        if nb is None:
+            self._file(path, ".failed").write_text("not every code cell was run\n")
+            return
+        tmp = self._file(path, ".tmp")
+        nbformat.write(nb, tmp)
+        tmp.replace(self._file(path, ".ipynb"))
+
+    def _assemble(self, path: Path):
+        import nbformat
+
         got = self.outputs.get(path, {})
-        if path in self.failed or not self.expected.get(path) or set(got) != self.expected[path]:
-            return None
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        if len(code) != len(self.expected[path]):
-            return None  # the file changed since collection
+        if len(code) != len(self.expected[path]) or set(got) != set(range(len(code))):
+            return None  # the file changed since collection, or only some cells were selected
         count = 0
         for k, cell in enumerate(code):
             outputs = [nbformat.from_dict(dict(o)) for o in got[k]]
@@ -108,10 +138,79 @@ class ExecutedChapters:
         nbformat.validate(nb)
         return nb
 
+    def executed(self, path: Path):
+        """The notebook at ``path`` with the outputs nbval got in this run, or None if nbval did
+        not run every one of its cells or any of them failed. Under pytest-xdist it waits (up to
+        :data:`EXECUTED_WAIT_S`) for a chapter that another worker is still executing."""
+        import time
+
+        import nbformat
+
+        path = Path(path).resolve()
+        if not self.expected.get(path):
+            return None
+        done, failed = self._file(path, ".ipynb"), self._file(path, ".failed")
+        deadline = time.monotonic() + self.wait_s
+        while not done.exists() and not failed.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if failed.exists() or not done.exists():
+            return None
+        nb = nbformat.read(done, as_version=4)
+        current = [c.source for c in nbformat.read(path, as_version=4).cells]
+        if [c.source for c in nb.cells] != current:
+            return None  # the file changed since nbval ran it
+        return nb
+
 
 def pytest_configure(config):
-    if not config.pluginmanager.has_plugin(NBVAL_REUSE_PLUGIN):
-        config.pluginmanager.register(ExecutedChapters(), NBVAL_REUSE_PLUGIN)
+    import tempfile
+
+    if config.pluginmanager.has_plugin(NBVAL_REUSE_PLUGIN):
+        return
+    shared = getattr(config, "workerinput", {}).get(EXECUTED_DIR_OPTION)
+    if shared:  # a pytest-xdist worker: the controller's folder, shared with the other workers
+        plugin = ExecutedChapters(Path(shared), wait_s=EXECUTED_WAIT_S)
+    else:  # one process, or the xdist controller (which hands the folder to its workers)
+        folder = Path(tempfile.mkdtemp(prefix="ketacourse-executed-"))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        plugin = ExecutedChapters(folder)
+    config.pluginmanager.register(plugin, NBVAL_REUSE_PLUGIN)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist controller: give every worker the shared folder of executed chapters."""
+    plugin = node.config.pluginmanager.get_plugin(NBVAL_REUSE_PLUGIN)
+    node.workerinput[EXECUTED_DIR_OPTION] = str(plugin.folder)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` that reads each test's ``xdist_group`` from the workers.
+
+    pytest-xdist 3.8 marks a test's group by appending ``@group`` to ``item._nodeid``, which pytest 9
+    no longer reads (the node id lives elsewhere), so its own loadgroup puts every test in a unit of
+    its own. Here the workers write ``{node id: group}`` at collection (:func:`pytest_collection_modifyitems`)
+    into the shared folder and this scheduler groups by it: one work unit per group, in collection
+    order with ``--no-loadscope-reorder``."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    import json
+
+    from xdist.scheduler import LoadScopeScheduling
+
+    folder = config.pluginmanager.get_plugin(NBVAL_REUSE_PLUGIN).folder
+
+    class GroupsFromWorkers(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                found = sorted(folder.glob("xdist-groups-*.json"))
+                self.groups = json.loads(found[0].read_text(encoding="utf-8")) if found else {}
+            return self.groups.get(nodeid) or nodeid.split("::")[0]
+
+    return GroupsFromWorkers(config, log)
 
 
 # ----------------------------------------------------------------------------- the slow lane
@@ -126,10 +225,45 @@ SLOW_FIXTURES = {
 ``slow`` (left out of ``make test-fast``, run by ``make test``). Browser tests are ``browser``."""
 
 
+# ----------------------------------------------------------------------------- two cores (pytest-xdist)
+def xdist_group_of(item) -> str:
+    """The pytest-xdist work unit of a test without an ``xdist_group`` mark (``make test`` runs
+    ``--dist loadgroup``, :func:`pytest_xdist_make_scheduler`): one per
+    chapter for nbval (its cells share one kernel), ``book`` for every test of the built book and
+    ``lab`` for every test of a JupyterLab server (each worker starts its session fixtures once:
+    the book is built once, Lab and Chromium start once), else one per test file (module-scoped
+    fixtures run once)."""
+    notebook = _nbval_notebook(item)
+    if notebook is not None:
+        return f"nbval-{notebook.name}"
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & {"built_book", "book_server"}:
+        return "book"
+    if fixtures & {"lab_server", "plain_lab"}:
+        return "lab"
+    return str(item.path.relative_to(item.config.rootpath) if item.path.is_relative_to(item.config.rootpath)
+               else item.path)
+
+
 def pytest_collection_modifyitems(config, items):
+    import json
+
+    groups = {}
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if not names:
+            names = [xdist_group_of(item)]
+            item.add_marker(pytest.mark.xdist_group(names[0]))
+        groups[item.nodeid] = "_".join(names)
+    worker = getattr(config, "workerinput", {})
+    if worker.get(EXECUTED_DIR_OPTION):  # for the controller's scheduler (pytest_xdist_make_scheduler)
+        out = Path(worker[EXECUTED_DIR_OPTION]) / f"xdist-groups-{worker.get('workerid', 'gw')}.json"
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(groups), encoding="utf-8")
+        tmp.replace(out)
 
 
 @pytest.fixture(scope="session")

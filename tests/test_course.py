@@ -217,10 +217,16 @@ def test_summary_block_parses_continuation_lines_and_rejects_stray_text():
 
 
 # ----------------------------------------------------------------------------- executed once per run
+XDIST = ["-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder"]  # as `make test` runs
+
+
 @pytest.mark.slow
-def test_nbval_execution_is_reused_in_the_same_run(tmp_path):
+@pytest.mark.parametrize("workers", [[], XDIST], ids=["one-process", "two-workers"])
+def test_nbval_execution_is_reused_in_the_same_run(tmp_path, workers):
     """A pytest run with nbval gives later tests the notebook with the outputs nbval just produced
-    (tests/conftest.py ExecutedChapters): the book builds from them instead of executing again."""
+    (tests/conftest.py ExecutedChapters): the book builds from them instead of executing again.
+    With two pytest-xdist workers the notebook and the test are separate work units, so the test
+    may run on the other worker: it gets the notebook through the shared folder."""
     work = tmp_path / "run"
     (work / "chapters").mkdir(parents=True)
     (work / "tests").mkdir()
@@ -250,7 +256,7 @@ def test_nbval_execution_is_reused_in_the_same_run(tmp_path):
     """))
     (work / "pytest.ini").write_text("[pytest]\n")
     # the tests are named first, as in `make test`; the plugin still runs the notebook before them
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers, "--nbval-lax",
                            "tests", "chapters"], cwd=work, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "4 passed" in proc.stdout, proc.stdout[-1000:]

@@ -45,7 +45,7 @@ from functools import cache
 from typing import Any
 
 __all__ = ["Row", "Report", "reports", "report_keys", "get_report", "show", "summary", "show_remaining",
-           "REFERENCE_KINDS", "COLOURS", "new_figure"]
+           "REFERENCE_KINDS", "COLOURS", "new_figure", "label_panel"]
 
 REFERENCE_KINDS = {
     "data": "published data points",
@@ -300,6 +300,14 @@ def new_figure(width_in: float = 7.0, height_in: float = 3.4, ncols: int = 1):
         FigureCanvasAgg(fig)
         axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
+
+
+def label_panel(ax, title: str, xlabel: str, ylabel: str | None = None, legend: dict | None = None) -> None:
+    """Title and axis labels of one panel of a report figure, and its legend if ``legend`` is given
+    (the keyword arguments of ``Axes.legend``; ``{}`` for matplotlib's defaults)."""
+    ax.set(title=title, xlabel=xlabel, **({"ylabel": ylabel} if ylabel is not None else {}))
+    if legend is not None:
+        ax.legend(**legend)
 
 
 # ---- discovery ----------------------------------------------------------------------------------

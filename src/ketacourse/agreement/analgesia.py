@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def report() -> Report:
@@ -81,10 +81,8 @@ def report() -> Report:
         ax.plot(tm, acute["vas_norketamine_cm"], color=COLOURS["other"], label="S-norketamine term")
         ax.plot(tm, acute["vas_net_cm"], color=COLOURS["reference"], lw=1.2, label="net")
         ax.axhline(0, color="k", lw=0.6)
-        ax.set_xlabel("hours (20 mg/h for 2 h, 70 kg)")
-        ax.set_ylabel("change in VAS pain (cm)")
-        ax.set_title("acute model (Olofsen 2012 structure)")
-        ax.legend(loc="lower right")
+        label_panel(ax, "acute model (Olofsen 2012 structure)", "hours (20 mg/h for 2 h, 70 kg)",
+                    "change in VAS pain (cm)", legend=dict(loc="lower right"))
         return fig
 
     text = ("Everything that can be checked agrees: the effect-site solver matches its closed form and the package's "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 CEILING_G = 1.0  # the chapter's exploratory ceiling (an assumption, not a fitted value)
 
@@ -51,10 +51,8 @@ def report() -> Report:
                     label="fit points (by construction)" if p["key"] == "acute_40min" else None)
         ax.errorbar([2.0], [d2["g"]], yerr=[[d2["g"] - d2["lower"]], [d2["upper"] - d2["g"]]], fmt="D",
                     color=COLOURS["reference"], capsize=3, label="held-out check (day 2)")
-        ax.set_xlabel("days after the infusion")
-        ax.set_ylabel("drug − placebo (SD units)")
-        ax.set_title("single infusion")
-        ax.legend(loc="upper right")
+        label_panel(ax, "single infusion", "days after the infusion", "drug − placebo (SD units)",
+                    legend=dict(loc="upper right"))
         ax = axes[1]
         t = np.linspace(0, 21, 841)
         ax.plot(t, ad.effect_g(t, sched), color=COLOURS["miss"], label="linear stacking (model)")
@@ -62,9 +60,7 @@ def report() -> Report:
                 label=f"with ceiling {CEILING_G:g} SD (assumed)")
         ax.errorbar([t_rep], [rep["g"]], yerr=[[rep["g"] - rep["lower"]], [rep["upper"] - rep["g"]]], fmt="D",
                     color=COLOURS["reference"], capsize=3, label="Kryst 2020, 2–3 weeks")
-        ax.set_xlabel("days from the first of 6 infusions")
-        ax.set_title("twice weekly for 3 weeks")
-        ax.legend(loc="upper left")
+        label_panel(ax, "twice weekly for 3 weeks", "days from the first of 6 infusions", legend=dict(loc="upper left"))
         return fig
 
     text = (f"Three of the five points (two published effect sizes and one offset derived from a published "

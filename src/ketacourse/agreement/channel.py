@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ..data import load_table
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def _kinetic_reference(m, t_end_s: float, agonist: bool, p0):
@@ -106,10 +106,8 @@ def report() -> Report:
         ax.plot(t_ms / 1000, ours[:, 2] + ours[:, 3], color=COLOURS["model"], label="ketacourse (eigen-solution)")
         ax.plot(t_ms[::12] / 1000, ref[::12, 2] + ref[::12, 3], "o", mfc="none", color=COLOURS["reference"], label="solve_ivp")
         ax.axhline(m70.steady_state_blocked(), color=COLOURS["grey"], ls=":", label="closed-form steady state")
-        ax.set_xlabel("time with agonist (s)")
-        ax.set_ylabel("fraction of channels blocked")
-        ax.set_title("1 µM ketamine at −70 mV")
-        ax.legend(loc="lower right")
+        label_panel(ax, "1 µM ketamine at −70 mV", "time with agonist (s)", "fraction of channels blocked",
+                    legend=dict(loc="lower right"))
         return fig
 
     text = ("Every closed form agrees to round-off, and the kinetic trapping scheme agrees with an independent "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def report() -> Report:
@@ -56,10 +56,8 @@ def report() -> Report:
         ax.plot(fractions, on_e, marker="s", color=COLOURS["other"], label="block on pyramidal cells")
         ax.axhline(1.0, color=COLOURS["grey"], lw=0.8)
         ax.invert_xaxis()
-        ax.set_xlabel("NMDA drive left (fraction)")
-        ax.set_ylabel("gamma power / baseline")
-        ax.set_title("published model directions")
-        ax.legend(fontsize=7.5)
+        label_panel(ax, "published model directions", "NMDA drive left (fraction)", "gamma power / baseline",
+                    legend=dict(fontsize=7.5))
         ax = axes[1]
         conc = np.array([25, 50, 100, 150, 200, 300, 500, 1000, 1500, 2000, 2400], dtype=float)
         for sel, c, ls in ((1.0, COLOURS["model"], "-"), (3.0, COLOURS["other"], "--")):
@@ -72,10 +70,8 @@ def report() -> Report:
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xscale("log")
         ax.set_ylim(-5, 3.2)
-        ax.set_xlabel("plasma ketamine (ng/mL, log scale)")
-        ax.set_ylabel("model gamma change (dB)")
-        ax.set_title("against human EEG")
-        ax.legend(fontsize=7, loc="lower left")
+        label_panel(ax, "against human EEG", "plasma ketamine (ng/mL, log scale)", "model gamma change (dB)",
+                    legend=dict(fontsize=7, loc="lower left"))
         return fig
 
     text = ("The model reproduces the directions the published spiking models found: interneuron-only block raises "

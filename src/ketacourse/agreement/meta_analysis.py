@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..data import load_table
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 MEASURES = ("rr", "or", "rd")
 
@@ -111,9 +111,8 @@ def report() -> Report:
         ax.axvline(1.0, color="k", lw=0.8)
         ax.set_xscale("log")
         ax.set_yticks(list(ys) + [-0.6, -1.4], [e.label for e in eff] + ["metafor", "ketacourse"])
-        ax.set_xlabel("risk ratio of tuberculosis, BCG vs control (log scale)")
-        ax.set_title("13 BCG trials pooled by DerSimonian–Laird: course engine vs metafor")
-        ax.legend(loc="lower right")
+        label_panel(ax, "13 BCG trials pooled by DerSimonian–Laird: course engine vs metafor",
+                    "risk ratio of tuberculosis, BCG vs control (log scale)", legend=dict(loc="lower right"))
         return fig
 
     diff = max(abs(r.model - r.reference) for r in rows[:len(MEASURES) * 7] if "metafor" in r.quantity)

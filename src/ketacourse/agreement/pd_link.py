@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def _bateman_ce(t, c0, k, ke0):
@@ -84,10 +84,7 @@ def report() -> Report:
         ax.plot(t, c0 * np.exp(-k * t), color=COLOURS["grey"], label="plasma, 1000·e^(−0.05 t)")
         ax.plot(t, ce, color=COLOURS["model"], label="effect site (ketacourse)")
         ax.plot(t[::120], exact[::120], "o", mfc="none", color=COLOURS["reference"], label="closed form")
-        ax.set_xlabel("time (min)")
-        ax.set_ylabel("ng/mL")
-        ax.set_title("effect site vs closed form")
-        ax.legend()
+        label_panel(ax, "effect site vs closed form", "time (min)", "ng/mL", legend={})
         ax = axes[1]
         sel = tf <= 60
         ax.plot(eff.plasma_ng_ml[sel], eff.effect[sel], color=COLOURS["miss"], ls="--", label="effect vs plasma: loop")
@@ -96,10 +93,8 @@ def report() -> Report:
         ax.plot(cc, m.effect(cc), ":", color=COLOURS["reference"], lw=1.2, label="Schüttler Emax curve")
         ax.set_xscale("log")
         ax.set_xlim(20, 30000)
-        ax.set_xlabel("concentration (ng/mL, log)")
-        ax.set_ylabel("EEG median-frequency decrease (Hz)")
-        ax.set_title("hysteresis, Domino 1 mg/kg, first hour")
-        ax.legend(loc="upper left")
+        label_panel(ax, "hysteresis, Domino 1 mg/kg, first hour", "concentration (ng/mL, log)",
+                    "EEG median-frequency decrease (Hz)", legend=dict(loc="upper left"))
         return fig
 
     text = (f"The sigmoid Emax curves reproduce their published parameters exactly (they are those parameters), and "

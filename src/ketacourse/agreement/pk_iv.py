@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ..data import load_table
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 MODELS = ("domino1982", "clements1981", "hijazi2003")
 SCENARIOS = {
@@ -126,8 +126,7 @@ def report() -> Report:
                 ax.plot(t, c["pairs"][key, sc, "plasma"][0], "o", mfc="none", color=COLOURS["reference"], ms=5,
                         label="opentiva" if key == MODELS[0] else None)
             ax.set_yscale("log")
-            ax.set_xlabel("time (min)")
-            ax.set_title(SCENARIOS[sc][0] + ", 70 kg")
+            label_panel(ax, SCENARIOS[sc][0] + ", 70 kg", "time (min)")
         axes[0].set_ylabel("plasma ketamine (ng/mL, log)")
         axes[0].legend(loc="upper right")
         return fig

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 TABLE4 = {  # perezruixo2021 Table 4, typical Caucasian 18-60 y: esk Cmax, esk AUC0-24, noresk Cmax, noresk AUC0-24
     28: (43.8, 147.3, 59.1, 274.4),
@@ -108,10 +108,8 @@ def report() -> Report:
         ax.plot([], [], "s", mfc="none", color=COLOURS["grey"], label="calibration (by construction)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("published peak (ng/mL)")
-        ax.set_ylabel("model peak (ng/mL)")
-        ax.set_title("peaks after nasal, oral, SL, rectal doses")
-        ax.legend(loc="upper left")
+        label_panel(ax, "peaks after nasal, oral, SL, rectal doses", "published peak (ng/mL)", "model peak (ng/mL)",
+                    legend=dict(loc="upper left"))
         ax = axes[1]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -120,10 +118,7 @@ def report() -> Report:
                 ax.plot(t24[:1441] / 60, rr.conc_ng_ml, color=col, label=f"{dose} mg (course)")
                 ax.plot([rr.tmax_min() / 60], [TABLE4[dose][0]], "D", color=COLOURS["reference"],
                         label="Table 4 Cmax" if dose == 28 else None)
-        ax.set_xlabel("time (h)")
-        ax.set_ylabel("esketamine (ng/mL)")
-        ax.set_title("Perez-Ruixo 2021 model, nasal")
-        ax.legend()
+        label_panel(ax, "Perez-Ruixo 2021 model, nasal", "time (h)", "esketamine (ng/mL)", legend={})
         return fig
 
     n_check = sum(1 for r in rows if "peak," in r.quantity)

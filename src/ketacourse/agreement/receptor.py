@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def report() -> Report:
@@ -53,10 +53,9 @@ def report() -> Report:
         ax.plot(conc, 100 * receptor.occupancy(free_um, receptor.racemate_effective_ki_um(s, r)), color=COLOURS["reference"],
                 lw=0.9, label="Ki implied by Ebert's enantiomers")
         ax.set_xscale("log")
-        ax.set_xlabel("total plasma ketamine (ng/mL, log); free fraction 0.53")
-        ax.set_ylabel("NMDA channel-site occupancy (%)")
-        ax.set_title("occupancy depends on which published Ki is used")
-        ax.legend(loc="upper left")
+        label_panel(ax, "occupancy depends on which published Ki is used",
+                    "total plasma ketamine (ng/mL, log); free fraction 0.53", "NMDA channel-site occupancy (%)",
+                    legend=dict(loc="upper left"))
         return fig
 
     at200 = {a["source"]: 100 * float(receptor.occupancy_from_plasma(200.0) if a["ki_um"] == ki else

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import load_table
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 MODELS = ("domino1982", "clements1981", "hijazi2003")
 TOL = 0.01  # 1 %: two pumps that both hold the target should agree this closely
@@ -98,17 +98,13 @@ def report() -> Report:
         axes[0].plot(ref["times_min"], ref["plasma"], "o", mfc="none", color=COLOURS["reference"], label="opentiva pump")
         axes[0].step([0, 30, 60, 90], list(ref["targets_ng_ml"]) + [ref["targets_ng_ml"][-1]], where="post",
                      color=COLOURS["grey"], ls="--", lw=1.2, label="target")
-        axes[0].set_title("Domino set: plasma (ng/mL)")
-        axes[0].set_xlabel("time (min)")
-        axes[0].legend(loc="lower center", fontsize=7.5)
+        label_panel(axes[0], "Domino set: plasma (ng/mL)", "time (min)", legend=dict(loc="lower center", fontsize=7.5))
         for k, col in zip(MODELS, (COLOURS["model"], COLOURS["other"], COLOURS["extra"])):
             r = runs[k]
             axes[1].plot(np.append(r.start_times_min, 90.0), np.append(0.0, r.cumulative_dose_mg()), color=col, label=k)
             axes[1].plot(refs[k]["dose_times_min"], refs[k]["cumulative_dose_mg"], "o", mfc="none",
                          color=COLOURS["reference"], label="opentiva" if k == MODELS[0] else None)
-        axes[1].set_title("amount infused (mg), 70 kg")
-        axes[1].set_xlabel("time (min)")
-        axes[1].legend(loc="lower right")
+        label_panel(axes[1], "amount infused (mg), 70 kg", "time (min)", legend=dict(loc="lower right"))
         return fig
 
     doses = [(r.quantity.split(":")[0], abs(r.difference)) for r in rows if "amount" in r.quantity]

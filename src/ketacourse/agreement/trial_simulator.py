@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 N_TRIALS = 4000
 SEED = 20261207
@@ -67,20 +67,16 @@ def report() -> Report:
                             color=COLOURS["reference"], mfc="white", capsize=2,
                             label="simulated (4000 trials)" if (n, d) == (10, 0.7) else None)
         ax.axhline(0.05, color=COLOURS["grey"], ls=":", lw=1)
-        ax.set_xlabel("patients per arm")
-        ax.set_ylabel("power (p < 0.05)")
-        ax.set_title("power: simulation vs closed form")
-        ax.legend(loc="lower right")
+        label_panel(ax, "power: simulation vs closed form", "patients per arm", "power (p < 0.05)",
+                    legend=dict(loc="lower right"))
         ax = axes[1]
         st = sims[10, 0.7]
         ax.hist(st.d_hat, bins=40, color=COLOURS["band"], edgecolor="white")
         ax.axvline(0.7, color=COLOURS["reference"], lw=1.5, label="true d = 0.7")
         ax.axvline(np.mean(st.d_hat), color=COLOURS["model"], ls="--", label="mean estimate")
         ax.axvline(_expected_d(0.7, 10), color=COLOURS["extra"], ls=":", lw=2, label="exact expectation")
-        ax.set_xlabel("estimated d, n = 10 per arm")
-        ax.set_ylabel("trials")
-        ax.set_title("small trials overestimate on average")
-        ax.legend(loc="upper right", fontsize=7.5)
+        label_panel(ax, "small trials overestimate on average", "estimated d, n = 10 per arm", "trials",
+                    legend=dict(loc="upper right", fontsize=7.5))
         return fig
 
     text = (f"With {N_TRIALS} seeded trials per setting, the simulated power agrees with statsmodels' closed-form "

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from . import COLOURS, Report, Row, new_figure
+from . import COLOURS, Report, Row, label_panel, new_figure
 
 
 def _yes(x: bool) -> float:
@@ -95,10 +95,8 @@ def report() -> Report:
             ax.plot(n, bf[f][0], marker="o", ms=3, color=c, label=f"{f:g} Hz")
         ax.plot(n, bf[1.0][1], marker="s", ms=3, ls="--", color=COLOURS["miss"], label="1 Hz, no NMDA")
         ax.plot(n, bf[1.0][2], marker="^", ms=3, ls=":", color=COLOURS["extra"], label="1 Hz, 2 µM ketamine")
-        ax.set_xlabel("stimulus number")
-        ax.set_ylabel("C-fibre spikes per stimulus")
-        ax.set_title("wind-up by frequency")
-        ax.legend(loc="upper left", fontsize=7)
+        label_panel(ax, "wind-up by frequency", "stimulus number", "C-fibre spikes per stimulus",
+                    legend=dict(loc="upper left", fontsize=7))
         ax = axes[1]
         names = ["NMDA receptors", "I_CAN", "L-type calcium entry", "calcium entry through NMDA", "NK1 (substance P)"]
         fr = [count(ko[k]) / control1 for k in names]
@@ -106,8 +104,7 @@ def report() -> Report:
         ax.axvline(1.0, color=COLOURS["reference"], lw=0.8)
         ax.set_yticks(range(len(names)), ["no NMDA", "no I_CAN", "no L-type Ca", "no NMDA Ca", "no NK1"])
         ax.set_xlim(0, 1.1)
-        ax.set_xlabel("wind-up left at 1 Hz (fraction of control)")
-        ax.set_title("knock-outs")
+        label_panel(ax, "knock-outs", "wind-up left at 1 Hz (fraction of control)")
         return fig
 
     left = {k: count(ko[k]) / control1 for k in ko}
