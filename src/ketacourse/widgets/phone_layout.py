@@ -18,6 +18,7 @@ ones.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +30,7 @@ from matplotlib.text import Text
 from .style import DPI, RC, new_figure
 
 __all__ = ["PHONE_WIDTH_IN", "PHONE_DPI", "PHONE_MIN_PT", "PHONE_MEDIA", "PHONE_SHOWN_PX", "PHONE_RC",
-           "narrow", "phone_figsize", "smallest_text_px", "phone_figure", "phone_frames", "floor_fonts"]
+           "narrow", "panels", "legend_kwargs", "set_text", "overlapping", "separate_labels", "phone_figsize", "smallest_text_px", "phone_figure", "phone_frames", "floor_fonts"]
 
 PHONE_WIDTH_IN: float = 3.5
 """Width of a phone frame's figure (inches): 336 px at 96 dpi, about what a 390 px phone shows."""
@@ -169,3 +170,40 @@ def legend_kwargs(fig: Figure, desktop: dict[str, Any], *, ncol: int = 1, below:
     if not narrow(fig):
         return dict(desktop)
     return {"loc": "upper center", "bbox_to_anchor": (0.5, below), "ncol": ncol, "frameon": False}
+
+
+def set_text(artist: Text, text: str, *, chars: int = 46) -> None:
+    """Set ``text`` on ``artist``; on a narrow figure every line wraps at ``chars`` characters
+    (about a 3.5 in figure's width at 7.5-8 pt)."""
+    if narrow(artist.get_figure()):
+        text = "\n".join(textwrap.fill(line, chars, break_on_hyphens=False) if line else line
+                         for line in text.split("\n"))
+    artist.set_text(text)
+
+
+def overlapping(texts: Sequence[Text], fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of shown texts whose drawn boxes overlap (``get_window_extent`` after a draw)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    shown = [t for t in texts if t.get_visible() and t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t in shown]
+    return [(shown[i].get_text(), shown[j].get_text()) for i in range(len(shown)) for j in range(i + 1, len(shown))
+            if boxes[i].overlaps(boxes[j])]
+
+
+def separate_labels(texts: Sequence[Text], fig: Figure, *, step_pt: float = 2.0, tries: int = 40) -> None:
+    """Move labels apart where their boxes overlap: each label, in turn, steps away from the labels
+    placed before it (up if it sits above its point, ``va="bottom"``, else down) until it is clear."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for t in texts:
+        direction = -1.0 if t.get_va() == "top" else 1.0
+        for _ in range(tries):
+            box = t.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            x, y = t.get_transform().transform(t.get_position())
+            new = t.get_transform().inverted().transform((x, y + direction * step_pt * fig.dpi / 72))
+            t.set_position((t.get_position()[0], new[1]))
+        placed.append(t.get_window_extent(renderer))
