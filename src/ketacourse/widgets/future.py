@@ -123,6 +123,9 @@ class EvidenceMap(LightTextMixin, ModelWidget):
             ax.legend(loc="upper right", fontsize=7, frameon=True, ncol=3)
         self._readout = fig.text(0.01, 0.01, "", va="bottom", fontsize=7.5 if self._transposed else 7,
                                  animated=True)
+
+    def _figure_built(self, fig):
+        super()._figure_built(fig)  # the fonts at their final size first
         separate_labels(self._labels, fig)
 
     def _build_columns(self, ax) -> None:

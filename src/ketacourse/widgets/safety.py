@@ -297,7 +297,7 @@ class RouteLogistics(LightTextMixin, ModelWidget):
                 self._met[name].set_data([], [])
         for j, row in enumerate(rows):
             self._cols[j].set_text("\n".join(fmt(row) for _label, fmt in _ROWS))
-        set_text(self._note, chars=52, text=f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. *SC F and absorption "
+        set_text(self._note, chars=52, wide_chars=82, text=f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. *SC F and absorption "
                             "borrowed from IM.\nOral use for depression is experimental; its 0 min above the "
                             "threshold\nis a property of the model, not evidence of safety. Model illustration, not "
                             "advice."
