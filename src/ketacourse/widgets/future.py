@@ -12,6 +12,7 @@ import re
 import textwrap
 
 import ipywidgets as W
+import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import to_rgba
 
@@ -126,7 +127,8 @@ class EvidenceMap(LightTextMixin, ModelWidget):
 
     def _figure_built(self, fig):
         super()._figure_built(fig)  # the fonts at their final size first
-        separate_labels(self._labels, fig)
+        with mpl.rc_context(self.phone_rc):  # measured as drawn (unhinted), whichever path builds the figure
+            separate_labels(self._labels, fig)
 
     def _build_columns(self, ax) -> None:
         """Desktop: indications along x, evidence strength up; labels alternate above and below."""
