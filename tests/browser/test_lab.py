@@ -10,8 +10,8 @@ until every code cell has executed and the kernel is idle, then check the DOM:
 - for each model widget: focus its main slider handle, press arrow keys, and the figure's
   ``<img>`` (a blob URL) changes;
 - control layout: every slider's track is at least ``MIN_TRACK_PX`` wide whatever its label, no
-  label or dropdown text is cut off, slider readouts carry a unit when the control has one and
-  ``aria-valuetext`` is the formatted value (no float noise such as ``0.7999999999999999``);
+  label, dropdown text or toggle button is cut off (or outside its widget), slider readouts carry
+  a unit when the control has one and ``aria-valuetext`` is the formatted value (no float noise such as ``0.7999999999999999``);
 - citations read as author-year text in parentheses, without warning icons (``make lab``'s
   stylesheet, ``scripts/lab-custom/custom.css``), and no "official Jupyter news" toast;
 - no uncaught JavaScript error in the page (one JupyterLab-internal error allowlisted).
@@ -140,6 +140,13 @@ JS_LAYOUT = """async () => {
                 room: sel.getBoundingClientRect().width - 32, need: canvas.measureText(text).width,
                 labelCut: label ? label.scrollWidth > label.clientWidth + 1 : false});
     }
+    // toggle buttons: the whole label inside the button, the button inside the widget
+    const box = v.getBoundingClientRect();
+    for (const b of v.querySelectorAll('.widget-toggle-button')) {
+      const r = b.getBoundingClientRect();
+      out.push({kind: 'button', title, label: b.textContent.trim(),
+                labelCut: b.scrollWidth > b.clientWidth + 1 || r.width < 1 || r.left < box.left - 1 || r.right > box.right + 1});
+    }
   }
   return out;
 }"""
@@ -230,6 +237,8 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
             where = f"{c['title']!r} / {c['label']!r}"
             if c["labelCut"]:
                 bad.append(f"{where}: label cut off")
+            if c["kind"] == "button":  # toggle buttons: fully visible (checked above), nothing more
+                continue
             if c["kind"] == "dropdown":
                 if c["need"] > c["room"]:
                     bad.append(f"{where}: dropdown text {c['text']!r} needs {c['need']:.0f} px, has {c['room']:.0f}")

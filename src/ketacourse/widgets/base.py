@@ -43,7 +43,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
-from .phone_layout import PHONE_MEDIA, phone_frames, smallest_text_px
+from .phone_layout import PHONE_MEDIA, floor_desktop_fonts, phone_frames, smallest_text_px
 from .style import RC, new_figure
 
 __all__ = ["ScrubSpec", "ModelWidget", "png_bytes", "registered"]
@@ -247,6 +247,10 @@ _VIEW_CSS = (
     ".kc-widget .kc-controls>.widget-dropdown>select{flex:1 1 auto;min-width:0;max-width:100%}"
     ".kc-widget img.widget-image{max-width:100%;height:auto}"
     ".kc-widget .kc-controls>.kc-wide{grid-column:1/-1}"
+    # toggle buttons as wide as their label (wrapping inside a narrow row), never cut with an ellipsis
+    ".kc-widget .widget-toggle-buttons>div{display:flex;flex-wrap:wrap;gap:0.25em;max-width:100%}"
+    ".kc-widget .widget-toggle-button{width:auto!important;max-width:100%;height:auto;min-height:28px;"
+    "white-space:normal;overflow:visible;text-overflow:clip;margin:0}"
 )
 
 _ARIA_JS = (
@@ -647,7 +651,10 @@ class ModelWidget:
 
     def _figure_built(self, fig: Figure) -> None:
         """Hook run after :meth:`_build_figure` on every figure the widget builds (the live one
-        and :meth:`recreate_png`'s)."""
+        and :meth:`recreate_png`'s). The default raises text too small to read where the book
+        shows the figure (:func:`~ketacourse.widgets.phone_layout.floor_desktop_fonts`); a
+        subclass that overrides it calls ``super()._figure_built(fig)``."""
+        floor_desktop_fonts(fig)
 
     def _prepare_live_figure(self, fig: Figure) -> None:
         """Hook for the live widget's own figure only, after :meth:`_build_figure` and before the

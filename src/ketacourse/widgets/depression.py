@@ -163,8 +163,10 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
 
     def _make_controls(self):
         opts = [(h["label"], key) for key, h in load_table("hypotheses")["hypotheses"].items()]
-        return {"hypothesis": W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis",
-                                              tooltips=[label for label, _key in opts]),  # full text on hover
+        buttons = W.ToggleButtons(options=opts, value=opts[0][1], description="Hypothesis",
+                                  tooltips=[label for label, _key in opts], style={"button_width": "auto"})
+        buttons.add_class("kc-wide")  # the whole row of the control grid: every label shown in full
+        return {"hypothesis": buttons,
                 "number": W.IntSlider(value=1, min=1, max=len(opts), step=1, description="Step through (1 to 6)")}
 
     def _link(self, given):
@@ -263,13 +265,13 @@ class HypothesisDiagram(LightTextMixin, ModelWidget):
         for name, artists in self._parts.items():
             for a in artists:
                 a.set_visible(name in active)
-        wrap = lambda s, w=46 if self._slim else 50: "\n".join(textwrap.wrap(s, w))  # noqa: E731
+        wrap = lambda s, w=48: "\n".join(textwrap.wrap(s, w))  # noqa: E731
         self._panel["label"].set_text(wrap(h["label"], 36) if self._slim else h["label"])
         self._panel["status"].set_text(f"Evidence: {h['evidence']}\nStatus: {h['status']}")
         self._panel["status"].set_color(_STATUS_COLOUR.get(h["status"], "#333333"))
-        self._panel["step"].set_text("Proposed step: " + wrap(h["step"]))
-        self._panel["for"].set_text("For: " + wrap(h["for"]))
-        self._panel["against"].set_text("Against or limits: " + wrap(h["against"]))
+        self._panel["step"].set_text(wrap("Proposed step: " + h["step"]))
+        self._panel["for"].set_text(wrap("For: " + h["for"]))
+        self._panel["against"].set_text(wrap("Against or limits: " + h["against"]))
         self._step_marker.set_text("highlighted: " + ", ".join(sorted(active)))
         if self._slim:  # on a phone the blocks follow each other under the diagram, as long as each is
             fig, y = self._panel["label"].get_figure(), 0.5

@@ -20,7 +20,7 @@ from .. import evidence as ev
 from ..evidence import simulate as sim
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
-from .phone_layout import legend_kwargs, narrow, panels
+from .phone_layout import narrow, set_text
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
@@ -422,6 +422,7 @@ class TrialSimulator(LightTextMixin, ModelWidget):
 
     title = "What can one trial show? Simulated two-arm trials (seeded)"
     figsize = (8.2, 3.8)
+    phone_figsize = (3.5, 7.0)
     scrub = ScrubSpec("n_per_arm", values=(10, 20, 34, 50, 75, 100, 150, 200), label="{} per arm")
     units = {"true_effect_d": "SD", "expectancy_d": "SD"}
     n_trials = 1000
@@ -447,7 +448,11 @@ class TrialSimulator(LightTextMixin, ModelWidget):
 
     def _build_figure(self, fig):
         fig.set_layout_engine("none")
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.5, 1], left=0.07, right=0.98, bottom=0.32, top=0.93, wspace=0.28)
+        if narrow(fig):  # a phone frame: the two panels stacked, the readout under them
+            gs = fig.add_gridspec(2, 1, left=0.17, right=0.96, bottom=0.3, top=0.98, hspace=0.38)
+        else:
+            gs = fig.add_gridspec(1, 2, width_ratios=[1.5, 1], left=0.07, right=0.98, bottom=0.32, top=0.93,
+                                  wspace=0.28)
         ax = fig.add_subplot(gs[0])
         centres = (self._bins[:-1] + self._bins[1:]) / 2
         width = self._bins[1] - self._bins[0]
@@ -495,7 +500,7 @@ class TrialSimulator(LightTextMixin, ModelWidget):
         self._power_curve.set_ydata(100 * sim.analytic_power_curve(self._n_grid, effective))
         self._power_pt.set_data([n_per_arm], [100 * r.power])
         nnt1 = r.nnt_hat[0]
-        self._readout.set_text(
+        set_text(self._readout,
             f"Trial no. 1: d = {r.d_hat[0]:.2f}, p = {r.p_value[0]:.2g}, responders {r.responders_t[0]}/{int(n_per_arm)} vs "
             f"{r.responders_c[0]}/{int(n_per_arm)}, NNT {'∞' if not np.isfinite(nnt1) else f'{nnt1:.1f}'}.   "
             f"All {self.n_trials} trials: mean d {r.d_hat.mean():.2f}, SD {r.d_hat.std(ddof=1):.2f}; "

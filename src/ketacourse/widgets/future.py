@@ -8,9 +8,11 @@ receptor module). Every artist that changes is animated and updated in place.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import ipywidgets as W
+import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import to_rgba
 
@@ -18,6 +20,7 @@ from .. import derivatives as dv
 from ..evidence import evidence_map as em
 from .base import ModelWidget, ScrubSpec
 from .evidence import LightTextMixin
+from .phone_layout import legend_kwargs, narrow, panels, separate_labels, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["EvidenceMap", "MoleculeComparison", "RESULT_COLOURS"]
@@ -51,7 +54,8 @@ class EvidenceMap(LightTextMixin, ModelWidget):
     score it changes."""
 
     title = "Evidence map: how strong is each claim? (scores from declared criteria)"
-    figsize = (8.6, 4.6)
+    figsize = (8.6, 5.2)
+    phone_figsize = (3.5, 8.4)
     scrub = ScrubSpec("drug", values=("all", "racemic ketamine", "arketamine", "dextromethorphan-bupropion",
                                       "esmethadone", "lanicemine", "rapastinel", "esketamine"), label="{}")
     units = {"new_n": "patients"}
@@ -93,38 +97,87 @@ class EvidenceMap(LightTextMixin, ModelWidget):
         return 40.0 if effect_d is None else 40.0 + 160.0 * min(abs(effect_d), 1.5)
 
     def _build_figure(self, fig):
+        self._transposed = narrow(fig)
+        # the readout sits under the axes, in a strip the layout leaves free (it changes with the controls)
+        fig.get_layout_engine().set(rect=(0, 0.62 / fig.get_figheight(), 1, 1 - 0.62 / fig.get_figheight()))
         ax = fig.add_subplot(111)
         self._ax = ax
-        n_ind = len(self.indications)
-        ax.set_xlim(-0.6, n_ind - 0.4)
-        ax.set_ylim(-0.9, em.MAX_SCORE + 1.4)
-        ax.set_xticks(range(n_ind))
-        ax.set_xticklabels([_wrap(i) for i in self.indications], fontsize=7)
-        ax.set_ylabel(f"evidence strength (0–{em.MAX_SCORE})")
-        for x in np.arange(0.5, n_ind - 0.5, 1.0):
-            ax.axvline(x, color="#dddddd", lw=0.8)
-        self._xy = self._positions()
+        if self._transposed:
+            self._build_rows(ax)
+        else:
+            self._build_columns(ax)
         self._sizes = np.array([self._area(e.effect_d) for e in self.entries])
         self._colours = np.array([to_rgba(RESULT_COLOURS[e.result]) for e in self.entries])
-        rand = np.array([e.randomised for e in self.entries])
-        self._rand = rand
+        self._rand = np.array([e.randomised for e in self.entries])
         self._pts = ax.scatter(self._xy[:, 0], self._xy[:, 1], s=self._sizes, c=self._colours,
                                edgecolors="black", linewidths=0.8, animated=True, zorder=3)
-        self._labels = []
-        rank_by_x = np.argsort(np.argsort(self._xy[:, 0], kind="stable"), kind="stable")
-        for k, ((x, y), e) in enumerate(zip(self._xy, self.entries)):
-            up = rank_by_x[k] % 2 == 0  # labels alternate above and below along the x axis: neighbours never share a side
-            self._labels.append(ax.text(x, y + (0.4 if up else -0.45), self.short_label(e), ha="center",
-                                        va="bottom" if up else "top", fontsize=5.8, zorder=4))
         (self._new,) = ax.plot([], [], marker="*", ms=17, color=C["purple"], mec="black", ls="none", animated=True,
                                zorder=5)
         for res, col in RESULT_COLOURS.items():
             ax.scatter([], [], s=40, color=col, edgecolors="black", label=res)
         ax.scatter([], [], s=40, facecolors="white", edgecolors="black", label="not randomised (open marker)")
         ax.plot([], [], marker="*", ms=10, color=C["purple"], ls="none", label="your hypothetical trial")
-        ax.legend(loc="upper right", fontsize=6.5, frameon=True, ncol=3)
-        self._readout = ax.text(0.01, 0.02, "", transform=ax.transAxes, va="bottom", fontsize=7, animated=True,
-                                bbox=dict(facecolor="white", alpha=0.9, edgecolor="#cccccc"), zorder=6)
+        if self._transposed:
+            ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=7.5, frameon=False, ncol=2,
+                      columnspacing=0.8, handletextpad=0.3)
+        else:
+            ax.legend(loc="upper right", fontsize=7, frameon=True, ncol=3)
+        self._readout = fig.text(0.01, 0.01, "", va="bottom", fontsize=7.5 if self._transposed else 7,
+                                 animated=True)
+
+    def _figure_built(self, fig):
+        super()._figure_built(fig)  # the fonts at their final size first
+        with mpl.rc_context(self.phone_rc):  # measured as drawn (unhinted), whichever path builds the figure
+            separate_labels(self._labels, fig)
+
+    def _build_columns(self, ax) -> None:
+        """Desktop: indications along x, evidence strength up; labels alternate above and below."""
+        n_ind = len(self.indications)
+        ax.set_xlim(-0.6, n_ind - 0.4)
+        ax.set_ylim(-0.9, em.MAX_SCORE + 1.9)
+        ax.set_xticks(range(n_ind))
+        ax.set_xticklabels([_wrap(i) for i in self.indications], fontsize=7)
+        ax.set_ylabel(f"evidence strength (0–{em.MAX_SCORE})")
+        for x in np.arange(0.5, n_ind - 0.5, 1.0):
+            ax.axvline(x, color="#dddddd", lw=0.8)
+        self._xy = self._positions()
+        self._ind_pos = {ind: float(i) for i, ind in enumerate(self.indications)}
+        self._labels = []
+        rank_by_x = np.argsort(np.argsort(self._xy[:, 0], kind="stable"), kind="stable")
+        for k, ((x, y), e) in enumerate(zip(self._xy, self.entries)):
+            up = rank_by_x[k] % 2 == 0  # labels alternate above and below along the x axis: neighbours never share a side
+            self._labels.append(ax.text(x, y + (0.4 if up else -0.45), self.short_label(e), ha="center",
+                                        va="bottom" if up else "top", fontsize=7, zorder=4))
+
+    def _build_rows(self, ax) -> None:
+        """Phone: one block of rows per indication (its name, then one row per study), evidence
+        strength along x; each study's name on one line beside its marker."""
+        y, xy, self._ind_pos, heads = 0.0, np.zeros((len(self.entries), 2)), {}, []
+        for ind in self.indications:
+            members = [k for k, e in enumerate(self.entries) if e.indication == ind]
+            y -= 1.0
+            heads.append((ind, y))
+            self._ind_pos[ind] = y
+            for k in members:
+                y -= 1.0
+                xy[k] = (self.base_scores[self.entries[k].id].total, y)
+            y -= 0.35
+        self._xy = xy
+        ax.set_xlim(-0.6, em.MAX_SCORE + 0.6)
+        ax.set_ylim(y - 0.3, 0.2)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_xticks(range(0, em.MAX_SCORE + 1, 2))
+        ax.set_xlabel(f"evidence strength (0–{em.MAX_SCORE})")
+        for ind, hy in heads:
+            ax.text(-0.5, hy, ind, fontsize=8, weight="bold", va="center", color="#333333")
+            ax.axhline(hy + 0.6, color="#dddddd", lw=0.8)
+        self._labels = []
+        for (x, yy), e in zip(xy, self.entries):
+            right = x < 5  # the name on the side with room
+            name = re.sub(r"-\n(?=[a-z])", "", self.short_label(e)).replace("-\n", "-").replace("\n", " ")
+            self._labels.append(ax.text(x + (0.45 if right else -0.45), yy, name, ha="left" if right else "right",
+                                        va="center", fontsize=7.5, zorder=4))
 
     @staticmethod
     def short_label(e: em.Entry) -> str:
@@ -164,15 +217,15 @@ class EvidenceMap(LightTextMixin, ModelWidget):
             self._new.set_data([], [])
         else:
             placed = em.place(self.entries, new)
-            x = float(self.indications.index(new.indication))
-            self._new.set_data([x], [placed["score"].total])
+            pos, score = self._ind_pos[new.indication], placed["score"].total
+            self._new.set_data(*(([score], [pos]) if self._transposed else ([pos], [score])))
             s = placed["score"]
             lines.append(f"your trial ({new.n_total} patients, {new.indication}): score {s.total} (design {s.design}, "
                          f"size {s.size}, blinding {s.blinding}, "
                          f"replication {s.replication}); rank {placed['rank']} of {placed['n_in_indication']}")
             if placed["changed"]:
                 lines.append("it would raise replication for: " + ", ".join(placed["changed"]))
-        self._readout.set_text("\n".join(lines))
+        set_text(self._readout, "\n".join(lines), chars=52)
 
     def alt_text(self, drug, outcome, new_indication, new_kind, new_blinding, new_n, new_result):
         mask = self.shown(drug, outcome)
@@ -197,6 +250,7 @@ class MoleculeComparison(LightTextMixin, ModelWidget):
 
     title = "Which molecule blocks how many NMDA receptors? (equilibrium model)"
     figsize = (8.0, 3.9)
+    phone_figsize = (3.5, 7.4)
     scrub = ScrubSpec("conc_ng_ml", values=(10.0, 30.0, 100.0, 185.0, 300.0, 1000.0, 3000.0, 10000.0),
                       label="{:g} ng/mL")
     units = {"conc_ng_ml": "ng/mL"}
@@ -221,7 +275,8 @@ class MoleculeComparison(LightTextMixin, ModelWidget):
         }
 
     def _build_figure(self, fig):
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.7, 1])
+        slim = narrow(fig)
+        gs = panels(fig, 2, width_ratios=[1.7, 1], height_ratios=[1.5, 1])
         ax = fig.add_subplot(gs[0])
         self._c = np.logspace(0, 5, 300)
         self._lines = {}
@@ -239,10 +294,10 @@ class MoleculeComparison(LightTextMixin, ModelWidget):
         ax.set_ylim(0, 100)
         ax.set_xlabel("total plasma concentration (ng/mL, log scale)")
         ax.set_ylabel("NMDA receptors occupied (%)")
-        ax.legend(loc="upper left", fontsize=6.8, frameon=False)
+        ax.legend(fontsize=7, **legend_kwargs(fig, {"loc": "upper left", "frameon": False}, below=-0.2))
         self._vline = ax.axvline(185.0, color=C["black"], ls="--", lw=1, animated=True)
         ax.text(0.99, 0.02, "dots: reported clinical concentrations\n(ketamine's free fraction used for all)",
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=6.2, color="#444444")
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#444444")
         side = fig.add_subplot(gs[1])
         side.axis("off")
         side.grid(False)
@@ -250,11 +305,11 @@ class MoleculeComparison(LightTextMixin, ModelWidget):
         lo, hi = dv.racemate_ki_range_um()
         side.text(0.0, 0.55, _wrap(f"Contested: published Ki values of racemic ketamine range {lo:g}–{hi:g} µM by "
                                    "assay (course value 0.5 µM); the (2R,6R)-HNK value is a functional IC50 (binding "
-                                   "Ki > 100 µM).", 44), transform=side.transAxes, va="top", fontsize=6.5,
+                                   "Ki > 100 µM).", 50 if slim else 44), transform=side.transAxes, va="top", fontsize=7,
                   color="#444444")
         names = ", ".join(dv.short_name(m) for m in self.without)
-        side.text(0.0, 0.0, _wrap(f"No numeric NMDA affinity in the course sources, so no curve: {names}.", 44),
-                  transform=side.transAxes, va="bottom", fontsize=6.5, color="#444444")
+        side.text(0.0, 0.0, _wrap(f"No numeric NMDA affinity in the course sources, so no curve: {names}.",
+                                  50 if slim else 44), transform=side.transAxes, va="bottom", fontsize=7, color="#444444")
 
     def occupancies(self, conc_ng_ml: float, racemate_ki_um: float) -> dict[str, float]:
         """Occupancy (0–1) of each molecule with an affinity at ``conc_ng_ml``."""

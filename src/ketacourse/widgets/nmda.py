@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter
 from .. import channel, receptor
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
+from .phone_layout import legend_kwargs, narrow, panels, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["ReceptorExplorer", "OccupancyExplorer", "IVExplorer", "UseDependenceExplorer"]
@@ -38,6 +39,7 @@ class ReceptorExplorer(ModelWidget):
 
     title = "The NMDA receptor: agonists, voltage, Mg²⁺ and ketamine"
     figsize = (7.6, 3.9)
+    phone_figsize = (3.5, 6.6)
     scrub = ScrubSpec("voltage_mv", values=tuple(range(-100, 41, 10)), label="{:.0f} mV")
     units = {"voltage_mv": "mV", "mg_mm": "mM", "ketamine_um": "µM"}
 
@@ -51,7 +53,8 @@ class ReceptorExplorer(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        gs = fig.add_gridspec(1, 2, width_ratios=[1.35, 1])
+        slim = narrow(fig)
+        gs = panels(fig, 2, width_ratios=[1.35, 1], height_ratios=[1.5, 1])
         ax = fig.add_subplot(gs[0])
         ax.set_xlim(0, 10)
         ax.set_ylim(0, 10)
@@ -91,6 +94,7 @@ class ReceptorExplorer(ModelWidget):
         ax.add_patch(self._flow)
         self._state_text = ax.text(5.0, -0.6, "", ha="center", va="top", fontsize=9, weight="bold",
                                    clip_on=False, animated=True)
+        self._slim = slim
         # right: pore states and current
         axb = fig.add_subplot(gs[1])
         self._bars = axb.barh([2, 1, 0], [0, 0, 0], color=[_STATE_COLOURS[k] for k in _STATE_COLOURS],
@@ -99,8 +103,13 @@ class ReceptorExplorer(ModelWidget):
         axb.set_yticks([2, 1, 0, -1.3], [*_STATE_LABELS.values(), "relative current"])
         axb.set_xlim(0, 1.05)
         axb.set_ylim(-2.0, 2.6)
-        axb.set_xlabel("fraction of open channels\n(current: relative to unblocked at −100 mV)", fontsize=8.5)
-        axb.set_title("Pore, at steady state", fontsize=10)
+        axb.set_xlabel("fraction of open channels\n(current: relative to unblocked\nat −100 mV)" if slim else
+                       "fraction of open channels\n(current: relative to unblocked at −100 mV)", fontsize=8.5)
+        axb.set_title("Pore, at steady state", fontsize=10, pad=30 if slim else 6)
+        if slim:  # a phone frame: the state line goes under the bar panel's title
+            self._state_text.remove()
+            self._state_text = axb.text(0.45, 1.02, "", transform=axb.transAxes, ha="center", va="bottom",
+                                        fontsize=9, weight="bold", animated=True)
         self._bar_text = [axb.text(0, y, "", va="center", fontsize=8.5, animated=True) for y in (2, 1, 0, -1.3)]
         for bar in (*self._bars, *self._cur_bar):
             bar.set_animated(True)
@@ -125,7 +134,8 @@ class ReceptorExplorer(ModelWidget):
         self._voltage_text.set_text(f"membrane\nat {voltage_mv:+.0f} mV".replace("-", "\u2212"))
         if not is_open:
             missing = [n for n, ok in (("glutamate", glutamate), ("glycine", glycine)) if not ok]
-            self._state_text.set_text(f"Closed: no {' or '.join(missing)}. No current; ketamine cannot enter.")
+            set_text(self._state_text, f"Closed: no {' or '.join(missing)}. No current; ketamine cannot enter.",
+                     chars=40)
         elif rel < 0.02 and voltage_mv != 0:
             culprit = "Mg²⁺" if states["mg_blocked"] >= states["ketamine_blocked"] else "ketamine"
             self._state_text.set_text(f"Open but blocked, mostly by {culprit}")
@@ -171,6 +181,7 @@ class OccupancyExplorer(ModelWidget):
 
     title = "How many NMDA receptors does ketamine occupy?"
     figsize = (7.6, 3.9)
+    phone_figsize = (3.5, 5.4)
     scrub = ScrubSpec("conc_ng_ml", values=(10, 20, 50, 100, 150, 200, 300, 500, 1000, 1500, 2000, 3000, 5000),
                       label="{:g} ng/mL")
     units = {"conc_ng_ml": "ng/mL"}
@@ -195,7 +206,8 @@ class OccupancyExplorer(ModelWidget):
             x_text, text, ha = {"analgesia": (b["low_ng_ml"] * 0.97, b["label"] + " →", "right"),
                                 "dissociation": (b["high_ng_ml"] * 1.03, "← " + b["label"], "left")}.get(
                 key, (np.sqrt(b["low_ng_ml"] * b["high_ng_ml"]), b["label"], "center"))
-            ax.text(x_text, 105, text, ha=ha, va="center", fontsize=7.5)
+            ax.text(x_text, 121 if narrow(fig) and key == "anaesthesia" else 105, text, ha=ha, va="center",
+                    fontsize=7.5, clip_on=False)  # on a phone, anaesthesia's label rises above the other two
         ad = bands["antidepressant"]["low_ng_ml"]
         ax.axvline(ad, color=C["purple"], lw=1, ls="-.", alpha=0.8)
         ax.text(ad * 1.06, 95, "0.5 mg/kg\ninfusion peak", fontsize=7, va="center", color=C["purple"])
@@ -214,7 +226,7 @@ class OccupancyExplorer(ModelWidget):
         ax.set_ylim(0, 114)
         ax.set_xlabel("total plasma concentration (ng/mL)")
         ax.set_ylabel("NMDA receptors occupied (%)")
-        ax.legend(loc="center left", fontsize=7.5, frameon=False)
+        ax.legend(fontsize=7.5, **legend_kwargs(fig, {"loc": "center left", "frameon": False}, below=-0.25))
         self._readout = ax.text(1.3, 96, "", fontsize=8, va="top", family="monospace",
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"), animated=True)
 
@@ -248,6 +260,7 @@ class IVExplorer(ModelWidget):
 
     title = "Current–voltage relation: Mg²⁺ and ketamine block"
     figsize = (7.6, 3.7)
+    phone_figsize = (3.5, 3.9)
     scrub = ScrubSpec("ketamine_um", values=(0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
                       label="{:g} µM")
     units = {"mg_mm": "mM", "ketamine_um": "µM"}
@@ -281,7 +294,7 @@ class IVExplorer(ModelWidget):
         ic50 = float(channel.apparent_ketamine_ic50_um(-60.0, mg_mm))
         own = float(channel.ketamine_ic50_um(-60.0))  # voltage-dependent (Gilling et al. 2009)
         left = float(channel.pore_states(-60.0, mg_mm, ketamine_um)["conducting"])
-        self._readout.set_text(
+        set_text(self._readout, chars=40, text=
             f"{ketamine_um:g} µM ketamine, {mg_mm:.1f} mM Mg²⁺: at −60 mV {100 * left:.1f}% of channels conduct;\n"
             f"ketamine's apparent IC50 at −60 mV is {ic50:.2g} µM (its own, without Mg²⁺: {own:.2g} µM)"
         )
@@ -300,6 +313,7 @@ class UseDependenceExplorer(ModelWidget):
 
     title = "Use-dependence: block builds with each activation"
     figsize = (7.6, 3.7)
+    phone_figsize = (3.5, 4.2)
     scrub = ScrubSpec("rate_hz", values=(0.1, 0.2, 0.3, 0.5, 1.0, 1.5, 2.0), label="{:g} Hz")
     units = {"ketamine_um": "µM", "rate_hz": "Hz", "pulse_ms": "ms"}
     voltage_mv: float = -60.0  # sets ketamine's voltage-dependent Kd and unbinding rate (gilling2009)
@@ -325,7 +339,7 @@ class UseDependenceExplorer(ModelWidget):
         ax.set_ylim(0, 1.0)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("fraction of receptors blocked")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(fontsize=8, **legend_kwargs(fig, {"loc": "lower right", "frameon": False}, below=-0.3))
         self._readout = ax.text(0.5, 0.96, "", fontsize=8, va="top", animated=True)
 
     def _simulate(self, rate_hz, ketamine_um, pulse_ms):
@@ -346,7 +360,8 @@ class UseDependenceExplorer(ModelWidget):
         self._ss.set_ydata([ss, ss])
         half = np.flatnonzero(res["blocked_after_pulse"] >= 0.5 * ss)
         when = f"half of steady state after {half[0] + 1} activations" if half.size else "not yet half-way"
-        self._readout.set_text(f"{n} activations of {pulse_ms:.0f} ms; steady state {100 * ss:.0f}% blocked; {when}")
+        set_text(self._readout, f"{n} activations of {pulse_ms:.0f} ms; steady state {100 * ss:.0f}% blocked; {when}",
+                 chars=44)
 
     def alt_text(self, rate_hz, ketamine_um, pulse_ms):
         model, res, _ = self._simulate(rate_hz, ketamine_um, pulse_ms)

@@ -28,6 +28,7 @@ from ..circuits import windup
 from ..pd import analgesia
 from .base import ModelWidget, ScrubSpec
 from .evidence import ForestPlot, endpoint_key, endpoint_scrub
+from .phone_layout import legend_kwargs, narrow, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["WindupExplorer", "CRPSInfusionExplorer", "AcutePainExplorer", "PainForestPlot", "windup_grid",
@@ -59,6 +60,7 @@ class WindupExplorer(ModelWidget):
 
     title = "Wind-up in a dorsal-horn neuron: frequency, Mg²⁺ and ketamine"
     figsize = (7.2, 4.3)
+    phone_figsize = (3.5, 5.8)
     scrub = ScrubSpec("ketamine_um", values=GRID_KETAMINE_UM, label="{:g} µM")
     units = {"frequency_hz": "Hz", "ketamine_um": "µM", "mg_mm": "mM"}
     static_note = ("Precomputed frames (1 Hz, 1 mM Mg²⁺) from the course model; run the notebook to change the "
@@ -80,9 +82,12 @@ class WindupExplorer(ModelWidget):
         ax = fig.add_subplot(gs[0])
         ax.set_xlim(0, 16.5)
         ax.set_ylim(-75, -35)
-        ax.set_xlabel("time (stimulus intervals: 1 s at 1 Hz, 10 s at 0.1 Hz)", fontsize=8.5)
+        slim = narrow(fig)
+        ax.set_xlabel("time (stimulus intervals: 1 s at 1 Hz,\n10 s at 0.1 Hz)" if slim else
+                      "time (stimulus intervals: 1 s at 1 Hz, 10 s at 0.1 Hz)", fontsize=8.5)
         ax.set_ylabel("membrane\npotential (mV)", fontsize=8.5)
-        ax.set_title("Membrane potential; ticks: spikes; triangles: C-fibre stimuli", fontsize=9.5)
+        ax.set_title("Membrane potential\nticks: spikes; triangles: C-fibre stimuli" if slim else
+                     "Membrane potential; ticks: spikes; triangles: C-fibre stimuli", fontsize=9.5)
         for k in range(1, 16):
             ax.plot([k], [-74], marker="^", color=C["grey"], markersize=4)
         self._trace, = ax.plot([], [], color=C["blue"], lw=0.8, animated=True)
@@ -91,7 +96,7 @@ class WindupExplorer(ModelWidget):
         axb = fig.add_subplot(gs[1])
         axb.set_xlim(0.5, 15.5)
         axb.set_ylim(0, 80)
-        axb.set_xticks(range(1, 16))
+        axb.set_xticks(range(1, 16, 2 if slim else 1))
         axb.set_xlabel("stimulus number", fontsize=8.5)
         axb.set_ylabel("C-fibre spikes\nper stimulus", fontsize=8.5)
         self._ref, = axb.plot([], [], color=C["grey"], ls="--", marker="o", ms=3, lw=1.2, label="no ketamine",
@@ -119,7 +124,7 @@ class WindupExplorer(ModelWidget):
         share = f" ({100 * w / w0:.0f}% of drug-free)" if w0 > 0 and ketamine_um > 0 else ""
         top = int(r["spikes_per_stimulus"].max())
         off = f"\n(off the axis: up to {top} spikes, firing between stimuli)" if top > 80 else ""
-        self._text.set_text(f"wind-up: {w:.0f} extra spikes{share}{off}")
+        set_text(self._text, f"wind-up: {w:.0f} extra spikes{share}{off}", chars=34)
 
     def alt_text(self, frequency_hz, ketamine_um, mg_mm):
         r, ref = self._model(frequency_hz, ketamine_um, mg_mm)
@@ -157,6 +162,7 @@ class CRPSInfusionExplorer(ModelWidget):
 
     title = "Multi-day infusions and slow relief (CRPS PK-PD, Dahan 2011)"
     figsize = (7.2, 4.3)
+    phone_figsize = (3.5, 5.8)
     scrub = ScrubSpec("preset", values=tuple(analgesia.preset_names("chronic")), label="{}")
     units = {"weight_kg": "kg"}
     days = 70.0
@@ -204,7 +210,7 @@ class CRPSInfusionExplorer(ModelWidget):
         self._avg.set_data(t, r["expected_relief"] if has_pd else [np.nan] * t.size)
         for line in self._end_lines:
             line.set_xdata([r["infusion_end_day"]] * 2)
-        self._text.set_text(self._summary(r) if has_pd else self._no_model(preset))
+        set_text(self._text, self._summary(r) if has_pd else self._no_model(preset), chars=40)
 
     @staticmethod
     def _no_model(preset) -> str:
@@ -241,6 +247,7 @@ class AcutePainExplorer(ModelWidget):
 
     title = "Perioperative doses: ketamine lowers pain, norketamine opposes it (Olofsen 2012)"
     figsize = (7.2, 4.3)
+    phone_figsize = (3.5, 5.8)
     scrub = ScrubSpec("preset", values=tuple(analgesia.preset_names("acute")), label="{}")
     units = {"weight_kg": "kg"}
     hours = 6.0
@@ -287,7 +294,7 @@ class AcutePainExplorer(ModelWidget):
         self._vk.set_data(h, r["vas_ketamine_cm"])
         self._vnk.set_data(h, r["vas_norketamine_cm"])
         self._net.set_data(h, r["vas_net_cm"])
-        self._text.set_text(self._summary(r))
+        set_text(self._text, self._summary(r), chars=40)
 
     @staticmethod
     def _summary(r) -> str:

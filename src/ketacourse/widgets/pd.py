@@ -15,6 +15,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from .. import pd, pk
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
+from .phone_layout import legend_kwargs, narrow, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["DoseResponseExplorer", "HysteresisExplorer"]
@@ -22,6 +23,15 @@ __all__ = ["DoseResponseExplorer", "HysteresisExplorer"]
 _COMPOUNDS = (("S", C["vermillion"], "-"), ("racemic", C["blue"], "-"), ("R", C["green"], "-."))
 _BANDS = (("analgesia", C["sky_blue"]), ("dissociation", C["yellow"]), ("antidepressant", C["purple"]),
           ("anaesthesia", C["grey"]))
+
+
+def _two_lines(label: str) -> str:
+    """A band label broken at its middle space (a phone frame's narrow axis labels)."""
+    words = label.split(" ")
+    if len(words) < 2:
+        return label
+    cut = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+    return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
 
 
 def _log_x(ax, low: float, high: float) -> None:
@@ -49,6 +59,7 @@ class DoseResponseExplorer(ModelWidget):
 
     title = "From concentration to effect: EEG slowing by enantiomer, clinical ranges, your own curve"
     figsize = (7.6, 4.6)
+    phone_figsize = (3.5, 8.0)
     scrub = ScrubSpec("conc_ng_ml", values=(30, 70, 120, 185, 300, 500, 1200, 2000, 4000, 10000),
                       label="{:g} ng/mL")
     units = {"conc_ng_ml": "ng/mL", "emax_hz": "Hz", "ec50_ng_ml": "ng/mL"}
@@ -67,6 +78,9 @@ class DoseResponseExplorer(ModelWidget):
         }
 
     def _build_figure(self, fig):
+        slim = narrow(fig)
+        if slim:  # a phone frame: the readout goes in a strip under the plots, which the layout leaves free
+            fig.get_layout_engine().set(rect=(0, 1.05 / fig.get_figheight(), 1, 1 - 1.05 / fig.get_figheight()))
         top, ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.25, 3]})
         bands = load_table("concentration_bands")["bands"]
         rows = []
@@ -77,16 +91,18 @@ class DoseResponseExplorer(ModelWidget):
                 top.barh(i, hi - lo, left=lo, height=0.6, color=colour, alpha=0.6, lw=0)
             else:
                 top.plot([lo], [i], marker="D", ms=6, color=colour, ls="none")
-            rows.append(b["label"])
+            rows.append(_two_lines(b["label"]) if slim else b["label"])
         bow = pd.linear_range("bowdle1998")
         top.barh(len(rows), bow["high_ng_ml"] - bow["low_ng_ml"], left=bow["low_ng_ml"], height=0.6,
                  color=C["orange"], alpha=0.6, lw=0, hatch="//", edgecolor="white")
-        rows.append("psychedelic VAS linear")
+        rows.append("psychedelic\nVAS linear" if slim else "psychedelic VAS linear")
         top.set_yticks(range(len(rows)), rows, fontsize=7)
         top.set_ylim(len(rows) - 0.5, -0.5)
         top.grid(False, axis="y")
-        top.set_title("Published ranges, not curves (racemic plasma; Zanos 2018, Bowdle 1998; diamond: one value)",
-                      fontsize=8.5, loc="left")
+        top.set_title("Published ranges, not curves (racemic plasma;\nZanos 2018, Bowdle 1998; diamond: one value)"
+                      if slim else
+                      "Published ranges, not curves (racemic plasma; Zanos 2018, Bowdle 1998; diamond: one value)",
+                      fontsize=8.5, loc="right" if slim else "left")
         for compound, colour, ls in _COMPOUNDS:
             m = pd.schuttler_eeg(compound)
             ax.plot(self.grid, m.effect(self.grid), color=colour, ls=ls, label=f"{m.label} (Schüttler 1987)")
@@ -97,14 +113,16 @@ class DoseResponseExplorer(ModelWidget):
         self._vline = ax.axvline(185.0, color="#333333", lw=1, animated=True)
         self._vline_top = top.axvline(185.0, color="#333333", lw=1, animated=True)
         _log_x(ax, *self.x_range)
-        ax.set_ylim(0, 15.5)
+        ax.set_ylim(0, 11 if slim else 15.5)  # desktop: room for the readout at the top
         ax.set_yticks(range(0, 11, 2))
-        ax.set_xlabel("serum or plasma concentration of the drug given (ng/mL, log scale)")
+        ax.set_xlabel("serum or plasma concentration of the\ndrug given (ng/mL, log scale)" if slim else
+                      "serum or plasma concentration of the drug given (ng/mL, log scale)")
         ax.set_ylabel("fall in EEG median\nfrequency (Hz)")
-        ax.legend(loc="upper left", fontsize=7.2, frameon=False)
-        self._readout = ax.text(0.995, 0.985, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.2,
-                                family="monospace", animated=True,
-                                bbox=dict(facecolor="white", alpha=0.9, edgecolor="#cccccc"))
+        ax.legend(fontsize=7.2, **legend_kwargs(fig, {"loc": "upper left", "frameon": False}, below=-0.3))
+        self._readout = (fig.text(0.02, 0.01, "", va="bottom", fontsize=7.5, family="monospace", animated=True)
+                         if slim else ax.text(0.995, 0.985, "", transform=ax.transAxes, ha="right", va="top",
+                                              fontsize=7.2, family="monospace", animated=True,
+                                              bbox=dict(facecolor="white", alpha=0.9, edgecolor="#cccccc")))
         ax.text(0.995, 0.02, "Dots: IC50 (half of each Emax).\nHill coefficient not reported\nby Schüttler: drawn as 1.",
                 transform=ax.transAxes, fontsize=6.8, color="#555555", va="bottom", ha="right")
 
@@ -137,7 +155,7 @@ class DoseResponseExplorer(ModelWidget):
         self._custom_mid.set_data([ec50_ng_ml], [emax_hz / 2])
         self._custom.set_visible(bool(custom))
         self._custom_mid.set_visible(bool(custom))
-        self._readout.set_text("\n".join(self._lines(conc_ng_ml, custom, emax_hz, ec50_ng_ml, hill)))
+        set_text(self._readout, "\n".join(self._lines(conc_ng_ml, custom, emax_hz, ec50_ng_ml, hill)), chars=44)
 
     def alt_text(self, conc_ng_ml, custom, emax_hz, ec50_ng_ml, hill):
         parts = []
@@ -169,6 +187,7 @@ class HysteresisExplorer(ModelWidget):
 
     title = "Hysteresis: effect against plasma and against effect-site concentration after a bolus"
     figsize = (7.6, 3.9)
+    phone_figsize = (3.5, 6.6)
     scrub = ScrubSpec("t_half_ke0_min", values=(0.5, 1.0, 2.0, 4.0, 6.1, 8.0, 12.0), label="{:g} min")
     units = {"dose_mg_per_kg": "mg/kg", "t_half_ke0_min": "min"}
     pk_model = "domino1982"
@@ -188,7 +207,7 @@ class HysteresisExplorer(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
+        ax1, ax2 = fig.subplots(2, 1) if narrow(fig) else fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
         t = self.times_min
         ones = np.ones_like(t)
         (self._cp,) = ax1.plot(t, ones, color=C["blue"], label="plasma", animated=True)
@@ -232,7 +251,7 @@ class HysteresisExplorer(ModelWidget):
         idx = np.searchsorted(self.times_min, self.marks_min)
         self._marks_p.set_data(cp[idx], r.effect[idx])
         self._marks_e.set_data(ce[idx], r.effect[idx])
-        self._readout.set_text(self._summary(r))
+        set_text(self._readout, self._summary(r), chars=40)
 
     def _summary(self, r) -> str:
         i = int(np.argmax(r.effect_site_ng_ml))

@@ -18,6 +18,7 @@ ones.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +30,8 @@ from matplotlib.text import Text
 from .style import DPI, RC, new_figure
 
 __all__ = ["PHONE_WIDTH_IN", "PHONE_DPI", "PHONE_MIN_PT", "PHONE_MEDIA", "PHONE_SHOWN_PX", "PHONE_RC",
-           "narrow", "phone_figsize", "smallest_text_px", "phone_figure", "phone_frames", "floor_fonts"]
+           "narrow", "panels", "legend_kwargs", "set_text", "overlapping", "separate_labels", "desktop_min_pt",
+           "floor_desktop_fonts", "DESKTOP_SHOWN_PX", "phone_figsize", "smallest_text_px", "phone_figure", "phone_frames", "floor_fonts"]
 
 PHONE_WIDTH_IN: float = 3.5
 """Width of a phone frame's figure (inches): 336 px at 96 dpi, about what a 390 px phone shows."""
@@ -108,8 +110,8 @@ def phone_figure(widget: Any) -> Iterator[Figure]:
             fig = new_figure(*phone_figsize(widget))
             fig.set_dpi(PHONE_DPI)
             widget._build_figure(fig)
-            widget._figure_built(fig)
             floor_fonts(fig)
+            widget._figure_built(fig)
             yield fig
     finally:
         widget.__dict__.clear()
@@ -169,3 +171,70 @@ def legend_kwargs(fig: Figure, desktop: dict[str, Any], *, ncol: int = 1, below:
     if not narrow(fig):
         return dict(desktop)
     return {"loc": "upper center", "bbox_to_anchor": (0.5, below), "ncol": ncol, "frameon": False}
+
+
+def set_text(artist: Text, text: str, *, chars: int = 46, wide_chars: int | None = None) -> None:
+    """Set ``text`` on ``artist``; on a narrow figure every line wraps at ``chars`` characters
+    (about a 3.5 in figure's width at 7.5-8 pt), on a desktop one at ``wide_chars`` (if given)."""
+    if not narrow(artist.get_figure()):
+        chars = wide_chars
+    if chars:
+        text = "\n".join(textwrap.fill(line, chars, break_on_hyphens=False) if line else line
+                         for line in text.split("\n"))
+    artist.set_text(text)
+
+
+def overlapping(texts: Sequence[Text], fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of shown texts whose drawn boxes overlap (``get_window_extent`` after a draw)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    shown = [t for t in texts if t.get_visible() and t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t in shown]
+    return [(shown[i].get_text(), shown[j].get_text()) for i in range(len(shown)) for j in range(i + 1, len(shown))
+            if boxes[i].overlaps(boxes[j])]
+
+
+def separate_labels(texts: Sequence[Text], fig: Figure, *, step_pt: float = 2.0, tries: int = 40,
+                    pad_pt: float = 2.0) -> None:
+    """Move labels apart where their boxes overlap: each label, in turn, steps away from the labels
+    placed before it (up if it sits above its point, ``va="bottom"``, else down) until it is clear
+    by ``pad_pt``. Repeated after a new layout (moved labels can move the axes) until none overlap."""
+    for _ in range(4):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        pad = pad_pt * fig.dpi / 72
+        placed = []
+        moved = False
+        for t in texts:
+            direction = -1.0 if t.get_va() == "top" else 1.0
+            for _ in range(tries):
+                box = t.get_window_extent(renderer).padded(pad)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+                x, y = t.get_transform().transform(t.get_position())
+                new = t.get_transform().inverted().transform((x, y + direction * step_pt * fig.dpi / 72))
+                t.set_position((t.get_position()[0], new[1]))
+                moved = True
+            placed.append(t.get_window_extent(renderer))
+        if not moved:
+            return
+
+
+DESKTOP_SHOWN_PX: int = 662
+"""CSS px the book gives a scrubber's figure at 1280 px on a desktop (measured: its content column
+less the card's padding); a wider figure is shrunk to it."""
+_MIN_CSS_PX = 9.2  # a little over the 9 CSS px aimed at, for rounding
+
+
+def desktop_min_pt(fig: Figure) -> float:
+    """The smallest font (pt) that stays at 9 CSS px or more when the book shrinks ``fig`` (a
+    desktop figure, drawn at :data:`~ketacourse.widgets.style.DPI`) to :data:`DESKTOP_SHOWN_PX`."""
+    natural_px = fig.get_figwidth() * DPI
+    return _MIN_CSS_PX * 72.0 / DPI * max(1.0, natural_px / DESKTOP_SHOWN_PX)
+
+
+def floor_desktop_fonts(fig: Figure) -> None:
+    """Raise the desktop figure's small texts to :func:`desktop_min_pt` (a phone figure: untouched,
+    :func:`phone_figure` floors it at :data:`PHONE_MIN_PT`)."""
+    if not narrow(fig):
+        floor_fonts(fig, desktop_min_pt(fig))

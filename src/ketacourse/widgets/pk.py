@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from .. import pk
 from ..data import load_table
 from .base import ModelWidget, ScrubSpec
+from .phone_layout import narrow, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["PKExplorer", "RouteComparison", "InfusionDesigner"]
@@ -79,6 +80,7 @@ class PKExplorer(ModelWidget):
 
     title = "PK explorer: one dose, one route, one typical adult"
     figsize = (7.6, 4.0)
+    phone_figsize = (3.5, 4.4)
     scrub = ScrubSpec("dose_mg_per_kg", values=(0.1, 0.15, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
                       label="{:g} mg/kg")
     units = {"dose_mg_per_kg": "mg/kg", "dose_mg": "mg", "weight_kg": "kg"}
@@ -132,7 +134,8 @@ class PKExplorer(ModelWidget):
             self._legend.remove()
         handles = [self._plasma, self._effect] + ([self._met] if metabolite else []) + (
             [self._band] if population else [])
-        self._legend = self._plasma.figure.legend(handles=handles, loc="outside upper center", ncols=len(handles),
+        fig = self._plasma.get_figure()
+        self._legend = fig.legend(handles=handles, loc="outside upper center", ncols=2 if narrow(fig) else len(handles),
                                        fontsize=7.5, frameon=False)
         self._legend_key = key
         self.invalidate_background()
@@ -207,8 +210,8 @@ class PKExplorer(ModelWidget):
             for line in (self._plasma, self._effect, self._met):
                 line.set_ydata(np.full_like(t, floor))
             self._band.set_data(t, np.full_like(t, floor), np.full_like(t, floor))
-            self._readout.set_text(f"{m.name}: no published data for {_route_name(route)}.\nChoose another route.")
-            self._note.set_text("")
+            set_text(self._readout, chars=40, text=f"{m.name}: no published data for {_route_name(route)}.\nChoose another route.")
+            set_text(self._note, "")
             return
         res, pop = self._compute(model, route, dose_mg_per_kg, weight_kg, population)
         self._plasma.set_ydata(np.maximum(res.conc_ng_ml, floor))
@@ -232,8 +235,8 @@ class PKExplorer(ModelWidget):
         ]
         if met is not None:
             lines.append(f"norketamine peak {np.max(met):.0f} ng/mL")
-        self._readout.set_text("\n".join(lines))
-        self._note.set_text(
+        set_text(self._readout, "\n".join(lines), chars=40)
+        set_text(self._note,
             f"Model illustration: {m.name.split(' (')[0]}, {m.enantiomer}, {m.sampling_site} sampling.\n"
             "Bands: racemic total plasma (Zanos 2018)."
         )
@@ -263,6 +266,7 @@ class RouteComparison(ModelWidget):
 
     title = "Same dose, different routes: ketamine versus norketamine"
     figsize = (7.6, 3.8)
+    phone_figsize = (3.5, 6.4)
     # The book's scrubber steps through the routes (the dose only shifts log-axis curves and leaves
     # the norketamine/ketamine ratios unchanged, so it teaches the least).
     _ALL = "all routes"
@@ -280,7 +284,7 @@ class RouteComparison(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        ax1, ax2 = fig.subplots(1, 2, sharey=False)
+        ax1, ax2 = fig.subplots(2, 1) if narrow(fig) else fig.subplots(1, 2, sharey=False)
         t = self.times_min / 60.0
         self._parent, self._metab = {}, {}
         for route, label, colour in _COMPARE_ROUTES:
@@ -320,11 +324,11 @@ class RouteComparison(ModelWidget):
             ratio = res.auc_ng_min_ml("metabolite") / res.auc_ng_min_ml("plasma")
             rows.append(f"{'>' if highlight == label else ' '} {label:<11}{ratio:6.1f}")
             if highlight == label:
-                self._focus.set_text(
+                set_text(self._focus,
                     f"{label}: S-ketamine peak {res.cmax_ng_ml():.0f} ng/mL at {res.tmax_min():.0f} min;\n"
                     f"norketamine exposure {ratio:.1f}x the ketamine exposure")
         if highlight == self._ALL:
-            self._focus.set_text("")
+            set_text(self._focus, "")
         self._focus.set_visible(highlight != self._ALL)
         self._ratio.set_text("\n".join(rows))
 
@@ -346,6 +350,7 @@ class InfusionDesigner(ModelWidget):
 
     title = "Infusion designer: bolus + infusion, time inside a concentration band"
     figsize = (7.6, 3.9)
+    phone_figsize = (3.5, 4.4)
     scrub = ScrubSpec("rate_mg_per_kg_per_h", values=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
                       label="{:g} mg/kg/h")
     units = {"bolus_mg_per_kg": "mg/kg", "rate_mg_per_kg_per_h": "mg/kg/h", "duration_min": "min"}
@@ -408,11 +413,11 @@ class InfusionDesigner(ModelWidget):
         ax.set_ylim(0, self._y_top)
         ax.set_xlabel("time (h)")
         ax.set_ylabel("concentration (ng/mL)")
-        fig.legend(handles=[self._plasma, self._effect, self._band, self._stop], loc="outside upper center", ncols=4,
+        fig.legend(handles=[self._plasma, self._effect, self._band, self._stop], loc="outside upper center", ncols=2 if narrow(fig) else 4,
                    fontsize=7.5, frameon=False)
         box = dict(facecolor="white", alpha=0.85, edgecolor="#cccccc")
-        self._readout = ax.text(0.99, 0.985, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
-                                animated=True, bbox=box)
+        self._readout = ax.text(0.99, 0.6 if narrow(fig) else 0.985, "", transform=ax.transAxes, ha="right",
+                                va="top", fontsize=7.5, animated=True, bbox=box)  # phone: under the bolus note
         self._band_label = ax.text(0.99, 115, "", transform=ax.get_yaxis_transform(), ha="right", va="center",
                                    fontsize=7, color="#333333", animated=True,
                                    bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=1))
@@ -444,15 +449,15 @@ class InfusionDesigner(ModelWidget):
         self._band.set_height(hi - lo)
         self._band.set_facecolor(_BAND_COLOURS[band])
         self._band_label.set_y((lo + hi) / 2)
-        self._band_label.set_text(f"target: {b['label']}, {lo:g}–{hi:g} ng/mL")
+        set_text(self._band_label, f"target: {b['label']}, {lo:g}–{hi:g} ng/mL")
         self._stop.set_xdata([duration_min / 60.0] * 2)
         res = self._compute(bolus_mg_per_kg, rate_mg_per_kg_per_h, duration_min, model)
         if res is None:
             for line in (self._plasma, self._effect):
                 line.set_ydata(np.zeros_like(self.times_min))
             self._fit_y(1.6 * hi)
-            self._readout.set_text("No drug given: set a bolus or an infusion rate.")
-            self._spike.set_text("")
+            set_text(self._readout, "No drug given: set a bolus or an infusion rate.")
+            set_text(self._spike, "")
             return
         self._plasma.set_ydata(res.conc_ng_ml)
         self._effect.set_ydata(res.effect_ng_ml)
@@ -461,11 +466,11 @@ class InfusionDesigner(ModelWidget):
         self._fit_y(max(1.6 * hi, float(np.max(res.effect_ng_ml)) / 0.62, float(np.max(after_spike)) / 0.62))
         cmax, tmax = res.cmax_ng_ml(), res.tmax_min()
         if cmax > self._y_top:
-            self._spike.set_text(f"↑ off scale: plasma {cmax:.0f} ng/mL at {tmax:.0f} min, just after the bolus\n"
+            set_text(self._spike, f"↑ off scale: plasma {cmax:.0f} ng/mL at {tmax:.0f} min, just after the bolus\n"
                                  "  (the bolus before it spreads from the blood into the tissues;\n"
                                  "  the effect site, the model's stand-in for the brain, never reaches it)")
         else:
-            self._spike.set_text("")
+            set_text(self._spike, "")
         emax = float(np.max(res.effect_ng_ml))
         t_emax = float(res.times_min[int(np.argmax(res.effect_ng_ml))])
         inside = pk.time_above(res.times_min, res.conc_ng_ml, lo) - pk.time_above(res.times_min, res.conc_ng_ml, hi)
@@ -474,7 +479,7 @@ class InfusionDesigner(ModelWidget):
         if preset != "custom":
             reg = load_table("regimens")["regimens"][preset]
             schedule = f"{reg['label']} [{reg['source']}]\n"
-        self._readout.set_text(
+        set_text(self._readout,
             schedule + f"{self.weight_kg:.0f} kg adult, {pk.get_model(model).name.split(' (')[0]} model "
             "(model illustration)\n"
             f"effect site: peak {emax:.0f} ng/mL at {t_emax:.0f} min\n"

@@ -9,6 +9,7 @@ not a prediction for any person or animal.
 
 from __future__ import annotations
 
+import textwrap
 from functools import cache
 
 import ipywidgets as W
@@ -20,6 +21,7 @@ from ..circuits import ei_network as ei
 from ..data import load_table
 from ..pk.tci import tci
 from .base import ModelWidget, ScrubSpec
+from .phone_layout import narrow, set_text
 from .style import OKABE_ITO as C
 
 __all__ = ["EINetworkExplorer", "TCIChallengeExplorer", "SpeciesDoseTranslator"]
@@ -39,6 +41,13 @@ def _sweeps() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u, ei.gamma_sweep(u, target="interneurons"), ei.gamma_sweep(u, target="pyramidal")
 
 
+
+def _fit(fig, text: str, chars: int = 50) -> str:
+    """A footnote or label for ``fig``: as written on a desktop figure, rewrapped on a phone's."""
+    if not narrow(fig):
+        return text
+    return "\n".join(textwrap.wrap(text.replace("\n", " "), chars))
+
 class EINetworkExplorer(ModelWidget):
     """Power spectrum of the E–I population model as NMDA drive onto each population is reduced.
 
@@ -49,6 +58,7 @@ class EINetworkExplorer(ModelWidget):
 
     title = "E–I network: NMDA block on interneurons and pyramidal cells, and the gamma band"
     figsize = (7.6, 3.6)
+    phone_figsize = (3.5, 6.4)
     scrub = ScrubSpec("nmda_interneurons", values=(1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0),
                       label="{:.0%} of NMDA drive left on interneurons")
     units = {"nmda_interneurons": "", "nmda_pyramidal": ""}
@@ -62,7 +72,7 @@ class EINetworkExplorer(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.35, 1.0])
+        ax, ax2 = fig.subplots(2, 1) if narrow(fig) else fig.subplots(1, 2, width_ratios=[1.35, 1.0])
         base = ei.spectrum()
         f = base.freqs_hz
         self._base_power = base.power
@@ -95,7 +105,8 @@ class EINetworkExplorer(ModelWidget):
         ax2.legend(loc="upper right", fontsize=7, frameon=False)
         self._readout = ax.text(0.985, 0.8, "", transform=ax.transAxes, ha="right", va="top", fontsize=7.5,
                                 animated=True, bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.supxlabel("Qualitative teaching model (linearised E–I rate model); power in arbitrary units.",
+        fig.supxlabel("Qualitative teaching model (linearised E–I rate model);\npower in arbitrary units." if narrow(fig)
+                      else "Qualitative teaching model (linearised E–I rate model); power in arbitrary units.",
                       fontsize=7, color="#555555")
 
     def _compute(self, nmda_interneurons, nmda_pyramidal):
@@ -106,14 +117,14 @@ class EINetworkExplorer(ModelWidget):
         if not s.stable:
             self._line.set_ydata(np.full_like(s.power, np.nan))
             self._dot.set_data([nmda_interneurons], [np.nan])
-            self._readout.set_text("Steady state unstable: the network\noscillates on its own; the linear\n"
+            set_text(self._readout, "Steady state unstable: the network\noscillates on its own; the linear\n"
                                    "spectrum no longer applies.")
             return
         ratio = s.gamma_power / self._base_gamma
         self._line.set_ydata(s.power / self._base_power.max())
         self._dot.set_data([nmda_interneurons], [ratio])
         db = 10 * np.log10(ratio)
-        self._readout.set_text(
+        set_text(self._readout,
             f"gamma × {ratio:.2f} ({db:+.1f} dB), peak {s.gamma_peak_hz:.0f} Hz\n"
             f"rates E {s.rates[0]:.2f}, I {s.rates[1]:.2f} of max")
 
@@ -160,6 +171,7 @@ class TCIChallengeExplorer(ModelWidget):
 
     title = "Target-controlled infusion: Bowdle 1998's stepped psychotomimetic challenge"
     figsize = (7.8, 3.7)
+    phone_figsize = (3.5, 7.4)
     scrub = ScrubSpec("time_min", values=tuple(float(v) for v in range(0, 151, 10)), label="{:.0f} min")
     units = {"time_min": "min", "weight_kg": "kg"}
     weight_kg = 70.0
@@ -174,7 +186,8 @@ class TCIChallengeExplorer(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.6, 1.0])
+        slim = narrow(fig)
+        ax, ax2 = fig.subplots(2, 1) if slim else fig.subplots(1, 2, width_ratios=[1.6, 1.0])
         b = _bowdle()
         step = b["step_duration_min"]
         n = len(b["targets_ng_ml"])
@@ -190,7 +203,8 @@ class TCIChallengeExplorer(ModelWidget):
         self._cursor = ax.axvline(50.0, color="#333333", lw=1.0, animated=True)
         ax.set_xlim(0, t[-1])
         ax.set_ylim(0, 450)
-        ax.set_xlabel("time (min); dotted: VAS at 20 min, dash-dot: sample at 28 min of each step", fontsize=8)
+        ax.set_xlabel("time (min); dotted: VAS at 20 min,\ndash-dot: sample at 28 min of each step" if slim else
+                      "time (min); dotted: VAS at 20 min, dash-dot: sample at 28 min of each step", fontsize=8)
         ax.set_ylabel("concentration (ng/mL)")
         axr = ax.twinx()
         (self._rate,) = axr.plot(t, np.zeros_like(t), color=C["green"], lw=1.2, ls=(0, (1, 1)),
@@ -212,11 +226,11 @@ class TCIChallengeExplorer(ModelWidget):
         ax2.set_ylim(0, 1.3)
         ax2.set_xlabel("concentration (ng/mL)")
         ax2.set_ylabel("VAS, fraction of its 200 ng/mL value")
-        ax2.legend(loc="upper left", fontsize=6.8, frameon=False)
+        ax2.legend(loc="upper left", fontsize=7, frameon=False)
         self._readout = ax2.text(0.98, 0.02, "", transform=ax2.transAxes, ha="right", va="bottom", fontsize=7,
                                  animated=True, bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.supxlabel("Model illustration: typical 70 kg adult, racemic ketamine. Bowdle's VAS slopes were not retrieved,\n"
-                      "so only the shape of the relation is drawn.", fontsize=6.8, color="#555555")
+        fig.supxlabel(_fit(fig, "Model illustration: typical 70 kg adult, racemic ketamine. Bowdle's VAS slopes were "
+                      "not retrieved,\nso only the shape of the relation is drawn."), fontsize=7, color="#555555")
 
     def _compute(self, model, mode):
         return _tci_run(model, mode, self.weight_kg)
@@ -244,7 +258,7 @@ class TCIChallengeExplorer(ModelWidget):
         self._now.set_data([min(ce_now, 250.0)], [min(ce_now, 250.0) / 200.0])
         k = min(int(time_min // res.interval_min), len(res.rates_mg_per_min) - 1)
         dose = float(res.cumulative_dose_mg()[k]) if time_min < res.duration_min else res.total_dose_mg()
-        self._readout.set_text(
+        set_text(self._readout,
             f"t = {time_min:.0f} min: target {float(res.target_at(time_min)[0]):.0f} ng/mL\n"
             f"plasma {cp_now:.0f}, effect site {ce_now:.0f} ng/mL\n"
             f"infused so far {dose:.0f} mg ({pk.get_model(model).name.split(' (')[0]}, {mode})")
@@ -267,6 +281,7 @@ class SpeciesDoseTranslator(ModelWidget):
 
     title = "Species dose translator: a rodent dose on the human concentration bands"
     figsize = (7.6, 3.7)
+    phone_figsize = (3.5, 7.0)
     scrub = ScrubSpec("dose_mg_per_kg", values=(1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0, 100.0),
                       label="{:g} mg/kg in the animal")
     units = {"dose_mg_per_kg": "mg/kg"}
@@ -283,7 +298,7 @@ class SpeciesDoseTranslator(ModelWidget):
         }
 
     def _build_figure(self, fig):
-        ax, ax2 = fig.subplots(1, 2, width_ratios=[1.5, 1.0])
+        ax, ax2 = fig.subplots(2, 1) if narrow(fig) else fig.subplots(1, 2, width_ratios=[1.5, 1.0])
         bands = load_table("concentration_bands")["bands"]
         for key, colour in _BAND_COLOURS.items():
             b = bands[key]
@@ -296,7 +311,7 @@ class SpeciesDoseTranslator(ModelWidget):
         ax.set_ylim(0, 3)
         ax.set_yticks([0.8, 1.8])
         ax.set_yticklabels(["body-surface-area\nHED", "mg/kg copied\nunchanged"], fontsize=7.5)
-        ax.set_xlabel("predicted human peak plasma concentration (ng/mL)")
+        ax.set_xlabel(_fit(fig, "predicted human peak plasma concentration (ng/mL)", 40))
         (self._naive,) = ax.plot([100.0], [1.8], "D", color=C["vermillion"], ms=9, animated=True)
         (self._hed,) = ax.plot([100.0], [0.8], "o", color=C["blue"], ms=9, animated=True)
         self._label_naive = ax.text(100.0, 2.1, "", ha="center", fontsize=7.5, animated=True)
@@ -313,9 +328,9 @@ class SpeciesDoseTranslator(ModelWidget):
         ax2.legend(loc="upper right", fontsize=7, frameon=False)
         self._readout = ax.text(0.01, 0.02, "", transform=ax.transAxes, fontsize=7.2, va="bottom", animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        fig.supxlabel("Model illustration: 70 kg adult, Domino 1982 racemic parameters; bands from Zanos 2018.\n"
-                      "The body-surface-area rule was made for safe starting doses, not for matching concentrations.",
-                      fontsize=6.8, color="#555555")
+        fig.supxlabel(_fit(fig, "Model illustration: 70 kg adult, Domino 1982 racemic parameters; bands from Zanos "
+                      "2018.\nThe body-surface-area rule was made for safe starting doses, not for matching "
+                      "concentrations."), fontsize=7, color="#555555")
 
     def _compute(self, dose_mg_per_kg, species, human_route):
         hed = float(translation.human_equivalent_dose_mg_per_kg(dose_mg_per_kg, species))
@@ -345,7 +360,7 @@ class SpeciesDoseTranslator(ModelWidget):
             label.set_position((x, y))
             label.set_text(f"{conc:,.0f} ng/mL")
         km = translation.km_factor(species)
-        self._readout.set_text(
+        set_text(self._readout,
             f"{dose_mg_per_kg:g} mg/kg in a {species} → HED {hed:.2f} mg/kg (× {km:g}/37)\n"
             f"copied: {self._band_of(naive_peak)}; HED: {self._band_of(hed_peak)}")
 

@@ -29,6 +29,7 @@ from .. import safety
 from ..safety import logistics
 from .base import ModelWidget, ScrubSpec
 from .evidence import ForestPlot, LightTextMixin, endpoint_key, endpoint_scrub
+from .phone_layout import narrow, set_text
 from .style import CYCLE
 from .style import OKABE_ITO as C
 
@@ -83,6 +84,7 @@ class SessionSimulator(LightTextMixin, ModelWidget):
 
     title = "One treatment session: when is the risk highest, and how long must observation last?"
     figsize = (7.0, 4.6)
+    phone_figsize = (3.5, 6.4)
     scrub = ScrubSpec("session", values=("iv_racemic", "nasal_esketamine_56", "nasal_esketamine_84", "sc_racemic"),
                       label="{}")
     units = {"weight_kg": "kg", "baseline_sbp_mmhg": "mmHg"}
@@ -106,7 +108,8 @@ class SessionSimulator(LightTextMixin, ModelWidget):
         ax.set_xlim(0, _T_MAX_MIN)
         ax.set_ylim(0, 140)
         ax.set_ylabel("S-ketamine\n(ng/mL)", fontsize=8.5)
-        ax.set_title("Dissociation: effect-site S-ketamine against the threshold", fontsize=9.5)
+        ax.set_title("Dissociation: effect-site S-ketamine\nagainst the threshold" if narrow(fig) else
+                     "Dissociation: effect-site S-ketamine against the threshold", fontsize=9.5)
         ax.axhline(self._thr, color=C["purple"], lw=1.2, ls=":")
         ax.text(_T_MAX_MIN - 3, self._thr + 3, "dissociation threshold (model)", ha="right", va="bottom",
                 fontsize=7.5, color=C["purple"])
@@ -127,7 +130,8 @@ class SessionSimulator(LightTextMixin, ModelWidget):
         axb.text(3, self._limit + 1.5, f"{self._limit:.0f} mmHg (label's pre-dose guide)", fontsize=7.5,
                  color=C["vermillion"], va="bottom")
         self._plus40, = axb.plot([0, _T_MAX_MIN], [160, 160], color=C["grey"], lw=1.0, ls="--", animated=True)
-        self._plus40_text = axb.text(3, 161, "baseline + 40 mmHg: reached by 8-19% on esketamine (label)", fontsize=7,
+        self._plus40_text = axb.text(3, 161, "baseline + 40 mmHg: 8-19% on esketamine (label)" if narrow(fig) else
+                                     "baseline + 40 mmHg: reached by 8-19% on esketamine (label)", fontsize=7,
                                      color="#555555", va="bottom", animated=True, clip_on=True)
         self._obs_span = patches.Rectangle((0, 100), 0, 75, color=C["sky_blue"], alpha=0.18, animated=True)
         axb.add_patch(self._obs_span)
@@ -172,7 +176,7 @@ class SessionSimulator(LightTextMixin, ModelWidget):
         self._discharge.set_linestyle("-" if not math.isnan(r.discharge_min) else ":")
         for line in self._dose_end:
             line.set_xdata([r.dose_end_min] * 2)
-        self._text.set_text(self._summary(r))
+        set_text(self._text, self._summary(r), chars=40)
 
     @staticmethod
     def _summary(r) -> str:
@@ -218,6 +222,7 @@ class RouteLogistics(LightTextMixin, ModelWidget):
 
     title = "Routes side by side: exposure, metabolite, dissociation time and monitoring"
     figsize = (8.2, 4.4)
+    phone_figsize = (3.5, 7.6)
     scrub = ScrubSpec("weight_kg", values=(50.0, 70.0, 90.0, 110.0), label="{:.0f} kg")
     units = {"weight_kg": "kg"}
     static_note = "Precomputed frames from the course model (typical adult); run the notebook to use every control."
@@ -230,7 +235,8 @@ class RouteLogistics(LightTextMixin, ModelWidget):
 
     def _build_figure(self, fig):
         fig.set_layout_engine("none")
-        ax = fig.add_axes((0.07, 0.14, 0.32, 0.74))
+        slim = narrow(fig)  # a phone frame: the plot on top, the table under it
+        ax = fig.add_axes((0.17, 0.62, 0.78, 0.33) if slim else (0.07, 0.14, 0.32, 0.74))
         ax.set_xlim(0, _T_MAX_MIN)
         ax.set_ylim(0, 160)
         ax.set_xlabel("time from the start of dosing (min)", fontsize=8.5)
@@ -244,17 +250,21 @@ class RouteLogistics(LightTextMixin, ModelWidget):
             self._lines[name], = ax.plot([], [], color=col, lw=2.0, label=_SHORT[name], animated=True)
             self._met[name], = ax.plot([], [], color=col, lw=1.0, ls="--", animated=True)
         ax.legend(loc="upper right", fontsize=7, frameon=False)
-        fig.text(0.43, 0.90, "per route (model, except F from the literature)", fontsize=8.5, weight="bold")
-        x0, xc, dx, y0 = 0.43, 0.64, 0.105, 0.84
+        # phone: each row's label on its own line, the four values on the line under it, full width
+        x0, xc, dx, y0 = (0.02, 0.2, 0.215, 0.495) if slim else (0.43, 0.64, 0.105, 0.84)
+        fig.text(x0, y0 + 0.035 if slim else 0.90, "per route (model, except F from the literature)", fontsize=8.5,
+                 weight="bold")
         for j, name in enumerate(logistics.ROUTE_SESSIONS):
             fig.text(xc + j * dx, y0, _SHORT[name].replace(" ", "\n", 1), fontsize=7, weight="bold",
                      color=CYCLE[j], ha="center", va="top")
         spacing = {"fontsize": 7.2, "va": "top", "linespacing": 2.2}
-        fig.text(x0, y0 - 0.1, "\n".join(label for label, _f in _ROWS), **spacing)
+        top = y0 - (0.06 if slim else 0.1)
+        fig.text(x0, top, "\n".join(label for label, _f in _ROWS), **spacing)
         # one multi-line text per route column (7 rows): a few text artists instead of 28
-        self._cols = [fig.text(xc + j * dx, y0 - 0.1, "", ha="center", family="monospace", animated=True,
+        below = 1.25 * spacing["fontsize"] / 72 / fig.get_figheight() if slim else 0.0
+        self._cols = [fig.text(xc + j * dx, top - below, "", ha="center", family="monospace", animated=True,
                                **spacing) for j in range(len(logistics.ROUTE_SESSIONS))]
-        self._note = fig.text(0.43, 0.03, "", fontsize=7, va="bottom", animated=True)
+        self._note = fig.text(x0 if slim else 0.43, 0.01 if slim else 0.03, "", fontsize=7, va="bottom", animated=True)
 
     # The model takes 0.2-0.6 s per weight (absorption fitted to each route's published Tmax): it
     # answers from results kept per weight, filled for every slider position in the background.
@@ -287,7 +297,7 @@ class RouteLogistics(LightTextMixin, ModelWidget):
                 self._met[name].set_data([], [])
         for j, row in enumerate(rows):
             self._cols[j].set_text("\n".join(fmt(row) for _label, fmt in _ROWS))
-        self._note.set_text(f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. *SC F and absorption "
+        set_text(self._note, chars=52, wide_chars=82, text=f"Typical adult, {weight_kg:.0f} kg. Racemic doses: S half only. *SC F and absorption "
                             "borrowed from IM.\nOral use for depression is experimental; its 0 min above the "
                             "threshold\nis a property of the model, not evidence of safety. Model illustration, not "
                             "advice."
