@@ -161,9 +161,11 @@ JS_ARM = """([sel, k, baseline]) => {
   const box = document.querySelectorAll(sel)[k];
   window.__kc.ws = [];
   window.__kc.swaps = 0;
+  window.__kc.answer = '';
   window.__kc.done = new Promise(resolve => {
     const finish = async (img) => {
       const src = performance.now();
+      window.__kc.answer = img.dataset.kcAnswer || '';
       try { await img.decode(); } catch (e) {}
       const shown = performance.now();
       resolve({src, shown});
@@ -205,7 +207,7 @@ JS_COLLECT = """async () => {
   const first = ws.find(m => m.dir === 'in' && m.t >= k);
   return {sent: out ? out.t - k : null, received: big && big.n > 4096 ? big.t - k : null,
           bytes: big && big.n > 4096 ? big.n : null, src: r.src - k, shown: r.shown - k,
-          local: !first || first.t > r.src};
+          local: window.__kc.answer === 'page' && (!first || first.t > r.src)};
 }"""
 
 JS_HANDLE_STATE = """(h) => ({now: +h.getAttribute('aria-valuenow'), min: +h.getAttribute('aria-valuemin'),
@@ -277,6 +279,9 @@ def measure(page, sel: str, k: int, label: str, moves: int, settle_ms: int, base
             pass
         swaps = page.evaluate("() => { window.__kc.stop(); return window.__kc.swaps; }")
         rows.append({**(row or {"timeout": True}), "swaps": swaps})
+        if os.environ.get("KC_BENCH_DEBUG"):
+            print(key, rows[-1], page.evaluate("(el) => ({...el.dataset})",
+                                                box.locator("img.widget-image").element_handle()), flush=True)
     return rows
 
 

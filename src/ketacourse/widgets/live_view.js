@@ -112,9 +112,15 @@ function fromKernel(st, model) {
 
 function onMove(st) {
   st.lastMove = performance.now();
-  const entry = lookup(st, controlValues(st));
+  const values = controlValues(st);
+  const entry = lookup(st, values);
   if (entry && entry.id !== st.shown) show(st, entry);
-  st.hits += entry ? 1 : 0;
+  // where the last move was answered, for tests and benchmarks: "page" (this cache) or "kernel"
+  for (const img of st.views) {
+    img.dataset.kcAnswer = entry ? "page" : "kernel";
+    img.dataset.kcCached = String(st.entries.size);
+    img.dataset.kcPosition = JSON.stringify(values);
+  }
 }
 
 async function stateFor(model) {
@@ -137,6 +143,9 @@ async function stateFor(model) {
       msg.entries.forEach((e, i) => decode(addEntry(st, e.id, e.keys, e.alt, buffers[i])));
       const entry = lookup(st, controlValues(st)); // a move that came before its frame
       if (entry && entry.id !== st.shown && performance.now() - st.lastMove < 400) show(st, entry);
+    } else if (msg.type === "keys") {
+      const e = st.entries.get(msg.id);
+      if (e) for (const k of msg.keys) if (!e.keys.some((x) => matches(x, k))) e.keys.push(k);
     } else if (msg.type === "forget") {
       for (const [id, e] of st.entries) if (id !== st.shown) { URL.revokeObjectURL(e.url); st.entries.delete(id); }
     }

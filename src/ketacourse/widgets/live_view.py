@@ -13,7 +13,7 @@ takes longer than that on a small machine. So the live figure is a small browser
 - after each update, when the kernel is idle, it draws the neighbouring positions (one step of
   each control either way, the moved control's direction first) and pushes them to the browser,
   one per callback on the kernel's event loop, so a message from the browser waits for at most
-  one drawing. A newer update cancels the rest.
+  one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer update cancels the rest.
 
 Prefetching starts only once a browser shows the view (it says so with a ``ready`` message): in
 plain Python, tests and headless notebook runs nothing is drawn ahead and updates stay as they were.
@@ -40,6 +40,7 @@ __all__ = ["LiveFigure", "position_key", "neighbours"]
 _ESM = Path(__file__).with_name("live_view.js")
 PUSHED_MAX = 48  # positions the kernel believes the browser holds (the browser keeps up to 64)
 PREFETCH_DELAY_S = 0.015  # between two prefetched drawings: lets incoming messages through first
+PREFETCH_PER_UPDATE = 8  # drawings ahead per update at most (CPU on a shared hub stays bounded)
 
 
 def _decimals(step: float) -> int:
@@ -171,7 +172,7 @@ class LiveFigure(anywidget.AnyWidget):
         super().__init__(uid=uuid.uuid4().hex, **kwargs)
         self._owner: ModelWidget | None = None
         self._frontend = False  # a browser has shown this view (then prefetching is on)
-        self._pushed: OrderedDict[str, None] = OrderedDict()
+        self._pushed: OrderedDict[str, set[str]] = OrderedDict()  # frame -> the keys the page has for it
         self._generation = 0
         self._last_move: tuple[str | None, int] = (None, 0)
         self.prefetch_enabled = True
@@ -206,7 +207,7 @@ class LiveFigure(anywidget.AnyWidget):
             self.alt = alt
             self.frame_key = key
             self.frame = frame
-        self._note_pushed(frame)
+        self._note_pushed(frame, [key])
         self._schedule_prefetch()
 
     def forget(self) -> None:
@@ -215,8 +216,8 @@ class LiveFigure(anywidget.AnyWidget):
         self._generation += 1
         self.send({"type": "forget"})
 
-    def _note_pushed(self, frame: str) -> None:
-        self._pushed[frame] = None
+    def _note_pushed(self, frame: str, keys: list[list]) -> None:
+        self._pushed.setdefault(frame, set()).update(_frame_id(k) for k in keys)
         self._pushed.move_to_end(frame)
         while len(self._pushed) > PUSHED_MAX:
             self._pushed.popitem(last=False)
@@ -237,24 +238,42 @@ class LiveFigure(anywidget.AnyWidget):
             return
         generation = self._generation
         moved, direction = self._last_move
-        todo = neighbours(self._owner, moved, direction)
+        if moved is None and getattr(self._owner, "scrub", None) is not None:
+            moved, direction = self._owner.scrub.control, 1  # before any move: the main control first
+        todo = [(m, st) for m, st in neighbours(self._owner, moved, direction) if not self._known(m, st)]
+        todo = todo[:PREFETCH_PER_UPDATE]
         loop.call_later(PREFETCH_DELAY_S, self._prefetch_one, loop, generation, todo)
+
+    def _keys(self, moved: dict, state: dict) -> tuple[str, list[list]]:
+        """The frame id of ``state`` and the keys the page may see for it: the full position, and the
+        position right after the browser's move, before the kernel has set the controls that follow."""
+        key = position_key(self._owner.controls, state)
+        unlinked = position_key(self._owner.controls, {**self._owner.params, **moved})
+        return _frame_id(key), ([key] if unlinked == key else [key, unlinked])
+
+    def _known(self, moved: dict, state: dict) -> bool:
+        frame, keys = self._keys(moved, state)
+        return frame in self._pushed and all(_frame_id(k) in self._pushed[frame] for k in keys)
 
     def _prefetch_one(self, loop: asyncio.AbstractEventLoop, generation: int, todo: list) -> None:
         if generation != self._generation or self._owner is None:
             return  # a newer update (or a forget) came: its own prefetch replaces this one
         while todo:
             moved, state = todo.pop(0)
-            key = position_key(self._owner.controls, state)
-            frame = _frame_id(key)
-            if frame in self._pushed:
+            frame, keys = self._keys(moved, state)
+            if frame in self._pushed:  # the page has this image: tell it the other way to reach it
+                new = [k for k in keys if _frame_id(k) not in self._pushed[frame]]
+                if new:
+                    self.send({"type": "keys", "id": frame, "keys": new})
+                    self._note_pushed(frame, new)
                 continue
-            unlinked = position_key(self._owner.controls, {**self._owner.params, **moved})
-            png = self._owner._png_for(state)
-            alt = self._owner.alt_text(**state)
-            keys = [key] if unlinked == key else [key, unlinked]
+            try:
+                png = self._owner._png_for(state)
+                alt = self._owner.alt_text(**state)
+            except Exception:  # a position the model cannot draw is simply not prefetched
+                continue
             self.send({"type": "frames", "entries": [{"id": frame, "keys": keys, "alt": alt}]}, buffers=[png])
-            self._note_pushed(frame)
+            self._note_pushed(frame, keys)
             break
         if todo:
             loop.call_later(PREFETCH_DELAY_S, self._prefetch_one, loop, generation, todo)
