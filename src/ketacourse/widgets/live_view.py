@@ -26,15 +26,13 @@ import json
 import uuid
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anywidget
 import ipywidgets as W
 import traitlets as T
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import ModelWidget
-
+ModelWidget = Any  # a ketacourse.widgets.base.ModelWidget (not imported: base imports this module)
 __all__ = ["LiveFigure", "position_key", "neighbours"]
 
 _ESM = Path(__file__).with_name("live_view.js")
@@ -120,7 +118,7 @@ def _steps(ctrl: W.Widget, value: Any) -> list[Any]:
     return []
 
 
-def neighbours(widget: "ModelWidget", moved: str | None = None, direction: int = 0) -> list[tuple[dict, dict]]:
+def neighbours(widget: ModelWidget, moved: str | None = None, direction: int = 0) -> list[tuple[dict, dict]]:
     """Positions one step away from the widget's current one: ``[(moved controls, full params), ...]``.
 
     The moved control comes first (one and two steps in its direction, then one back), then
@@ -170,7 +168,7 @@ class LiveFigure(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(uid=uuid.uuid4().hex, **kwargs)
-        self._owner: ModelWidget | None = None
+        self._owner: ModelWidget = None
         self._frontend = False  # a browser has shown this view (then prefetching is on)
         self._pushed: OrderedDict[str, set[str]] = OrderedDict()  # frame -> the keys the page has for it
         self._generation = 0
@@ -179,7 +177,7 @@ class LiveFigure(anywidget.AnyWidget):
         self.on_msg(self._on_message)
 
     # ------------------------------------------------------------------ kernel -> browser
-    def attach(self, widget: "ModelWidget") -> None:
+    def attach(self, widget: ModelWidget) -> None:
         """Follow ``widget``'s controls (in the browser and here, for the moved control's direction)."""
         self._owner = widget
         self.controls = list(widget.controls.values())
