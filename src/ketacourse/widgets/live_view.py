@@ -12,8 +12,8 @@ takes longer than that on a small machine. So the live figure is a small browser
   ``frame``) replaces what the browser shows whenever they differ;
 - after each update, when the kernel is idle, it draws the neighbouring positions (one step of
   each control either way, the moved control's direction first) and pushes them to the browser,
-  one per callback on the kernel's event loop, so a message from the browser waits for at most
-  one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer update cancels the rest.
+  one per callback on the kernel's event loop, spaced by at least as long as the last drawing took,
+  so a message from the browser waits for at most one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer update cancels the rest.
 
 Prefetching starts only once a browser shows the view (it says so with a ``ready`` message): in
 plain Python, tests and headless notebook runs nothing is drawn ahead and updates stay as they were.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections import OrderedDict
 from pathlib import Path
@@ -37,7 +38,8 @@ __all__ = ["LiveFigure", "position_key", "neighbours"]
 
 _ESM = Path(__file__).with_name("live_view.js")
 PUSHED_MAX = 48  # positions the kernel believes the browser holds (the browser keeps up to 64)
-PREFETCH_DELAY_S = 0.015  # between two prefetched drawings: lets incoming messages through first
+PREFETCH_DELAY_S = 0.03  # at least this between two prefetched drawings (and as long as the last one took):
+# messages from the browser get the kernel first, and prefetching uses at most half of a busy kernel
 PREFETCH_PER_UPDATE = 8  # drawings ahead per update at most (CPU on a shared hub stays bounded)
 
 
@@ -265,6 +267,7 @@ class LiveFigure(anywidget.AnyWidget):
                     self.send({"type": "keys", "id": frame, "keys": new})
                     self._note_pushed(frame, new)
                 continue
+            t0 = time.perf_counter()
             try:
                 png = self._owner._png_for(state)
                 alt = self._owner.alt_text(**state)
@@ -272,6 +275,9 @@ class LiveFigure(anywidget.AnyWidget):
                 continue
             self.send({"type": "frames", "entries": [{"id": frame, "keys": keys, "alt": alt}]}, buffers=[png])
             self._note_pushed(frame, keys)
+            delay = max(PREFETCH_DELAY_S, time.perf_counter() - t0)
             break
+        else:
+            delay = PREFETCH_DELAY_S
         if todo:
-            loop.call_later(PREFETCH_DELAY_S, self._prefetch_one, loop, generation, todo)
+            loop.call_later(delay, self._prefetch_one, loop, generation, todo)
