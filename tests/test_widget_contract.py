@@ -14,6 +14,10 @@ each widget:
   change, in ``frame_png`` and at construction, and change nothing;
 - the stored HTML is one figure with alt text and a run prompt, and the offline scrubber has one
   frame per value, each different, each with its own alt text, self-contained.
+- the live figure (``LiveFigure``) carries the current PNG, its alt text and its position as the
+  page sees the controls; shown in a browser, it pushes the neighbouring positions (the moved
+  control's next step first), each equal to what the live update then shows, drawn once; in plain
+  Python nothing is drawn ahead.
 
 Widget-specific messages (linked controls, types, the exact wording a learner reads) are listed in
 ``MESSAGES`` below; widget-specific behaviour is tested in each chapter's own test file. No timings

@@ -12,8 +12,10 @@ takes longer than that on a small machine. So the live figure is a small browser
   ``frame``) replaces what the browser shows whenever they differ;
 - after each update, when the kernel is idle, it draws the neighbouring positions (one step of
   each control either way, the moved control's direction first) and pushes them to the browser,
-  one per callback on the kernel's event loop, spaced by at least as long as the last drawing took,
-  so a message from the browser waits for at most one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer update cancels the rest.
+  one per callback on the kernel's event loop (one queue for every widget, the last one moved
+  first), spaced by at least as long as the last drawing took, so a message from the browser
+  waits for at most one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer
+  update cancels the rest.
 
 Prefetching starts only once a browser shows the view (it says so with a ``ready`` message): in
 plain Python, tests and headless notebook runs nothing is drawn ahead and updates stay as they were.
@@ -242,7 +244,7 @@ class LiveFigure(anywidget.AnyWidget):
             moved, direction = self._owner.scrub.control, 1  # before any move: the main control first
         todo = [(m, st) for m, st in neighbours(self._owner, moved, direction) if not self._known(m, st)]
         todo = todo[:PREFETCH_PER_UPDATE]
-        loop.call_later(PREFETCH_DELAY_S, self._prefetch_one, loop, generation, todo)
+        _PREFETCHER.submit(self, generation, todo, loop)
 
     def _keys(self, moved: dict, state: dict) -> tuple[str, list[list]]:
         """The frame id of ``state`` and the keys the page may see for it: the full position, and the
@@ -255,10 +257,10 @@ class LiveFigure(anywidget.AnyWidget):
         frame, keys = self._keys(moved, state)
         return frame in self._pushed and all(_frame_id(k) in self._pushed[frame] for k in keys)
 
-    def _prefetch_one(self, loop: asyncio.AbstractEventLoop, generation: int, todo: list) -> None:
-        if generation != self._generation or self._owner is None:
-            return  # a newer update (or a forget) came: its own prefetch replaces this one
-        while todo:
+    def _prefetch_step(self, todo: list) -> float | None:
+        """Push the next position of ``todo`` the page lacks (drawing at most one); return how long to
+        wait before the next drawing, or None if nothing was drawn (``todo`` is then empty)."""
+        while todo and self._owner is not None:
             moved, state = todo.pop(0)
             frame, keys = self._keys(moved, state)
             if frame in self._pushed:  # the page has this image: tell it the other way to reach it
@@ -275,9 +277,42 @@ class LiveFigure(anywidget.AnyWidget):
                 continue
             self.send({"type": "frames", "entries": [{"id": frame, "keys": keys, "alt": alt}]}, buffers=[png])
             self._note_pushed(frame, keys)
-            delay = max(PREFETCH_DELAY_S, time.perf_counter() - t0)
-            break
-        else:
-            delay = PREFETCH_DELAY_S
-        if todo:
-            loop.call_later(delay, self._prefetch_one, loop, generation, todo)
+            return max(PREFETCH_DELAY_S, time.perf_counter() - t0)
+        return None
+
+
+class _Prefetcher:
+    """One queue of drawings ahead for the whole kernel: the most recently updated widget first, one
+    drawing per event-loop callback, spaced by at least as long as the last one took. (Many widgets
+    in a notebook never draw ahead at the same time, and a message from the browser waits for at
+    most one drawing.)"""
+
+    def __init__(self) -> None:
+        self.queue: OrderedDict[int, tuple[LiveFigure, int, list]] = OrderedDict()
+        self.handle: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def submit(self, figure: LiveFigure, generation: int, todo: list, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue.pop(id(figure), None)
+        self.queue[id(figure)] = (figure, generation, todo)
+        if self.handle is None or self.loop is not loop:  # (a new loop: tests run one per case)
+            self.loop = loop
+            self.handle = loop.call_later(PREFETCH_DELAY_S, self.run, loop)
+
+    def run(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.handle = None
+        while self.queue:
+            key, (figure, generation, todo) = next(reversed(self.queue.items()))
+            if generation != figure._generation or not todo:
+                del self.queue[key]
+                continue
+            delay = figure._prefetch_step(todo)
+            if not todo:
+                del self.queue[key]
+            if delay is not None:
+                if self.queue:
+                    self.handle = loop.call_later(delay, self.run, loop)
+                return
+
+
+_PREFETCHER = _Prefetcher()
