@@ -14,6 +14,10 @@ each widget:
   change, in ``frame_png`` and at construction, and change nothing;
 - the stored HTML is one figure with alt text and a run prompt, and the offline scrubber has one
   frame per value, each different, each with its own alt text, self-contained.
+- the live figure (``LiveFigure``) carries the current PNG, its alt text and its position as the
+  page sees the controls; shown in a browser, it pushes the neighbouring positions (the moved
+  control's next step first), each equal to what the live update then shows, drawn once; in plain
+  Python nothing is drawn ahead.
 
 Widget-specific messages (linked controls, types, the exact wording a learner reads) are listed in
 ``MESSAGES`` below; widget-specific behaviour is tested in each chapter's own test file. No timings
@@ -436,6 +440,98 @@ def test_images_from_the_cache_equal_drawing_them(name):
     uncached.clear_image_cache()
     uncached.set(**b.change)
     assert uncached.png() == b.changed_png and not uncached._images
+
+
+def _run_in_a_loop(w: ModelWidget, moves: list[dict], seconds: float = 1.5) -> list[dict]:
+    """Show ``w`` to a pretend browser (its ``ready`` message), make ``moves`` as the browser would
+    (control values), let the event loop prefetch, and return the frames pushed to the page."""
+    import asyncio
+
+    pushed: list[dict] = []
+
+    def send(content, buffers=None):
+        if content.get("type") == "frames":
+            for entry, png in zip(content["entries"], buffers or []):
+                pushed.append({**entry, "png": bytes(png)})
+
+    w.image.send = send
+
+    async def main():
+        w.image._on_message(w.image, {"type": "ready"}, [])
+        for move in moves:
+            for key, value in move.items():
+                w.controls[key].value = value
+            await asyncio.sleep(0)
+        await asyncio.sleep(seconds)
+
+    asyncio.run(main())
+    return pushed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_live_figure_prefetches_neighbours_that_equal_the_live_update(name):
+    """Shown in a browser, after a move the kernel pushes the neighbouring positions (the moved
+    control's next step first), each keyed as the page sees the controls, with its alt text; moving
+    there draws nothing new (the image cache answers) and shows exactly the pushed image."""
+    from ketacourse.widgets.live_view import neighbours, position_key
+
+    b = get_built(name)
+    w = b.cls()
+    assert isinstance(w.image, W.DOMWidget) and w.image.value == w.png()
+    assert w.image.frame_key == position_key(w.controls, w.params) and w.image.alt == w.alt_text(**w.params)
+    assert [c.model_id for c in w.image.controls] == [c.model_id for c in w.controls.values()]
+    control = b.cls.scrub.control
+    around = neighbours(w, control, 1)
+    assert around, "every widget has a position one step away"
+    step = next((m[control] for m, _s in around if control in m), None)
+    moves = [{control: step}] if step is not None else [dict(around[0][0])]
+    pushed = _run_in_a_loop(w, moves, seconds=2.0 if name != "RouteLogistics" else 4.0)
+    assert pushed, "neighbours are pushed once a browser shows the widget"
+    ids = [p["id"] for p in pushed]
+    assert len(ids) == len(set(ids)), "a frame is pushed once"
+    home = dict(w.params)
+    shown = {json_key(position_key(w.controls, b.params)), json_key(w.image.frame_key)}
+    expect = [st for _m, st in neighbours(w, *w.image._last_move)
+              if json_key(position_key(w.controls, st)) not in shown]
+    assert pushed[0]["keys"][0] == position_key(w.controls, expect[0]), "the moved control's next step comes first"
+    around = {json_key(position_key(w.controls, st)): (m, st) for m, st in neighbours(w)}
+    checked = 0
+    for frame in pushed[:3]:  # go there as the page would: the kernel answers from its cache, same image
+        found = around.get(json_key(frame["keys"][0]))
+        if found is None:
+            continue
+        moved, state = found
+        assert frame["alt"] == w.alt_text(**state)
+        drawn = len(w._images)
+        for key, value in moved.items():
+            w.controls[key].value = value
+        assert len(w._images) == drawn, "the pushed position was drawn once, when it was pushed"
+        assert w.png() == frame["png"] and w.image.frame == frame["id"]
+        for key, value in home.items():
+            w.controls[key].value = value
+        checked += 1
+    assert checked >= 1
+    assert plt.get_fignums() == []
+
+
+def json_key(key: list) -> str:
+    import json
+
+    return json.dumps(key)
+
+
+def test_no_prefetch_without_a_browser_or_an_event_loop():
+    """In plain Python (tests, scripts) nothing is drawn ahead, even once a browser has said it shows
+    the widget: only the position set is drawn."""
+    from ketacourse.widgets.live_view import neighbours
+
+    w = WIDGETS[NAMES[0]]()
+    w.image._on_message(w.image, {"type": "ready"}, [])  # a browser, but no running event loop
+    control = w.scrub.control
+    moved = next(m for m, _s in neighbours(w, control, 1) if control in m)
+    before = len(w._images)
+    w.set(**moved)
+    assert len(w._images) == before + 1
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -43,6 +43,7 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from ..validation import check_choice, check_real
+from .live_view import LiveFigure, _decimals
 from .phone_layout import PHONE_MEDIA, floor_desktop_fonts, phone_frames, smallest_text_px
 from .style import RC, new_figure
 
@@ -257,8 +258,8 @@ _ARIA_JS = (
     # noUiSlider reads its raw float to screen readers ("0.7999999999999999"): mirror the
     # formatted readout and its unit into aria-valuetext instead.
     # The header may run before its view carries the kc-widget class (a busy front end): retry.
-    # Each slider handle is named by its label (ipywidgets does not associate them), the figure gets
-    # its alt text (from the hidden .kc-alt HTML widget), and keys pressed on a control
+    # Each slider handle is named by its label (ipywidgets does not associate them; the figure's alt
+    # text comes with each frame, live_view.js), and keys pressed on a control
     # stop at the widget: JupyterLab (bubbling keydown) never sees them as command-mode shortcuts
     # (ArrowDown on a dropdown changes the option, not the cell; "d d" deletes nothing). Escape,
     # Shift+Enter and Ctrl/Cmd shortcuts still reach JupyterLab.
@@ -273,10 +274,9 @@ _ARIA_JS = (
     "var u=[].filter.call(s.classList,function(c){"
     "return c.indexOf('kc-unit=')===0;})[0];var t=(r.textContent+' '+(u?u.slice(8):'')).replace(/\\s+/g,' ').trim();"
     "if(h.getAttribute('aria-valuetext')!==t)h.setAttribute('aria-valuetext',t);});"
-    "var a=v.querySelector('.kc-alt');if(a){var t2=a.textContent.trim();v.querySelectorAll('img.widget-image')"
-    ".forEach(function(m){if(t2&&m.getAttribute('alt')!==t2)m.setAttribute('alt',t2);});}};"
+    "};"
     "new MutationObserver(fix).observe(v,{subtree:true,childList:true,characterData:true,attributes:true,"
-    "attributeFilter:['aria-valuetext','alt']});fix();})();"
+    "attributeFilter:['aria-valuetext']});fix();})();"
 )
 
 
@@ -297,24 +297,6 @@ def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
 def _typeset_minus(text: str) -> str:
     """A hyphen before a digit printed as a minus sign ("-60 mV" -> "−60 mV"), as in the figures."""
     return re.sub(r"(?<![\w-])-(?=\d)", "\u2212", text)
-
-
-def _decimals(step: float) -> int:
-    """Decimal places that show every value on a slider's step grid (0.05 -> 2, 5 -> 0)."""
-    for places in range(0, 7):
-        if abs(round(step, places) - step) <= 1e-9 * max(1.0, abs(step)):
-            return places
-    return 6
-
-
-def _snap(ctrl: W.Widget, value: Any) -> Any:
-    """``value`` on ``ctrl``'s step grid (what the browser's slider would show), else unchanged."""
-    step = getattr(ctrl, "step", None)
-    if isinstance(ctrl, W.FloatLogSlider) or not isinstance(ctrl, (W.FloatSlider, W.IntSlider)) or not step:
-        return value
-    snapped = ctrl.min + round((float(value) - ctrl.min) / step) * step
-    snapped = round(snapped, _decimals(step) + 1)
-    return min(max(snapped, ctrl.min), ctrl.max) if isinstance(ctrl, W.FloatSlider) else int(snapped)
 
 
 class ModelWidget:
@@ -383,12 +365,11 @@ class ModelWidget:
         self._dynamic: list = []
         self._background_signature: tuple = ()
         self._images: OrderedDict[tuple, bytes] = OrderedDict()  # control values -> live PNG (LRU)
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        # the live figure: the kernel's PNG and alt text, and a cache of nearby positions in the
+        # browser that answers a key press without the kernel (live_view.py)
+        self.image = LiveFigure(layout=W.Layout(max_width="100%", height="auto"))
+        self.image.attach(self)
         self.status = W.HTML(value="")
-        # the figure's alt text, hidden; _ARIA_JS copies it to the <img> (ipywidgets 8.1's Image has
-        # no alt, and its view fails to render with a tooltip)
-        self.alt_html = W.HTML(value="", layout=W.Layout(display="none"))
-        self.alt_html.add_class("kc-alt")
         self.last_update_ms: float = float("nan")
         self._muted = False
         if initial:
@@ -553,6 +534,15 @@ class ModelWidget:
         t0 = time.perf_counter()
         params = self.params
         key = self._image_key(params)
+        png = self._png_for(params)
+        self.image.show(png, params, self.alt_text(**params))  # the live figure, its alt text
+        self._apply_inactive(self._inactive(**params))
+        self.last_update_ms = (time.perf_counter() - t0) * 1e3
+        self.status.value = ""
+
+    def _png_for(self, params: dict[str, Any]) -> bytes:
+        """The live PNG for ``params``: from the image cache, else drawn (and remembered)."""
+        key = self._image_key(params)
         png = self._images.get(key) if key is not None else None
         if png is None:
             with mpl.rc_context(RC):
@@ -561,17 +551,13 @@ class ModelWidget:
             self._remember(key, png)
         else:
             self._images.move_to_end(key)
-        self.image.value = png
-        self.alt_html.value = html.escape(self.alt_text(**params))  # the live figure's alt (_ARIA_JS)
-        self._apply_inactive(self._inactive(**params))
-        self.last_update_ms = (time.perf_counter() - t0) * 1e3
-        self.status.value = ""
+        return png
 
     def _image_key(self, params: dict[str, Any]) -> tuple | None:
         if self.image_cache_size <= 0:
             return None
-        try:
-            key = tuple(sorted(params.items()))
+        try:  # a float from the browser (0.30000000000000004) is the position 0.3
+            key = tuple(sorted((k, float(f"{v:.12g}") if isinstance(v, float) else v) for k, v in params.items()))
             hash(key)
         except TypeError:  # an unhashable control value: no caching
             return None
@@ -722,7 +708,7 @@ class ModelWidget:
             controls.add_class("kc-controls")
             width_px = self.fig.canvas.get_width_height()[0]
             self.image.layout.width = f"{width_px}px"  # natural size (no blurry upscaling), shrinks to fit
-            self._view = W.VBox([header, controls, self.image, self.alt_html, self.status])
+            self._view = W.VBox([header, controls, self.image, self.status])
             self._view.add_class("kc-widget")
         return self._view
 
