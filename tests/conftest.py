@@ -81,7 +81,10 @@ class ExecutedChapters:
         if not nbval_items:
             return
         others = [item for item in items if _nbval_notebook(item) is None]
-        items[:] = nbval_items + others
+        # timed JupyterLab tests first (under pytest-xdist their worker then keeps its priority:
+        # pytest_runtest_setup), then the chapters, then everything else
+        timed = [item for item in others if _groups_of(item) & TIMED_GROUPS]
+        items[:] = timed + nbval_items + [item for item in others if not _groups_of(item) & TIMED_GROUPS]
         for item in nbval_items:
             self.expected.setdefault(_nbval_notebook(item), set()).add(item.cell_num)
 
@@ -226,6 +229,30 @@ SLOW_FIXTURES = {
 
 
 # ----------------------------------------------------------------------------- two cores (pytest-xdist)
+TIMED_GROUPS = {"lab"}
+"""Work units whose tests wait on wall-clock budgets (a chapter's Run All in JupyterLab within 50 s).
+Under pytest-xdist they are handed out first, and every other worker lowers its own CPU priority by
+:data:`OTHERS_NICE` (with the kernels and builds it starts), so the other worker's load does not eat
+into those budgets on a 2-core machine."""
+OTHERS_NICE = 5
+_niced = False
+
+
+def _groups_of(item) -> set[str]:
+    return {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+
+
+def pytest_runtest_setup(item):
+    global _niced
+    if _niced or not getattr(item.config, "workerinput", None) or _groups_of(item) & TIMED_GROUPS:
+        return
+    try:
+        os.nice(OTHERS_NICE)
+    except OSError:
+        pass
+    _niced = True
+
+
 def xdist_group_of(item) -> str:
     """The pytest-xdist work unit of a test without an ``xdist_group`` mark (``make test`` runs
     ``--dist loadgroup``, :func:`pytest_xdist_make_scheduler`): one per
@@ -252,8 +279,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
+        names = sorted(_groups_of(item))
         if not names:
             names = [xdist_group_of(item)]
             item.add_marker(pytest.mark.xdist_group(names[0]))
