@@ -27,6 +27,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from .png import png_bytes
 from .style import DPI, RC, new_figure
 
 __all__ = ["PHONE_WIDTH_IN", "PHONE_DPI", "PHONE_MIN_PT", "PHONE_MEDIA", "PHONE_SHOWN_PX", "PHONE_RC",
@@ -137,8 +138,6 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[by
     width_px : int
         The frames' width in image pixels.
     """
-    from .base import png_bytes
-
     frames: list[bytes] = []
     smallest = float("inf")
     with phone_figure(widget) as fig:
