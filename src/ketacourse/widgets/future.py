@@ -248,7 +248,7 @@ class MoleculeComparison(LightTextMixin, ModelWidget):
     concentration to compare them; switch racemic ketamine's Ki between published values to see
     how much the contested affinity matters."""
 
-    title = "Which molecule blocks how many NMDA receptors? (equilibrium model)"
+    title = "How many NMDA receptors does each molecule occupy? (equilibrium binding model)"
     figsize = (8.0, 3.9)
     phone_figsize = (3.5, 7.4)
     scrub = ScrubSpec("conc_ng_ml", values=(10.0, 30.0, 100.0, 185.0, 300.0, 1000.0, 3000.0, 10000.0),
