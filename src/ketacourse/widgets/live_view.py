@@ -226,6 +226,7 @@ class LiveFigure(anywidget.AnyWidget):
 
     def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
         if isinstance(content, dict) and content.get("type") == "ready":
+            _hook_cells()
             self._frontend = True
             self._schedule_prefetch()
 
@@ -301,6 +302,10 @@ class _Prefetcher:
 
     def run(self, loop: asyncio.AbstractEventLoop) -> None:
         self.handle = None
+        quiet = time.monotonic() - _CELLS["last"]
+        if quiet < CELL_QUIET_S:  # cells are running (Run All): draw ahead once they are done
+            self.handle = loop.call_later(CELL_QUIET_S - quiet, self.run, loop)
+            return
         while self.queue:
             key, (figure, generation, todo) = next(reversed(self.queue.items()))
             if generation != figure._generation or not todo:
@@ -316,3 +321,24 @@ class _Prefetcher:
 
 
 _PREFETCHER = _Prefetcher()
+CELL_QUIET_S = 0.5  # no drawing ahead until this long after the last cell ran
+_CELLS = {"last": 0.0, "hooked": False}
+
+
+def _note_cell(*_args: Any) -> None:
+    _CELLS["last"] = time.monotonic()
+
+
+def _hook_cells() -> None:
+    """Note when notebook cells run (IPython's public ``pre_run_cell``/``post_run_cell`` events)."""
+    if _CELLS["hooked"]:
+        return
+    _CELLS["hooked"] = True
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipywidgets depends on IPython
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_run_cell", _note_cell)
+        shell.events.register("post_run_cell", _note_cell)
