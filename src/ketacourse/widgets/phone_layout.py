@@ -19,7 +19,7 @@ ones.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -119,7 +119,8 @@ def phone_figure(widget: Any) -> Iterator[Figure]:
         widget.__dict__.update(saved)
 
 
-def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[bytes], float, int]:
+def phone_frames(widget: Any, states: Sequence[dict[str, Any]], *,
+                 encode: Callable[[Figure], bytes]) -> tuple[list[bytes], float, int]:
     """Draw the widget's narrow figure (:func:`phone_figure`) once for each complete control state.
 
     Parameters
@@ -128,6 +129,8 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[by
         The widget (its live figure and controls are untouched).
     states : sequence of dict
         Full control values, one dict per frame.
+    encode : callable
+        Draws the figure completely and returns its PNG (``base.png_bytes`` with a palette).
 
     Returns
     -------
@@ -138,8 +141,6 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[by
     width_px : int
         The frames' width in image pixels.
     """
-    from .base import png_bytes
-
     frames: list[bytes] = []
     smallest = float("inf")
     with phone_figure(widget) as fig:
@@ -148,7 +149,7 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]]) -> tuple[list[by
             floor_fonts(fig)
             for artist in fig.findobj(lambda a: a is not fig and a.get_animated()):
                 artist.set_in_layout(False)  # laid out as the live figure is
-            frames.append(png_bytes(fig, quantize=True))
+            frames.append(encode(fig))
             smallest = min(smallest, smallest_text_px(fig))
         width_px = fig.canvas.get_width_height(physical=True)[0]
     return frames, smallest, width_px
