@@ -13,6 +13,7 @@ from ketacourse_tools.widget_imports import widget_classes
 import importlib
 from matplotlib.text import Text
 from ketacourse.widgets.style import DPI
+from ketacourse.widgets.base import png_bytes
 from ketacourse.widgets.phone_layout import DESKTOP_SHOWN_PX, phone_frames
 PHONE_W = 332  # CSS px a figure gets in the book on a 390 px phone (measured in review-browser-turn3)
 rows = []
@@ -28,7 +29,7 @@ for name, mod in sorted(widget_classes().items(), key=lambda x: x[1]):
     px = lambda pt: pt * DPI / 72 * scale
     small = sum(1 for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and px(t.get_fontsize()) < 9)
     total = sum(1 for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip())
-    _frames, phone_text_px, phone_w = phone_frames(w, [w.params])
+    _frames, phone_text_px, phone_w = phone_frames(w, [w.params], encode=lambda f: png_bytes(f, quantize=True))
     rows.append((name, mod.rsplit('.',1)[-1], wpx, sizes[0], round(px(sizes[0]),1), round(px(10),1), small, total,
                  round(sizes[0]*DPI/72,1), round(phone_text_px * PHONE_W / phone_w, 1),
                  round(sizes[0] * DPI / 72 * min(1.0, DESKTOP_SHOWN_PX / wpx), 1)))

@@ -19,6 +19,7 @@ import pytest
 
 from ketacourse.widgets import registry
 from ketacourse.widgets.future import EvidenceMap
+from ketacourse.widgets.base import png_bytes
 from ketacourse.widgets.phone_layout import (DESKTOP_SHOWN_PX, PHONE_SHOWN_PX, overlapping, phone_figure,
                                              phone_frames, smallest_text_px)
 from ketacourse.widgets.style import RC
@@ -37,7 +38,7 @@ def widgets():
 @pytest.mark.parametrize("name", list(WIDGETS))
 def test_phone_frame_text_is_at_least_9_css_px_on_a_390_px_phone(name, widgets):
     w = widgets(name)
-    frames, text_px, width_px = phone_frames(w, [w.params])
+    frames, text_px, width_px = phone_frames(w, [w.params], encode=lambda f: png_bytes(f, quantize=True))
     css_px = text_px * PHONE_SHOWN_PX / width_px
     assert frames[0].startswith(b"\x89PNG") and css_px >= MIN_CSS_PX, (
         f"{name}: smallest phone-frame text {css_px:.1f} CSS px at {PHONE_SHOWN_PX} px")

@@ -668,7 +668,7 @@ class ModelWidget:
             except (TypeError, ValueError):
                 start = values.index(cur) if cur in values else 0
         states = [{**current, **({} if v is None else self._checked_and_linked({spec.control: v}))} for v in values]
-        phone, phone_px, phone_w = phone_frames(self, states)
+        phone, phone_px, phone_w = phone_frames(self, states, encode=lambda fig: png_bytes(fig, quantize=True))
         with mpl.rc_context(RC):  # the live figure's texts at their current state (animated ones count: they change)
             text_px = smallest_text_px(self.fig, animated_count=True)
         data = {"frames": [None if i == start else f for i, f in enumerate(frames)], "alts": alts,
