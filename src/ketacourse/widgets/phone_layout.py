@@ -27,7 +27,6 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from .png import png_bytes
 from .style import DPI, RC, new_figure
 
 __all__ = ["PHONE_WIDTH_IN", "PHONE_DPI", "PHONE_MIN_PT", "PHONE_MEDIA", "PHONE_SHOWN_PX", "PHONE_RC",
@@ -131,7 +130,7 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]], *,
     states : sequence of dict
         Full control values, one dict per frame.
     encode : callable
-        Draws the figure completely and returns its PNG (``base.png_bytes`` with a palette).
+        Draws the figure completely and returns its PNG (``png.png_bytes`` with a palette).
 
     Returns
     -------
