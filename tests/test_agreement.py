@@ -62,6 +62,25 @@ def test_figure_and_html_render(key):
     assert page.count("<tr") == len(rep.rows) + 1 and 'alt="' in page and "data:image/png;base64," in page
 
 
+
+@pytest.mark.parametrize("key", KEYS)
+def test_figure_text_is_readable_on_a_phone(key):
+    """Issue 23: figure text >= 9 CSS px on a 390 px phone (the book's content is 332 CSS px wide there)
+    and on a desktop (the image is never enlarged). Panels are stacked, so the alt text never says
+    left or right."""
+    from matplotlib.text import Text
+
+    rep = agreement.get_report(key)
+    fig = rep.figure()
+    agreement.floor_text(fig)
+    width_px = fig.get_figwidth() * fig.dpi
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text() and t.get_visible()]
+    assert sizes, f"{key}: the figure has no text"
+    shown = min(1.0, agreement.PHONE_SHOWN_PX / width_px)
+    smallest_css_px = min(sizes) * fig.dpi / 72 * shown
+    assert smallest_css_px >= 9.0, f"{key}: smallest figure text {smallest_css_px:.1f} CSS px on a phone"
+    assert not re.search(r"\b(Left|Right):", rep.alt), f"{key}: the alt text speaks of side-by-side panels"
+
 def test_discovery_finds_the_reports_without_a_list():
     assert "meta_analysis" in KEYS
     assert [r.key for r in agreement.reports()] == sorted(KEYS, key=lambda k: (agreement.get_report(k).order, k))

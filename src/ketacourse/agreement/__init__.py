@@ -270,6 +270,7 @@ class Report:
 
     def png(self) -> bytes:
         fig = self.figure()
+        floor_text(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=fig.dpi)
         return buf.getvalue()
@@ -286,20 +287,49 @@ class Report:
         return f"{self.summary()}\n{self.table_text()}"
 
 
+#: Width of a report figure (inches at 96 dpi: 422 px) and the smallest text in it (points). Panels are
+#: stacked, not side by side, so one image reads on a desktop and on a phone: shown at the 332 CSS px a
+#: 390 px phone gives the book's content, 9 pt text is 9.4 CSS px (issue 23: figure text >= 9 CSS px).
+FIGURE_WIDTH_IN: float = 4.4
+MIN_TEXT_PT: float = 9.0
+PHONE_SHOWN_PX: int = 332
+
+
 def new_figure(width_in: float = 7.0, height_in: float = 3.4, ncols: int = 1):
-    """A white, pyplot-free figure with ``ncols`` axes in the course's plain style."""
+    """A white, pyplot-free figure with ``ncols`` panels stacked top to bottom in the course's plain style.
+
+    ``width_in`` and ``height_in`` describe the panel the caller has in mind side by side; the figure is
+    :data:`FIGURE_WIDTH_IN` wide, each panel keeps a readable height, and every text is raised to at
+    least :data:`MIN_TEXT_PT` when the figure is drawn (:meth:`Report.png`).
+    """
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rc = {"font.size": 9.5, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-          "grid.alpha": 0.3, "legend.fontsize": 8, "lines.linewidth": 1.8, "figure.facecolor": "white",
+    rc = {"font.size": 10, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+          "grid.alpha": 0.3, "legend.fontsize": MIN_TEXT_PT, "lines.linewidth": 1.8, "figure.facecolor": "white",
           "axes.facecolor": "white", "savefig.facecolor": "white"}
+    panel_h = max(2.8, 0.9 * height_in)
     with mpl.rc_context(rc):
-        fig = Figure(figsize=(width_in, height_in), dpi=96, layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, panel_h * ncols), dpi=96, layout="constrained")
         FigureCanvasAgg(fig)
-        axes = fig.subplots(1, ncols, squeeze=False)[0]
+        axes = fig.subplots(ncols, 1, squeeze=False)[:, 0]
     return fig, list(axes)
+
+
+def floor_text(fig, min_pt: float = MIN_TEXT_PT) -> float:
+    """Raise every text of ``fig`` (titles, labels, ticks, legends, annotations) to at least ``min_pt``
+    points; return the smallest size left (points)."""
+    from matplotlib.text import Text
+
+    smallest = float("inf")
+    for text in fig.findobj(Text):
+        if not text.get_text():
+            continue
+        if text.get_fontsize() < min_pt:
+            text.set_fontsize(min_pt)
+        smallest = min(smallest, text.get_fontsize())
+    return smallest
 
 
 def label_panel(ax, title: str, xlabel: str, ylabel: str | None = None, legend: dict | None = None) -> None:

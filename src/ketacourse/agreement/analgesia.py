@@ -98,8 +98,8 @@ def report() -> Report:
         key="analgesia", title="Analgesia PK–PD", model="ketacourse.pd.analgesia (crps_relief, acute_pain_effect)",
         reference="Dahan 2011 (dahan2011) and Olofsen 2012 (olofsen2012) abstracts; closed forms",
         kinds=("published-model", "analytic"), rows=rows, text=text, figure=figure,
-        alt=("Left: over 70 days, the biophase S-ketamine concentration rises during the 100-hour infusion above the "
+        alt=("Top: over 70 days, the biophase S-ketamine concentration rises during the 100-hour infusion above the "
              "dotted C50 line and then decays slowly with a half-time of about 11 days, and the dashed expected relief "
-             "follows it. Right: over 6 hours, the S-ketamine term lowers the pain score during a 2-hour infusion, the "
+             "follows it. Bottom: over 6 hours, the S-ketamine term lowers the pain score during a 2-hour infusion, the "
              "S-norketamine term raises it later, and the net change is smaller."),
         order=70, chapter="04-ketamine-and-pain")

@@ -75,9 +75,9 @@ def report() -> Report:
         key="antidepressant", title="Antidepressant time course", model="ketacourse.pd.antidepressant.effect_g",
         reference="trial and meta-analysis effect sizes (diazgranados2010, kishimoto2016, kryst2020)",
         kinds=("data",), rows=rows, text=text, figure=figure,
-        alt=("Left: the model's drug-minus-placebo effect after one infusion rises within a day to 1 SD and decays over "
+        alt=("Top: the model's drug-minus-placebo effect after one infusion rises within a day to 1 SD and decays over "
              "about 10 days; hollow circles for the three fit points lie on the curve and the held-out day-2 point "
-             "with its interval contains the curve. Right: over three weeks of twice-weekly infusions the linear model "
+             "with its interval contains the curve. Bottom: over three weeks of twice-weekly infusions the linear model "
              "climbs above 2 SD, far above the Kryst 2020 point and interval, while the dashed curve with a ceiling "
              "of 1 SD passes through the interval."),
         order=60, chapter="03-rapid-antidepressant")

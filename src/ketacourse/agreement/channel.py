@@ -122,8 +122,8 @@ def report() -> Report:
         key="channel", title="Channel block and voltage dependence", model="ketacourse.channel",
         reference="Gilling 2009, MacDonald 1991, Mealing 1999; Woodhull and Jahr–Stevens forms; solve_ivp",
         kinds=("data", "analytic"), rows=rows, text=text, figure=figure,
-        alt=("Left: ketamine's IC50 on a log axis rises from about 0.3 to 6 µM as the membrane depolarises from −100 "
+        alt=("Top: ketamine's IC50 on a log axis rises from about 0.3 to 6 µM as the membrane depolarises from −100 "
              "to 0 mV, with a diamond for Gilling's 0.71 µM at −70 mV on the line, a dashed line higher at negative "
-             "voltages for 1 mM magnesium, and a shaded band for MacDonald's Kd range. Right: the fraction of "
+             "voltages for 1 mM magnesium, and a shaded band for MacDonald's Kd range. Bottom: the fraction of "
              "channels blocked by 1 µM ketamine rises over 60 s of agonist; open circles from solve_ivp lie on the line."),
         order=40, chapter="01-nmda-receptor")

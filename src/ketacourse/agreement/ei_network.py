@@ -87,9 +87,9 @@ def report() -> Report:
         reference=("published spiking models (susin2023, kirli2014); human EEG (delasalle2016, vlisides2017, "
                    "akeju2016); gamma band (ray2015)"),
         kinds=("published-model", "data"), rows=rows, text=text, figure=figure,
-        alt=("Left: gamma power relative to baseline as NMDA drive is removed. Block on interneurons raises it to "
+        alt=("Top: gamma power relative to baseline as NMDA drive is removed. Block on interneurons raises it to "
              "several times baseline and then collapses it (an inverted U); block on pyramidal cells lowers it "
-             "steadily. Right: the model's gamma change in dB against plasma ketamine on a log scale, for equal "
+             "steadily. Bottom: the model's gamma change in dB against plasma ketamine on a log scale, for equal "
              "block (flat, then falling) and for interneurons three times as sensitive (up to about +1.7 dB at "
              "50 ng/mL, then falling); both fall 2.5 to 4 dB in the anaesthetic range, where shaded labels say "
              "people show gamma rising."),

@@ -115,7 +115,7 @@ def report() -> Report:
         reference="closed forms; Schüttler 1987 (schuttler1987) and Olofsen 2012 (olofsen2012) parameters; "
                   "White 1980 (white1980) end-of-anaesthesia concentrations",
         kinds=("analytic", "published-model", "data"), rows=rows, text=text, figure=figure,
-        alt=("Left: a falling exponential plasma curve and the effect-site curve rising and falling behind it, with "
+        alt=("Top: a falling exponential plasma curve and the effect-site curve rising and falling behind it, with "
              "open circles from the closed-form solution on the effect-site line. Right, on a log concentration axis: "
              "EEG effect against plasma concentration traces a dashed loop, while against effect-site concentration "
              "it follows one solid curve lying on the dotted Schüttler Emax curve."),

@@ -151,7 +151,7 @@ def report() -> Report:
         key="pk_iv", title="Intravenous pharmacokinetics", model="ketacourse.pk.simulate",
         reference="opentiva 1.1.2 (selby2023) for the solver; Kamp 2020 (kamp2020) and Zanos 2018 (zanos2018) for the models",
         kinds=("implementation", "data"), rows=rows, text=text, figure=figure,
-        alt=("Two log-scale panels of plasma ketamine over 4 hours in a 70 kg adult, left after 2 mg/kg over 1 minute, "
-             "right during and after 0.5 mg/kg over 40 minutes: lines for the Domino, Clements and Hijazi sets "
+        alt=("Two stacked log-scale panels of plasma ketamine over 4 hours in a 70 kg adult, the top one after 2 mg/kg over 1 minute, "
+             "the bottom one during and after 0.5 mg/kg over 40 minutes: lines for the Domino, Clements and Hijazi sets "
              "computed by the course pass through open circles computed by opentiva at 14 times."),
         order=10, chapter="02-pharmacokinetics")

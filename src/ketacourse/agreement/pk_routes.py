@@ -140,9 +140,9 @@ def report() -> Report:
         reference="published peaks in routes.toml (malinovsky1996, weber2004, huge2010, chong2006); "
                   "Perez-Ruixo 2021 Table 4 (perezruixo2021); SPRAVATO label (janssen2025)",
         kinds=("data", "published-model"), rows=rows, text=text, figure=figure,
-        alt=("Left: model peak against published peak on log axes around the identity line with a ±25 % band; hollow "
+        alt=("Top: model peak against published peak on log axes around the identity line with a ±25 % band; hollow "
              "grey squares for calibrations sit on the line, filled blue circles for checks lie inside the band and "
-             "vermillion circles for misses lie below it (9 mg/kg nasal, Weber) or above it (Huge 0.4 mg/kg). Right: "
+             "vermillion circles for misses lie below it (9 mg/kg nasal, Weber) or above it (Huge 0.4 mg/kg). Bottom: "
              "esketamine concentration over 24 hours after 28, 56 and 84 mg nasal doses, with diamonds for the "
              "published Table 4 peaks at the top of each curve."),
         order=15, chapter="02-pharmacokinetics")

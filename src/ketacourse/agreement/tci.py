@@ -126,8 +126,8 @@ def report() -> Report:
         key="tci", title="Target-controlled infusion", model="ketacourse.pk.tci.tci",
         reference="opentiva 1.1.2 pump (selby2023), plasma targeting, same parameter sets",
         kinds=("implementation",), rows=rows, text=text, figure=figure,
-        alt=("Left: plasma ketamine over 90 minutes for the Domino set with targets of 200, 500 and 100 ng/mL; the "
+        alt=("Top: plasma ketamine over 90 minutes for the Domino set with targets of 200, 500 and 100 ng/mL; the "
              "course's curve sits on the dashed target steps and opentiva's open circles lie on or slightly below "
-             "it, then both decay together after the target drops. Right: the cumulative amount infused by the "
+             "it, then both decay together after the target drops. Bottom: the cumulative amount infused by the "
              "course's pump for three parameter sets rises in steps, with opentiva's amounts as circles on the lines."),
         order=20, chapter="04-ketamine-and-pain")

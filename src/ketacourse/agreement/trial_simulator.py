@@ -90,8 +90,8 @@ def report() -> Report:
         key="trial_simulator", title="Trial simulator", model="ketacourse.evidence.simulate_trials",
         reference="statsmodels TTestIndPower (seabold2010); noncentral t; Hedges' small-sample expectation",
         kinds=("implementation", "analytic"), rows=rows, text=text, figure=figure,
-        alt=("Left: power against patients per arm, two rising curves from statsmodels for effects of 0.5 and 0.7, with "
-             "simulated points and their intervals lying on the curves and a dotted line at 5 %. Right: histogram of "
+        alt=("Top: power against patients per arm, two rising curves from statsmodels for effects of 0.5 and 0.7, with "
+             "simulated points and their intervals lying on the curves and a dotted line at 5 %. Bottom: histogram of "
              "estimated effects in 4000 trials of 10 patients per arm, centred slightly to the right of the true 0.7, "
              "where the mean estimate and the exact expectation coincide."),
         order=100, chapter="03-rapid-antidepressant")

@@ -126,8 +126,8 @@ def report() -> Report:
         reference=("experiments: Dickenson & Sullivan 1987 (dickenson1987), Guirimand 2000 (guirimand2000); "
                    "model: Aguiar 2010 / ModelDB 128559 (aguiar2010)"),
         kinds=("data", "published-model"), rows=rows, text=text, figure=figure,
-        alt=("Left: C-fibre spikes per stimulus over 15 stimuli. At 0.1 Hz the count stays at 6; at 0.5 Hz it rises "
+        alt=("Top: C-fibre spikes per stimulus over 15 stimuli. At 0.1 Hz the count stays at 6; at 0.5 Hz it rises "
              "slowly to about 10; at 1 and 2 Hz it climbs to several tens and levels off; without NMDA receptors it "
-             "stays at 2 to 3, and with 2 µM ketamine it rises less. Right: horizontal bars of the wind-up left after "
+             "stays at 2 to 3, and with 2 µM ketamine it rises less. Bottom: horizontal bars of the wind-up left after "
              "each knock-out: near zero without NMDA, I_CAN, L-type calcium or NMDA calcium; most of it without NK1."),
         order=45, chapter="04-ketamine-and-pain")
