@@ -598,8 +598,9 @@ def write_packaged_grid(frequencies_hz, ketamine_um, mg_mm, n_stimuli: int | Non
         "mg_mm": list(grid.mg_mm), "n_stimuli": grid.n_stimuli if grid.n_stimuli is not None else "default",
         "cache_version": _CACHE_VERSION, "code_sha256": code, "numpy": np.__version__,
         "computed": datetime.date.today().isoformat(),
-        "source": ("computed by ketacourse.circuits.windup.write_packaged_grid (python -m ketacourse.circuits.windup) "
-                   "from data/windup.toml and data/channel.toml; tests/test_windup.py re-simulates a sample"),
+        "flag": "D", "source": "aguiar2010",  # a data table like the others: derived, from the model's source
+        "note": ("computed by ketacourse.circuits.windup.write_packaged_grid (python -m ketacourse.circuits.windup) "
+                 "from data/windup.toml and data/channel.toml; tests/test_windup.py re-simulates a sample"),
     }
     lines = [f"# Precomputed wind-up grid ({PACKAGED_GRID}.npz) behind the Chapter 4 WindupExplorer.", ""]
     lines += [f"{k} = {json.dumps(v)}" for k, v in info.items()]
