@@ -15,6 +15,8 @@ Validation targets (issue #7; models.md §1.1):
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -93,9 +95,46 @@ def test_rest_before_stimulation_is_steady_near_leak_reversal(one_hz):
 
 
 @pytest.fixture(scope="module")
-def by_frequency():
+def fresh_runs(tmp_path_factory):
+    """windup.reference_runs() simulated here (an empty disk cache), and the folder it was then written to."""
+    folder = tmp_path_factory.mktemp("windup-cache")
+    old = os.environ.get("KETACOURSE_CACHE")
+    os.environ["KETACOURSE_CACHE"] = str(folder)
+    windup.reference_runs.cache_clear()
+    try:
+        runs = windup.reference_runs()
+    finally:
+        windup.reference_runs.cache_clear()
+        if old is None:
+            del os.environ["KETACOURSE_CACHE"]
+        else:
+            os.environ["KETACOURSE_CACHE"] = old
+    return runs, folder
+
+
+def test_reference_runs_read_from_the_disk_cache_equal_the_simulation(fresh_runs, monkeypatch):
+    """The chapter, the validation page and the Lab tests read the runs the first process simulated:
+    what they read is exactly what was simulated (a change to the code or the tables changes the key)."""
+    runs, folder = fresh_runs
+    assert len(list(folder.glob("reference-runs-*.json"))) == 1
+    monkeypatch.setenv("KETACOURSE_CACHE", str(folder))
+    windup.reference_runs.cache_clear()
+    try:
+        read = windup.reference_runs()
+    finally:
+        windup.reference_runs.cache_clear()
+    assert read["by_frequency"].keys() == runs["by_frequency"].keys()
+    for f, v in runs["by_frequency"].items():
+        assert read["by_frequency"][f].dtype.kind == "i" and np.array_equal(read["by_frequency"][f], v), f
+    assert read["knockouts"].keys() == runs["knockouts"].keys()
+    for k, v in runs["knockouts"].items():
+        assert np.array_equal(read["knockouts"][k], v), k
+
+
+@pytest.fixture(scope="module")
+def by_frequency(fresh_runs):
     """Rows 0 and 1 of windup.reference_runs() (control and no NMDA), the runs the validation page also shows."""
-    return {f: s[:2] for f, s in windup.reference_runs()["by_frequency"].items()}
+    return {f: s[:2] for f, s in fresh_runs[0]["by_frequency"].items()}
 
 
 def test_windup_at_0_5_1_and_2_hz_and_none_at_0_1_hz(by_frequency):
@@ -119,8 +158,8 @@ def test_nmda_removal_abolishes_windup_at_every_frequency(by_frequency, f):
 
 
 @pytest.fixture(scope="module")
-def knockouts():
-    runs = windup.reference_runs()
+def knockouts(fresh_runs):
+    runs = fresh_runs[0]
     out = {}
     control = windup_count(runs["by_frequency"][1.0][0])
     out[1.0] = {name: windup_count(s) / control for name, s in runs["knockouts"].items()}

@@ -377,9 +377,19 @@ def simulate_train(
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
 
 
-@lru_cache(maxsize=1)
-def reference_runs() -> dict:
+@lru_cache(maxsize=2)
+def reference_runs(*, cache: bool = True) -> dict:
     """The runs the tests and the validation page compare with experiments (computed once per process).
+
+    Parameters
+    ----------
+    cache : bool
+        Read and write the runs in the disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``),
+        keyed like :class:`WindupGrid`'s by this module's and the channel module's code and both
+        parameter tables, so a change to any of them simulates again. Several processes need these
+        runs (the chapter, the validation page, the tests); the first simulates them (about 25 s of
+        CPU), the others read them. ``cache=False`` always simulates (``tests/test_windup.py`` checks
+        that both agree).
 
     Returns
     -------
@@ -389,12 +399,32 @@ def reference_runs() -> dict:
         free concentration at the top of the analgesic band, Chapter 4);
         ``"knockouts"``: {name: spikes per stimulus at 1 Hz} for each entry of :data:`KNOCKOUTS`.
     """
+    import json
+    import os
+
+    path = _disk_cache_path("reference-runs", repr(sorted(KNOCKOUTS.items()))) if cache else None
+    if path is not None and path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            return {"by_frequency": {float(f): np.asarray(v, dtype=int) for f, v in stored["by_frequency"].items()},
+                    "knockouts": {k: np.asarray(v, dtype=int) for k, v in stored["knockouts"].items()}}
+        except (OSError, ValueError, KeyError):  # a damaged cache file is simply recomputed
+            pass
     by_f = {}
     for f in (0.1, 0.5, 1.0, 2.0):
         r = simulate_train(f, ketamine_um=[0.0, 0.0, 2.0, 0.36, 0.0], mg_mm=[1.0, 1.0, 1.0, 1.0, 2.0],
                            nmda_scale=[1.0, 0.0, 1.0, 1.0, 1.0])
         by_f[f] = r.spikes_per_stimulus
     kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    if path is not None:
+        text = json.dumps({"by_frequency": {repr(f): v.tolist() for f, v in by_f.items()},
+                           "knockouts": {k: v.tolist() for k, v in kos.items()}})
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:  # written whole, then renamed: a process reading at the same time never sees half a file
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
     return {"by_frequency": by_f, "knockouts": kos}
 
 
@@ -517,7 +547,10 @@ class WindupGrid:
 _CACHE_VERSION = "windup-grid-2"
 
 
-def _cache_path(grid: "WindupGrid"):
+def _disk_cache_path(kind: str, what: str, suffix: str = ".json"):
+    """A file in the disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``) for results of
+    ``kind`` computed for ``what``, keyed by the cache version, the simulation code (this module and
+    the channel module) and both parameter tables; ``None`` if the folder cannot be made."""
     import hashlib
     import os
     from importlib import resources
@@ -529,13 +562,17 @@ def _cache_path(grid: "WindupGrid"):
         h.update(Path(module).read_bytes())
     for table in ("windup", "channel"):
         h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
-    h.update(repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)).encode())
+    h.update(what.encode())
     base = Path(os.environ.get("KETACOURSE_CACHE", Path.home() / ".cache" / "ketacourse"))
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return base / f"windup-{h.hexdigest()[:20]}.npz"
+    return base / f"{kind}-{h.hexdigest()[:20]}{suffix}"
+
+
+def _cache_path(grid: "WindupGrid"):
+    return _disk_cache_path("windup", repr((grid.frequencies_hz, grid.ketamine_um, grid.mg_mm, grid.n_stimuli)), ".npz")
 
 
 PACKAGED_GRID = "windup_grid"
