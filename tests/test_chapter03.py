@@ -24,7 +24,8 @@ def test_content_note_precedes_suicide_material_and_matches_the_snippet():
 
 def test_chapter_uses_the_evidence_engine_not_inline_models():
     nb = nbformat.read(NB, as_version=4)
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    # the Colab install cell (written by `make binder-pins`) names packages to install, not model logic
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and "%pip install" not in c.source)
     for forbidden in ("def ", "class ", "scipy", "statsmodels"):
         assert forbidden not in code, f"model logic belongs in the package, not the notebook: {forbidden!r}"
     for widget in ("ForestPlot()", "TrialSimulator()", "ResponseTimeCourse()", "HypothesisDiagram()"):

@@ -264,7 +264,9 @@ def test_chapter6_opens_with_the_content_note_and_shows_the_disclaimer():
     root = Path(__file__).resolve().parents[1]
     note = (root / "chapters" / "_snippets" / "content-note-misuse.md").read_text(encoding="utf-8").strip()
     nb = nbformat.read(root / "chapters" / "06-safety-and-practice.ipynb", as_version=4)
-    first = nb.cells[0].source
+    # the first cell a reader sees: the Lab-only "Key terms" dropdown (tag kc-lab-glossary, removed from
+    # the book) comes before it in every chapter
+    first = next(c for c in nb.cells if "kc-lab-glossary" not in c.metadata.get("tags", [])).source
     assert note in first, "the reusable content note (with crisis signposting) is in the first cell, verbatim"
     assert "safety.md" in note and "988" in note and "116 123" in note
     assert first.index(note) < first.index("## Learning objectives")

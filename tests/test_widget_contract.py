@@ -464,7 +464,23 @@ def _run_in_a_loop(w: ModelWidget, moves: list[dict], seconds: float = 1.5) -> l
             await asyncio.sleep(0)
         await asyncio.sleep(seconds)
 
-    asyncio.run(main())
+    # A thread of its own: under pytest-xdist a worker that ran browser tests may have an event loop
+    # running in the main thread, and asyncio.run() refuses to start inside it.
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # re-raised in the test's thread below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
     return pushed
 
 

@@ -54,7 +54,7 @@ class EvidenceMap(LightTextMixin, ModelWidget):
     score it changes."""
 
     title = "Evidence map: how strong is each claim? (scores from declared criteria)"
-    figsize = (8.6, 5.2)
+    figsize = (8.6, 4.9)
     phone_figsize = (3.5, 8.4)
     scrub = ScrubSpec("drug", values=("all", "racemic ketamine", "arketamine", "dextromethorphan-bupropion",
                                       "esmethadone", "lanicemine", "rapastinel", "esketamine"), label="{}")
