@@ -26,7 +26,7 @@ import pytest
 
 from ketacourse_tools import chapter_format
 
-from .conftest import REPO, model_widgets_in, toc_notebooks
+from .conftest import REPO, LabRun, model_widgets_in, toc_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -176,16 +176,9 @@ def _open_and_run(page, lab_server, nb: str) -> float:
     return time.perf_counter() - t0
 
 
-@pytest.fixture(scope="module")
-def lab_context(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield ctx
-    ctx.close()
-
-
 # An empty list would make pytest *skip* the test; a sentinel makes it fail instead.
 @pytest.mark.parametrize("nb", NOTEBOOKS or [pytest.param(None, id="no-chapter-notebooks")])
-def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_context):
+def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_context, lab_runs):
     assert nb, "no chapter notebook listed in _toc.yml exists"
     page = lab_context.new_page()
     page_errors: list[str] = []
@@ -193,6 +186,7 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
     console: list[tuple[str, str]] = []
     page.on("console", lambda m: console.append((m.type, m.text)) if m.type in ("error", "warning") else None)
     t_start = time.perf_counter()
+    kept = False
     try:
         run_s = _open_and_run(page, lab_server, nb)
         # let widget views finish rendering (they render after their comm messages arrive)
@@ -283,16 +277,19 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         for i in range(n_views):
             failures += _move_and_check(page, views.nth(i), labels, i, moved)
         assert not failures, f"{nb}:\n" + "\n".join(failures)
+        elapsed = time.perf_counter() - t_start
+        print(f"\n{nb}: opened + ran in {run_s:.1f} s; {n_views} widgets moved ({'; '.join(moved)}); "
+              f"{elapsed:.1f} s in all")
+        print(f"{nb}: {terms['links']} term links to {terms['defined']} glossary entries in the notebook; "
+              f"console errors/warnings: {len(console)}" + "".join(f"\n  {k}: {t[:160]}" for k, t in console[:8]))
+        unexpected = [e for e in page_errors if not any(rx.search(e) for rx in ALLOWED_LAB_PAGE_ERRORS)]
+        assert not unexpected, f"{nb}: uncaught JavaScript error(s) in JupyterLab:\n" + "\n\n".join(unexpected)
+        assert elapsed < NOTEBOOK_BUDGET_S * 1.5, f"{nb}: took {elapsed:.0f} s (budget {NOTEBOOK_BUDGET_S} s)"
+        # a later test checks more on this run (e.g. test_lab_quiet_a11y.py): hand the page over
+        kept = lab_runs.keep(LabRun(nb, page, run_s))
     finally:
-        page.close()
-    elapsed = time.perf_counter() - t_start
-    print(f"\n{nb}: opened + ran in {run_s:.1f} s; {n_views} widgets moved ({'; '.join(moved)}); "
-          f"{elapsed:.1f} s in all")
-    print(f"{nb}: {terms['links']} term links to {terms['defined']} glossary entries in the notebook; "
-          f"console errors/warnings: {len(console)}" + "".join(f"\n  {k}: {t[:160]}" for k, t in console[:8]))
-    unexpected = [e for e in page_errors if not any(rx.search(e) for rx in ALLOWED_LAB_PAGE_ERRORS)]
-    assert not unexpected, f"{nb}: uncaught JavaScript error(s) in JupyterLab:\n" + "\n\n".join(unexpected)
-    assert elapsed < NOTEBOOK_BUDGET_S * 1.5, f"{nb}: took {elapsed:.0f} s (budget {NOTEBOOK_BUDGET_S} s)"
+        if not kept:
+            page.close()
 
 
 def _context(text: str, needle: str, width: int = 300) -> str:
