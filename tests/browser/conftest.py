@@ -224,6 +224,38 @@ def lab_server(tmp_path_factory):
 
 
 # ----------------------------------------------------------------------------- JupyterLab pages shared by tests
+JS_LAB_LOADED = "() => !!(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.commands)"
+
+# Close every open notebook (unsaved changes dropped, as its copy is the test's own) after shutting
+# down its kernel, so the page shows one notebook at a time and no kernel is left running.
+JS_CLOSE_NOTEBOOKS = """async () => {
+  const app = window.jupyterapp, open = [...app.shell.widgets('main')].filter(w => w.sessionContext && w.context);
+  for (const w of open) {
+    try { await w.sessionContext.shutdown(); } catch (e) {}
+    try { w.context.model.dirty = false; } catch (e) {}
+    w.dispose();
+  }
+  return open.length;
+}"""
+
+JS_OPEN_NOTEBOOK = """async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); return true; }"""
+
+
+def open_in_lab(page, server: LabServer, rel: str) -> None:
+    """Show the notebook ``rel`` (relative to the server's root) in the JupyterLab of ``page``.
+
+    In a page that already holds this server's JupyterLab, its open notebooks are closed (their
+    kernels shut down) and ``rel`` is opened there, as a double click in the file browser does: the
+    JupyterLab application (several MB of JavaScript) is not loaded again for every chapter.
+    Otherwise the page loads ``lab/tree/<rel>?reset`` (a fresh workspace). The caller waits for
+    the notebook to be ready."""
+    if page.url.startswith(server.url) and page.evaluate(JS_LAB_LOADED):
+        page.evaluate(JS_CLOSE_NOTEBOOKS)
+        page.evaluate(JS_OPEN_NOTEBOOK, rel)
+    else:
+        page.goto(f"{server.url}lab/tree/{rel}?reset&token={server.token}", wait_until="domcontentloaded")
+
+
 REUSES_LAB_RUN = "reuses_lab_run"
 """Marker ``@pytest.mark.reuses_lab_run(nb)``: the test reads chapter ``nb`` as ``test_lab.py`` left it after
 its Run All and checks (:class:`LabRuns`), instead of running the chapter in JupyterLab a second time."""

@@ -12,7 +12,8 @@ server) this test opens it without running anything and checks every stored widg
 
 The same page then shows the exercise numbers (``test_jupyterlab_numbers_exercises_as_the_book``):
 each chapter is opened once for both tests (a module-scoped fixture parametrised by chapter, so
-pytest runs the two tests of one chapter one after the other), not once per test.
+pytest runs the two tests of one chapter one after the other), not once per test, and JupyterLab
+is loaded once for all chapters (each opened as a double click in the file browser does).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pytest
 
 from ketacourse_tools.chapter_format import exercise_numbers
 
-from .conftest import REPO, scrubbed_widgets_in, toc_notebooks
+from .conftest import REPO, open_in_lab, scrubbed_widgets_in, toc_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -92,9 +93,11 @@ JS_MEASURE = """async ([cell, out]) => {
 
 
 @pytest.fixture(scope="module")
-def first_open_context(browser):
+def first_open_page(browser):
+    """One page for this module: JupyterLab is loaded once and each chapter's fresh copy opened in it
+    (:func:`open_in_lab`: the previous chapter is closed and its kernel shut down)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield ctx
+    yield ctx.new_page()
     ctx.close()
 
 
@@ -107,7 +110,7 @@ class FirstOpen:
 
 
 @pytest.fixture(scope="module")
-def first_open(request, lab_server, first_open_context):
+def first_open(request, lab_server, first_open_page):
     """The chapter ``request.param`` as a learner first meets it: a fresh copy (never run, saved or
     trusted; stored outputs exactly as committed) opened in JupyterLab and not run. Module scope:
     the tests of this module share one page per chapter (pytest groups them by chapter)."""
@@ -119,11 +122,15 @@ def first_open(request, lab_server, first_open_context):
     dest = lab_server.root / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / nb, dest)
-    page = first_open_context.new_page()
+    page = first_open_page
     opened = FirstOpen(nb, dest, page)
-    page.on("pageerror", lambda e: opened.errors.append(e.message))
+
+    def on_error(e):
+        opened.errors.append(e.message)
+
+    page.on("pageerror", on_error)
     try:
-        page.goto(f"{lab_server.url}lab/tree/{rel}?reset&token={lab_server.token}", wait_until="domcontentloaded")
+        open_in_lab(page, lab_server, rel)
         page.wait_for_function(JS_READY, arg=dest.name, timeout=45_000, polling=250)
         try:  # let the output renderers finish (each check below also waits for its own output)
             page.wait_for_function(JS_OUTPUTS_RENDERED, timeout=10_000, polling=100)
@@ -131,7 +138,7 @@ def first_open(request, lab_server, first_open_context):
             pass
         yield opened
     finally:
-        page.close()
+        page.remove_listener("pageerror", on_error)
 
 
 # An empty list would make pytest *skip* the test; a sentinel makes it fail instead.

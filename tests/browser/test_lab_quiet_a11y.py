@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REPO, start_lab, stop_group
+from .conftest import REPO, open_in_lab, start_lab, stop_group
 from .test_lab import _open_and_run
 
 pytestmark = pytest.mark.browser
@@ -169,7 +169,7 @@ def test_plain_lab_citations_read_as_author_year(plain_page, plain_lab):
     for nb in CITE_NBS:
         # already open and settled in this page (the quiet test's chapter): read it there
         if not page.evaluate(JS_ACTIVATE, nb):
-            page.goto(f"{plain_lab.url}lab/tree/{nb}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
+            open_in_lab(page, plain_lab, nb)  # in the JupyterLab already loaded in this page, if any
             page.wait_for_function(JS_OPENED, arg=nb.rsplit("/", 1)[-1], timeout=60_000, polling=250)
             settled = page.evaluate(JS_SETTLE, [QUIET_MS, SETTLE_MS])
             assert not settled["pending"], f"{nb}: markdown cells not rendered after {SETTLE_MS} ms: {settled}"
