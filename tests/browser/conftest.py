@@ -221,3 +221,102 @@ def lab_server(tmp_path_factory):
         yield server
     finally:
         stop_group(proc)
+
+
+# ----------------------------------------------------------------------------- JupyterLab pages shared by tests
+JS_LAB_LOADED = "() => !!(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.commands)"
+
+# Close every open notebook (unsaved changes dropped, as its copy is the test's own) after shutting
+# down its kernel, so the page shows one notebook at a time and no kernel is left running.
+JS_CLOSE_NOTEBOOKS = """async () => {
+  const app = window.jupyterapp, open = [...app.shell.widgets('main')].filter(w => w.sessionContext && w.context);
+  for (const w of open) {
+    try { await w.sessionContext.shutdown(); } catch (e) {}
+    try { w.context.model.dirty = false; } catch (e) {}
+    w.dispose();
+  }
+  return open.length;
+}"""
+
+JS_OPEN_NOTEBOOK = """async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); return true; }"""
+
+
+def open_in_lab(page, server: LabServer, rel: str) -> None:
+    """Show the notebook ``rel`` (relative to the server's root) in the JupyterLab of ``page``.
+
+    In a page that already holds this server's JupyterLab, its open notebooks are closed (their
+    kernels shut down) and ``rel`` is opened there, as a double click in the file browser does: the
+    JupyterLab application (several MB of JavaScript) is not loaded again for every chapter.
+    Otherwise the page loads ``lab/tree/<rel>?reset`` (a fresh workspace). The caller waits for
+    the notebook to be ready."""
+    if page.url.startswith(server.url) and page.evaluate(JS_LAB_LOADED):
+        page.evaluate(JS_CLOSE_NOTEBOOKS)
+        page.evaluate(JS_OPEN_NOTEBOOK, rel)
+    else:
+        page.goto(f"{server.url}lab/tree/{rel}?reset&token={server.token}", wait_until="domcontentloaded")
+
+
+REUSES_LAB_RUN = "reuses_lab_run"
+"""Marker ``@pytest.mark.reuses_lab_run(nb)``: the test reads chapter ``nb`` as ``test_lab.py`` left it after
+its Run All and checks (:class:`LabRuns`), instead of running the chapter in JupyterLab a second time."""
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{REUSES_LAB_RUN}(nb): the test reuses test_lab.py's Run All of chapter nb "
+                                       "(its page is kept open for it; alone, the test runs the chapter itself)")
+
+
+@pytest.fixture(scope="session")
+def lab_context(browser):
+    """The browser context of the JupyterLab run tests (1400 x 1000), shared by the session so that a
+    run chapter's page can be handed from one test to a later one (:class:`LabRuns`)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class LabRun:
+    nb: str
+    page: object  # the JupyterLab page, the chapter run (Run All) and checked
+    run_s: float  # open + Run All, seconds
+
+
+class LabRuns:
+    """Chapters run in JupyterLab whose page a later test reads again.
+
+    ``test_lab.py`` runs every chapter (open, clear outputs, Run All) and checks it; a test marked
+    ``@pytest.mark.reuses_lab_run(nb)`` checks more on that same run instead of a second Run All of
+    the chapter (about 40 s each on 2 cores). Only pages that a collected test asks for are kept
+    (:attr:`wanted`), each until that test takes it; a test run without ``test_lab.py`` finds
+    nothing kept and runs the chapter itself."""
+
+    def __init__(self, wanted: set[str]) -> None:
+        self.wanted = set(wanted)
+        self.kept: dict[str, LabRun] = {}
+
+    def keep(self, run: LabRun) -> bool:
+        """Keep ``run``'s page open for a later test; False (the caller closes it) if none asks for it."""
+        if run.nb not in self.wanted or run.nb in self.kept:
+            return False
+        self.kept[run.nb] = run
+        return True
+
+    def take(self, nb: str) -> LabRun | None:
+        """The kept run of chapter ``nb`` (the caller then owns and closes its page), or None."""
+        self.wanted.discard(nb)
+        return self.kept.pop(nb, None)
+
+    def close(self) -> None:
+        for run in self.kept.values():
+            run.page.close()
+        self.kept.clear()
+
+
+@pytest.fixture(scope="session")
+def lab_runs(request):
+    """The session's :class:`LabRuns`: which chapters' run pages later tests reuse (their markers)."""
+    wanted = {str(m.args[0]) for item in request.session.items for m in item.iter_markers(REUSES_LAB_RUN) if m.args}
+    runs = LabRuns(wanted)
+    yield runs
+    runs.close()

@@ -199,48 +199,5 @@ def test_book_notebook_download_stores_no_verdict(built_book, entry):
     assert not problems, "\n".join(problems)
 
 
-JS_LAB_READY = """(nb) => {
-  const app = window.jupyterapp; if (!app) return false;
-  const w = app.shell.currentWidget;
-  return !!(w && w.context && w.context.path.endsWith(nb) && w.context.isReady && w.content.widgets.length);
-}"""
-
-# The number JupyterLab (jupyterlab-myst) shows on each exercise, in notebook order.
-JS_LAB_EXERCISE_NUMBERS = """async (labels) => {
-  const w = window.jupyterapp.shell.currentWidget, out = [];
-  for (const [i, c] of w.content.widgets.entries()) {
-    if (c.model.type !== 'markdown') continue;
-    const src = c.model.sharedModel.getSource();
-    if (!/\\{exercise(-start)?\\}/.test(src) || !labels.some(l => src.includes(':label: ' + l))) continue;
-    let n = null;
-    for (let t = 0; t < 100 && n === null; t++) {
-      if (w.content.scrollToItem) { try { await w.content.scrollToItem(i, 'start'); } catch (e) {} }
-      await new Promise(r => setTimeout(r, 50));
-      const m = (c.node.innerText || '').match(/Exercise\\s+(\\d+)/);
-      if (m) n = Number(m[1]);
-    }
-    out.push(n);
-  }
-  return out;
-}"""
-
-
-@pytest.mark.parametrize("entry", CHAPTERS)
-def test_jupyterlab_numbers_exercises_as_the_book(entry, lab_server, browser):
-    """The third place a learner meets the numbers: the notebook in JupyterLab (jupyterlab-myst numbers
-    the exercise directives per notebook) shows the same "Exercise N" as the book and the answer key."""
-    assert entry is not None, "no chapter notebooks in _toc.yml"
-    rel = f"numbering/{entry.replace('/', '__')}.ipynb"
-    dest = lab_server.root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes((REPO / f"{entry}.ipynb").read_bytes())
-    expected = exercise_numbers(nbformat.read(dest, as_version=4))
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    try:
-        page.goto(f"{lab_server.url}lab/tree/{rel}?reset&token={lab_server.token}", wait_until="domcontentloaded")
-        page.wait_for_function(JS_LAB_READY, arg=dest.name, timeout=60_000, polling=250)
-        shown = page.evaluate(JS_LAB_EXERCISE_NUMBERS, list(expected))
-    finally:
-        ctx.close()
-    assert shown == list(expected.values()), f"JupyterLab shows {shown}; the book and the answer key use {expected}"
+# JupyterLab shows the same exercise numbers: tests/browser/test_lab_first_open.py,
+# test_jupyterlab_numbers_exercises_as_the_book (read on the first-open page of each chapter).

@@ -1,7 +1,8 @@
 """Real JupyterLab, as a learner meets it: open each chapter, run all, move every widget by keyboard.
 
-For every chapter notebook listed in ``_toc.yml``: open it in a fresh JupyterLab (temporary copy
-of ``chapters/``), clear stored outputs, run all cells through ``window.jupyterapp.commands``, wait
+For every chapter notebook listed in ``_toc.yml``: open it in JupyterLab (temporary copy of
+``chapters/``; JupyterLab is loaded once and each chapter opened in it after the previous one is
+closed and its kernel shut down, :func:`conftest.open_in_lab`), clear stored outputs, run all cells through ``window.jupyterapp.commands``, wait
 until every code cell has executed and the kernel is idle, then check the DOM:
 
 - no "Error displaying widget", "model not found", traceback or stderr error anywhere;
@@ -26,7 +27,7 @@ import pytest
 
 from ketacourse_tools import chapter_format
 
-from .conftest import REPO, model_widgets_in, toc_notebooks
+from .conftest import REPO, LabRun, model_widgets_in, open_in_lab, toc_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -157,7 +158,7 @@ WIDGET_OUT = ".jp-Notebook .jp-OutputArea-output:has(> .jupyter-widgets)"
 
 def _open_and_run(page, lab_server, nb: str) -> float:
     t0 = time.perf_counter()
-    page.goto(f"{lab_server.url}lab/tree/{nb}?reset&token={lab_server.token}", wait_until="domcontentloaded")
+    open_in_lab(page, lab_server, nb)
     try:
         page.wait_for_function(JS_NOTEBOOK_READY, arg=nb.rsplit("/", 1)[-1], timeout=45_000, polling=250)
     except Exception:
@@ -177,22 +178,36 @@ def _open_and_run(page, lab_server, nb: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def lab_context(browser):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield ctx
-    ctx.close()
+def lab_page_slot():
+    """The JupyterLab page the next chapter opens in (:func:`open_in_lab`): JupyterLab is loaded once
+    and each chapter opened in it after the previous one is closed and its kernel shut down. A test
+    that fails, or hands its page to a later test (:class:`LabRuns`), leaves the slot empty: the
+    next chapter loads JupyterLab in a new page."""
+    slot: list = []
+    yield slot
+    for page in slot:
+        page.close()
 
 
 # An empty list would make pytest *skip* the test; a sentinel makes it fail instead.
 @pytest.mark.parametrize("nb", NOTEBOOKS or [pytest.param(None, id="no-chapter-notebooks")])
-def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_context):
+def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_context, lab_runs, lab_page_slot):
     assert nb, "no chapter notebook listed in _toc.yml exists"
-    page = lab_context.new_page()
+    page = lab_page_slot.pop() if lab_page_slot else lab_context.new_page()
     page_errors: list[str] = []
-    page.on("pageerror", lambda e: page_errors.append(f"{e.message}\n{e.stack or ''}"))
     console: list[tuple[str, str]] = []
-    page.on("console", lambda m: console.append((m.type, m.text)) if m.type in ("error", "warning") else None)
-    t_start = time.perf_counter()
+
+    def on_error(e):
+        page_errors.append(f"{e.message}\n{e.stack or ''}")
+
+    def on_console(m):
+        if m.type in ("error", "warning"):
+            console.append((m.type, m.text))
+
+    page.on("pageerror", on_error)
+    page.on("console", on_console)
+    t_start = time.perf_counter()  # the chapter is opened (open_in_lab) from here
+    kept = passed = False
     try:
         run_s = _open_and_run(page, lab_server, nb)
         # let widget views finish rendering (they render after their comm messages arrive)
@@ -283,16 +298,24 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
         for i in range(n_views):
             failures += _move_and_check(page, views.nth(i), labels, i, moved)
         assert not failures, f"{nb}:\n" + "\n".join(failures)
+        elapsed = time.perf_counter() - t_start
+        print(f"\n{nb}: opened + ran in {run_s:.1f} s; {n_views} widgets moved ({'; '.join(moved)}); "
+              f"{elapsed:.1f} s in all")
+        print(f"{nb}: {terms['links']} term links to {terms['defined']} glossary entries in the notebook; "
+              f"console errors/warnings: {len(console)}" + "".join(f"\n  {k}: {t[:160]}" for k, t in console[:8]))
+        unexpected = [e for e in page_errors if not any(rx.search(e) for rx in ALLOWED_LAB_PAGE_ERRORS)]
+        assert not unexpected, f"{nb}: uncaught JavaScript error(s) in JupyterLab:\n" + "\n\n".join(unexpected)
+        assert elapsed < NOTEBOOK_BUDGET_S * 1.5, f"{nb}: took {elapsed:.0f} s (budget {NOTEBOOK_BUDGET_S} s)"
+        # a later test checks more on this run (e.g. test_lab_quiet_a11y.py): hand the page over
+        kept = lab_runs.keep(LabRun(nb, page, run_s))
+        passed = True
     finally:
-        page.close()
-    elapsed = time.perf_counter() - t_start
-    print(f"\n{nb}: opened + ran in {run_s:.1f} s; {n_views} widgets moved ({'; '.join(moved)}); "
-          f"{elapsed:.1f} s in all")
-    print(f"{nb}: {terms['links']} term links to {terms['defined']} glossary entries in the notebook; "
-          f"console errors/warnings: {len(console)}" + "".join(f"\n  {k}: {t[:160]}" for k, t in console[:8]))
-    unexpected = [e for e in page_errors if not any(rx.search(e) for rx in ALLOWED_LAB_PAGE_ERRORS)]
-    assert not unexpected, f"{nb}: uncaught JavaScript error(s) in JupyterLab:\n" + "\n\n".join(unexpected)
-    assert elapsed < NOTEBOOK_BUDGET_S * 1.5, f"{nb}: took {elapsed:.0f} s (budget {NOTEBOOK_BUDGET_S} s)"
+        page.remove_listener("pageerror", on_error)
+        page.remove_listener("console", on_console)
+        if passed and not kept:
+            lab_page_slot.append(page)  # the next chapter opens in this JupyterLab
+        elif not kept:
+            page.close()
 
 
 def _context(text: str, needle: str, width: int = 300) -> str:

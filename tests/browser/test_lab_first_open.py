@@ -9,15 +9,25 @@ server) this test opens it without running anything and checks every stored widg
 - the output is no taller than one figure plus its title and a prompt (``MAX_WIDGET_OUTPUT_PX``);
 - no form control is shown (nothing inert to click) and the one-line prompt to run the cell is;
 - the cells really are untrusted (otherwise this would test the wrong state).
+
+The same page then shows the exercise numbers (``test_jupyterlab_numbers_exercises_as_the_book``):
+each chapter is opened once for both tests (a module-scoped fixture parametrised by chapter, so
+pytest runs the two tests of one chapter one after the other), not once per test, and JupyterLab
+is loaded once for all chapters (each opened as a double click in the file browser does).
 """
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import nbformat
 import pytest
 
-from .conftest import REPO, scrubbed_widgets_in, toc_notebooks
+from ketacourse_tools.chapter_format import exercise_numbers
+
+from .conftest import REPO, open_in_lab, scrubbed_widgets_in, toc_notebooks
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +40,13 @@ JS_READY = """(nb) => {
   const app = window.jupyterapp; if (!app) return false;
   const w = app.shell.currentWidget;
   return !!(w && w.context && w.context.path.endsWith(nb) && w.context.isReady && w.content.widgets.length);
+}"""
+
+# Every code cell's output area shows as many outputs as its model holds (the stored outputs are rendered).
+JS_OUTPUTS_RENDERED = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  return w.content.widgets.every(c => c.model.type !== 'code'
+    || c.outputArea.node.querySelectorAll(':scope > .jp-OutputArea-child').length >= c.model.outputs.length);
 }"""
 
 # Indices (cell, output) of stored widget outputs, with the cell's trust flag.
@@ -76,48 +93,113 @@ JS_MEASURE = """async ([cell, out]) => {
 
 
 @pytest.fixture(scope="module")
-def first_open_context(browser):
+def first_open_page(browser):
+    """One page for this module: JupyterLab is loaded once and each chapter's fresh copy opened in it
+    (:func:`open_in_lab`: the previous chapter is closed and its kernel shut down)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield ctx
+    yield ctx.new_page()
     ctx.close()
 
 
-@pytest.mark.parametrize("nb", NOTEBOOKS or [pytest.param(None, id="no-chapter-notebooks")])
-def test_stored_untrusted_notebook_shows_one_figure_per_widget(nb, lab_server, first_open_context):
-    assert nb, "no chapter notebook listed in _toc.yml exists"
-    # A copy no other test runs or saves: stored outputs exactly as committed, never trusted.
+@dataclass
+class FirstOpen:
+    nb: str  # the chapter, repository-relative
+    path: Path  # its fresh copy in the server's root
+    page: object  # the JupyterLab page showing it, not run
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def first_open(request, lab_server, first_open_page):
+    """The chapter ``request.param`` as a learner first meets it: a fresh copy (never run, saved or
+    trusted; stored outputs exactly as committed) opened in JupyterLab and not run. Module scope:
+    the tests of this module share one page per chapter (pytest groups them by chapter)."""
+    nb = request.param
+    if nb is None:  # the sentinel of an empty toc: the test fails on it
+        yield None
+        return
     rel = f"first-open/{nb.replace('/', '__')}"
     dest = lab_server.root / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / nb, dest)
-    page = first_open_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(e.message))
+    page = first_open_page
+    opened = FirstOpen(nb, dest, page)
+
+    def on_error(e):
+        opened.errors.append(e.message)
+
+    page.on("pageerror", on_error)
     try:
-        page.goto(f"{lab_server.url}lab/tree/{rel}?reset&token={lab_server.token}", wait_until="domcontentloaded")
+        open_in_lab(page, lab_server, rel)
         page.wait_for_function(JS_READY, arg=dest.name, timeout=45_000, polling=250)
-        page.wait_for_timeout(800)  # let the output renderers finish
-        outputs = page.evaluate(JS_WIDGET_OUTPUTS)
-        need = len(scrubbed_widgets_in(nb))  # one per widget with a scrubber in the chapter's code
-        assert len(outputs) >= need, f"{nb}: {len(outputs)} stored widget outputs, expected at least {need}"
-        assert not any(o["trusted"] for o in outputs), f"{nb}: the fresh copy is trusted; this tests the wrong state"
-        problems = []
-        for o in outputs:
-            m = page.evaluate(JS_MEASURE, [o["cell"], o["out"]])
-            where = f"cell {o['cell']} output {o['out']}"
-            if m is None:
-                problems.append(f"{where}: not rendered")
-                continue
-            if m["imgs"] != 1:
-                problems.append(f"{where}: {m['imgs']} visible images (expected exactly one figure); {m}")
-            if any(n < 20 for n in m["alts"]):
-                problems.append(f"{where}: a figure without alt text")
-            if m["height"] > MAX_WIDGET_OUTPUT_PX:
-                problems.append(f"{where}: {m['height']:.0f} px tall (at most {MAX_WIDGET_OUTPUT_PX} px)")
-            if m["controls"]:
-                problems.append(f"{where}: {m['controls']} form control(s) shown that cannot work before the run")
-            if RUN_PROMPT not in m["text"]:
-                problems.append(f"{where}: no prompt to run the cell ({m['text'][-120:]!r})")
-        assert not problems, f"{nb} on first open (untrusted, not run):\n" + "\n".join(problems)
+        try:  # let the output renderers finish (each check below also waits for its own output)
+            page.wait_for_function(JS_OUTPUTS_RENDERED, timeout=10_000, polling=100)
+        except Exception:  # the measurements report what did not render
+            pass
+        yield opened
     finally:
-        page.close()
+        page.remove_listener("pageerror", on_error)
+
+
+# An empty list would make pytest *skip* the test; a sentinel makes it fail instead.
+CHAPTER_PARAMS = NOTEBOOKS or [pytest.param(None, id="no-chapter-notebooks")]
+
+
+@pytest.mark.parametrize("first_open", CHAPTER_PARAMS, indirect=True)
+def test_stored_untrusted_notebook_shows_one_figure_per_widget(first_open):
+    assert first_open, "no chapter notebook listed in _toc.yml exists"
+    nb, page = first_open.nb, first_open.page
+    outputs = page.evaluate(JS_WIDGET_OUTPUTS)
+    need = len(scrubbed_widgets_in(nb))  # one per widget with a scrubber in the chapter's code
+    assert len(outputs) >= need, f"{nb}: {len(outputs)} stored widget outputs, expected at least {need}"
+    assert not any(o["trusted"] for o in outputs), f"{nb}: the fresh copy is trusted; this tests the wrong state"
+    problems = []
+    for o in outputs:
+        m = page.evaluate(JS_MEASURE, [o["cell"], o["out"]])
+        where = f"cell {o['cell']} output {o['out']}"
+        if m is None:
+            problems.append(f"{where}: not rendered")
+            continue
+        if m["imgs"] != 1:
+            problems.append(f"{where}: {m['imgs']} visible images (expected exactly one figure); {m}")
+        if any(n < 20 for n in m["alts"]):
+            problems.append(f"{where}: a figure without alt text")
+        if m["height"] > MAX_WIDGET_OUTPUT_PX:
+            problems.append(f"{where}: {m['height']:.0f} px tall (at most {MAX_WIDGET_OUTPUT_PX} px)")
+        if m["controls"]:
+            problems.append(f"{where}: {m['controls']} form control(s) shown that cannot work before the run")
+        if RUN_PROMPT not in m["text"]:
+            problems.append(f"{where}: no prompt to run the cell ({m['text'][-120:]!r})")
+    assert not problems, f"{nb} on first open (untrusted, not run):\n" + "\n".join(problems)
+
+
+# The number JupyterLab (jupyterlab-myst) shows on each exercise, in notebook order.
+JS_LAB_EXERCISE_NUMBERS = """async (labels) => {
+  const w = window.jupyterapp.shell.currentWidget, out = [];
+  for (const [i, c] of w.content.widgets.entries()) {
+    if (c.model.type !== 'markdown') continue;
+    const src = c.model.sharedModel.getSource();
+    if (!/\\{exercise(-start)?\\}/.test(src) || !labels.some(l => src.includes(':label: ' + l))) continue;
+    let n = null;
+    for (let t = 0; t < 100 && n === null; t++) {
+      if (w.content.scrollToItem) { try { await w.content.scrollToItem(i, 'start'); } catch (e) {} }
+      await new Promise(r => setTimeout(r, 50));
+      const m = (c.node.innerText || '').match(/Exercise\\s+(\\d+)/);
+      if (m) n = Number(m[1]);
+    }
+    out.push(n);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("first_open", CHAPTER_PARAMS, indirect=True)
+def test_jupyterlab_numbers_exercises_as_the_book(first_open):
+    """The third place a learner meets the numbers: the notebook in JupyterLab (jupyterlab-myst numbers
+    the exercise directives per notebook) shows the same "Exercise N" as the book and the answer key
+    (``tests/browser/test_answers.py``: the book; ``tests/test_answers_before_effort.py``: the key).
+    Read on the page of the first-open test: the same fresh, unrun copy, opened once."""
+    assert first_open, "no chapter notebook listed in _toc.yml exists"
+    expected = exercise_numbers(nbformat.read(first_open.path, as_version=4))
+    shown = first_open.page.evaluate(JS_LAB_EXERCISE_NUMBERS, list(expected))
+    assert shown == list(expected.values()), f"JupyterLab shows {shown}; the book and the answer key use {expected}"

@@ -12,7 +12,8 @@
   ``KEY_SHAPE``, is in ``chapters/references.bib`` and shows capitalised, never a raw identifier
   such as "(Spravato_label)".
 - ``test_run_chapter_controls_are_named_and_keyboard_safe``: a chapter with sliders, dropdowns and
-  toggle buttons, run in Lab: every slider handle has an accessible name, every live figure has
+  toggle buttons, run in Lab (``test_lab.py``'s Run All of it, whose page is kept for this test;
+  run alone, the test runs the chapter itself): every slider handle has an accessible name, every live figure has
   alt text, ArrowDown on a dropdown changes its option and leaves the notebook's active cell where
   it is, and axe-core finds no serious or critical violation in the notebook.
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REPO, start_lab, stop_group
+from .conftest import REPO, open_in_lab, start_lab, stop_group
 from .test_lab import _open_and_run
 
 pytestmark = pytest.mark.browser
@@ -63,14 +64,42 @@ JS_CITATIONS = """() => {
 
 # Each citation's key and how the course stylesheet shows it (computed styles, since cells far
 # off screen are not laid out and have no rendered text): capitalised, in parentheses when
-# parenthetical.
-JS_CITE_KEYS = """() => [...document.querySelectorAll('.jp-Notebook .cite-group .text-yellow-600, .jp-Notebook cite')]
+# parenthetical. In the current tab only (the page may hold another notebook in a hidden tab).
+JS_CITE_KEYS = """() => [...window.jupyterapp.shell.currentWidget.node.querySelectorAll(
+    '.jp-Notebook .cite-group .text-yellow-600, .jp-Notebook cite')]
   .map(e => { const g = e.closest('.cite-group');
     return {key: e.textContent.trim(), transform: getComputedStyle(e).textTransform,
             parenthetical: !!(g && g.classList.contains('parenthetical')),
             before: g ? getComputedStyle(g, '::before').content : ''}; })"""
 
-CITE_NBS = ("chapters/06-safety-and-practice.ipynb", "chapters/01-nmda-receptor.ipynb")
+CITE_NBS = ("chapters/01-nmda-receptor.ipynb", "chapters/06-safety-and-practice.ipynb")
+"""Chapter 1 first: the quiet test leaves it open and settled in the module's page (:func:`plain_page`)."""
+
+# Makes the already open notebook ``nb`` the current tab (true), or false if it is not open in this page.
+JS_ACTIVATE = """(nb) => {
+  const app = window.jupyterapp; if (!app) return false;
+  for (const w of app.shell.widgets('main')) {
+    if (w.context && w.context.path === nb && w.context.isReady) { app.shell.activateById(w.id); return true; }
+  }
+  return false;
+}"""
+
+# Waits (at most maxMs) until every non-empty markdown cell shows rendered text and the notebook's DOM
+# has not changed for quietMs: the rendering is done.
+JS_SETTLE = """async ([quietMs, maxMs]) => {
+  const t0 = performance.now(), w = window.jupyterapp.shell.currentWidget;
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  let last = performance.now();
+  const obs = new MutationObserver(() => { last = performance.now(); });
+  obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+  const pending = () => w.content.widgets.filter(c => c.model.type === 'markdown' && c.model.sharedModel.getSource().trim()
+      && !((c.node.querySelector('.jp-RenderedMarkdown, .myst') || {}).textContent || '').trim()).length;
+  while (performance.now() - t0 < maxMs && (pending() || performance.now() - last < quietMs))
+    await new Promise(r => setTimeout(r, 100));
+  obs.disconnect();
+  return {waited_ms: Math.round(performance.now() - t0), pending: pending()};
+}"""
+QUIET_MS = 1_000
 
 JS_TABS = "() => [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')].map(t => t.textContent)"
 
@@ -87,31 +116,37 @@ def plain_lab(tmp_path_factory):
         stop_group(proc)
 
 
-def test_plain_lab_is_quiet_and_links_open(browser, plain_lab):
+@pytest.fixture(scope="module")
+def plain_page(browser, plain_lab):
+    """One browser page on the plain Lab for this module: the chapter the quiet test opened and let
+    settle is read again by the citation test, without loading JupyterLab and the chapter twice."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
-    try:
-        page.goto(f"{plain_lab.url}lab/tree/{QUIET_NB}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
-        page.wait_for_function(JS_OPENED, arg=QUIET_NB.rsplit("/", 1)[-1], timeout=60_000, polling=250)
-        page.wait_for_timeout(SETTLE_MS)
-        idle = page.evaluate(JS_COUNT_MUTATIONS, IDLE_MS)
-        assert idle == {"mutations": 0, "renders": 0}, (
-            f"{QUIET_NB}: the notebook keeps changing while the learner only reads "
-            f"({idle['mutations']} DOM mutations, {idle['renders']} MyST re-renders in {IDLE_MS / 1000:.0f} s); "
-            "is windowingMode 'none' installed (scripts/install_lab_settings.py)?\n" + plain_lab.tail(10))
-        cites = page.evaluate(JS_CITATIONS)
-        assert cites["groups"] >= 10, f"{QUIET_NB}: expected rendered citations, found {cites}"
-        assert cites["icons"] == 0 and cites["warn"] == 0 and cites["tooltips"] == 0, (
-            f"{QUIET_NB}: citations show MyST's warning icon, colour or 'Citation Not Found' tooltip in a "
-            f"plain jupyter lab: {cites} "
-            "(custom.css not installed into the environment?)")
-        link = page.locator(".jp-MarkdownCell a", has_text=LINK_TEXT).first
-        link.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
-        link.click()  # a real mouse click, once
-        page.wait_for_function(f"() => ({JS_TABS})().some(t => t.includes('how-to-run'))", timeout=10_000)
-    finally:
-        ctx.close()
+    yield page
+    ctx.close()
+
+
+def test_plain_lab_is_quiet_and_links_open(plain_page, plain_lab):
+    page = plain_page
+    page.goto(f"{plain_lab.url}lab/tree/{QUIET_NB}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
+    page.wait_for_function(JS_OPENED, arg=QUIET_NB.rsplit("/", 1)[-1], timeout=60_000, polling=250)
+    page.wait_for_timeout(SETTLE_MS)
+    idle = page.evaluate(JS_COUNT_MUTATIONS, IDLE_MS)
+    assert idle == {"mutations": 0, "renders": 0}, (
+        f"{QUIET_NB}: the notebook keeps changing while the learner only reads "
+        f"({idle['mutations']} DOM mutations, {idle['renders']} MyST re-renders in {IDLE_MS / 1000:.0f} s); "
+        "is windowingMode 'none' installed (scripts/install_lab_settings.py)?\n" + plain_lab.tail(10))
+    cites = page.evaluate(JS_CITATIONS)
+    assert cites["groups"] >= 10, f"{QUIET_NB}: expected rendered citations, found {cites}"
+    assert cites["icons"] == 0 and cites["warn"] == 0 and cites["tooltips"] == 0, (
+        f"{QUIET_NB}: citations show MyST's warning icon, colour or 'Citation Not Found' tooltip in a "
+        f"plain jupyter lab: {cites} "
+        "(custom.css not installed into the environment?)")
+    link = page.locator(".jp-MarkdownCell a", has_text=LINK_TEXT).first
+    link.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    link.click()  # a real mouse click, once
+    page.wait_for_function(f"() => ({JS_TABS})().some(t => t.includes('how-to-run'))", timeout=10_000)
 
 
 def _bib_keys_and_shape():
@@ -126,30 +161,30 @@ def _bib_keys_and_shape():
     return keys, mod.KEY_SHAPE
 
 
-def test_plain_lab_citations_read_as_author_year(browser, plain_lab):
+def test_plain_lab_citations_read_as_author_year(plain_page, plain_lab):
     import re
 
     keys, shape = _bib_keys_and_shape()
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
-    try:
-        for nb in CITE_NBS:
-            page.goto(f"{plain_lab.url}lab/tree/{nb}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
+    page = plain_page
+    for nb in CITE_NBS:
+        # already open and settled in this page (the quiet test's chapter): read it there
+        if not page.evaluate(JS_ACTIVATE, nb):
+            open_in_lab(page, plain_lab, nb)  # in the JupyterLab already loaded in this page, if any
             page.wait_for_function(JS_OPENED, arg=nb.rsplit("/", 1)[-1], timeout=60_000, polling=250)
-            page.wait_for_timeout(SETTLE_MS)
-            cites = page.evaluate(JS_CITE_KEYS)
-            assert len(cites) >= 30, f"{nb}: expected the chapter's citations rendered, found {len(cites)}"
-            raw = sorted({c["key"] for c in cites if not shape.fullmatch(c["key"]) or c["key"] not in keys})
-            assert not raw, f"{nb}: citations that read as a raw or unknown key in Lab: {raw}"
-            # shown as author-year text: the key capitalised by custom.css ("Janssen2025", "Parnd"),
-            # in parentheses when parenthetical
-            shown = [c["key"][:1].upper() + c["key"][1:] if c["transform"] == "capitalize" else c["key"] for c in cites]
-            odd = sorted({s for s in shown if not re.fullmatch(r"[A-Z][a-z]+(?:[0-9]{4}|nd)[a-z]?", s)})
-            assert not odd, f"{nb}: citations not shown as Author+year text (custom.css installed?): {odd}"
-            bare = [c["key"] for c in cites if c["parenthetical"] and c["before"] != '"("']
-            assert not bare, f"{nb}: parenthetical citations without their parentheses: {bare[:5]}"
-    finally:
-        ctx.close()
+            settled = page.evaluate(JS_SETTLE, [QUIET_MS, SETTLE_MS])
+            assert not settled["pending"], f"{nb}: markdown cells not rendered after {SETTLE_MS} ms: {settled}"
+        page.wait_for_function(JS_OPENED, arg=nb.rsplit("/", 1)[-1], timeout=10_000, polling=100)
+        cites = page.evaluate(JS_CITE_KEYS)
+        assert len(cites) >= 30, f"{nb}: expected the chapter's citations rendered, found {len(cites)}"
+        raw = sorted({c["key"] for c in cites if not shape.fullmatch(c["key"]) or c["key"] not in keys})
+        assert not raw, f"{nb}: citations that read as a raw or unknown key in Lab: {raw}"
+        # shown as author-year text: the key capitalised by custom.css ("Janssen2025", "Parnd"),
+        # in parentheses when parenthetical
+        shown = [c["key"][:1].upper() + c["key"][1:] if c["transform"] == "capitalize" else c["key"] for c in cites]
+        odd = sorted({s for s in shown if not re.fullmatch(r"[A-Z][a-z]+(?:[0-9]{4}|nd)[a-z]?", s)})
+        assert not odd, f"{nb}: citations not shown as Author+year text (custom.css installed?): {odd}"
+        bare = [c["key"] for c in cites if c["parenthetical"] and c["before"] != '"("']
+        assert not bare, f"{nb}: parenthetical citations without their parentheses: {bare[:5]}"
 
 
 JS_CONTROLS = """() => {
@@ -172,13 +207,16 @@ JS_CONTROLS = """() => {
 JS_ACTIVE_CELL = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
 
 
-def test_run_chapter_controls_are_named_and_keyboard_safe(browser, lab_server):
+@pytest.mark.reuses_lab_run(A11Y_NB)
+def test_run_chapter_controls_are_named_and_keyboard_safe(lab_server, lab_context, lab_runs):
+    """On test_lab.py's Run All of the chapter (its page, kept for this test), else on a Run All of its own."""
     from axe_playwright_python.sync_playwright import Axe
 
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
+    run = lab_runs.take(A11Y_NB)
+    page = run.page if run else lab_context.new_page()
     try:
-        _open_and_run(page, lab_server, A11Y_NB)
+        if run is None:
+            _open_and_run(page, lab_server, A11Y_NB)
         page.wait_for_function("() => document.querySelectorAll('.kc-widget[data-kc-aria]').length >= 3",
                                timeout=20_000, polling=250)
         page.wait_for_timeout(500)
@@ -213,4 +251,4 @@ def test_run_chapter_controls_are_named_and_keyboard_safe(browser, lab_server):
                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, f"{A11Y_NB} in JupyterLab after Run All, axe-core:\n" + "\n".join(bad)
     finally:
-        ctx.close()
+        page.close()
