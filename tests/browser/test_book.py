@@ -28,24 +28,18 @@ pytestmark = pytest.mark.browser
 
 # -------------------------------------------------------------------------------- allowlist
 # Console errors and page errors that are expected and harmless; see tests/browser/README.md.
-ALLOWED_PAGE_ERRORS = [
-    # Jupyter Book 1 includes sphinx-thebe's `const THEBE_JS_URL` twice on every page.
-    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
-]
-ALLOWED_CONSOLE_ERRORS = [
-    # pydata-sphinx-theme on a first visit (empty localStorage) before it settles on "auto".
-    re.compile(r"^Got invalid theme mode: \. Resetting to auto\.$"),
-    # MathJax 2.7 (HTML-CSS output, STIX-Web fonts) probes one font it does not ship via the
-    # non-network URL about:blank; the glyph falls back to STIX-Web and the equation renders
-    # (test_math_renders_offline checks that).
-    re.compile(r"^Access to font at 'about:blank' from origin 'http://127\.0\.0\.1:\d+' has been blocked by CORS"),
-]
+# None: Jupyter Book 1's second copy of sphinx-thebe's `const THEBE_JS_URL` script is dropped by
+# ketacourse_tools.sphinx_pages (unique_scripts).
+ALLOWED_PAGE_ERRORS: list[re.Pattern] = []
+# None. The theme starts in "auto" mode (_config.yml html_context.default_mode), and MathJax's
+# MathJax_Blank font no longer points at about:blank (ketacourse_tools.sphinx_mathjax).
+ALLOWED_CONSOLE_ERRORS: list[re.Pattern] = []
 # External hosts the book may try to load from. None: MathJax is served from the book itself
 # (ketacourse_tools.sphinx_mathjax) and widgets need no JavaScript, so a page that asks for anything
 # outside 127.0.0.1 fails the test.
 ALLOWED_EXTERNAL_HOSTS: set[str] = set()
-# Chromium asks every origin for /favicon.ico on its own; the book defines no favicon.
-ALLOWED_MISSING_LOCAL = {"/favicon.ico"}
+# None: the book declares its favicon (_config.yml html.favicon), so Chromium asks for no /favicon.ico.
+ALLOWED_MISSING_LOCAL: set[str] = set()
 # Widget JavaScript that must never be requested (the book shows offline scrubbers instead).
 WIDGET_JS_MARKERS = ("@jupyter-widgets", "require.js", "requirejs", "require.min.js", "embed-amd",
                      "html-manager")
@@ -214,8 +208,7 @@ def test_every_toc_page_loads_without_unexpected_js_errors(site):
         for text, url in rep.console_errors:
             host = urlsplit(url).hostname or ""
             if text.startswith("Failed to load resource") and (
-                    host in ALLOWED_EXTERNAL_HOSTS or urlsplit(url).path in ALLOWED_MISSING_LOCAL
-                    or urlsplit(url).scheme == "about"):  # about:blank is not a network request
+                    host in ALLOWED_EXTERNAL_HOSTS or urlsplit(url).path in ALLOWED_MISSING_LOCAL):
                 continue
             if any(rx.search(text) for rx in ALLOWED_CONSOLE_ERRORS):
                 continue

@@ -13,6 +13,9 @@ Cell tags
 ``exercise-stub``  (student version) the blank a solution's ``metadata.ketacourse.stub`` becomes
 ``answer``         (student version) a "Your answer" cell after a written exercise
 ``remove-cell`` / ``remove-input`` / ``remove-output``  Jupyter Book's own tags
+``hide-input``     Jupyter Book's tag on every widget-only cell (``from … import X`` then ``X()``,
+                   :func:`is_widget_only`): the book shows the figure with the code folded
+                   ("Show code cell source"), JupyterLab shows the cell as it is
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import nbformat
 
 __all__ = [
     "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG", "CHECK_TAG", "REMOVE_CELL", "REMOVE_INPUT", "REMOVE_OUTPUT",
+    "HIDE_INPUT", "is_widget_only",
     "EXERCISE_RE", "EXERCISE_TITLE_RE", "SOLUTION_RE", "SOLUTION_END_RE", "CHECK_CALL_RE", "SELFCHECK_CALL_RE",
     "MINUTES_RE", "tags", "exercise_labels", "exercises", "check_call", "selfcheck", "selfchecks_of",
     "Section", "sections_of", "clean_myst", "glossary_terms", "widget_classes", "widget_calls_of",
@@ -39,6 +43,7 @@ STUB_TAG = "exercise-stub"
 ANSWER_TAG = "answer"
 CHECK_TAG = "check"
 REMOVE_CELL, REMOVE_INPUT, REMOVE_OUTPUT = "remove-cell", "remove-input", "remove-output"
+HIDE_INPUT = "hide-input"
 
 EXERCISE_TITLE_RE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}\s*(.*?)\n:label:\s*(\S+)",
                                re.MULTILINE | re.DOTALL)
@@ -273,6 +278,22 @@ def widget_calls_of(source: str, classes: dict[str, type] | None = None) -> list
         return []
     return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in classes]
+
+
+def is_widget_only(source: str, classes: dict[str, type] | None = None) -> bool:
+    """True if a code cell only shows a model widget: imports, then one expression that constructs
+    it (``from ketacourse.widgets.evidence import ForestPlot`` / ``ForestPlot()``). Such a cell's
+    code says nothing the figure does not; the book folds it (:data:`HIDE_INPUT`)."""
+    classes = widget_classes() if classes is None else classes
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    if not body or not all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body[:-1]):
+        return False
+    last = body[-1]
+    return (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call)
+            and isinstance(last.value.func, ast.Name) and last.value.func.id in classes)
 
 
 def widgets_in(nb: nbformat.NotebookNode | Path | str, classes: dict[str, type] | None = None) -> list[str]:

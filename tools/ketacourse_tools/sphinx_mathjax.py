@@ -34,7 +34,12 @@ MATHJAX2_CONFIG = {
     },
     # The package ships STIX-Web fonts (not MathJax's TeX fonts), as the classic Jupyter
     # Notebook configured it.
-    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None},
+    # MathJax_Blank is the fallback font of MathJax's web-font load test; HTML-CSS declares it with
+    # src url('about:blank'), which Chromium blocks (a CORS console error and a failed request on
+    # every page with math) and so never loads. A local() source that names no installed font
+    # fails the same way, silently and without a request.
+    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None,
+                 "styles": {"@font-face": {"font-family": "MathJax_Blank", "src": "local('MathJax_Blank')"}}},
     "showMathMenu": False,
     "messageStyle": "none",
 }

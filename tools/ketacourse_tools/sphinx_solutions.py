@@ -35,6 +35,14 @@ built from, whose check cells may store the master's "✓ … correct" verdict w
 After the build, every check cell in those copies gets the neutral "no answer yet" output
 (:func:`ketacourse_tools.student.neutral_check_outputs`).
 
+4. One id per element.
+
+sphinx-exercise gives the content section of every exercise the same id, ``exercise-content``
+(and of every solution ``solution-content``), so a chapter page held that id up to 14 times
+(invalid HTML; axe's ``duplicate-id`` rules). After the doctree is resolved, each such section takes
+its exercise's (or solution's) own id plus ``-content`` (:func:`unique_content_ids`); nothing links
+to or styles the fixed ids.
+
 Enabled in ``_config.yml`` under ``sphinx.extra_extensions``.
 """
 
@@ -47,7 +55,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 __all__ = ["DATA_ATTR", "FEEDBACK_ATTR", "encode_selfcheck_feedback", "BUTTON_OPEN", "BUTTON_CLOSE", "NOSCRIPT", "encode_solutions", "decode_solution",
-           "renumber_exercises_per_page"]
+           "renumber_exercises_per_page", "SHARED_CONTENT_IDS", "unique_content_ids"]
 
 DATA_ATTR = "data-kc-solution"
 """The attribute that holds a solution's HTML, base64-encoded (UTF-8)."""
@@ -212,6 +220,40 @@ def _renumber(app, env) -> list[str]:
     return renumber_exercises_per_page(env.toc_fignumbers)
 
 
+SHARED_CONTENT_IDS = ("exercise-content", "solution-content")
+"""The ids sphinx-exercise gives every exercise's (solution's) content section."""
+
+
+def unique_content_ids(doctree) -> int:
+    """Give each section of ``doctree`` with one of :data:`SHARED_CONTENT_IDS` a page-unique id: its
+    exercise's or solution's first id + ``-content`` (else the fixed id + a running number).
+    Returns the number of sections renamed."""
+    from docutils import nodes
+
+    taken = set()
+    for node in doctree.findall(nodes.Element):
+        taken.update(node.get("ids", []))
+    renamed = 0
+    for section in doctree.findall(nodes.section):
+        shared = [i for i in section["ids"] if i in SHARED_CONTENT_IDS]
+        if not shared:
+            continue
+        owner = section.parent.get("ids", []) if isinstance(section.parent, nodes.Element) else []
+        base = f"{owner[0]}-content" if owner else shared[0]
+        new, k = base, 1
+        while new in taken:
+            k += 1
+            new = f"{base}-{k}"
+        taken.add(new)
+        section["ids"] = [new if i in SHARED_CONTENT_IDS else i for i in section["ids"]]
+        renamed += 1
+    return renamed
+
+
+def _unique_ids(app, doctree, docname) -> None:
+    unique_content_ids(doctree)
+
+
 def _clean_downloads(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -235,6 +277,7 @@ def setup(app):
     app.add_css_file("kc-solutions.css")
     # after Sphinx's TocTreeCollector has assigned the numbers (priority 500)
     app.connect("env-get-updated", _renumber, priority=900)
+    app.connect("doctree-resolved", _unique_ids)
     app.connect("html-page-context", _encode)
     app.connect("build-finished", _clean_downloads)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

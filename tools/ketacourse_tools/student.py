@@ -12,7 +12,8 @@ stub and check cells, if it has them).
 
 The same tags keep answers out of the *book* (master or student): check cells also carry
 ``remove-output`` (their stored feedback would give the answer away) and SelfCheck cells carry
-``remove-input`` (their source holds the answer index). :func:`apply_book_tags` adds the tags a
+``remove-input`` (their source holds the answer index); a widget-only cell (``ForestPlot()``) carries
+``hide-input``, so the book folds its code above the figure. :func:`apply_book_tags` adds the tags a
 notebook is missing; ``tests/test_notebook_guard.py`` fails on any chapter without them.
 
 Usage::
@@ -37,15 +38,16 @@ from pathlib import Path
 
 import nbformat
 
-from .chapter_format import (ANSWER_TAG, CHECK_CALL_RE, CHECK_TAG, EXERCISE_RE, SELFCHECK_CALL_RE, SOLUTION_TAG,
-                             STUB_TAG)
+from .chapter_format import (ANSWER_TAG, CHECK_CALL_RE, CHECK_TAG, EXERCISE_RE, HIDE_INPUT, SELFCHECK_CALL_RE,
+                             SOLUTION_TAG, STUB_TAG, is_widget_only)
 from .chapter_format import tags as _tags
 
 __all__ = ["neutral_check_outputs", "check_verdict_problems", "VERDICT_MARKS", "make_student_notebook", "make_student_versions", "make_student_book", "apply_book_tags",
            "missing_book_tags", "point_config_at_branch", "SOLUTION_TAG", "STUB_TAG", "ANSWER_TAG", "STUDENT_BRANCH"]
 
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters")
-"""What a book build needs from the repository (the package itself is installed)."""
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "chapters", "_static")
+"""What a book build needs from the repository (the package itself is installed; `_static` holds the
+book-wide stylesheet and the favicon `_config.yml` names)."""
 
 _CHECK_CALL, _SELFCHECK_CALL, _EXERCISE = CHECK_CALL_RE, SELFCHECK_CALL_RE, EXERCISE_RE
 
@@ -54,19 +56,22 @@ ANSWER_CELL = ("**Your answer** ({label}). *Double-click this cell and write you
 
 
 def _required_tags(cell) -> list[str]:
-    """Tags ``cell`` needs so that the built book shows no answer."""
+    """Tags ``cell`` needs so that the built book shows no answer (and folds a widget-only cell's code)."""
     if cell.cell_type != "code" or SOLUTION_TAG in _tags(cell):
         return []
     if _CHECK_CALL.search(cell.source):
         return [CHECK_TAG, "remove-output"]
     if _SELFCHECK_CALL.search(cell.source):
         return ["remove-input"]
+    if is_widget_only(cell.source) and "remove-input" not in _tags(cell):
+        return [HIDE_INPUT]
     return []
 
 
 def missing_book_tags(nb: nbformat.NotebookNode) -> list[str]:
     """Problems: cells whose answer would be visible in the book (a check cell without
-    ``check``/``remove-output``, a SelfCheck cell without ``remove-input``)."""
+    ``check``/``remove-output``, a SelfCheck cell without ``remove-input``) or a widget-only cell
+    without ``hide-input``."""
     found = []
     for i, cell in enumerate(nb.cells):
         need = [t for t in _required_tags(cell) if t not in _tags(cell)]
