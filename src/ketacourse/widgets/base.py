@@ -614,7 +614,7 @@ class ModelWidget:
             css = [_VIEW_CSS]
             for name, ctrl in self.controls.items():
                 unit = self._unit(name)
-                if isinstance(ctrl, (W.FloatSlider, W.IntSlider, W.FloatLogSlider)) and unit:
+                if isinstance(ctrl, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider)) and unit:
                     cls = "kc-u-" + "".join(ch if ch.isalnum() else "_" for ch in name)
                     ctrl.add_class(cls)
                     ctrl.add_class("kc-unit=" + unit.replace(" ", "\u00a0"))
