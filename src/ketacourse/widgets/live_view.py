@@ -11,7 +11,8 @@ takes longer than that on a small machine. So the live figure is a small browser
 - the kernel still receives the move and stays the source of truth: its frame (``value``, ``alt``,
   ``frame``) replaces what the browser shows whenever they differ;
 - after each update, when the kernel is idle, it draws the neighbouring positions (one step of
-  each control either way, the moved control's direction first) and pushes them to the browser,
+  each control either way; first up to ``STEPS_AHEAD`` steps of the moved control in the direction of
+  the move) and pushes them to the browser,
   one per callback on the kernel's event loop (one queue for every widget, the last one moved
   first), spaced by at least as long as the last drawing took, so a message from the browser
   waits for at most one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer
@@ -43,6 +44,9 @@ PUSHED_MAX = 48  # positions the kernel believes the browser holds (the browser 
 PREFETCH_DELAY_S = 0.03  # at least this between two prefetched drawings (and as long as the last one took):
 # messages from the browser get the kernel first, and prefetching uses at most half of a busy kernel
 PREFETCH_PER_UPDATE = 8  # drawings ahead per update at most (CPU on a shared hub stays bounded)
+STEPS_AHEAD = 3  # steps of the moved control drawn ahead in the direction of the move: a learner who
+# presses faster than a busy kernel hears of the presses (ipywidgets sends the next change only once
+# the kernel has answered the last) still finds the next positions in the page
 
 
 def _decimals(step: float) -> int:
@@ -141,7 +145,7 @@ def main_control(widget: ModelWidget) -> str | None:
 def neighbours(widget: ModelWidget, moved: str | None = None, direction: int = 0) -> list[tuple[dict, dict]]:
     """Positions one step away from the widget's current one: ``[(moved controls, full params), ...]``.
 
-    The moved control comes first (one and two steps in its direction, then one back), then
+    The moved control comes first (``STEPS_AHEAD`` steps in its direction, then one back), then
     every other control. ``moved controls`` is what the browser changes (one control); ``full
     params`` adds the controls that follow it (:meth:`ModelWidget._link`). Moves the widget would
     refuse are left out.
@@ -158,9 +162,14 @@ def neighbours(widget: ModelWidget, moved: str | None = None, direction: int = 0
         if name == moved and direction > 0 and len(values) == 2:
             values.reverse()  # the step in the direction of the last move first
         if name == moved and direction and values:
-            ahead = _steps(ctrl, values[0])
-            beyond = [v for v in ahead if not _same(v, params[name])]
-            values = values[:1] + beyond[:1] + values[1:]  # one and two steps on, then back
+            chain, previous = values[:1], params[name]
+            while len(chain) < STEPS_AHEAD:  # on in the same direction, then one step back
+                on = [v for v in _steps(ctrl, chain[-1]) if not _same(v, previous)]
+                if not on:
+                    break
+                previous = chain[-1]
+                chain.append(on[0])
+            values = chain + values[1:]
         for value in values:
             try:
                 linked = widget._checked_and_linked({name: value})
@@ -267,8 +276,8 @@ class LiveFigure(anywidget.AnyWidget):
     def plan(self) -> list[tuple[dict, dict]]:
         """The positions to draw ahead now, in order: ``[(moved controls, full params), ...]``.
 
-        One step of every control either way, the learner's last moved control first (two steps in
-        the direction of the move, then one back; before any move the scrubber's control, upwards),
+        One step of every control either way, the learner's last moved control first (``STEPS_AHEAD``
+        steps in the direction of the move, then one back; before any move the scrubber's control, upwards),
         leaving out what the page already holds under every key it may ask for; at most
         ``PREFETCH_PER_UPDATE``.
         """
