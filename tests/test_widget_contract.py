@@ -114,9 +114,11 @@ MESSAGES: dict[str, list[tuple[dict[str, Any], str]]] = {
         ({"band": "anaesthesia"}, r"^band must be one of 'analgesia', 'dissociation'; got 'anaesthesia'"),
     ],
     "DoseResponseExplorer": [
-        ({"conc_ng_ml": 5.0}, r"^conc_ng_ml must be a finite number >= 10 and <= 20000 ng/mL; got 5 ng/mL"),
-        ({"conc_ng_ml": math.nan}, r"^conc_ng_ml must be a finite number >= 10 and <= 20000 ng/mL; got nan"),
-        ({"ec50_ng_ml": 0.0}, r"^ec50_ng_ml must be a finite number >= 10 and <= 10000 ng/mL; got 0 ng/mL"),
+        # the log-scale controls step through round values (10, 12, 15, 20, ... ng/mL)
+        ({"conc_ng_ml": 5.0}, r"^conc_ng_ml must be one of 10\.0, 12\.0, 15\.0, .*, 20000\.0; got 5\.0$"),
+        ({"conc_ng_ml": math.nan}, r"^conc_ng_ml must be one of 10\.0, 12\.0, .*; got nan$"),
+        ({"conc_ng_ml": 186.0}, r"^conc_ng_ml must be one of .*150\.0, 185\.0, 200\.0, .*; got 186\.0$"),
+        ({"ec50_ng_ml": 0.0}, r"^ec50_ng_ml must be one of 10\.0, 12\.0, .*, 10000\.0; got 0\.0$"),
         ({"emax_hz": -1.0}, r"^emax_hz must be a finite number >= 0 and <= 10 Hz; got -1 Hz"),
         ({"hill": 6.0}, r"^hill must be a finite number >= 0.5 and <= 5; got 6"),
         ({"custom": "yes"}, r"^custom must be True or False; got 'yes'"),

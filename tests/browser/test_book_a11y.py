@@ -92,3 +92,66 @@ def test_inline_code_in_exercise_boxes_wraps_on_a_phone(phone_context, book_serv
     page.goto(book_server + f"{entry}.html", wait_until="load")
     clipped = page.evaluate(_CLIPPED_CODE_JS)
     assert not clipped, f"{entry}: inline code runs past its box on a 390 px phone: {clipped}"
+
+
+_ZOOM_STATE = """f => { const b = f.querySelector('button.kc-zoombtn'); const r = b.getBoundingClientRect();
+  return {expanded: b.getAttribute('aria-expanded'), name: b.textContent, zoom: f.classList.contains('kc-zoom'),
+          focused: document.activeElement === b, controls: b.getAttribute('aria-controls'),
+          controlsFrames: !!document.getElementById(b.getAttribute('aria-controls'))
+                          && document.getElementById(b.getAttribute('aria-controls')).classList.contains('kc-frames'),
+          onTop: document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === b
+                 && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth}; }"""
+
+
+def test_the_enlarge_control_is_a_keyboard_button_with_its_state(axe_context, book_server, built_book):
+    """Every scrubber's enlarge control is a real button named for what it does on any device (no
+    "tap" or "click"), with aria-expanded that follows its state (the figure itself is no second,
+    nameless button). On the first scrubber: Tab reaches it after the range, Enter and Space toggle
+    it, it stays on top of the enlarged figure, and Escape closes it and leaves the focus on it."""
+    built_book.require_ok()
+    touch_words = re.compile(r"\b(tap|taps|tapping|click|clicks|clicking|swipe)\b", re.I)
+    walked = 0
+    seen = 0
+    for entry in [c for c in CHAPTERS if isinstance(c, str)]:
+        page = axe_context.new_page()
+        try:
+            page.goto(book_server + f"{entry}.html", wait_until="load")
+            figures = page.locator("figure.kc-scrub")
+            for i in range(figures.count()):
+                f = figures.nth(i)
+                buttons = f.locator("button.kc-zoombtn")
+                assert buttons.count() == 1, f"{entry}: scrubber {i} has {buttons.count()} enlarge buttons"
+                state = f.evaluate(_ZOOM_STATE)
+                hint = f.locator(".kc-zoomhint").text_content() or ""
+                assert state["expanded"] == "false" and not state["zoom"] and state["controlsFrames"], (entry, i, state)
+                assert not touch_words.search(state["name"] + " " + hint), (
+                    f"{entry}: device-bound wording {state['name']!r} / {hint!r}")
+                assert f.locator(".kc-frames[role=button], .kc-frames[tabindex]").count() == 0, (
+                    f"{entry}: the figure itself is still a second, nameless button")
+                seen += 1
+            if walked or not figures.count():
+                continue
+            f = figures.first
+            f.scroll_into_view_if_needed()
+            rng = f.locator("input[type=range]")
+            if rng.count():
+                rng.focus()
+                page.keyboard.press("Tab")
+            else:
+                f.locator("button.kc-zoombtn").focus()
+            assert f.evaluate(_ZOOM_STATE)["focused"], f"{entry}: Tab from the range does not reach the enlarge button"
+            page.keyboard.press("Enter")
+            on = f.evaluate(_ZOOM_STATE)
+            assert on["expanded"] == "true" and on["zoom"] and on["onTop"] and on["focused"], f"{entry}: Enter: {on}"
+            page.keyboard.press("Escape")
+            off = f.evaluate(_ZOOM_STATE)
+            assert off["expanded"] == "false" and not off["zoom"] and off["focused"], f"{entry}: Escape: {off}"
+            assert off["name"] != on["name"], f"{entry}: the button's name does not follow its state ({off['name']!r})"
+            page.keyboard.press("Space")
+            assert f.evaluate(_ZOOM_STATE)["expanded"] == "true", f"{entry}: Space does not enlarge"
+            page.keyboard.press("Space")
+            assert f.evaluate(_ZOOM_STATE)["expanded"] == "false", f"{entry}: Space does not close"
+            walked += 1
+        finally:
+            page.close()
+    assert seen and walked, "no scrubber in the built book"

@@ -110,11 +110,18 @@ _SCRUB_CSS = (
     "html[data-theme=dark] .bd-content div.cell_output .text_html:has(>style+figure.kc-scrub)"
     "{background:transparent!important;padding:0!important}"
     "html[data-theme=dark] .bd-content figure.kc-scrub img.kc-frame{filter:none;padding:0;background:#fff}"
-    # tap (or Enter) to enlarge: the figure at its natural size over the page, panned inside
-    ".kc-scrub .kc-frames[role=button]{cursor:zoom-in}"
+    # the "Enlarge the figure" button (or a click or tap on the figure): the figure at its natural
+    # size over the page, panned inside; the button stays on top to close it (as does Escape)
+    ".kc-scrub .kc-frames{cursor:zoom-in}"
     ".kc-scrub.kc-zoom .kc-frames{position:fixed;inset:0;z-index:10000;background:#ffffff;overflow:auto;"
     "padding:0.5em;cursor:zoom-out}"
     ".kc-scrub.kc-zoom img{max-width:none;width:auto}"
+    ".kc-scrub .kc-zoombtn{font:inherit;font-size:0.85em;line-height:1.3;padding:0.25em 0.7em;min-height:24px;"
+    "border:1px solid #0072B2;border-radius:4px;background:#ffffff;color:#00507d;cursor:pointer}"
+    ".kc-scrub .kc-zoombtn:hover{background:#e8f2f9}"
+    ".kc-scrub .kc-zoombtn:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
+    ".kc-scrub.kc-zoom .kc-zoombtn{position:fixed;top:0.5em;right:0.5em;z-index:10001;"
+    "box-shadow:0 1px 4px rgba(0,0,0,0.35)}"
     ".kc-scrub .kc-zoomhint{display:none}"
     "@media (max-width:700px){.kc-scrub .kc-zoomhint{display:block}}"
 )
@@ -147,10 +154,16 @@ _SCRUB_JS = (
     "r.setAttribute('aria-valuetext',d.labels[i]);});lab.appendChild(r);lab.appendChild(o);cap.appendChild(lab);}"
     "var n=document.createElement('p');n.className='kc-note';n.textContent=d.note;cap.appendChild(n);"
     "var h=document.createElement('p');h.className='kc-note kc-zoomhint';h.textContent=d.zoom;cap.appendChild(h);"
-    "box.setAttribute('role','button');box.setAttribute('tabindex','0');box.setAttribute('aria-label',d.zoom);"
-    "function z(){f.classList.toggle('kc-zoom');}box.addEventListener('click',z);"
-    "box.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '||"
-    "(e.key==='Escape'&&f.classList.contains('kc-zoom'))){e.preventDefault();z();}});"
+    # Enlarging is a real button (keyboard, screen readers: its name says what it does, aria-expanded
+    # its state); a click or tap on the figure does the same for a pointer, Escape closes.
+    "var b=document.createElement('button');b.type='button';b.className='kc-zoombtn';"
+    "if(!box.id)box.id='kc-frames-'+Math.random().toString(36).slice(2,10);b.setAttribute('aria-controls',box.id);"
+    "function z(on){f.classList.toggle('kc-zoom',on);b.setAttribute('aria-expanded',on?'true':'false');"
+    "b.textContent=on?'Close the enlarged figure':'Enlarge the figure';}z(false);cap.insertBefore(b,n);"
+    "function flip(){z(!f.classList.contains('kc-zoom'));}b.addEventListener('click',flip);"
+    "box.addEventListener('click',flip);"
+    "f.addEventListener('keydown',function(e){if(e.key==='Escape'&&f.classList.contains('kc-zoom')){"
+    "e.preventDefault();z(false);b.focus();}});"
     "})(document.currentScript);"
 )
 
@@ -253,7 +266,8 @@ class ModelWidget:
     run_prompt: ClassVar[str] = (
         "Static figure. Run the notebook from the top (Run \u2192 Run All Cells) for the live controls."
     )
-    zoom_hint: ClassVar[str] = "Tap the figure to enlarge it; tap again to close."
+    zoom_hint: ClassVar[str] = ("\u201cEnlarge the figure\u201d (or the figure itself) shows it at full size; "
+                                "the same button, or Escape, closes it.")
     static_texts: Sequence = ()
     """Texts that change rarely (labels that follow a menu, not a slider): not animated, drawn into
     the cached background, which is drawn again when one of them changes. Set in :meth:`_build_figure`."""
@@ -614,7 +628,7 @@ class ModelWidget:
             css = [_VIEW_CSS]
             for name, ctrl in self.controls.items():
                 unit = self._unit(name)
-                if isinstance(ctrl, (W.FloatSlider, W.IntSlider, W.FloatLogSlider)) and unit:
+                if isinstance(ctrl, (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider)) and unit:
                     cls = "kc-u-" + "".join(ch if ch.isalnum() else "_" for ch in name)
                     ctrl.add_class(cls)
                     ctrl.add_class("kc-unit=" + unit.replace(" ", "\u00a0"))

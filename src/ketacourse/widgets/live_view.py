@@ -11,7 +11,8 @@ takes longer than that on a small machine. So the live figure is a small browser
 - the kernel still receives the move and stays the source of truth: its frame (``value``, ``alt``,
   ``frame``) replaces what the browser shows whenever they differ;
 - after each update, when the kernel is idle, it draws the neighbouring positions (one step of
-  each control either way, the moved control's direction first) and pushes them to the browser,
+  each control either way; first up to ``STEPS_AHEAD`` steps of the moved control in the direction of
+  the move) and pushes them to the browser,
   one per callback on the kernel's event loop (one queue for every widget, the last one moved
   first), spaced by at least as long as the last drawing took, so a message from the browser
   waits for at most one drawing; at most ``PREFETCH_PER_UPDATE`` drawings per update, and a newer
@@ -36,13 +37,16 @@ import ipywidgets as W
 import traitlets as T
 
 ModelWidget = Any  # a ketacourse.widgets.base.ModelWidget (not imported: base imports this module)
-__all__ = ["LiveFigure", "position_key", "neighbours"]
+__all__ = ["LiveFigure", "position_key", "neighbours", "main_control"]
 
 _ESM = Path(__file__).with_name("live_view.js")
 PUSHED_MAX = 48  # positions the kernel believes the browser holds (the browser keeps up to 64)
 PREFETCH_DELAY_S = 0.03  # at least this between two prefetched drawings (and as long as the last one took):
 # messages from the browser get the kernel first, and prefetching uses at most half of a busy kernel
 PREFETCH_PER_UPDATE = 8  # drawings ahead per update at most (CPU on a shared hub stays bounded)
+STEPS_AHEAD = 3  # steps of the moved control drawn ahead in the direction of the move: a learner who
+# presses faster than a busy kernel hears of the presses (ipywidgets sends the next change only once
+# the kernel has answered the last) still finds the next positions in the page
 
 
 def _decimals(step: float) -> int:
@@ -122,10 +126,26 @@ def _steps(ctrl: W.Widget, value: Any) -> list[Any]:
     return []
 
 
+_SLIDERS = (W.FloatSlider, W.IntSlider, W.FloatLogSlider, W.SelectionSlider)
+
+
+def main_control(widget: ModelWidget) -> str | None:
+    """The control a learner most likely steps first: the scrubber's control if it is a slider, else
+    the first slider (arrow keys step a slider; a menu or a checkbox is a choice, not a step), else the
+    scrubber's control."""
+    scrub = getattr(widget, "scrub", None)
+    sliders = [name for name, ctrl in widget.controls.items() if isinstance(ctrl, _SLIDERS)]
+    if scrub is not None and scrub.control in sliders:
+        return scrub.control
+    if sliders:
+        return sliders[0]
+    return scrub.control if scrub is not None else None
+
+
 def neighbours(widget: ModelWidget, moved: str | None = None, direction: int = 0) -> list[tuple[dict, dict]]:
     """Positions one step away from the widget's current one: ``[(moved controls, full params), ...]``.
 
-    The moved control comes first (one and two steps in its direction, then one back), then
+    The moved control comes first (``STEPS_AHEAD`` steps in its direction, then one back), then
     every other control. ``moved controls`` is what the browser changes (one control); ``full
     params`` adds the controls that follow it (:meth:`ModelWidget._link`). Moves the widget would
     refuse are left out.
@@ -142,9 +162,14 @@ def neighbours(widget: ModelWidget, moved: str | None = None, direction: int = 0
         if name == moved and direction > 0 and len(values) == 2:
             values.reverse()  # the step in the direction of the last move first
         if name == moved and direction and values:
-            ahead = _steps(ctrl, values[0])
-            beyond = [v for v in ahead if not _same(v, params[name])]
-            values = values[:1] + beyond[:1] + values[1:]  # one and two steps on, then back
+            chain, previous = values[:1], params[name]
+            while len(chain) < STEPS_AHEAD:  # on in the same direction, then one step back
+                on = [v for v in _steps(ctrl, chain[-1]) if not _same(v, previous)]
+                if not on:
+                    break
+                previous = chain[-1]
+                chain.append(on[0])
+            values = chain + values[1:]
         for value in values:
             try:
                 linked = widget._checked_and_linked({name: value})
@@ -189,6 +214,13 @@ class LiveFigure(anywidget.AnyWidget):
             ctrl.observe(lambda change, name=name: self._moved(name, change), names="value")
 
     def _moved(self, name: str, change: dict) -> None:
+        owner = self._owner
+        if owner is not None and (getattr(owner, "_muted", False) or name in getattr(owner, "_following", {})):
+            # The widget set this control itself (a linked control that follows the learner's move,
+            # its echo from the browser, or set()): not the learner's move. Taking it for one made
+            # PKExplorer draw ahead the mg dose's steps (which the page never asks for) instead of
+            # the mg/kg steps the learner was pressing.
+            return
         try:
             direction = 1 if change["new"] > change["old"] else -1
         except TypeError:
@@ -239,13 +271,23 @@ class LiveFigure(anywidget.AnyWidget):
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop running here (plain Python): nothing is drawn ahead
             return
-        generation = self._generation
+        _PREFETCHER.submit(self, self._generation, self.plan(), loop)
+
+    def plan(self) -> list[tuple[dict, dict]]:
+        """The positions to draw ahead now, in order: ``[(moved controls, full params), ...]``.
+
+        One step of every control either way, the learner's last moved control first (``STEPS_AHEAD``
+        steps in the direction of the move, then one back; before any move the scrubber's control, upwards),
+        leaving out what the page already holds under every key it may ask for; at most
+        ``PREFETCH_PER_UPDATE``.
+        """
+        if self._owner is None:
+            return []
         moved, direction = self._last_move
-        if moved is None and getattr(self._owner, "scrub", None) is not None:
-            moved, direction = self._owner.scrub.control, 1  # before any move: the main control first
+        if moved is None:  # before any move: the main slider first, upwards
+            moved, direction = main_control(self._owner), 1
         todo = [(m, st) for m, st in neighbours(self._owner, moved, direction) if not self._known(m, st)]
-        todo = todo[:PREFETCH_PER_UPDATE]
-        _PREFETCHER.submit(self, generation, todo, loop)
+        return todo[:PREFETCH_PER_UPDATE]
 
     def _keys(self, moved: dict, state: dict) -> tuple[str, list[list]]:
         """The frame id of ``state`` and the keys the page may see for it: the full position, and the

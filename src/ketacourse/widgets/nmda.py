@@ -343,6 +343,17 @@ class UseDependenceExplorer(ModelWidget):
         self._readout = ax.text(0.5, 0.96, "", fontsize=8, va="top", animated=True)
 
     def _simulate(self, rate_hz, ketamine_um, pulse_ms):
+        """The pulse train for these controls; the last few are kept (the figure and its alt text
+        need the same run, and the kernel draws the neighbouring positions ahead)."""
+        key = (float(rate_hz), float(ketamine_um), float(pulse_ms))
+        runs = self.__dict__.setdefault("_runs", {})
+        if key not in runs:
+            if len(runs) >= 16:
+                runs.pop(next(iter(runs)))
+            runs[key] = self._run(rate_hz, ketamine_um, pulse_ms)
+        return runs[key]
+
+    def _run(self, rate_hz, ketamine_um, pulse_ms):
         interval_ms = 1000.0 / rate_hz
         n = max(1, int(self.duration_s * rate_hz))
         model = channel.TrappingBlockModel(ketamine_um, self.voltage_mv)

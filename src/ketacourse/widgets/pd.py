@@ -41,6 +41,31 @@ def _log_x(ax, low: float, high: float) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+# Round values per decade for a log-scale control: the numbers a learner expects to read (185 ng/mL
+# is 185, not the 186 a log slider's 0.01 exponent step gives), evenly spaced on a log axis.
+_MANTISSAS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.0)
+
+
+def round_ladder(low: float, high: float, also: tuple[float, ...] = ()) -> tuple[float, ...]:
+    """Round values from ``low`` to ``high`` (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 7 per decade), plus ``also``.
+
+    Parameters
+    ----------
+    low, high : float
+        The range, both included (each a value of the ladder).
+    also : tuple of float
+        Values the course names (a scrubber's values, a default) added to the ladder.
+    """
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    values = {round(m * 10.0**d, 6) for d in decades for m in _MANTISSAS} | {float(v) for v in also}
+    return tuple(sorted(v for v in values if low - 1e-9 <= v <= high + 1e-9))
+
+
+def _log_choice(values: tuple[float, ...], value: float, description: str) -> W.SelectionSlider:
+    """A slider over ``values`` (a log-spaced ladder), showing each value as a learner writes it."""
+    return W.SelectionSlider(options=[(f"{v:g}", v) for v in values], value=value, description=description)
+
+
 def _fmt_conc(c: float) -> str:
     return f"{c:.0f} ng/mL" if c < 10000 else f"{c / 1000:.1f} µg/mL"
 
@@ -68,12 +93,11 @@ class DoseResponseExplorer(ModelWidget):
 
     def _make_controls(self):
         return {
-            "conc_ng_ml": W.FloatLogSlider(value=185, base=10, min=1, max=np.log10(20000), step=0.01,
-                                           description="Concentration (ng/mL)", readout_format=".0f"),
+            "conc_ng_ml": _log_choice(round_ladder(10.0, 20000.0, also=(185.0, *self.scrub.values)), 185.0,
+                                      "Concentration (ng/mL)"),
             "custom": W.Checkbox(value=True, description="Show your own curve"),
             "emax_hz": W.FloatSlider(value=6.0, min=0.0, max=10.0, step=0.1, description="Your Emax (Hz)"),
-            "ec50_ng_ml": W.FloatLogSlider(value=300, base=10, min=1, max=4, step=0.01,
-                                           description="Your EC50 (ng/mL)", readout_format=".0f"),
+            "ec50_ng_ml": _log_choice(round_ladder(10.0, 10000.0), 300.0, "Your EC50 (ng/mL)"),
             "hill": W.FloatSlider(value=2.0, min=0.5, max=5.0, step=0.1, description="Your Hill coefficient"),
         }
 

@@ -122,8 +122,9 @@ class PKExplorer(ModelWidget):
         self._set_legend(metabolite=False, population=True)
         self._readout = ax.text(0.012, 0.985, "", transform=ax.transAxes, va="top", fontsize=7.8, animated=True,
                                 bbox=dict(facecolor="white", alpha=0.85, edgecolor="#cccccc"))
-        self._note = ax.text(0.012, 0.015, "", transform=ax.transAxes, va="bottom", fontsize=7, color="#555555",
-                             animated=True)
+        # changes only with the parameter set: drawn into the cached background, not on every step
+        self._note = ax.text(0.012, 0.015, "", transform=ax.transAxes, va="bottom", fontsize=7, color="#555555")
+        self.static_texts = [self._note]
 
     def _set_legend(self, *, metabolite: bool, population: bool) -> None:
         """A legend listing only the curves that are drawn (rebuilt, rarely, when that changes)."""
