@@ -3,6 +3,7 @@
 Run:  .venv/bin/python benchmarks/bench_widgets.py [--repeats 30] [--only A,B] [--json PATH]
                                                      [--update-docs] [--baseline] [--notebooks]
                                                      [--blas-threads N] [--strict] [--from-json PATH]
+      .venv/bin/python benchmarks/bench_widgets.py --static [--static-repeats 1] [--only A,B] [--json PATH]
 
 Every widget of the registry (``ketacourse.widgets.registry()``), no list to keep. For each: one
 warm-up, then ``--repeats`` updates ``widget.set(<scrub control>=value)`` cycling over the values
@@ -20,6 +21,13 @@ Wall clock and this thread's CPU time (less sensitive to other processes on a sh
 The learner's target is end to end: key press to new figure <= 50 ms median in JupyterLab for every
 widget (``benchmarks/bench_browser.py``). About half of that goes to the websocket, the browser's
 image swap and PNG decoding, so the Python side has a budget of 25 ms (median, first visit) here.
+
+``--static`` times instead what every *display* of a widget costs (a learner running its cell, nbval,
+the book build): ``static_html()``, the stored figure with the offline scrubber's desktop and phone
+frames, in this thread's CPU time, each repeat on a new widget (its construction and background
+precompute not timed); the target is the registry's widgets together <= 25 CPU-s
+(``STATIC_BUDGET_S``, issue 24). ``--update-docs`` writes that table between the
+``<!-- bench_widgets_static:begin -->`` and ``<!-- bench_widgets_static:end -->`` markers.
 
 ``--update-docs`` writes the table into ``docs/benchmarks.md`` and ``README.md`` between the
 ``<!-- bench_widgets:begin -->`` and ``<!-- bench_widgets:end -->`` markers: the tables there are
@@ -42,6 +50,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUDGET_MS = 25.0  # Python side of the 50 ms key-press-to-figure target
+STATIC_BUDGET_S = 25.0  # static_html of every registry widget together, CPU seconds (issue 24)
 DOCS = [REPO / "docs" / "benchmarks.md", REPO / "README.md"]
 
 
@@ -164,6 +173,47 @@ def bench_widget(cls: type, repeats: int, baseline: bool) -> dict:
     return out
 
 
+def bench_static(cls: type, repeats: int) -> dict:
+    """CPU and wall time of ``static_html()`` (the stored figure and every scrubber frame) on
+    ``repeats`` new widgets; the widget's construction and precompute are not timed."""
+    cpu, wall = [], []
+    html_kib = frames = phone_kib = 0.0
+    for _ in range(repeats):
+        w = cls()
+        if w.precompute_thread is not None:
+            w.precompute_thread.join()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        html = w.static_html()
+        cpu.append((time.thread_time() - c0) * 1e3)
+        wall.append((time.perf_counter() - t0) * 1e3)
+        data = json.loads(re.search(r'class="kc-data">(.*?)</script>', html, re.S).group(1).replace("<\\/", "</"))
+        frames = len(data["frames"])
+        phone_kib = sum(len(f) for f in data["phone"]["frames"]) * 3 / 4 / 1024  # base64 -> bytes
+        html_kib = len(html) / 1024 - phone_kib * 4 / 3  # what stays in the page (the book moves phone frames out)
+    return {"widget": cls.__name__, "module": cls.__module__, "frames": frames, "cpu_ms": statistics.median(cpu),
+            "wall_ms": statistics.median(wall), "cpu_all_ms": cpu, "html_kib": html_kib, "phone_kib": phone_kib}
+
+
+def markdown_static(report: dict) -> str:
+    """The ``--static`` results as the Markdown block of docs/benchmarks.md."""
+    m = report["machine"]
+    rows = report["static"]
+    total = sum(r["cpu_ms"] for r in rows) / 1e3
+    lines = [f"`static_html()`, {report['date'][:10]}: `{report['command']}`; {m['nproc']} CPUs ({m['cpu']}), "
+             f"Python {m['python']}, matplotlib {m['matplotlib']}, Pillow {m['pillow']}; 1-minute load average "
+             f"{report['load_start']:.1f} at the start and {report['load_end']:.1f} at the end.", "",
+             "| widget | frames (desktop + phone) | CPU ms | wall ms | in the page KiB | phone frames KiB |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['widget']} | {r['frames']} + {r['frames']} | {r['cpu_ms']:.0f} | {r['wall_ms']:.0f} "
+                     f"| {r['html_kib']:.0f} | {r['phone_kib']:.0f} |")
+    lines.append(f"| **all {len(rows)}** | | **{total:.1f} s** | {sum(r['wall_ms'] for r in rows) / 1e3:.1f} s | | |")
+    verdict = ("met." if total <= STATIC_BUDGET_S else "**not met**.") if not report.get("only") else \
+        "not judged (only some widgets timed)."
+    lines += ["", f"Target: all widgets together <= {STATIC_BUDGET_S:g} CPU-s: {verdict}"]
+    return "\n".join(lines) + "\n"
+
+
 def bench_notebook(nb: Path) -> dict:
     jupyter = Path(sys.executable).parent / "jupyter"
     cmd = [str(jupyter if jupyter.exists() else "jupyter"), "nbconvert", "--to", "notebook", "--execute",
@@ -221,14 +271,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strict", action="store_true", help=f"exit 1 if a widget's first visit is over {BUDGET_MS:g} ms")
     ap.add_argument("--blas-threads", type=int, metavar="N",
                     help="limit BLAS/OpenMP threads (set before numpy loads; default: the library's own choice)")
+    ap.add_argument("--static", action="store_true", help="time static_html() (every display of a widget) instead "
+                    f"of updates; target: all widgets <= {STATIC_BUDGET_S:g} CPU-s")
+    ap.add_argument("--static-repeats", type=int, default=1, help="new widgets timed per widget with --static")
     ap.add_argument("--from-json", metavar="PATH", help="no run: print (and with --update-docs write) the table of "
                                                          "a run saved with --json")
     args = ap.parse_args(argv)
     if args.from_json:
-        block = markdown(json.loads(Path(args.from_json).read_text(encoding="utf-8")))
+        saved = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        block = markdown_static(saved) if "static" in saved else markdown(saved)
         print(block)
         if args.update_docs:
-            for path in update_docs(block):
+            for path in update_docs(block, "bench_widgets_static" if "static" in saved else "bench_widgets"):
                 print(f"updated {path.relative_to(REPO)}")
         return 0
     repeats = max(10, args.repeats)
@@ -242,6 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {info['nproc']} CPU(s), {info['cpu']}; Python {info['python']}; numpy {info['numpy']}; "
           f"matplotlib {info['matplotlib']}; Pillow {info['pillow']}; BLAS threads {info['blas_threads']}; "
           f"load average {load_start:.2f}", flush=True)
+    command = "python benchmarks/bench_widgets.py " + " ".join(a for a in (argv if argv is not None else sys.argv[1:])
+                                                              if a != "--update-docs")
+    if args.static:
+        return run_static(args, info, command.strip())
     rows = []
     for cls in widget_classes(args.only):
         r = bench_widget(cls, repeats, args.baseline)
@@ -258,8 +316,6 @@ def main(argv: list[str] | None = None) -> int:
             nbs.append(res)
             print(f"jupyter nbconvert --execute {res['notebook']}: {res['wall_s']:.1f} s wall, "
                   f"{'ok' if res['returncode'] == 0 else 'FAILED (' + res['error'] + ')'}", flush=True)
-    command = "python benchmarks/bench_widgets.py " + " ".join(a for a in (argv if argv is not None else sys.argv[1:])
-                                                              if a != "--update-docs")
     report = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "machine": info,
               "command": command.strip(), "repeats": repeats, "budget_ms": BUDGET_MS, "load_start": load_start,
               "load_end": os.getloadavg()[0], "widgets": rows, "notebooks": nbs}
@@ -274,6 +330,32 @@ def main(argv: list[str] | None = None) -> int:
     over = [r["widget"] for r in rows if not r["pass"]] + [n["notebook"] for n in nbs if n["returncode"]]
     if over:
         print(f"Over budget or failed: {', '.join(over)}")
+    return 1 if (args.strict and over) else 0
+
+
+def run_static(args: argparse.Namespace, info: dict, command: str) -> int:
+    """``--static``: time ``static_html()`` of every registry widget (``--only``: the named ones)."""
+    rows = []
+    for cls in widget_classes(args.only):
+        r = bench_static(cls, max(1, args.static_repeats))
+        rows.append(r)
+        print(f"{r['widget']:<22} {r['frames']:3d} frames x2  static_html cpu {r['cpu_ms']:7.0f} ms  wall "
+              f"{r['wall_ms']:7.0f} ms  page {r['html_kib']:5.0f} KiB  phone {r['phone_kib']:5.0f} KiB", flush=True)
+    total = sum(r["cpu_ms"] for r in rows) / 1e3
+    report = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "machine": info,
+              "command": command, "repeats": max(1, args.static_repeats), "budget_s": STATIC_BUDGET_S,
+              "load_start": info["load_1min"], "load_end": os.getloadavg()[0], "only": args.only, "static": rows}
+    block = markdown_static(report)
+    print()
+    print(block)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if args.update_docs:
+        for path in update_docs(block, "bench_widgets_static"):
+            print(f"updated {path.relative_to(REPO)}")
+    over = total > STATIC_BUDGET_S and not args.only
+    if over:
+        print(f"static_html of all widgets: {total:.1f} CPU-s, over {STATIC_BUDGET_S:g}")
     return 1 if (args.strict and over) else 0
 
 

@@ -514,11 +514,17 @@ class ModelWidget:
         self._images.clear()
 
     def _render(self, *, quantize: bool = False) -> bytes:
-        """Blit: restore the cached static background, draw only the animated artists, encode.
+        """Blit (:meth:`_blit`) and encode the figure as PNG (a palette with ``quantize``)."""
+        self._blit()
+        return _encode_png(self.fig, quantize=quantize)
+
+    def _blit(self) -> None:
+        """Blit: restore the cached static background, draw only the animated artists.
 
         The first call draws everything once (running the layout engine), freezes the layout
         and caches the background; artists that the subclass marked ``animated`` (those that
-        change with the controls) are redrawn on every update.
+        change with the controls) are redrawn on every update. The same code draws the phone
+        frames on their own figure (:func:`~ketacourse.widgets.phone_layout.phone_frames`).
         """
         fig = self.fig
         signature = self._static_signature()
@@ -528,20 +534,22 @@ class ModelWidget:
             engine = self.__dict__.get("_layout_engine")
             if engine is not None:  # static content changed (limits, legend): lay out again
                 fig.set_layout_engine(engine)
-            for artist in _animated_artists(fig):
+            dynamic = _animated_artists(fig)
+            for artist in dynamic:
                 artist.set_in_layout(False)  # changing text must not move the axes
+            # One draw lays the figure out and draws it; the layout is then frozen. (A second draw
+            # with the layout frozen gives the same pixels: compared for every registry widget,
+            # desktop and phone figure.)
             fig.canvas.draw()
             self._layout_engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
-            fig.canvas.draw()
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
             self._background_signature = signature
-            self._dynamic = _animated_artists(fig)
+            self._dynamic = dynamic
         else:
             fig.canvas.restore_region(self._background)
         for artist in self._dynamic:
             fig.draw_artist(artist)
-        return _encode_png(fig, quantize=quantize)
 
     def _static_signature(self) -> tuple:
         """What the cached background shows of :attr:`static_texts` (texts, visibility, place)."""
@@ -563,15 +571,23 @@ class ModelWidget:
     def frame_png(self, **params: Any) -> bytes:
         """PNG for ``params`` (merged into the current ones) without changing the controls."""
         state = {**self.params, **self._checked_and_linked(params)}
+        return self._desktop_frames([state])[0]
+
+    def _desktop_frames(self, states: Sequence[dict[str, Any]]) -> list[bytes]:
+        """Palette PNGs of the live figure for complete control states (the book's scrubber frames),
+        drawn by blitting; the live images of these states go to the image cache too, and the
+        figure is back at the current controls afterwards (drawn once, at the end)."""
+        frames = []
         with mpl.rc_context(RC):
-            self._update(**state)
-            data = self._render(quantize=True)
-            key = self._image_key(state)
-            if key is not None and key not in self._images:  # the live image too, for a learner who goes there
-                self._remember(key, _encode_png(self.fig))
+            for state in states:
+                self._update(**state)
+                frames.append(self._render(quantize=True))
+                key = self._image_key(state)
+                if key is not None and key not in self._images:  # the live image too, for a learner who goes there
+                    self._remember(key, _encode_png(self.fig))
             self._update(**self.params)
-            self._render()
-        return data
+            self._blit()
+        return frames
 
     def _figure_built(self, fig: Figure) -> None:
         """Hook run after :meth:`_build_figure` on every figure the widget builds (the live one
@@ -665,10 +681,11 @@ class ModelWidget:
         current = self.params
         values = [None] if spec is None else list(spec.values)
         shown = {} if spec is None else _option_labels(self.controls[spec.control])
-        frames, alts, labels = [], [], []
+        alts, labels = [], []
+        states = [{**current, **({} if v is None else self._checked_and_linked({spec.control: v}))} for v in values]
+        frames = [base64.b64encode(png).decode() for png in self._desktop_frames(states)]
         for value in values:
             change = {} if value is None else {spec.control: value}
-            frames.append(base64.b64encode(self.frame_png(**change)).decode())
             alts.append(self.alt_text(**{**current, **change}))
             label = shown.get(value, value) if isinstance(value, str) else value  # a choice's label, not its id
             labels.append("" if value is None else _typeset_minus(spec.label.format(label)))
@@ -681,8 +698,7 @@ class ModelWidget:
                 start = int(np.argmin([abs(float(v) - float(cur)) for v in values]))
             except (TypeError, ValueError):
                 start = values.index(cur) if cur in values else 0
-        states = [{**current, **({} if v is None else self._checked_and_linked({spec.control: v}))} for v in values]
-        phone, phone_px, phone_w = phone_frames(self, states, encode=lambda fig: png_bytes(fig, quantize=True))
+        phone, phone_px, phone_w = phone_frames(self, states)
         with mpl.rc_context(RC):  # the live figure's texts at their current state (animated ones count: they change)
             text_px = smallest_text_px(self.fig, animated_count=True)
         data = {"frames": [None if i == start else f for i, f in enumerate(frames)], "alts": alts,

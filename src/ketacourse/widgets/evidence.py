@@ -57,9 +57,9 @@ class LightTextMixin:
         with _text_rc():
             super().refresh()
 
-    def frame_png(self, **params) -> bytes:
+    def _desktop_frames(self, states) -> list[bytes]:  # frame_png and the book's scrubber frames
         with _text_rc():
-            return super().frame_png(**params)
+            return super()._desktop_frames(states)
 
     def recreate_png(self, **params) -> bytes:
         with mpl.rc_context(_TEXT_RC):

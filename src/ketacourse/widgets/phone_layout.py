@@ -120,8 +120,15 @@ def phone_figure(widget: Any) -> Iterator[Figure]:
 
 
 def phone_frames(widget: Any, states: Sequence[dict[str, Any]], *,
-                 encode: Callable[[Figure], bytes]) -> tuple[list[bytes], float, int]:
+                 encode: Callable[[Figure], bytes] | None = None) -> tuple[list[bytes], float, int]:
     """Draw the widget's narrow figure (:func:`phone_figure`) once for each complete control state.
+
+    The narrow figure is drawn as the live one is (``ModelWidget._blit``): laid out and drawn
+    completely once, its layout then frozen and its static part kept as a background; each
+    further state redraws only the animated artists over it (and everything again, laid out anew,
+    where the widget's ``_update`` calls ``invalidate_background``: new axis limits, a new
+    legend). So each frame is what a new narrow figure for its state draws (the widget contract
+    test checks the same of the live figure), at the cost of one draw instead of one per state.
 
     Parameters
     ----------
@@ -129,8 +136,9 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]], *,
         The widget (its live figure and controls are untouched).
     states : sequence of dict
         Full control values, one dict per frame.
-    encode : callable
-        Draws the figure completely and returns its PNG (``png.png_bytes`` with a palette).
+    encode : callable, optional
+        Returns the figure's PNG after each state is drawn (for example ``png.png_bytes``, which
+        draws it completely again); by default the blitted figure is encoded with a palette.
 
     Returns
     -------
@@ -144,13 +152,37 @@ def phone_frames(widget: Any, states: Sequence[dict[str, Any]], *,
     frames: list[bytes] = []
     smallest = float("inf")
     with phone_figure(widget) as fig:
+        # the widget's blitting state, for this figure (phone_figure restores the live one on exit)
+        widget.fig = fig
+        widget._background = None
+        widget._background_signature = ()
+        widget._dynamic = []
+        widget.__dict__.pop("_layout_engine", None)
         for state in states:
             widget._update(**state)
-            floor_fonts(fig)
-            for artist in fig.findobj(lambda a: a is not fig and a.get_animated()):
-                artist.set_in_layout(False)  # laid out as the live figure is
-            frames.append(encode(fig))
-            smallest = min(smallest, smallest_text_px(fig))
+            if encode is not None:
+                floor_fonts(fig)
+                for artist in fig.findobj(lambda a: a is not fig and a.get_animated()):
+                    artist.set_in_layout(False)  # laid out as the live figure is
+                frames.append(encode(fig))
+                smallest = min(smallest, smallest_text_px(fig))
+                continue
+            if widget._background is None or widget._static_signature() != widget._background_signature:
+                # the whole figure is drawn again: every text floored, measured once drawn
+                floor_fonts(fig)
+                frames.append(widget._render(quantize=True))
+                static_px = smallest_text_px(fig)
+            else:
+                # only the animated artists are drawn: the static texts were floored and measured
+                # with the background (a change to them would have called invalidate_background)
+                texts = [t for a in widget._dynamic for t in a.findobj(Text)]
+                for t in texts:
+                    if t.get_fontsize() < PHONE_MIN_PT:
+                        t.set_fontsize(PHONE_MIN_PT)
+                frames.append(widget._render(quantize=True))
+            shown = [t.get_fontsize() for a in widget._dynamic for t in a.findobj(Text)
+                     if t.get_visible() and t.get_text().strip()]
+            smallest = min(smallest, static_px, min(shown, default=float("inf")) * fig.dpi / 72.0)
         width_px = fig.canvas.get_width_height(physical=True)[0]
     return frames, smallest, width_px
 
