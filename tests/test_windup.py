@@ -23,6 +23,10 @@ import pytest
 from ketacourse.circuits import windup
 from ketacourse.circuits.windup import WindupGrid, simulate_train, windup_count
 
+XDIST_UNITS = {"fresh_runs": "reference runs", "one_hz": "1 Hz train"}
+"""Two pytest-xdist work units besides the rest of the file (tests/conftest.py): each long simulation
+runs once, on either worker."""
+
 KET = np.array([0.0, 0.0, 0.5, 2.0, 10.0, 0.0, 0.0])
 MG = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 2.0])
 SCALE = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
