@@ -5,6 +5,7 @@ Browser fixtures live in ``tests/browser/conftest.py``.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -187,15 +188,28 @@ def pytest_configure_node(node):
     node.workerinput[EXECUTED_DIR_OPTION] = str(plugin.folder)
 
 
+UNIT_SECONDS_KEY = "ketacourse/xdist-unit-seconds"
+"""pytest's cache key (``.pytest_cache``) of each work unit's measured seconds in the last run: the
+scheduler's estimates where they exist (a fresh clone has none and uses :func:`unit_estimate_s`)."""
+_scheduler = None  # the controller's scheduler, for pytest_terminal_summary and pytest_sessionfinish
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup`` that reads each test's ``xdist_group`` from the workers.
+    """``--dist loadgroup`` that reads each test's ``xdist_group`` from the workers and hands out the
+    longest work units first.
 
     pytest-xdist 3.8 marks a test's group by appending ``@group`` to ``item._nodeid``, which pytest 9
     no longer reads (the node id lives elsewhere), so its own loadgroup puts every test in a unit of
-    its own. Here the workers write ``{node id: group}`` at collection (:func:`pytest_collection_modifyitems`)
-    into the shared folder and this scheduler groups by it: one work unit per group, in collection
-    order with ``--no-loadscope-reorder``."""
+    its own. Here the workers write, at collection (:func:`pytest_collection_modifyitems`), each
+    test's group, each unit's estimated seconds and the units that wait for the chapters nbval
+    executes, into the shared folder, and this scheduler groups by it. Order (list scheduling,
+    longest processing time first): the timed JupyterLab units (:data:`TIMED_GROUPS`), then the
+    chapters' nbval units, longest first, then every other unit, longest first; a unit that renders
+    the chapters nbval executed (the book, the student book: fixture ``executed_chapters``) is not
+    handed out while a chapter is still running elsewhere if any other unit is left, so no worker
+    waits for the other. Estimates are last run's measured seconds (pytest's cache) where there are
+    any, else :func:`unit_estimate_s`."""
     if config.getvalue("dist") != "loadgroup":
         return None
     import json
@@ -203,17 +217,95 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     folder = config.pluginmanager.get_plugin(NBVAL_REUSE_PLUGIN).folder
+    cache = getattr(config, "cache", None)
+    measured = dict(cache.get(UNIT_SECONDS_KEY, {}) if cache is not None else {})
 
-    class GroupsFromWorkers(LoadScopeScheduling):
-        groups: dict[str, str] | None = None
+    class LongestFirstGroups(LoadScopeScheduling):
+        info: dict | None = None
+
+        def _read(self) -> dict:
+            if self.info is None:
+                found = sorted(folder.glob("xdist-groups-*.json"))
+                self.info = json.loads(found[0].read_text(encoding="utf-8")) if found else {}
+                self.info.setdefault("groups", {})
+                self.info.setdefault("estimate_s", {})
+                self.info["after_chapters"] = set(self.info.get("after_chapters", ()))
+                self.ordered = False
+                self.seconds: dict[str, float] = {}  # measured in this run
+                self.worker_of: dict[str, str] = {}
+            return self.info
 
         def _split_scope(self, nodeid: str) -> str:
-            if self.groups is None:
-                found = sorted(folder.glob("xdist-groups-*.json"))
-                self.groups = json.loads(found[0].read_text(encoding="utf-8")) if found else {}
-            return self.groups.get(nodeid) or nodeid.split("::")[0]
+            return self._read()["groups"].get(nodeid) or nodeid.split("::")[0]
 
-    return GroupsFromWorkers(config, log)
+        def estimate(self, unit: str) -> float:
+            return float(measured.get(unit, self._read()["estimate_s"].get(unit, 0.0)))
+
+        def _order(self) -> None:
+            def tier(unit: str) -> int:
+                if unit in TIMED_GROUPS:
+                    return 0
+                return 1 if unit.startswith("nbval-") else 2
+
+            units = list(self.workqueue.items())
+            units.sort(key=lambda kv: (tier(kv[0]), -self.estimate(kv[0])))  # stable: ties keep collection order
+            self.workqueue.clear()
+            self.workqueue.update(units)
+            self.ordered = True
+
+        def _chapters_running(self) -> bool:
+            if any(u.startswith("nbval-") for u in self.workqueue):
+                return True
+            return any(u.startswith("nbval-") and not all(done.values())
+                       for work in self.assigned_work.values() for u, done in work.items())
+
+        def _assign_work_unit(self, node) -> None:
+            self._read()
+            if not self.ordered:
+                self._order()
+            after = self.info["after_chapters"]
+            if self._chapters_running():
+                first = next((u for u in self.workqueue if u not in after), None)
+                if first is not None:
+                    self.workqueue.move_to_end(first, last=False)
+            unit = next(iter(self.workqueue))
+            self.worker_of[unit] = node.gateway.id
+            super()._assign_work_unit(node)
+
+        def mark_test_complete(self, node, item_index: int, duration: float = 0) -> None:
+            unit = self._split_scope(self.registered_collections[node][item_index])
+            self.seconds[unit] = self.seconds.get(unit, 0.0) + float(duration)
+            super().mark_test_complete(node, item_index, duration)
+
+    global _scheduler
+    _scheduler = LongestFirstGroups(config, log)
+    return _scheduler
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller keeps each work unit's measured seconds for the next run's order."""
+    sched = _scheduler
+    cache = getattr(session.config, "cache", None)
+    if sched is None or cache is None or not getattr(sched, "seconds", None):
+        return
+    measured = dict(cache.get(UNIT_SECONDS_KEY, {}))
+    measured.update({unit: round(s, 2) for unit, s in sched.seconds.items()})
+    cache.set(UNIT_SECONDS_KEY, measured)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Under pytest-xdist: each worker's busy seconds and the longest work units (where the time went)."""
+    sched = _scheduler
+    if sched is None or not getattr(sched, "seconds", None):
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "xdist work units (longest first; estimate in parentheses)")
+    busy: dict[str, float] = {}
+    for unit, secs in sched.seconds.items():
+        busy[sched.worker_of.get(unit, "?")] = busy.get(sched.worker_of.get(unit, "?"), 0.0) + secs
+    tr.write_line("busy: " + ", ".join(f"{w} {s:.0f} s" for w, s in sorted(busy.items())))
+    for unit, secs in sorted(sched.seconds.items(), key=lambda kv: -kv[1])[:25]:
+        tr.write_line(f"{secs:8.1f} s ({sched.estimate(unit):6.1f})  {sched.worker_of.get(unit, '?'):4s} {unit}")
 
 
 # ----------------------------------------------------------------------------- the slow lane
@@ -259,7 +351,9 @@ def xdist_group_of(item) -> str:
     chapter for nbval (its cells share one kernel), ``book`` for every test of the built book and
     ``lab`` for every test of a JupyterLab server (each worker starts its session fixtures once:
     the book is built once, Lab and Chromium start once), else one per test file (module-scoped
-    fixtures run once)."""
+    fixtures run once). A test file whose module-scoped fixtures are long and independent splits
+    itself: ``XDIST_UNITS = {fixture: unit name}`` in the module puts every test that uses the fixture
+    (directly or through another fixture) in a unit of its own, so the workers share the file."""
     notebook = _nbval_notebook(item)
     if notebook is not None:
         return f"nbval-{notebook.name}"
@@ -268,14 +362,75 @@ def xdist_group_of(item) -> str:
         return "book"
     if fixtures & {"lab_server", "plain_lab"}:
         return "lab"
-    return str(item.path.relative_to(item.config.rootpath) if item.path.is_relative_to(item.config.rootpath)
+    file = str(item.path.relative_to(item.config.rootpath) if item.path.is_relative_to(item.config.rootpath)
                else item.path)
+    for fixture, unit in getattr(getattr(item, "module", None), "XDIST_UNITS", {}).items():
+        if fixture in fixtures:
+            return f"{file}::{unit}"
+    return file
+
+
+CHAPTER_BASE_S = 5.0
+"""Estimate: starting a kernel and the chapter's imports (seconds)."""
+CHAPTER_OUTPUT_BYTES_PER_S = 100_000.0
+"""Estimate: a chapter's stored outputs per second of executing it (most of a chapter's time goes
+into drawing its widgets' figures and frames, which is what its stored outputs hold)."""
+FIXTURE_S = {"built_book": 120.0, "lab_server": 20.0, "browser": 5.0, "pack": 35.0, "assignment": 10.0,
+             "graded": 25.0, "run": 25.0, "dockerfile": 20.0, "variants_by_chapter": 20.0, "student_dir": 5.0,
+             "fresh_runs": 30.0}
+"""Estimate: seconds of a fixture that executes, builds or simulates, once per work unit (a fresh
+clone's guess; a measured run replaces every estimate, pytest's cache)."""
+TEST_S = {"slow": 20.0, "browser": 5.0}
+"""Estimate: seconds of a test marked ``slow`` or ``browser`` beyond its fixtures; any other test 0.05 s."""
+
+
+@functools.lru_cache(maxsize=None)
+def _output_bytes(path: Path) -> tuple[int, ...]:
+    """Size of each code cell's stored outputs in notebook ``path`` (an unreadable file: none)."""
+    import json
+
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    return tuple(len(json.dumps(c.get("outputs", []))) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+
+
+def _chapter_estimate_s(path: Path, cell: int | None = None) -> float:
+    """Estimated seconds to execute notebook ``path`` (or only its code cell number ``cell``) from the
+    size of its stored outputs."""
+    sizes = _output_bytes(Path(path))
+    if cell is None:
+        return CHAPTER_BASE_S + sum(sizes) / CHAPTER_OUTPUT_BYTES_PER_S
+    return CHAPTER_BASE_S * (cell == 0) + (sizes[cell] if cell < len(sizes) else 0) / CHAPTER_OUTPUT_BYTES_PER_S
+
+
+def unit_estimate_s(items) -> float:
+    """A fresh clone's estimate of the seconds a work unit takes (no measured run yet): its nbval
+    cells and student-notebook runs from each chapter's stored outputs, its expensive fixtures once
+    (:data:`FIXTURE_S`), its slow and browser tests (:data:`TEST_S`), every other test 0.05 s. Only the
+    order of the units depends on it (:func:`pytest_xdist_make_scheduler`)."""
+    seconds, fixtures = 0.0, set()
+    for item in items:
+        notebook = _nbval_notebook(item)
+        if notebook is not None:
+            seconds += _chapter_estimate_s(notebook, item.cell_num)
+            continue
+        names = set(getattr(item, "fixturenames", ()))
+        fixtures |= names & set(FIXTURE_S)
+        if "executed" in names and "name" in getattr(getattr(item, "callspec", None), "params", {}):
+            seconds += _chapter_estimate_s(REPO_ROOT / "chapters" / str(item.callspec.params["name"]))
+            continue  # a student notebook's run: the chapter's estimate
+        marks = {m.name for m in item.iter_markers()}
+        seconds += max([TEST_S[m] for m in marks & set(TEST_S)], default=0.05)
+    return seconds + sum(FIXTURE_S[f] for f in fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
     import json
 
-    groups = {}
+    groups: dict[str, str] = {}
+    members: dict[str, list] = {}
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
@@ -284,11 +439,16 @@ def pytest_collection_modifyitems(config, items):
             names = [xdist_group_of(item)]
             item.add_marker(pytest.mark.xdist_group(names[0]))
         groups[item.nodeid] = "_".join(names)
+        members.setdefault(groups[item.nodeid], []).append(item)
     worker = getattr(config, "workerinput", {})
     if worker.get(EXECUTED_DIR_OPTION):  # for the controller's scheduler (pytest_xdist_make_scheduler)
+        info = {"groups": groups,
+                "estimate_s": {unit: round(unit_estimate_s(its), 1) for unit, its in members.items()},
+                "after_chapters": sorted(unit for unit, its in members.items()
+                                         if any("executed_chapters" in getattr(i, "fixturenames", ()) for i in its))}
         out = Path(worker[EXECUTED_DIR_OPTION]) / f"xdist-groups-{worker.get('workerid', 'gw')}.json"
         tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(groups), encoding="utf-8")
+        tmp.write_text(json.dumps(info), encoding="utf-8")
         tmp.replace(out)
 
 

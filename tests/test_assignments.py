@@ -26,6 +26,10 @@ from ketacourse_tools.student import SOLUTION_TAG, STUB_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 
+XDIST_UNITS = {"assignment": "chapter 2 assignment", "variants_by_chapter": "variants of every chapter"}
+"""pytest-xdist work units besides the rest of the file (tests/conftest.py): the Chapter 2 assignment
+(made, graded, run as a student) and the variants of every chapter each run once, on either worker."""
+
 # (question, line appended to the master solution cell, expected named mistake or None)
 WRONG = {
     "ch2-half-life": ("answer_half_life_h = answer_half_life_h / np.log(2)", "no-ln2"),

@@ -6,7 +6,6 @@ The student versions are written with the same command learners and instructors 
 
 from __future__ import annotations
 
-import asyncio
 import re
 import subprocess
 import sys
@@ -24,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = sorted(CHAPTERS.glob("*.ipynb"))
 PARAMS = [pytest.param(p.name, id=p.stem) for p in NOTEBOOKS] or [pytest.param(None, id="no-notebooks")]
+RUN_PARAMS = [pytest.param(p.name, id=p.stem, marks=pytest.mark.xdist_group(f"student-{p.stem}")) for p in NOTEBOOKS] \
+    or [pytest.param(None, id="no-notebooks")]
+"""One pytest-xdist work unit per student notebook run (``make test``): the two workers share the seven
+runs, longest first (tests/conftest.py), instead of one worker running all seven kernels at once."""
 
 
 def text_of(cell) -> str:
@@ -36,7 +39,7 @@ def text_of(cell) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def student_dir(tmp_path_factory, repo_root, chapters_dir) -> Path:
     dest = tmp_path_factory.mktemp("student")
     proc = subprocess.run(
@@ -49,26 +52,21 @@ def student_dir(tmp_path_factory, repo_root, chapters_dir) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
-def executed(student_dir) -> dict[str, tuple[nbformat.NotebookNode | None, BaseException | None]]:
-    """Execute every student notebook on its own fresh kernel, concurrently, in the student folder."""
-    names = [p.name for p in NOTEBOOKS]
-    books = {name: nbformat.read(student_dir / name, as_version=4) for name in names}
-
-    async def run_all():
-        clients = [
-            NotebookClient(books[name], timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": str(student_dir)}})
-            for name in names
-        ]
-        return await asyncio.gather(*(c.async_execute() for c in clients), return_exceptions=True)
-
+@pytest.fixture
+def executed(student_dir, name) -> tuple[nbformat.NotebookNode, BaseException | None]:
+    """The student notebook ``name`` executed top to bottom on a fresh kernel in the student folder,
+    and the error it stopped at, if any."""
+    assert name is not None, "no chapter notebooks found"
+    nb = nbformat.read(student_dir / name, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(student_dir)}})
     # A fresh thread has no running event loop (the browser tests' Playwright may own this one).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        results = pool.submit(asyncio.run, run_all()).result() if names else []
-    return {
-        name: (books[name], res if isinstance(res, BaseException) else None) for name, res in zip(names, results)
-    }
+        try:
+            pool.submit(client.execute).result()
+            error = None
+        except Exception as exc:  # reported by the test, with the notebook's outputs
+            error = exc
+    return nb, error
 
 
 # ----------------------------------------------------------------------------- structure
@@ -123,10 +121,10 @@ def test_student_notebook_keeps_exercises_and_checks_but_no_solutions(student_di
     assert "widgets" not in student.metadata
 
 
-@pytest.mark.parametrize("name", PARAMS)
+@pytest.mark.parametrize("name", RUN_PARAMS)
 def test_student_notebook_runs_and_every_check_says_no_answer_yet(executed, name):
     assert name is not None, "no chapter notebooks found"
-    nb, error = executed[name]
+    nb, error = executed
     assert error is None, f"{name} failed to run as a student notebook:\n{error}"
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):

@@ -23,6 +23,10 @@ import pytest
 from ketacourse.circuits import windup
 from ketacourse.circuits.windup import WindupGrid, simulate_train, windup_count
 
+XDIST_UNITS = {"fresh_runs": "reference runs", "one_hz": "1 Hz train"}
+"""Two pytest-xdist work units besides the rest of the file (tests/conftest.py): each long simulation
+runs once, on either worker."""
+
 KET = np.array([0.0, 0.0, 0.5, 2.0, 10.0, 0.0, 0.0])
 MG = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 2.0])
 SCALE = np.array([1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0])
@@ -96,39 +100,81 @@ def test_rest_before_stimulation_is_steady_near_leak_reversal(one_hz):
 
 @pytest.fixture(scope="module")
 def fresh_runs(tmp_path_factory):
-    """windup.reference_runs() simulated here (an empty disk cache), and the folder it was then written to."""
+    """windup.reference_runs() simulated here (no packaged runs, an empty disk cache), and the folder it
+    was then written to. The one simulation of the reference runs in a test run: the tests below compare
+    the disk cache and the packaged runs (data/windup_reference_runs.toml) with it."""
     folder = tmp_path_factory.mktemp("windup-cache")
-    old = os.environ.get("KETACOURSE_CACHE")
-    os.environ["KETACOURSE_CACHE"] = str(folder)
     windup.reference_runs.cache_clear()
-    try:
-        runs = windup.reference_runs()
-    finally:
-        windup.reference_runs.cache_clear()
-        if old is None:
-            del os.environ["KETACOURSE_CACHE"]
-        else:
-            os.environ["KETACOURSE_CACHE"] = old
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KETACOURSE_CACHE", str(folder))
+        mp.setattr(windup, "packaged_reference_runs", lambda: None)
+        try:
+            runs = windup.reference_runs()
+        finally:
+            windup.reference_runs.cache_clear()
     return runs, folder
 
 
+def _assert_same_runs(got: dict, want: dict) -> None:
+    assert got["by_frequency"].keys() == want["by_frequency"].keys()
+    for f, v in want["by_frequency"].items():
+        assert got["by_frequency"][f].dtype.kind == "i" and np.array_equal(got["by_frequency"][f], v), f
+    assert got["knockouts"].keys() == want["knockouts"].keys()
+    for k, v in want["knockouts"].items():
+        assert got["knockouts"][k].dtype.kind == "i" and np.array_equal(got["knockouts"][k], v), k
+
+
 def test_reference_runs_read_from_the_disk_cache_equal_the_simulation(fresh_runs, monkeypatch):
-    """The chapter, the validation page and the Lab tests read the runs the first process simulated:
-    what they read is exactly what was simulated (a change to the code or the tables changes the key)."""
+    """Where the packaged runs do not apply (changed tables), the chapter, the validation page and the
+    Lab tests read the runs the first process simulated: what they read is exactly what was simulated
+    (a change to the code or the tables changes the key)."""
     runs, folder = fresh_runs
     assert len(list(folder.glob("reference-runs-*.json"))) == 1
     monkeypatch.setenv("KETACOURSE_CACHE", str(folder))
+    monkeypatch.setattr(windup, "packaged_reference_runs", lambda: None)
+    monkeypatch.setattr(windup, "simulate_train", _no_simulation)
     windup.reference_runs.cache_clear()
     try:
         read = windup.reference_runs()
     finally:
         windup.reference_runs.cache_clear()
-    assert read["by_frequency"].keys() == runs["by_frequency"].keys()
-    for f, v in runs["by_frequency"].items():
-        assert read["by_frequency"][f].dtype.kind == "i" and np.array_equal(read["by_frequency"][f], v), f
-    assert read["knockouts"].keys() == runs["knockouts"].keys()
-    for k, v in runs["knockouts"].items():
-        assert np.array_equal(read["knockouts"][k], v), k
+    _assert_same_runs(read, runs)
+
+
+def _no_simulation(*args, **kwargs):
+    raise AssertionError("stored runs were not used: reference_runs simulated")
+
+
+def test_packaged_reference_runs_equal_a_fresh_simulation(fresh_runs):
+    """``data/windup_reference_runs.toml`` holds exactly what today's code and tables simulate (else run
+    ``python -m ketacourse.circuits.windup``), and its key is today's tables and conditions."""
+    packaged = windup.packaged_reference_runs()
+    assert packaged is not None, ("data/windup.toml, data/channel.toml or the runs' conditions changed since the "
+                                  "packaged reference runs were computed: run `python -m ketacourse.circuits.windup`")
+    _assert_same_runs(packaged, fresh_runs[0])
+    info = windup._packaged_runs_table()
+    assert info["flag"] == "D" and info["source"] and "computed" in info and info.get("note")
+
+
+def test_reference_runs_come_from_the_package_without_simulating(monkeypatch, tmp_path):
+    """A learner's first run of Chapter 4 (an empty disk cache) reads the packaged runs: nothing is
+    simulated and nothing is written to the disk cache."""
+    monkeypatch.setenv("KETACOURSE_CACHE", str(tmp_path))
+    monkeypatch.setattr(windup, "simulate_train", _no_simulation)
+    windup.reference_runs.cache_clear()
+    try:
+        runs = windup.reference_runs()
+    finally:
+        windup.reference_runs.cache_clear()
+    assert set(runs["knockouts"]) == set(windup.KNOCKOUTS)
+    assert sorted(runs["by_frequency"]) == sorted(windup.REFERENCE_FREQUENCIES_HZ)
+    assert not list(tmp_path.iterdir())
+
+
+def test_packaged_reference_runs_are_ignored_for_other_tables(monkeypatch):
+    """Changed parameter tables (another key) make the packaged runs stale: they are not used."""
+    monkeypatch.setattr(windup, "_packaged_runs_key", lambda: "another-key")
+    assert windup.packaged_reference_runs() is None
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,8 @@ __all__ = [
     "reference_runs",
     "write_packaged_grid",
     "packaged_grid_info",
+    "write_packaged_reference_runs",
+    "packaged_reference_runs",
 ]
 
 FREQUENCY_RANGE_HZ = (0.05, 5.0)
@@ -377,6 +379,32 @@ def simulate_train(
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
 
 
+REFERENCE_FREQUENCIES_HZ = (0.1, 0.5, 1.0, 2.0)
+"""Stimulus frequencies of :func:`reference_runs` (Hz)."""
+REFERENCE_ROWS = {"ketamine_um": (0.0, 0.0, 2.0, 0.36, 0.0), "mg_mm": (1.0, 1.0, 1.0, 1.0, 2.0),
+                  "nmda_scale": (1.0, 0.0, 1.0, 1.0, 1.0)}
+"""The five cells of every frequency in :func:`reference_runs`: control, no NMDA, 2 µM ketamine,
+0.36 µM ketamine (the free concentration at the top of the analgesic band, Chapter 4), 2 mM Mg²⁺."""
+
+
+def _simulate_reference_runs() -> dict:
+    """Simulate the runs of :func:`reference_runs` (about 25 s of CPU)."""
+    by_f = {f: simulate_train(f, **{k: list(v) for k, v in REFERENCE_ROWS.items()}).spikes_per_stimulus
+            for f in REFERENCE_FREQUENCIES_HZ}
+    kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    return {"by_frequency": by_f, "knockouts": kos}
+
+
+def _reference_runs_what() -> str:
+    """What the reference runs are computed for (part of their cache and package keys)."""
+    return repr((REFERENCE_FREQUENCIES_HZ, sorted(REFERENCE_ROWS.items()), sorted(KNOCKOUTS.items())))
+
+
+def _runs_from_json(stored: dict) -> dict:
+    return {"by_frequency": {float(f): np.asarray(v, dtype=int) for f, v in stored["by_frequency"].items()},
+            "knockouts": {k: np.asarray(v, dtype=int) for k, v in stored["knockouts"].items()}}
+
+
 @lru_cache(maxsize=2)
 def reference_runs(*, cache: bool = True) -> dict:
     """The runs the tests and the validation page compare with experiments (computed once per process).
@@ -384,12 +412,15 @@ def reference_runs(*, cache: bool = True) -> dict:
     Parameters
     ----------
     cache : bool
-        Read and write the runs in the disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``),
-        keyed like :class:`WindupGrid`'s by this module's and the channel module's code and both
-        parameter tables, so a change to any of them simulates again. Several processes need these
-        runs (the chapter, the validation page, the tests); the first simulates them (about 25 s of
-        CPU), the others read them. ``cache=False`` always simulates (``tests/test_windup.py`` checks
-        that both agree).
+        Use stored runs: first the package's precomputed runs (``data/windup_reference_runs.toml``,
+        written by :func:`write_packaged_reference_runs`), used only when the parameter tables and
+        the runs' conditions are the ones they were computed for (``tests/test_windup.py``
+        simulates them again and compares); else the disk cache (``$KETACOURSE_CACHE`` or
+        ``~/.cache/ketacourse``), keyed like :class:`WindupGrid`'s by this module's and the channel
+        module's code and both parameter tables, so a change to any of them simulates again. Several
+        processes need these runs (the chapter, the validation page, the tests); simulating them
+        costs about 25 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
+        that all three agree).
 
     Returns
     -------
@@ -402,30 +433,27 @@ def reference_runs(*, cache: bool = True) -> dict:
     import json
     import os
 
+    if cache:
+        packaged = packaged_reference_runs()
+        if packaged is not None:
+            return packaged
     path = _disk_cache_path("reference-runs", repr(sorted(KNOCKOUTS.items()))) if cache else None
     if path is not None and path.exists():
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            return {"by_frequency": {float(f): np.asarray(v, dtype=int) for f, v in stored["by_frequency"].items()},
-                    "knockouts": {k: np.asarray(v, dtype=int) for k, v in stored["knockouts"].items()}}
+            return _runs_from_json(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):  # a damaged cache file is simply recomputed
             pass
-    by_f = {}
-    for f in (0.1, 0.5, 1.0, 2.0):
-        r = simulate_train(f, ketamine_um=[0.0, 0.0, 2.0, 0.36, 0.0], mg_mm=[1.0, 1.0, 1.0, 1.0, 2.0],
-                           nmda_scale=[1.0, 0.0, 1.0, 1.0, 1.0])
-        by_f[f] = r.spikes_per_stimulus
-    kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    runs = _simulate_reference_runs()
     if path is not None:
-        text = json.dumps({"by_frequency": {repr(f): v.tolist() for f, v in by_f.items()},
-                           "knockouts": {k: v.tolist() for k, v in kos.items()}})
+        text = json.dumps({"by_frequency": {repr(f): v.tolist() for f, v in runs["by_frequency"].items()},
+                           "knockouts": {k: v.tolist() for k, v in runs["knockouts"].items()}})
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:  # written whole, then renamed: a process reading at the same time never sees half a file
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
         except OSError:
             pass
-    return {"by_frequency": by_f, "knockouts": kos}
+    return runs
 
 
 def _merged(base: dict, overrides: dict, path: str = "") -> dict:
@@ -646,6 +674,84 @@ def write_packaged_grid(frequencies_hz, ketamine_um, mg_mm, n_stimuli: int | Non
     return info
 
 
+PACKAGED_RUNS = "windup_reference_runs"
+"""Stem of the precomputed :func:`reference_runs` in ``ketacourse/data`` (a ``.toml`` data table)."""
+
+
+def _packaged_runs_key() -> str:
+    """What the packaged reference runs must have been computed for: the cache version, both
+    parameter tables and the runs' conditions. (The simulation code is not in this key, as for the
+    packaged grid; the tests simulate the runs again and compare.)"""
+    import hashlib
+    from importlib import resources
+
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    for table in ("windup", "channel"):
+        h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
+    h.update(_reference_runs_what().encode())
+    return h.hexdigest()[:20]
+
+
+@lru_cache(maxsize=1)
+def _packaged_runs_table() -> dict:
+    import tomllib
+    from importlib import resources
+
+    res = resources.files("ketacourse.data").joinpath(f"{PACKAGED_RUNS}.toml")
+    try:
+        return tomllib.loads(res.read_text(encoding="utf-8"))
+    except (FileNotFoundError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def packaged_reference_runs() -> dict | None:
+    """The package's precomputed :func:`reference_runs` (``data/windup_reference_runs.toml``), or
+    None when there are none or they were computed for other parameter tables or conditions."""
+    table = _packaged_runs_table()
+    if not table or table.get("key") != _packaged_runs_key():
+        return None
+    try:
+        return _runs_from_json(table)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def write_packaged_reference_runs(*, folder=None) -> dict:
+    """Simulate :func:`reference_runs` and write them as the package's precomputed runs.
+
+    Writes ``windup_reference_runs.toml`` (the spike counts, the key :func:`reference_runs` checks,
+    the numpy version and the command) into ``folder`` (default: this package's ``data`` folder).
+    Run it after changing the model or its tables: ``python -m ketacourse.circuits.windup``.
+    Returns the provenance written.
+    """
+    import datetime
+    import hashlib
+    import json
+    from pathlib import Path
+
+    runs = _simulate_reference_runs()
+    folder = Path(folder) if folder is not None else Path(__file__).resolve().parents[1] / "data"
+    code = hashlib.sha256(b"".join(Path(m).read_bytes() for m in (__file__, channel.__file__))).hexdigest()[:20]
+    info = {
+        "key": _packaged_runs_key(), "cache_version": _CACHE_VERSION, "code_sha256": code, "numpy": np.__version__,
+        "computed": datetime.date.today().isoformat(),
+        "flag": "D", "source": "aguiar2010",  # a data table like the others: derived, from the model's source
+        "note": ("spikes per stimulus of ketacourse.circuits.windup.reference_runs(), computed by "
+                 "write_packaged_reference_runs (python -m ketacourse.circuits.windup) from data/windup.toml and "
+                 "data/channel.toml; tests/test_windup.py simulates them again and compares"),
+    }
+    lines = [f"# Precomputed wind-up reference runs ({PACKAGED_RUNS}.toml): Chapter 4 and the model-validation page.", ""]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in info.items()]
+    lines += ["", "[by_frequency]"]
+    lines += [f'"{f!r}" = {json.dumps(v.tolist())}' for f, v in runs["by_frequency"].items()]
+    lines += ["", "[knockouts]"]
+    lines += [f"{json.dumps(k)} = {json.dumps(v.tolist())}" for k, v in runs["knockouts"].items()]
+    (folder / f"{PACKAGED_RUNS}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _packaged_runs_table.cache_clear()
+    reference_runs.cache_clear()
+    return info
+
+
 def _save(path, results: dict) -> None:
     arrays = {}
     for i, (fq, r) in enumerate(results.items()):
@@ -665,10 +771,11 @@ def _save(path, results: dict) -> None:
         pass
 
 
-if __name__ == "__main__":  # python -m ketacourse.circuits.windup: recompute the packaged grid (same grid)
+if __name__ == "__main__":  # python -m ketacourse.circuits.windup: recompute the packaged grid and reference runs
     _info = packaged_grid_info()
     print(write_packaged_grid(_info["frequencies_hz"], _info["ketamine_um"], _info["mg_mm"],
                               None if _info["n_stimuli"] == "default" else _info["n_stimuli"]))
+    print(write_packaged_reference_runs())
 
 
 def _load(path, frequencies: tuple) -> dict:
