@@ -22,7 +22,7 @@ help:
 	@echo "make lab      open the course in JupyterLab"
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
-	@echo "make test-floor  the widget contract test at the lowest dependency versions pyproject.toml declares"
+	@echo "make test-floor  the widget contract test at the lowest dependency versions pyproject.toml declares (make test runs it too)"
 	@echo "make publish DEST=host:path  build the book and copy it to your own web host (GitHub Pages: .github/workflows/book.yml)"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
@@ -82,18 +82,11 @@ binder-pins: venv
 test-fast: venv
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser" tests
 
-# The declared dependency floors are real: a venv with exactly the lowest versions pyproject.toml allows
-# (requirements-floor.txt) runs the widget contract test and the public-matplotlib check.
-FLOOR := .venv-floor
-$(FLOOR)/.installed: requirements-floor.txt pyproject.toml
-	@bash scripts/ensure-system.sh python
-	$(PYTHON) -m venv $(FLOOR)
-	$(FLOOR)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-floor.txt
-	$(FLOOR)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@touch $@
-
-test-floor: $(FLOOR)/.installed
-	$(FLOOR)/bin/python -m pytest -q -p no:cacheprovider tests/test_widget_contract.py tests/test_public_matplotlib.py
+# The declared dependency floors are real: build/venv-floor holds exactly requirements-floor.txt (the lowest
+# versions pyproject.toml allows, with their closure) and runs the widget contract test and the
+# public-matplotlib check (tests/test_dependency_floor.py; `make test` runs it too, so CI does).
+test-floor: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_dependency_floor.py
 
 # scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check, and the
 # notebook not windowed (windowingMode none: jupyterlab-myst's idle re-render loop stops).

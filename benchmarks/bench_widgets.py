@@ -100,25 +100,10 @@ def widget_classes(only: str = "") -> list[type]:
 
 
 def toc_notebooks() -> list[Path]:
-    """The chapter notebooks of ``_toc.yml``, in book order."""
-    import yaml
+    """The chapter notebooks of ``_toc.yml``, in book order (``ketacourse_tools.course``, its one reader)."""
+    from ketacourse_tools import course
 
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    found: list[Path] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            f = node.get("file")
-            if isinstance(f, str) and (REPO / f"{f.removesuffix('.ipynb')}.ipynb").is_file():
-                found.append(REPO / f"{f.removesuffix('.ipynb')}.ipynb")
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc)
-    return found
+    return [c.path for c in course.chapters(REPO)]
 
 
 def _stats(samples_ms: list[float]) -> dict:

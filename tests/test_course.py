@@ -108,6 +108,27 @@ def test_every_remaining_copy_of_the_repository_url_is_the_configured_one():
     assert not any(wrong.values()), f"repository URL differs from _config.yml ({url}): {wrong}"
 
 
+
+def test_no_other_file_hard_codes_the_repository_url():
+    """Code, pages, workflows and configuration take the URL from _config.yml: besides it, only the
+    README and the chapter notebooks carry it as text (checked above to be the configured one)."""
+    url = course.repository_url(ROOT)
+    carriers = {"_config.yml", "README.md", *(c.rel for c in CHAPTERS)}
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert len(tracked) > 100, "git ls-files listed the repository"
+    hard = []
+    for rel in tracked:
+        path = ROOT / rel
+        if rel in carriers or not path.is_file() or path.suffix in {".png", ".npz", ".ico", ".woff", ".woff2"}:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if url.removeprefix("https://") in text:
+            hard.append(rel)
+    assert not hard, f"files that hard-code {url} (read it with ketacourse_tools.course.repository_url()): {hard}"
+
 # ----------------------------------------------------------------------------- what a chapter holds
 @pytest.mark.parametrize("chapter", PARAMS)
 def test_widget_calls_found_in_the_code_are_the_widgets_the_notebook_stores(chapter):

@@ -36,6 +36,9 @@ from pathlib import Path
 
 import nbformat
 
+from .chapter_format import EXERCISE_RE as _EXERCISE  # the one exercise-cell pattern
+from .chapter_format import tags as _tags
+
 __all__ = ["RATES", "SectionTime", "ChapterTime", "estimate", "rounded", "format_minutes", "rewrite", "UNTIMED", "stated_minutes"]
 
 RATES: dict = tomllib.loads((Path(__file__).parent / "data" / "timing_rates.toml").read_text(encoding="utf-8"))
@@ -48,12 +51,7 @@ SECTION_MINUTES = re.compile(r"^(\s*)\*About (\d+) minutes?\.?\*", re.IGNORECASE
 CHAPTER_MINUTES = re.compile(r"(\*\*Estimated time:\*\*\s*)about\s+(?:(\d+)\s+hours?)?\s*(?:(\d+)\s+minutes?)?[^;.\n]*"
                              r"(?:\([^)]*\))?", re.IGNORECASE)
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}", re.MULTILINE)
-_EXERCISE = re.compile(r"^(?::{3,}|`{3,})\{exercise(?:-start)?\}.*?\n:label:\s*(\S+)", re.MULTILINE | re.DOTALL)
 _CHECK = re.compile(r"""\bcheck\(\s*["']([^"']+)["']""")
-
-
-def _tags(cell) -> list[str]:
-    return list(cell.get("metadata", {}).get("tags", []))
 
 
 def words_of(markdown: str) -> int:

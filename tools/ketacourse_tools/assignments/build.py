@@ -412,7 +412,8 @@ def mark_answer_cells(nb: nbformat.NotebookNode, questions: list[Question]) -> n
     return nb
 
 
-REPO_URL = "https://github.com/ketacourse/ketacourse"
+REPO_URL = repository_url()
+"""The course repository, ``repository.url`` of ``_config.yml``."""
 
 
 def _requirements(repo_dir: Path, ref: str, url: str = REPO_URL) -> str:
