@@ -65,8 +65,9 @@ endif
 # student-version, assignment and binder checks. None is skipped. --durations: where the time goes.
 # Both cores (pytest-xdist, TEST_WORKERS, default one per core): `--dist loadgroup` keeps each
 # chapter's nbval cells on one kernel and the tests of one built book or one JupyterLab on one
-# worker (tests/conftest.py, xdist_group_of); `--no-loadscope-reorder` keeps its order: the JupyterLab
-# tests (wall-clock budgets; the other worker runs at lower priority meanwhile), the chapters, the rest.
+# worker (tests/conftest.py, xdist_group_of); the course's scheduler there hands out the JupyterLab
+# tests first (wall-clock budgets; the other worker runs at lower priority meanwhile), then the chapters
+# and the rest, longest first (`--no-loadscope-reorder` is harmless: the scheduler sets the order).
 TEST_WORKERS ?= auto
 test: venv system
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
