@@ -223,6 +223,20 @@ def lab_server(tmp_path_factory):
         stop_group(proc)
 
 
+@pytest.fixture(scope="module")
+def plain_lab(tmp_path_factory):
+    """A plain ``jupyter lab`` of the course environment (no course Lab settings on the command line, as on
+    Binder), one per test module, on a temporary copy of ``chapters/`` (:func:`start_lab` with ``plain=True``)."""
+    try:
+        proc, server = start_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        stop_group(proc)
+
+
 # ----------------------------------------------------------------------------- JupyterLab pages shared by tests
 JS_LAB_LOADED = "() => !!(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.commands)"
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REPO, open_in_lab, start_lab, stop_group
+from .conftest import REPO, open_in_lab
 from .test_lab import _open_and_run
 
 pytestmark = pytest.mark.browser
@@ -102,18 +102,6 @@ JS_SETTLE = """async ([quietMs, maxMs]) => {
 QUIET_MS = 1_000
 
 JS_TABS = "() => [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')].map(t => t.textContent)"
-
-
-@pytest.fixture(scope="module")
-def plain_lab(tmp_path_factory):
-    try:
-        proc, server = start_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        stop_group(proc)
 
 
 @pytest.fixture(scope="module")

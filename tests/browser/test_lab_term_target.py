@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import start_lab, stop_group
 
 pytestmark = pytest.mark.browser
 
@@ -36,18 +35,6 @@ JS_TARGET = """(id) => {
   return {top: r.top, bottom: r.bottom, height: r.height, areaTop: a.top, areaBottom: a.bottom, toolbarBottom: bar.bottom,
           text: t.innerText.trim()};
 }"""
-
-
-@pytest.fixture(scope="module")
-def plain_lab(tmp_path_factory):
-    try:
-        proc, server = start_lab(tmp_path_factory.mktemp("plain-lab-terms"), plain=True)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        stop_group(proc)
 
 
 def test_term_link_shows_its_glossary_entry_in_full(browser, plain_lab):
