@@ -58,11 +58,17 @@ def test_folder_follows_the_environment(monkeypatch, tmp_path):
     assert diskcache.folder() == Path.home() / ".cache" / "ketacourse"
 
 
-def test_the_test_run_shares_one_fresh_folder():
-    """tests/conftest.py gives the whole run (workers, kernels, subprocesses) one folder of its own."""
+def test_the_test_run_shares_one_folder_with_its_subprocesses():
+    """tests/conftest.py sets the folder (a fresh one, unless the caller chose one) before any worker,
+    kernel or other subprocess starts: they all inherit it."""
+    import subprocess
+    import sys
+
     chosen = os.environ.get(diskcache.ENV)
-    assert chosen and diskcache.folder() == Path(chosen)
-    assert diskcache.folder() != Path.home() / ".cache" / "ketacourse"
+    assert chosen
+    code = "from ketacourse import diskcache; print(diskcache.folder())"
+    seen = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert seen == str(diskcache.folder())
 
 
 @pytest.mark.parametrize("a, b", [
