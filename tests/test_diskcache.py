@@ -353,6 +353,19 @@ def test_the_fonts_are_in_the_key(monkeypatch):
     assert diskcache.key("scrubber", w._stored_figure_inputs()) != base
 
 
+def test_the_key_does_not_choose_a_backend():
+    """The rc parameters in the key leave out ``backend``: reading it before a backend is chosen would
+    import pyplot (a process with no MPLBACKEND, as a plain script)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom ketacourse.widgets import registry\nw = registry()['IVExplorer']()\n"
+            "assert w._stored_figure_inputs() is not None\nprint('matplotlib.pyplot' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "False"
+
+
 def test_a_widget_class_written_outside_the_package_is_not_cached(cache):
     class Mine(WIDGETS["IVExplorer"], register=False):
         pass

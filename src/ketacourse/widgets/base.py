@@ -233,8 +233,12 @@ def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
 
 
 def _rc_snapshot() -> str:
-    """Every current rc parameter, as text (what a figure drawn now is drawn under)."""
-    return repr(sorted((k, repr(v)) for k, v in mpl.rcParams.items()))
+    """Every current rc parameter but ``backend``, as text (what a figure drawn now is drawn under).
+
+    The widgets draw on their own Agg canvas whatever the backend; and reading ``backend`` while it
+    is still to be chosen would import pyplot to choose it.
+    """
+    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k != "backend"])
 
 
 def _font_files() -> list[tuple[str, str, int, float]]:
