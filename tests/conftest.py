@@ -18,6 +18,30 @@ import pytest  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+# ----------------------------------------------------------------------------- framecache: one disk cache per run
+# ketacourse.diskcache keeps the widgets' offline frames (ModelWidget.static_html) and the wind-up
+# trains (windup.simulate_train) under a key of their inputs and the package's code. A run of the tests
+# uses one fresh folder, shared by every process of the run: this process sets KETACOURSE_CACHE_DIR
+# before anything starts, and the pytest-xdist workers, the kernels of nbval, JupyterLab and the
+# student runs, and any other subprocess inherit it; the first execution of a chapter draws and
+# stores, the next ones read. A KETACOURSE_CACHE_DIR already set (a folder, or "off") is kept.
+# Tests that must draw for real (tests/test_widget_contract.py) use the fixture disk_cache_off below.
+if "KETACOURSE_CACHE_DIR" not in os.environ:
+    import atexit
+    import tempfile
+
+    _DISK_CACHE = tempfile.mkdtemp(prefix="ketacourse-cache-")
+    os.environ["KETACOURSE_CACHE_DIR"] = _DISK_CACHE
+    atexit.register(shutil.rmtree, _DISK_CACHE, ignore_errors=True)
+
+
+@pytest.fixture
+def disk_cache_off(monkeypatch):
+    """No disk cache in this test: ``static_html`` draws every frame, ``simulate_train`` simulates
+    (a module opts in with ``pytestmark = pytest.mark.usefixtures("disk_cache_off")``)."""
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", "off")
+# ----------------------------------------------------------------------------- end framecache
+
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

@@ -4,7 +4,8 @@ body is still a cycle: the two modules cannot be understood or tested apart).
 
 Layers, lowest first; a module may import its own layer and the layers below, never above:
 
-0. foundation: ``validation``, ``units``, ``data`` (argument checks, unit conversions, sourced tables)
+0. foundation: ``validation``, ``units``, ``data``, ``diskcache`` (argument checks, unit conversions, sourced
+   tables, the disk cache of slow results)
 1. models, by subject: ``receptor``, ``channel``, ``pk``, ``pd``, ``evidence``, ``circuits``,
    ``safety``, ``translation``, ``derivatives``, ``tables``, ``course``, ``currency``
 1.5 model validation: ``agreement`` (each model against its reference), which models never import
@@ -27,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"ketacourse": ROOT / "src" / "ketacourse", "ketacourse_tools": ROOT / "tools" / "ketacourse_tools"}
 
-FOUNDATION = {"validation", "units", "data"}
+FOUNDATION = {"validation", "units", "data", "diskcache"}
 MODEL_VALIDATION = {"agreement"}
 PRESENTATION = {"widgets", "exercises", "checks", "hashed_checks", "feedback"}  # hashed_checks: the exercise engine's release form; feedback: what both say back
 FORBIDDEN = {  # (importer group, imported group): why not

@@ -42,6 +42,7 @@ from ketacourse.widgets import registry
 from ketacourse.widgets.base import ModelWidget, _option_labels, _typeset_minus
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+pytestmark = pytest.mark.usefixtures("disk_cache_off")  # the contract draws for real (no disk cache: tests/conftest.py)
 WIDGETS = registry()
 NAMES = list(WIDGETS)
 SELECTIONS = (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectionSlider)

@@ -33,7 +33,7 @@ def test_windup_grid_matches_the_model_and_covers_the_sliders():
 def test_windup_grid_disk_cache_round_trip(tmp_path, monkeypatch):
     from ketacourse.circuits.windup import WindupGrid
 
-    monkeypatch.setenv("KETACOURSE_CACHE", str(tmp_path))
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", str(tmp_path))
     a = WindupGrid((1.0,), (0.0, 2.0), (1.0,), 4, cache=True)
     files = list(tmp_path.glob("windup-*.npz"))
     assert len(files) == 1

@@ -106,7 +106,7 @@ def fresh_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("windup-cache")
     windup.reference_runs.cache_clear()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KETACOURSE_CACHE", str(folder))
+        mp.setenv("KETACOURSE_CACHE_DIR", str(folder))
         mp.setattr(windup, "packaged_reference_runs", lambda: None)
         try:
             runs = windup.reference_runs()
@@ -130,7 +130,7 @@ def test_reference_runs_read_from_the_disk_cache_equal_the_simulation(fresh_runs
     (a change to the code or the tables changes the key)."""
     runs, folder = fresh_runs
     assert len(list(folder.glob("reference-runs-*.json"))) == 1
-    monkeypatch.setenv("KETACOURSE_CACHE", str(folder))
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", str(folder))
     monkeypatch.setattr(windup, "packaged_reference_runs", lambda: None)
     monkeypatch.setattr(windup, "simulate_train", _no_simulation)
     windup.reference_runs.cache_clear()
@@ -159,7 +159,7 @@ def test_packaged_reference_runs_equal_a_fresh_simulation(fresh_runs):
 def test_reference_runs_come_from_the_package_without_simulating(monkeypatch, tmp_path):
     """A learner's first run of Chapter 4 (an empty disk cache) reads the packaged runs: nothing is
     simulated and nothing is written to the disk cache."""
-    monkeypatch.setenv("KETACOURSE_CACHE", str(tmp_path))
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(windup, "simulate_train", _no_simulation)
     windup.reference_runs.cache_clear()
     try:
@@ -266,6 +266,7 @@ def test_nmda_uses_course_channel_module(monkeypatch):
 
     windup._conducting_table.cache_clear()
     monkeypatch.setattr(windup.channel, "pore_states", spy)
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", "off")  # simulated here, not read from the disk cache
     simulate_train(1.0, 1, ketamine_um=0.37, mg_mm=1.3)
     windup._conducting_table.cache_clear()
     assert (1.3, 0.37) in calls
@@ -329,7 +330,7 @@ def test_packaged_grid_is_the_widgets_grid_for_the_current_tables():
 def test_widget_grid_comes_from_the_packaged_file_without_simulating(monkeypatch, tmp_path):
     from ketacourse.widgets import pain
 
-    monkeypatch.setenv("KETACOURSE_CACHE", str(tmp_path))  # an empty disk cache
+    monkeypatch.setenv("KETACOURSE_CACHE_DIR", str(tmp_path))  # an empty disk cache
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("the packaged grid was not used: WindupGrid simulated")

@@ -59,13 +59,14 @@ milliseconds, and then only looks results up (microseconds per slider move).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
 
-from .. import channel
+from .. import channel, diskcache
 from ..data import load_table
 from ..validation import check_real
 
@@ -205,11 +206,14 @@ def simulate_train(
     record_every_ms: float = 2.0,
     tail_ms: float = 1000.0,
     overrides: dict | None = None,
+    cache: bool = True,
 ) -> WindupResult:
     """Drive the WDR neuron with a train of C-fibre stimuli.
 
     ``ketamine_um``, ``mg_mm`` and ``nmda_scale`` may be arrays (broadcast together): each
-    combination is one cell, and all are simulated together.
+    combination is one cell, and all are simulated together. A train takes seconds (about 5 s of
+    CPU at 1 Hz), so a result is kept in the disk cache (:mod:`ketacourse.diskcache`) under its
+    checked arguments and parameter table, and read back exactly by a later call.
 
     Parameters
     ----------
@@ -233,6 +237,8 @@ def simulate_train(
     overrides : dict, optional
         ``{section: {name: value}}`` replacing entries of ``data/windup.toml`` for this run
         (for experiments such as removing I_CAN: ``{"can": {"conductance_ns": 0}}``).
+    cache : bool
+        Read and write the result in the disk cache (``False``: always simulate).
 
     Returns
     -------
@@ -256,7 +262,16 @@ def simulate_train(
     dt_c = float(check_real("dt_coarse_ms", dt_coarse_ms, low=dt_f, high=5.0, unit="ms"))
     rec = float(check_real("record_every_ms", record_every_ms, low=dt_f, high=100.0, unit="ms"))
     tail = float(check_real("tail_ms", tail_ms, low=500.0, high=60_000.0, unit="ms"))
+    args = (f, n_stimuli, ket, mg, scale, dt_f, dt_c, rec, tail)
+    if not cache:
+        return _simulate(p, *args)
+    return diskcache.cached("simulate-train", {"parameters": p, "arguments": args}, lambda: _simulate(p, *args),
+                            dump=_result_bytes, load=_result_from_bytes, suffix=".npz")
 
+
+def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray, scale: np.ndarray,
+              dt_f: float, dt_c: float, rec: float, tail: float) -> WindupResult:
+    """:func:`simulate_train` for checked arguments and the merged parameter table ``p``."""
     mem, spk, ca_p, cal, can = p["membrane"], p["spike"], p["calcium"], p["l_type"], p["can"]
     ad, cf, cal_s = p["synapses"]["adelta"], p["synapses"]["c_fibre"], p["synapses"]["calibration"]
     period = 1000.0 / f
@@ -379,6 +394,34 @@ def simulate_train(
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
 
 
+def _result_bytes(r: WindupResult) -> bytes:
+    """A :class:`WindupResult` as an ``.npz`` file's bytes (every array exact, its dtype kept)."""
+    import io
+
+    lengths = np.array([len(st) for st in r.spike_times_ms], dtype=np.int64)
+    spikes = [np.asarray(st) for st in r.spike_times_ms]
+    buf = io.BytesIO()
+    np.savez(buf, t_ms=r.t_ms, v_mv=r.v_mv, stimulus_times_ms=r.stimulus_times_ms,
+             spikes_per_stimulus=r.spikes_per_stimulus, ketamine_um=r.ketamine_um, mg_mm=r.mg_mm,
+             nmda_scale=r.nmda_scale, frequency_hz=np.float64(r.frequency_hz), spike_lengths=lengths,
+             spike_times_ms=np.concatenate(spikes) if spikes else np.zeros(0),
+             spike_dtypes=np.array([st.dtype.str for st in spikes] or [""]))
+    return buf.getvalue()
+
+
+def _result_from_bytes(data: bytes) -> WindupResult:
+    """The :class:`WindupResult` written by :func:`_result_bytes`."""
+    import io
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        lengths = z["spike_lengths"]
+        flat = z["spike_times_ms"]
+        bounds = np.cumsum(lengths)
+        spikes = [flat[b - n:b].astype(dt, copy=True) for n, b, dt in zip(lengths, bounds, z["spike_dtypes"])]
+        return WindupResult(z["t_ms"], z["v_mv"], spikes, z["stimulus_times_ms"], z["spikes_per_stimulus"],
+                            z["ketamine_um"], z["mg_mm"], z["nmda_scale"], float(z["frequency_hz"]))
+
+
 REFERENCE_FREQUENCIES_HZ = (0.1, 0.5, 1.0, 2.0)
 """Stimulus frequencies of :func:`reference_runs` (Hz)."""
 REFERENCE_ROWS = {"ketamine_um": (0.0, 0.0, 2.0, 0.36, 0.0), "mg_mm": (1.0, 1.0, 1.0, 1.0, 2.0),
@@ -389,9 +432,9 @@ REFERENCE_ROWS = {"ketamine_um": (0.0, 0.0, 2.0, 0.36, 0.0), "mg_mm": (1.0, 1.0,
 
 def _simulate_reference_runs() -> dict:
     """Simulate the runs of :func:`reference_runs` (about 25 s of CPU)."""
-    by_f = {f: simulate_train(f, **{k: list(v) for k, v in REFERENCE_ROWS.items()}).spikes_per_stimulus
+    by_f = {f: simulate_train(f, **{k: list(v) for k, v in REFERENCE_ROWS.items()}, cache=False).spikes_per_stimulus
             for f in REFERENCE_FREQUENCIES_HZ}
-    kos = {name: simulate_train(1.0, overrides=o).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
+    kos = {name: simulate_train(1.0, overrides=o, cache=False).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
     return {"by_frequency": by_f, "knockouts": kos}
 
 
@@ -415,9 +458,8 @@ def reference_runs(*, cache: bool = True) -> dict:
         Use stored runs: first the package's precomputed runs (``data/windup_reference_runs.toml``,
         written by :func:`write_packaged_reference_runs`), used only when the parameter tables and
         the runs' conditions are the ones they were computed for (``tests/test_windup.py``
-        simulates them again and compares); else the disk cache (``$KETACOURSE_CACHE`` or
-        ``~/.cache/ketacourse``), keyed like :class:`WindupGrid`'s by this module's and the channel
-        module's code and both parameter tables, so a change to any of them simulates again. Several
+        simulates them again and compares); else the disk cache (:mod:`ketacourse.diskcache`), whose
+        key holds the package's code and tables, so a change to any of them simulates again. Several
         processes need these runs (the chapter, the validation page, the tests); simulating them
         costs about 25 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
         that all three agree).
@@ -431,28 +473,22 @@ def reference_runs(*, cache: bool = True) -> dict:
         ``"knockouts"``: {name: spikes per stimulus at 1 Hz} for each entry of :data:`KNOCKOUTS`.
     """
     import json
-    import os
 
     if cache:
         packaged = packaged_reference_runs()
         if packaged is not None:
             return packaged
-    path = _disk_cache_path("reference-runs", repr(sorted(KNOCKOUTS.items()))) if cache else None
-    if path is not None and path.exists():
+    path = _disk_cache_path("reference-runs", _reference_runs_what()) if cache else None
+    stored = diskcache.read(path)
+    if stored is not None:
         try:
-            return _runs_from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError):  # a damaged cache file is simply recomputed
+            return _runs_from_json(json.loads(stored.decode("utf-8")))
+        except (ValueError, KeyError, TypeError, AttributeError):  # a damaged cache file is simply recomputed
             pass
     runs = _simulate_reference_runs()
-    if path is not None:
-        text = json.dumps({"by_frequency": {repr(f): v.tolist() for f, v in runs["by_frequency"].items()},
-                           "knockouts": {k: v.tolist() for k, v in runs["knockouts"].items()}})
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:  # written whole, then renamed: a process reading at the same time never sees half a file
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+    text = json.dumps({"by_frequency": {repr(f): v.tolist() for f, v in runs["by_frequency"].items()},
+                       "knockouts": {k: v.tolist() for k, v in runs["knockouts"].items()}})
+    diskcache.write(path, text.encode("utf-8"))  # written whole, then renamed: never half a file
     return runs
 
 
@@ -507,10 +543,9 @@ class WindupGrid:
     Computing the default grid takes several seconds (tens on a busy machine), so with
     ``cache=True`` a grid is first looked for in the package's precomputed file
     (``data/windup_grid.npz``, written by :func:`write_packaged_grid`; its provenance, including
-    the key it was computed for, is in ``data/windup_grid.toml``), then in a disk cache
-    (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``) keyed by a hash of the parameter tables,
-    the grid, this module's and the channel module's code and the cache version: a new kernel
-    then loads it in milliseconds. The packaged file is used only when its key (parameter tables,
+    the key it was computed for, is in ``data/windup_grid.toml``), then in the disk cache
+    (:mod:`ketacourse.diskcache`, keyed by the grid, the cache version and the package's code and
+    tables): a new kernel then loads it in milliseconds. The packaged file is used only when its key (parameter tables,
     grid and cache version) matches; ``tests/test_windup.py`` re-simulates a sample of it and
     compares. ``cache=False`` always simulates.
     """
@@ -530,9 +565,10 @@ class WindupGrid:
             except Exception:  # an unreadable packaged file: fall back to the disk cache or simulate
                 pass
         path = _cache_path(self) if cache else None
-        if path is not None and path.exists():
+        stored = diskcache.read(path)
+        if stored is not None:
             try:
-                self._results = _load(path, self.frequencies_hz)
+                self._results = _load(io.BytesIO(stored), self.frequencies_hz)
                 return
             except Exception:  # a damaged cache file is simply recomputed
                 pass
@@ -540,9 +576,8 @@ class WindupGrid:
         self._results = {}
         for fq in self.frequencies_hz:
             self._results[fq] = simulate_train(fq, n_stimuli, ketamine_um=kk.ravel(), mg_mm=mm.ravel(),
-                                               record_every_ms=max(0.5, 4.0 / fq))
-        if path is not None:
-            _save(path, self._results)
+                                               record_every_ms=max(0.5, 4.0 / fq), cache=False)
+        diskcache.write(path, _npz_bytes(self._results))
 
     def _index(self, name: str, value: float, options: tuple) -> int:
         for i, o in enumerate(options):
@@ -576,27 +611,10 @@ _CACHE_VERSION = "windup-grid-2"
 
 
 def _disk_cache_path(kind: str, what: str, suffix: str = ".json"):
-    """A file in the disk cache (``$KETACOURSE_CACHE`` or ``~/.cache/ketacourse``) for results of
-    ``kind`` computed for ``what``, keyed by the cache version, the simulation code (this module and
-    the channel module) and both parameter tables; ``None`` if the folder cannot be made."""
-    import hashlib
-    import os
-    from importlib import resources
-    from pathlib import Path
-
-    h = hashlib.sha256(_CACHE_VERSION.encode())
-    # the simulation code and both parameter tables (and the channel code that gates NMDA) are in the key
-    for module in (__file__, channel.__file__):
-        h.update(Path(module).read_bytes())
-    for table in ("windup", "channel"):
-        h.update(resources.files("ketacourse.data").joinpath(f"{table}.toml").read_bytes())
-    h.update(what.encode())
-    base = Path(os.environ.get("KETACOURSE_CACHE", Path.home() / ".cache" / "ketacourse"))
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return base / f"{kind}-{h.hexdigest()[:20]}{suffix}"
+    """The disk cache's file (:func:`ketacourse.diskcache.entry`) for results of ``kind`` computed for
+    ``what`` with this cache version (the key also holds the package's code and tables, so a change to
+    the simulation or a parameter table computes again); None when the cache is off or unusable."""
+    return diskcache.entry(kind, (_CACHE_VERSION, what), suffix)
 
 
 def _cache_path(grid: "WindupGrid"):
@@ -753,6 +771,15 @@ def write_packaged_reference_runs(*, folder=None) -> dict:
 
 
 def _save(path, results: dict) -> None:
+    """Write the package's precomputed grid (a plain ``.npz``)."""
+    data = _npz_bytes(results)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def _npz_bytes(results: dict) -> bytes:
+    """A grid's results as an ``.npz`` file's bytes (membrane potential as float32)."""
     arrays = {}
     for i, (fq, r) in enumerate(results.items()):
         arrays[f"f{i}_t"] = r.t_ms
@@ -763,12 +790,9 @@ def _save(path, results: dict) -> None:
         lengths = np.array([len(st) for st in r.spike_times_ms])
         arrays[f"f{i}_spk"] = np.concatenate([np.asarray(st, dtype=float) for st in r.spike_times_ms]) if lengths.sum() else np.zeros(0)
         arrays[f"f{i}_spklen"] = lengths
-    tmp = path.with_suffix(".tmp.npz")
-    try:
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-    except OSError:
-        pass
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
 
 
 if __name__ == "__main__":  # python -m ketacourse.circuits.windup: recompute the packaged grid and reference runs
@@ -779,6 +803,7 @@ if __name__ == "__main__":  # python -m ketacourse.circuits.windup: recompute th
 
 
 def _load(path, frequencies: tuple) -> dict:
+    """A grid's results from an ``.npz`` file (a path, a package resource or a binary file object)."""
     out = {}
     with np.load(path) as z:
         for i, fq in enumerate(frequencies):

@@ -40,6 +40,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import diskcache
 from ..validation import check_choice, check_real
 from .live_view import LiveFigure, _decimals
 from .png import _animated_artists, _encode_png, png_bytes, quantize_keeping_solid_colours  # noqa: F401 (re-exported)
@@ -231,6 +232,44 @@ def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
     return out
 
 
+def _rc_snapshot() -> str:
+    """Every current rc parameter but ``backend``, as text (what a figure drawn now is drawn under).
+
+    The widgets draw on their own Agg canvas whatever the backend; and reading ``backend`` while it
+    is still to be chosen would import pyplot to choose it.
+    """
+    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k != "backend"])
+
+
+def _font_files() -> list[tuple[str, str, int, float]]:
+    """The font file Matplotlib picks for each family the widgets use (normal and bold), with its
+    size and time: a font installed or removed on this machine changes the stored figures' key."""
+    import os
+
+    from matplotlib import font_manager
+
+    out = []
+    families = list(mpl.rcParams["font.family"]) + ["monospace"]
+    for family in families:
+        for weight in ("normal", "bold"):
+            path = font_manager.findfont(font_manager.FontProperties(family=family, weight=weight))
+            try:
+                st = os.stat(path)
+                out.append((f"{family}/{weight}", path, st.st_size, st.st_mtime))
+            except OSError:
+                out.append((f"{family}/{weight}", path, -1, 0.0))
+    return out
+
+
+def _figure_part(value: Any) -> bool:
+    """True for a Matplotlib artist or a sequence of them (built with the figure, not a setting)."""
+    from matplotlib.artist import Artist
+
+    if isinstance(value, Artist):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, Artist) for v in value)
+
+
 def _typeset_minus(text: str) -> str:
     """A hyphen before a digit printed as a minus sign ("-60 mV" -> "−60 mV"), as in the figures."""
     return re.sub(r"(?<![\w-])-(?=\d)", "\u2212", text)
@@ -284,6 +323,15 @@ class ModelWidget:
             raise TypeError(f"two widget classes are named {cls.__name__}: {other.__module__}.{other.__qualname__} "
                             f"and {cls.__module__}.{cls.__qualname__}; widget names must be unique")
         _WIDGETS[cls.__name__] = cls  # a reloaded module replaces its own class
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "ModelWidget":
+        self = super().__new__(cls)
+        # how the widget was made (a subclass may take arguments, e.g. a trial table): part of the
+        # stored figure's key (static_html), with the rc parameters the figure was built under
+        self._made_with = (args, kwargs)
+        with mpl.rc_context(RC):
+            self._built_rc = _rc_snapshot()
+        return self
 
     def __init__(self, **initial: Any) -> None:
         self.controls: dict[str, W.Widget] = self._make_controls()
@@ -669,6 +717,10 @@ class ModelWidget:
     def static_html(self) -> str:
         """The stored figure: one static frame and a run prompt; an offline scrubber where scripts run.
 
+        Drawing and compressing its 10-40 frames costs seconds, and every run of a chapter shows the
+        same widgets in the same states: the HTML is kept in the disk cache (:mod:`ketacourse.diskcache`)
+        under everything it depends on (:meth:`_stored_figure_inputs`) and read back as it was written.
+
         The HTML holds exactly one ``<img>`` (the current frame, with alt text), a one-line
         prompt to run the cell, the other precomputed frames of :attr:`scrub` as JSON in a
         ``<script type="application/json">`` and a small inline script. Where HTML is sanitised
@@ -677,6 +729,53 @@ class ModelWidget:
         scripts run (the book) the script builds the range input, its readout and the note, and
         the figure enlarges on tap.
         """
+        inputs = self._stored_figure_inputs()
+        if inputs is None:
+            return self._draw_static_html()
+        return diskcache.cached("scrubber", inputs, self._draw_static_html, dump=lambda text: text.encode("utf-8"),
+                                load=lambda data: data.decode("utf-8"), suffix=".html")
+
+    def _stored_figure_inputs(self) -> dict[str, Any] | None:
+        """Everything :meth:`static_html` reads, besides the package's code and data and the library
+        versions (:mod:`ketacourse.diskcache` puts those in every key); None if the widget's class is not
+        the package's own (a class written in a notebook: its code is in no key) or an input has no
+        canonical form.
+
+        The HTML is drawn from: the widget's class and how it was made (constructor arguments); every
+        control (value, label, options, bounds: the scrubber's states, its readout and the links
+        between controls follow from them); the class settings an instance may override (``scrub``,
+        ``title``, ``figsize``, the notes, ``seed``...: every public attribute of the instance that
+        shadows one of its class); the rc parameters the figure was built and is drawn under; and the
+        font files Matplotlib picks for them.
+        """
+        cls = type(self)
+        if any(not k.__module__.startswith("ketacourse.") for k in cls.__mro__[: cls.__mro__.index(ModelWidget)]):
+            return None
+        controls = {}
+        for name, ctrl in self.controls.items():
+            controls[name] = {"type": f"{type(ctrl).__module__}.{type(ctrl).__qualname__}"} | {
+                attr: getattr(ctrl, attr) for attr in ("value", "description", "options", "min", "max", "step", "base",
+                                                       "disabled", "readout_format") if hasattr(ctrl, attr)}
+            if "options" in controls[name]:
+                controls[name]["labels"] = list(_option_labels(ctrl).items())
+        overridden = {name: value for name, value in vars(self).items()
+                      if not name.startswith("_") and hasattr(cls, name) and not _figure_part(value)}
+        settings = {name: getattr(self, name) for name in ("title", "figsize", "scrub", "units", "static_note",
+                                                            "run_prompt", "zoom_hint")}
+        with mpl.rc_context(RC):
+            drawn_rc = _rc_snapshot()
+            fonts = _font_files()
+        inputs = {"class": f"{cls.__module__}.{cls.__qualname__}", "made_with": self.__dict__.get("_made_with"),
+                  "controls": controls, "overridden": overridden, "settings": settings,
+                  "built_rc": self.__dict__.get("_built_rc"), "drawn_rc": drawn_rc, "fonts": fonts}
+        try:
+            diskcache.canonical(inputs)
+        except TypeError:
+            return None
+        return inputs
+
+    def _draw_static_html(self) -> str:
+        """:meth:`static_html`, drawn."""
         spec = self.scrub
         current = self.params
         values = [None] if spec is None else list(spec.values)
