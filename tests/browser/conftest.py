@@ -223,10 +223,12 @@ def lab_server(tmp_path_factory):
         stop_group(proc)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def plain_lab(tmp_path_factory):
     """A plain ``jupyter lab`` of the course environment (no course Lab settings on the command line, as on
-    Binder), one per test module, on a temporary copy of ``chapters/`` (:func:`start_lab` with ``plain=True``)."""
+    Binder), on a temporary copy of ``chapters/`` (:func:`start_lab` with ``plain=True``). Started once per
+    session: its tests (``test_lab_quiet_a11y.py``, ``test_lab_term_target.py``) only open chapters, never
+    run, save or trust them, so they share it (a server start and a JupyterLab load less)."""
     try:
         proc, server = start_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
     except RuntimeError as exc:
@@ -237,15 +239,26 @@ def plain_lab(tmp_path_factory):
         stop_group(proc)
 
 
+@pytest.fixture(scope="session")
+def plain_page(browser, plain_lab):
+    """One browser page (1400 x 1000) on the plain Lab for the session: JupyterLab is loaded in it once;
+    a chapter one test opened and let settle is read again by the next (the quiet test's Chapter 1 by the
+    citation test), and a later test opens its chapter in the loaded JupyterLab (:func:`open_in_lab`)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    yield page
+    ctx.close()
+
+
 # ----------------------------------------------------------------------------- JupyterLab pages shared by tests
 JS_LAB_LOADED = "() => !!(window.jupyterapp && window.jupyterapp.shell && window.jupyterapp.commands)"
 
-# Close every open notebook (unsaved changes dropped, as its copy is the test's own) after shutting
-# down its kernel, so the page shows one notebook at a time and no kernel is left running.
+# Close every open document (unsaved changes dropped, as its copy is the test's own), a notebook after
+# shutting down its kernel, so the page shows one document at a time and no kernel is left running.
 JS_CLOSE_NOTEBOOKS = """async () => {
-  const app = window.jupyterapp, open = [...app.shell.widgets('main')].filter(w => w.sessionContext && w.context);
+  const app = window.jupyterapp, open = [...app.shell.widgets('main')].filter(w => w.context);
   for (const w of open) {
-    try { await w.sessionContext.shutdown(); } catch (e) {}
+    if (w.sessionContext) { try { await w.sessionContext.shutdown(); } catch (e) {} }
     try { w.context.model.dirty = false; } catch (e) {}
     w.dispose();
   }
@@ -258,7 +271,7 @@ JS_OPEN_NOTEBOOK = """async (path) => { await window.jupyterapp.commands.execute
 def open_in_lab(page, server: LabServer, rel: str) -> None:
     """Show the notebook ``rel`` (relative to the server's root) in the JupyterLab of ``page``.
 
-    In a page that already holds this server's JupyterLab, its open notebooks are closed (their
+    In a page that already holds this server's JupyterLab, its open documents are closed (notebooks'
     kernels shut down) and ``rel`` is opened there, as a double click in the file browser does: the
     JupyterLab application (several MB of JavaScript) is not loaded again for every chapter.
     Otherwise the page loads ``lab/tree/<rel>?reset`` (a fresh workspace). The caller waits for
@@ -268,6 +281,37 @@ def open_in_lab(page, server: LabServer, rel: str) -> None:
         page.evaluate(JS_OPEN_NOTEBOOK, rel)
     else:
         page.goto(f"{server.url}lab/tree/{rel}?reset&token={server.token}", wait_until="domcontentloaded")
+
+
+# Waits (at most maxMs) until every non-empty markdown cell of the current notebook shows rendered text
+# and the notebook's DOM has not changed for quietMs: the rendering is done. Returns how long it waited
+# and how many markdown cells are still unrendered.
+JS_SETTLE = """async ([quietMs, maxMs]) => {
+  const t0 = performance.now(), w = window.jupyterapp.shell.currentWidget;
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  let last = performance.now();
+  const obs = new MutationObserver(() => { last = performance.now(); });
+  obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+  const pending = () => w.content.widgets.filter(c => c.model.type === 'markdown' && c.model.sharedModel.getSource().trim()
+      && !((c.node.querySelector('.jp-RenderedMarkdown, .myst') || {}).textContent || '').trim()).length;
+  while (performance.now() - t0 < maxMs && (pending() || performance.now() - last < quietMs))
+    await new Promise(r => setTimeout(r, 100));
+  obs.disconnect();
+  return {waited_ms: Math.round(performance.now() - t0), pending: pending()};
+}"""
+
+
+@pytest.fixture(scope="session")
+def lab_page_slot():
+    """The page of the course JupyterLab (:func:`lab_server`) the next chapter opens in (:func:`open_in_lab`):
+    JupyterLab is loaded once and each chapter opened in it after the previous one is closed and its kernel
+    shut down, by ``test_lab.py`` and then ``test_lab_first_open.py``. A test that fails, or hands its page to
+    a later test (:class:`LabRuns`), leaves the slot empty: the next one loads JupyterLab in a new page
+    (of :func:`lab_context`)."""
+    slot: list = []
+    yield slot
+    for page in slot:
+        page.close()
 
 
 REUSES_LAB_RUN = "reuses_lab_run"

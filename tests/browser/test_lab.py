@@ -166,7 +166,8 @@ def _open_and_run(page, lab_server, nb: str) -> float:
                     f"Server log:\n{lab_server.tail()}", pytrace=False)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_timeout(300)
+    # no pause needed here: the outputs were just cleared, which resets every execution count, so
+    # JS_ALL_EXECUTED cannot hold before the Run All has executed every cell
     try:
         page.wait_for_function(JS_ALL_EXECUTED, timeout=50_000, polling=250)
     except Exception:
@@ -175,18 +176,6 @@ def _open_and_run(page, lab_server, nb: str) -> float:
     errors = page.evaluate(JS_ERROR_OUTPUTS)
     assert not errors, f"{nb}: cells raised errors in JupyterLab:\n" + "\n".join(errors)
     return time.perf_counter() - t0
-
-
-@pytest.fixture(scope="module")
-def lab_page_slot():
-    """The JupyterLab page the next chapter opens in (:func:`open_in_lab`): JupyterLab is loaded once
-    and each chapter opened in it after the previous one is closed and its kernel shut down. A test
-    that fails, or hands its page to a later test (:class:`LabRuns`), leaves the slot empty: the
-    next chapter loads JupyterLab in a new page."""
-    slot: list = []
-    yield slot
-    for page in slot:
-        page.close()
 
 
 # An empty list would make pytest *skip* the test; a sentinel makes it fail instead.
@@ -210,8 +199,14 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
     kept = passed = False
     try:
         run_s = _open_and_run(page, lab_server, nb)
-        # let widget views finish rendering (they render after their comm messages arrive)
-        page.wait_for_timeout(500)
+        # let widget views finish rendering (they render after their comm messages arrive; on a busy
+        # machine that takes a while): every widget-view output of the notebook model rendered
+        expected = page.evaluate(JS_MODEL_WIDGET_OUTPUTS)
+        try:
+            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
+                                   arg=[WIDGET_OUT, expected], timeout=30_000, polling=100)
+        except Exception:  # step 2 below reports the counts
+            pass
 
         # 1. No error anywhere in the notebook
         # textContent, not innerText: JupyterLab skips rendering off-screen cells (content-visibility)
@@ -226,13 +221,7 @@ def test_chapter_runs_and_widgets_respond_in_jupyterlab(nb, lab_server, lab_cont
             if "Error" in s]
         assert not stderr, f"{nb}: an error on stderr:\n{stderr[0][:2000]}"
 
-        # 2. Every widget-view output rendered a non-empty widget; enough model widgets
-        expected = page.evaluate(JS_MODEL_WIDGET_OUTPUTS)
-        try:  # views render after their comm messages arrive: on a busy machine that takes a while
-            page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n",
-                                   arg=[WIDGET_OUT, expected], timeout=30_000, polling=250)
-        except Exception:  # the assertion below reports the counts
-            pass
+        # 2. Every widget-view output rendered a non-empty widget (waited for above); enough model widgets
         rendered = page.locator(WIDGET_OUT)
         assert rendered.count() == expected, (
             f"{nb}: {expected} widget outputs in the notebook model but {rendered.count()} rendered")

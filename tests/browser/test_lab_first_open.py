@@ -13,7 +13,8 @@ server) this test opens it without running anything and checks every stored widg
 The same page then shows the exercise numbers (``test_jupyterlab_numbers_exercises_as_the_book``):
 each chapter is opened once for both tests (a module-scoped fixture parametrised by chapter, so
 pytest runs the two tests of one chapter one after the other), not once per test, and JupyterLab
-is loaded once for all chapters (each opened as a double click in the file browser does).
+is loaded once for all chapters (each opened as a double click in the file browser does), in the
+page ``test_lab.py`` leaves (``conftest.lab_page_slot``) when it ran before.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ JS_MEASURE = """async ([cell, out]) => {
   for (let t = 0; t < 200; t++) {
     if (w.content.scrollToItem) { try { await w.content.scrollToItem(cell, 'start'); } catch (e) {} }
     c.node.scrollIntoView({block: 'start'});
-    await new Promise(r => setTimeout(r, 50));
     node = c.outputArea.node.querySelectorAll(':scope > .jp-OutputArea-child')[out];
     if (node && node.getBoundingClientRect().height > 50 && node.innerText.trim()) break;
+    await new Promise(r => setTimeout(r, 50));
   }
   if (!node) return null;
   const visible = el => { const r = el.getBoundingClientRect(), s = getComputedStyle(el);
@@ -93,12 +94,14 @@ JS_MEASURE = """async ([cell, out]) => {
 
 
 @pytest.fixture(scope="module")
-def first_open_page(browser):
-    """One page for this module: JupyterLab is loaded once and each chapter's fresh copy opened in it
-    (:func:`open_in_lab`: the previous chapter is closed and its kernel shut down)."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    yield ctx.new_page()
-    ctx.close()
+def first_open_page(lab_context, lab_page_slot):
+    """One page for this module: each chapter's fresh copy is opened in the JupyterLab already loaded
+    there (:func:`open_in_lab`: the previous notebook is closed and its kernel shut down), the page
+    ``test_lab.py`` left in the session's slot (else a new page that loads JupyterLab once)."""
+    page = lab_page_slot.pop() if lab_page_slot else lab_context.new_page()
+    yield page
+    if not page.is_closed():
+        lab_page_slot.append(page)
 
 
 @dataclass
@@ -183,9 +186,9 @@ JS_LAB_EXERCISE_NUMBERS = """async (labels) => {
     let n = null;
     for (let t = 0; t < 100 && n === null; t++) {
       if (w.content.scrollToItem) { try { await w.content.scrollToItem(i, 'start'); } catch (e) {} }
-      await new Promise(r => setTimeout(r, 50));
       const m = (c.node.innerText || '').match(/Exercise\\s+(\\d+)/);
       if (m) n = Number(m[1]);
+      else await new Promise(r => setTimeout(r, 50));
     }
     out.push(n);
   }

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REPO, open_in_lab
+from .conftest import JS_SETTLE, REPO, open_in_lab
 from .test_lab import _open_and_run
 
 pytestmark = pytest.mark.browser
@@ -31,6 +31,7 @@ QUIET_NB = "chapters/01-nmda-receptor.ipynb"  # the most display math of any cha
 A11Y_NB = "chapters/03-rapid-antidepressant.ipynb"  # sliders, dropdowns and toggle buttons
 LINK_TEXT = "How to run this course"
 SETTLE_MS = 6_000
+SETTLE_QUIET_MS = 2_000
 IDLE_MS = 5_000
 
 JS_OPENED = """(nb) => {
@@ -39,6 +40,9 @@ JS_OPENED = """(nb) => {
   return !!(w && w.context && w.context.path.endsWith(nb) && w.context.isReady && w.content.widgets.length
             && document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown, .jp-MarkdownCell .myst').length);
 }"""
+
+JS_KERNEL_IDLE = """() => { const w = window.jupyterapp.shell.currentWidget;
+  return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.kernelDisplayStatus === 'idle'); }"""
 
 JS_COUNT_MUTATIONS = """async (ms) => {
   const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
@@ -84,41 +88,23 @@ JS_ACTIVATE = """(nb) => {
   return false;
 }"""
 
-# Waits (at most maxMs) until every non-empty markdown cell shows rendered text and the notebook's DOM
-# has not changed for quietMs: the rendering is done.
-JS_SETTLE = """async ([quietMs, maxMs]) => {
-  const t0 = performance.now(), w = window.jupyterapp.shell.currentWidget;
-  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
-  let last = performance.now();
-  const obs = new MutationObserver(() => { last = performance.now(); });
-  obs.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
-  const pending = () => w.content.widgets.filter(c => c.model.type === 'markdown' && c.model.sharedModel.getSource().trim()
-      && !((c.node.querySelector('.jp-RenderedMarkdown, .myst') || {}).textContent || '').trim()).length;
-  while (performance.now() - t0 < maxMs && (pending() || performance.now() - last < quietMs))
-    await new Promise(r => setTimeout(r, 100));
-  obs.disconnect();
-  return {waited_ms: Math.round(performance.now() - t0), pending: pending()};
-}"""
 QUIET_MS = 1_000
 
 JS_TABS = "() => [...document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab')].map(t => t.textContent)"
-
-
-@pytest.fixture(scope="module")
-def plain_page(browser, plain_lab):
-    """One browser page on the plain Lab for this module: the chapter the quiet test opened and let
-    settle is read again by the citation test, without loading JupyterLab and the chapter twice."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = ctx.new_page()
-    yield page
-    ctx.close()
 
 
 def test_plain_lab_is_quiet_and_links_open(plain_page, plain_lab):
     page = plain_page
     page.goto(f"{plain_lab.url}lab/tree/{QUIET_NB}?reset&token={plain_lab.token}", wait_until="domcontentloaded")
     page.wait_for_function(JS_OPENED, arg=QUIET_NB.rsplit("/", 1)[-1], timeout=60_000, polling=250)
-    page.wait_for_timeout(SETTLE_MS)
+    # let the opening finish (at most SETTLE_MS, as long as before): the kernel started and idle, every
+    # markdown cell rendered and the DOM unchanged for SETTLE_QUIET_MS; a re-render loop never
+    # settles, and then shows in the idle count below
+    try:
+        page.wait_for_function(JS_KERNEL_IDLE, timeout=SETTLE_MS, polling=100)
+    except Exception:  # the idle count below reports what keeps changing
+        pass
+    page.evaluate(JS_SETTLE, [SETTLE_QUIET_MS, SETTLE_MS])
     idle = page.evaluate(JS_COUNT_MUTATIONS, IDLE_MS)
     assert idle == {"mutations": 0, "renders": 0}, (
         f"{QUIET_NB}: the notebook keeps changing while the learner only reads "
