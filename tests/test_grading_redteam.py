@@ -29,7 +29,11 @@ from ketacourse_tools.assignments import sandbox
 from ketacourse_tools.assignments.grade import grade_folder, score
 from ketacourse_tools.assignments.sandbox import Limits
 
-LIMITS = Limits(wall_s=15, cpu_s=12, memory_mb=1024, processes=32)
+LIMITS = Limits(wall_s=15, cpu_s=6, memory_mb=1024, processes=32)
+"""The sandbox's limits here. The CPU-time limit is what a spinning cell that blocks the per-cell alarm
+(spin_forever) burns before it is stopped on an idle machine (a busy one meets the wall-clock limit first), so
+it is kept low: the runner on an honest submission of this synthetic assignment uses about 0.6 CPU-seconds
+(Python, IPython and NumPy starting), a tenth of it."""
 MARK = "ketacourse-redteam-marker"
 REQUIRED = [b for b in os.environ.get("KETACOURSE_GRADER_BACKENDS", "bwrap").split(",") if b]
 # bwrap always; a container engine when its program is installed and it runs the grading container here

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -16,6 +14,7 @@ import pytest
 
 from ketacourse import exercises
 from ketacourse_tools.assignments import chapter_notebooks
+from ketacourse_tools.assignments.__main__ import main as pack_command
 from ketacourse_tools.assignments.build import questions_from_notebook
 from ketacourse_tools.assignments.pack import SESSION_MINUTES, _fmt, widget_classes, widget_calls_of
 
@@ -26,11 +25,21 @@ PARAMS = [pytest.param(p, id=p.stem) for p in CHAPTERS]
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory) -> Path:
+    """The pack the command line writes (``python -m ketacourse_tools.assignments pack``, its ``main``), run
+    in this process: the models' values it computes for the answer keys (Chapter 4's wind-up train) are
+    computed once for the pack and the tests below, and no second interpreter imports the stack."""
     out = tmp_path_factory.mktemp("pack") / "pack"
-    proc = subprocess.run([sys.executable, "-m", "ketacourse_tools.assignments", "pack", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
+    assert pack_command(["pack", "--repo", str(ROOT), "--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def default_widget():
+    """Each widget class built once with its default settings, shared by the tests of this module
+    (building one draws its figure); the tests only read its settings, controls and alt text."""
+    built: dict[str, object] = {}
+    classes = widget_classes()
+    return lambda name: built[name] if name in built else built.setdefault(name, classes[name]())
 
 
 def _dir(pack: Path, path: Path) -> Path:
@@ -112,7 +121,7 @@ def test_session_plan_fills_fifty_minutes_with_live_widgets(pack, path):
 
 
 @pytest.mark.parametrize("path", PARAMS)
-def test_figure_pack_has_pngs_with_alt_text(pack, path):
+def test_figure_pack_has_pngs_with_alt_text(pack, path, default_widget):
     d = _dir(pack, path) / "figures"
     frames = json.loads((d / "figures.json").read_text())
     nb = nbformat.read(path, as_version=4)
@@ -128,7 +137,7 @@ def test_figure_pack_has_pngs_with_alt_text(pack, path):
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
             assert len(f["alt"]) > 40 and f["alt"] in md
         # The alt text is the widget's own, for the settings of the frame.
-        widget = classes[name]()
+        widget = default_widget(name)
         assert items[0]["alt"] == widget.alt_text(**widget.params) or items[0]["params"] != widget.params
 
 
@@ -157,7 +166,7 @@ def test_anki_deck_has_glossary_key_points_and_selfchecks(pack, tmp_path):
 
 
 @pytest.mark.parametrize("path", PARAMS)
-def test_session_plan_names_controls_as_learners_see_them(pack, path):
+def test_session_plan_names_controls_as_learners_see_them(pack, path, default_widget):
     """The plan says which control to move by the label on the learner's screen (the control's
     ``description``) and the values as they are shown, never the widget's internal control name
     (the instructor review found "moving `dose_mg_per_kg`" in Chapter 3)."""
@@ -165,10 +174,9 @@ def test_session_plan_names_controls_as_learners_see_them(pack, path):
     plan = (d / "session-plan.md").read_text()
     figures_md = (d / "figures" / "figures.md").read_text()
     frames = json.loads((d / "figures" / "figures.json").read_text())
-    classes = widget_classes()
     labels, internal = set(), set()
     for name, items in frames.items():
-        widget = classes[name]()
+        widget = default_widget(name)
         labels |= {c.description for c in widget.controls.values() if getattr(c, "description", "")}
         internal |= {k for k in widget.controls if "_" in k}
         for f in items:

@@ -82,9 +82,16 @@ def test_overlap_check_finds_overlapping_labels(widgets):
         b.set_position(saved)
 
 
-def test_stored_html_carries_phone_frames_and_text_sizes(widgets):
+@pytest.fixture(scope="module")
+def iv_html(widgets):
+    """The stored HTML of an IVExplorer (every desktop and phone frame of its scrubber), made once for
+    the two tests that read it."""
+    return widgets("IVExplorer").static_html()
+
+
+def test_stored_html_carries_phone_frames_and_text_sizes(widgets, iv_html):
     w = widgets("IVExplorer")
-    html = w.static_html()
+    html = iv_html
     data = json.loads(re.search(r'class="kc-data">(.*?)</script>', html, re.S).group(1))
     phone = data["phone"]
     assert len(phone["frames"]) == len(data["frames"]) == len(w.scrub.values)
@@ -93,9 +100,8 @@ def test_stored_html_carries_phone_frames_and_text_sizes(widgets):
     assert 'data-text-px="' in html and data["text_px"] > 0
 
 
-def test_book_extension_moves_phone_frames_into_files(widgets):
-    w = widgets("IVExplorer")
-    html = w.static_html()
+def test_book_extension_moves_phone_frames_into_files(iv_html):
+    html = iv_html
     written = {}
     out = externalise(html, lambda name, data: written.__setitem__(name, data), "../_images/kc-phone/")
     data = json.loads(re.search(r'class="kc-data">(.*?)</script>', out, re.S).group(1))
