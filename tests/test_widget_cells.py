@@ -23,8 +23,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = wi.widget_classes()
-CELLS = [(p.relative_to(REPO).as_posix(), i) for p in sorted((REPO / "chapters").glob("*.ipynb"))
-         for i in wi.widget_cells(nbformat.read(p, as_version=4), CLASSES)]
+NOTEBOOKS = {p.relative_to(REPO).as_posix(): nbformat.read(p, as_version=4)
+             for p in sorted((REPO / "chapters").glob("*.ipynb"))}
+"""Each chapter read once (a chapter with its stored figures is several MB)."""
+CELLS = [(nb, i) for nb, notebook in NOTEBOOKS.items() for i in wi.widget_cells(notebook, CLASSES)]
 
 
 def test_widget_classes_and_cells_are_found():
@@ -34,7 +36,7 @@ def test_widget_classes_and_cells_are_found():
 
 @pytest.mark.parametrize("nb,index", CELLS, ids=[f"{nb.rsplit('/', 1)[-1][:2]}-cell{i}" for nb, i in CELLS])
 def test_widget_cell_runs_as_the_first_cell(nb, index):
-    source = nbformat.read(REPO / nb, as_version=4).cells[index].source
+    source = NOTEBOOKS[nb].cells[index].source
     fixed = wi.with_imports(source, CLASSES)
     assert wi.with_imports(fixed, CLASSES) == fixed, "the tool is not idempotent"
     namespace: dict = {"__name__": "__main__"}

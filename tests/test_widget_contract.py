@@ -45,6 +45,12 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 pytestmark = pytest.mark.usefixtures("disk_cache_off")  # the contract draws for real (no disk cache: tests/conftest.py)
 WIDGETS = registry()
 NAMES = list(WIDGETS)
+EACH_WIDGET = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"tests/test_widget_contract.py::{name}"))
+               for name in NAMES]
+"""The widgets as test parameters, each in a pytest-xdist work unit of its own (``make test`` and
+``make test-fast`` run ``--dist loadgroup``, tests/conftest.py): a widget's tests share its built
+widgets and stored HTML (``get_built``, ``get_bundle``), and different widgets share nothing, so
+the workers share the contract instead of one worker running all of it."""
 SELECTIONS = (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectionSlider)
 SLIDERS = (W.FloatSlider, W.IntSlider, W.FloatLogSlider)
 
@@ -313,6 +319,15 @@ def assert_unchanged(b: Built) -> None:
     assert b.widget.png() == b.png
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _no_frame_cache():
+    """The contract tests the real rendering: no per-machine disk cache of the offline frames
+    (``KETACOURSE_CACHE_DIR=off``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KETACOURSE_CACHE_DIR", "off")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _no_pyplot_figures():
     plt.close("all")
@@ -353,7 +368,7 @@ def test_widget_names_are_unique():
 
 
 # ----------------------------------------------------------------------------- state and controls
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_controls_have_labels_and_the_repr_is_fixed(name):
     b = get_built(name)
     w = b.widget
@@ -371,7 +386,7 @@ def test_controls_have_labels_and_the_repr_is_fixed(name):
     assert b.changed_repr != text
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_a_valid_change_updates_in_place_as_a_new_widget_would_draw_it(name):
     b = get_built(name)
     w = b.cls()
@@ -392,7 +407,7 @@ def test_a_valid_change_updates_in_place_as_a_new_widget_would_draw_it(name):
     assert w.fig is fig
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_every_scrubber_value_and_listed_change_updates_in_place(name):
     """Each scrubber value set in turn gives its own image on the same figure; each listed change
     (several controls, other controls) draws exactly what a new widget built with it draws."""
@@ -417,27 +432,32 @@ def test_every_scrubber_value_and_listed_change_updates_in_place(name):
     assert plt.get_fignums() == []
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_images_from_the_cache_equal_drawing_them(name):
     """A position drawn before (or precomputed for the book's scrubber) is answered from the image
     cache: the same image as drawing it again."""
-    b = get_built(name)
-    w = b.cls()
-    w.static_html()  # the scrubber's frames also fill the live image cache
+    # The widget whose stored HTML the tests below read: its static_html() (the scrubber's frames,
+    # computed once per widget) also filled its live image cache. It is moved back to where it was.
+    b, _bundle, _parser = get_bundle(name)
+    w = b.widget
     control, values = b.cls.scrub.control, list(b.cls.scrub.values)
-    cached = {}  # by every control's value (a linked control may follow the path taken)
-    for value in values:
-        w.set(**{control: value})
-        cached[tuple(sorted(w.params.items()))] = w.png()
-    w.clear_image_cache()
-    compared = 0
-    for value in values[::-1]:
-        w.set(**{control: value})
-        key = tuple(sorted(w.params.items()))
-        if key in cached:
-            assert w.png() == cached[key], value
-            compared += 1
-    assert compared >= 2
+    try:
+        cached = {}  # by every control's value (a linked control may follow the path taken)
+        for value in values:
+            w.set(**{control: value})
+            cached[tuple(sorted(w.params.items()))] = w.png()
+        w.clear_image_cache()
+        compared = 0
+        for value in values[::-1]:
+            w.set(**{control: value})
+            key = tuple(sorted(w.params.items()))
+            if key in cached:
+                assert w.png() == cached[key], value
+                compared += 1
+        assert compared >= 2
+    finally:
+        w.set(**b.params)
+    assert_unchanged(b)
     uncached = type(w)()
     uncached.image_cache_size = 0
     uncached.clear_image_cache()
@@ -447,8 +467,14 @@ def test_images_from_the_cache_equal_drawing_them(name):
 
 def _run_in_a_loop(w: ModelWidget, moves: list[dict], seconds: float = 1.5) -> list[dict]:
     """Show ``w`` to a pretend browser (its ``ready`` message), make ``moves`` as the browser would
-    (control values), let the event loop prefetch, and return the frames pushed to the page."""
+    (control values), let the event loop prefetch, and return the frames pushed to the page.
+
+    The loop ends as soon as the kernel's prefetch queue is empty (nothing scheduled, nothing left
+    to draw: no further frame can be pushed), or after ``seconds`` at most (as before, when it always
+    ran ``seconds``)."""
     import asyncio
+
+    from ketacourse.widgets.live_view import _PREFETCHER
 
     pushed: list[dict] = []
 
@@ -465,7 +491,12 @@ def _run_in_a_loop(w: ModelWidget, moves: list[dict], seconds: float = 1.5) -> l
             for key, value in move.items():
                 w.controls[key].value = value
             await asyncio.sleep(0)
-        await asyncio.sleep(seconds)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while loop.time() < deadline:
+            await asyncio.sleep(0.01)
+            if _PREFETCHER.handle is None and not _PREFETCHER.queue:
+                break  # prefetching is over: what was pushed is all that will be pushed
 
     # A thread of its own: under pytest-xdist a worker that ran browser tests may have an event loop
     # running in the main thread, and asyncio.run() refuses to start inside it.
@@ -487,7 +518,7 @@ def _run_in_a_loop(w: ModelWidget, moves: list[dict], seconds: float = 1.5) -> l
     return pushed
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_the_live_figure_prefetches_neighbours_that_equal_the_live_update(name):
     """Shown in a browser, after a move the kernel pushes the neighbouring positions (the moved
     control's next step first), each keyed as the page sees the controls, with its alt text; moving
@@ -553,7 +584,7 @@ def test_no_prefetch_without_a_browser_or_an_event_loop():
     assert len(w._images) == before + 1
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_recreate_png_leaves_the_live_widget_alone(name):
     b = get_built(name)
     assert b.widget.recreate_png(**b.change) == b.changed_png
@@ -567,7 +598,7 @@ def _bad_cases(name: str) -> list:
     return cases + MESSAGES.get(name, [])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_bad_values_raise_naming_the_control_and_change_nothing(name):
     b = get_built(name)
     w = b.widget
@@ -591,7 +622,7 @@ def test_bad_values_raise_naming_the_control_and_change_nothing(name):
         assert_unchanged(b)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_bad_initial_values_raise(name):
     cls = WIDGETS[name]
     kwargs, msg = _bad_cases(name)[0]
@@ -617,7 +648,7 @@ def get_bundle(name: str) -> tuple[Built, dict, ScrubParser]:
     return (b, *_BUNDLES[name])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_mimebundle_has_the_four_representations(name):
     b, bundle, _parser = get_bundle(name)
     assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "text/html", "image/png", "text/plain"}
@@ -628,7 +659,7 @@ def test_mimebundle_has_the_four_representations(name):
     assert bundle["text/html"].startswith("<style>") and 'class="kc-scrub"' in bundle["text/html"]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_stored_html_without_scripts_is_one_figure_and_a_run_prompt(name):
     """What JupyterLab's sanitiser leaves (no scripts, no styles): one image with alt text, no controls."""
     b, bundle, parser = get_bundle(name)
@@ -641,7 +672,7 @@ def test_stored_html_without_scripts_is_one_figure_and_a_run_prompt(name):
     assert "Run the notebook from the top" in b.widget.run_prompt and "Run All Cells" in b.widget.run_prompt
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_scrubber_frames_have_their_own_alt_text_and_differ(name):
     b, bundle, parser = get_bundle(name)
     w, spec = b.widget, b.cls.scrub
@@ -659,7 +690,7 @@ def test_scrubber_frames_have_their_own_alt_text_and_differ(name):
     assert len(set(srcs)) == len(srcs), "every precomputed frame must show something different"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EACH_WIDGET)
 def test_scrubber_starts_at_the_current_frame_and_is_self_contained(name):
     b, bundle, parser = get_bundle(name)
     spec, cur = b.cls.scrub, b.params[b.cls.scrub.control]

@@ -121,6 +121,7 @@ register(
 
 
 # ----------------------------------------------------------------------------- ch2-csht
+@lru_cache(maxsize=None)  # the answer, its mistakes and every diagnosis ask again; it depends on the model only
 def _csht_ratio(model: str = "fanta2015") -> float:
     short, long = pk.context_sensitive_half_time_min(model, WEIGHT_KG, [CSHT_SHORT_MIN, CSHT_LONG_MIN])
     return float(long / short)

@@ -12,6 +12,7 @@ each gives escalating hints: the concept, then the procedure, then the calls to 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -188,7 +189,10 @@ register(
 _LAG = dict(model="domino1982", minutes_into_step=5.0, step=2)  # step 2 = 150 ng/mL, entered from 100 ng/mL
 
 
+@lru_cache(maxsize=None)
 def _effect_fraction_at(minutes: float, series: str = "effect", step: int | None = None) -> float:
+    # cached: the answer and each named mistake call it, and every check (and its diagnosis of a wrong
+    # answer) asks again; the pump's schedule and its simulation depend only on these arguments
     step = _LAG["step"] if step is None else step
     targets = [50.0, 100.0, 150.0, 200.0]
     res = tci(_LAG["model"], targets, 30.0, 70.0)
