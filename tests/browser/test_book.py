@@ -76,6 +76,10 @@ class PageReport:
     widget_problems: list[str] = field(default_factory=list)
     scrubbers: int = 0
     script_srcs: list[str] = field(default_factory=list)
+    theme: str = ""  # document.documentElement.dataset.theme
+    mathjax: bool = False  # MathJax (with its Hub) loaded
+    math_texts: list[str] = field(default_factory=list)  # innerText of each span/div.math once MathJax is done
+    contrast: list[tuple[str, float]] = field(default_factory=list)  # (selector, ratio): _CONTRAST_JS
 
 
 JS_COLLECT = """() => {
@@ -113,7 +117,7 @@ JS_SCRUB_STATE = """(f) => {
 
 @pytest.fixture(scope="module")
 def book_context(browser, book_server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
     local = book_server.rstrip("/")
 
     def route(r):  # an offline reader: nothing leaves 127.0.0.1
@@ -127,9 +131,20 @@ def book_context(browser, book_server):
     ctx.close()
 
 
+JS_MATHJAX_LOADED = "typeof MathJax !== 'undefined' && !!MathJax.Hub"
+JS_MATHJAX_DONE = "() => new Promise(done => MathJax.Hub.Queue(() => done(true)))"
+# Sphinx writes each equation as a span/div.math holding \\( ... \\) or \\[ ... \\]; MathJax
+# replaces that text with its rendering (whose visible and assistive text has no backslash;
+# the TeX source moves into a math/tex script, whose text is not part of innerText).
+JS_MATH_TEXTS = "[...document.querySelectorAll('span.math, div.math')].map(e => e.innerText)"
+
+
 @pytest.fixture(scope="module")
 def site(book_context, book_server, built_book) -> dict[str, PageReport]:
-    """Load every toc page once and collect what the checks need."""
+    """Load every toc page once, in light mode on a 1280-px desktop, and collect what the checks need:
+    console and page errors, requests, links, images, widget outputs, the theme, the math once MathJax
+    has typeset it, and the contrast of the course's own text (the light half of
+    :func:`test_course_outputs_are_readable_in_light_and_dark_mode`)."""
     reports: dict[str, PageReport] = {}
     page = book_context.new_page()
     current: list[PageReport] = []
@@ -170,6 +185,12 @@ def site(book_context, book_server, built_book) -> dict[str, PageReport]:
                     page.wait_for_url(target, wait_until="load", timeout=10_000)
                 page.wait_for_timeout(200)
                 data = page.evaluate(JS_COLLECT)
+                rep.theme = page.evaluate("document.documentElement.dataset.theme")
+                rep.mathjax = page.evaluate(JS_MATHJAX_LOADED)
+                if rep.mathjax:
+                    page.evaluate(JS_MATHJAX_DONE)
+                    rep.math_texts = page.evaluate(JS_MATH_TEXTS)
+                rep.contrast = [(sel, r) for sel, r in page.evaluate(_CONTRAST_JS)]
             except Exception as exc:  # reported by the test, not here
                 rep.error = f"could not load: {exc}"
                 continue
@@ -379,24 +400,17 @@ MATH_PAGES = _pages_with_math() or [pytest.param(None, id="no-math-pages")]
 
 
 @pytest.mark.parametrize("entry", MATH_PAGES)
-def test_math_renders_offline(book_context, book_server, built_book, entry):
-    """Equations are typeset by the MathJax copied into the book, with no network at all."""
+def test_math_renders_offline(site, entry):
+    """Equations are typeset by the MathJax copied into the book, with no network at all (the page as
+    :func:`site` loaded it, offline, once MathJax's queue is empty)."""
     assert entry, "no toc page contains math"
-    built_book.require_ok()
-    page = book_context.new_page()
-    try:
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("typeof MathJax !== 'undefined' && !!MathJax.Hub"), f"{entry}: MathJax did not load"
-        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done(true)))")
-        # Sphinx writes each equation as a span/div.math holding \\( ... \\) or \\[ ... \\]; MathJax
-        # replaces that text with its rendering (whose visible and assistive text has no backslash;
-        # the TeX source moves into a math/tex script, whose text is not part of innerText).
-        texts = page.evaluate("[...document.querySelectorAll('span.math, div.math')].map(e => e.innerText)")
-        assert texts, f"{entry}: no math elements found"
-        raw = [t for t in texts if "\\" in t]
-        assert not raw, f"{entry}: {len(raw)} of {len(texts)} equations left as raw TeX, e.g. {raw[:2]}"
-    finally:
-        page.close()
+    rep = site[f"{entry}.html"]
+    assert rep.loaded, f"{entry}: {rep.error}"
+    assert rep.mathjax, f"{entry}: MathJax did not load"
+    texts = rep.math_texts
+    assert texts, f"{entry}: no math elements found"
+    raw = [t for t in texts if "\\" in t]
+    assert not raw, f"{entry}: {len(raw)} of {len(texts)} equations left as raw TeX, e.g. {raw[:2]}"
 
 
 _CONTRAST_JS = """
@@ -429,25 +443,6 @@ _CONTRAST_JS = """
 """
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("entry", CHAPTERS)
-def test_course_outputs_are_readable_in_light_and_dark_mode(browser, book_server, built_book, entry, scheme):
-    """Text in the scrubbers, self-checks, feedback and disclaimer has WCAG AA contrast (>= 4.5:1)."""
-    assert entry, "no chapter notebook listed in _toc.yml exists"
-    built_book.require_ok()
-    ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
-    try:
-        page = ctx.new_page()
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("document.documentElement.dataset.theme") == scheme
-        ratios = page.evaluate(_CONTRAST_JS)
-        assert any(sel.startswith("figure.kc-scrub") for sel, _ in ratios), f"{entry}: no scrubber text found"
-        low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
-        assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
-    finally:
-        ctx.close()
-
-
 # ------------------------------------------------------------------ dark mode, phone, references
 _DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
   const img = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
@@ -458,23 +453,51 @@ _DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
 })"""
 
 
-@pytest.mark.parametrize("entry", CHAPTERS)
-def test_scrubbers_are_not_dimmed_or_double_framed_in_dark_mode(browser, book_server, built_book, entry):
-    """The theme's dark-mode image filter and grey output box do not apply to the scrubber cards."""
-    assert entry, "no chapter notebook listed in _toc.yml exists"
+@pytest.fixture(scope="module")
+def dark_site(browser, book_server, built_book) -> dict[str, dict]:
+    """Every chapter page loaded once in a dark-mode browser (1280 px): its theme, the contrast of the
+    course's own text (:data:`_CONTRAST_JS`) and the look of its scrubber cards (:data:`_DARK_JS`)."""
     built_book.require_ok()
+    out: dict[str, dict] = {}
     ctx = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
     try:
         page = ctx.new_page()
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-        found = page.evaluate(_DARK_JS)
-        assert found, f"{entry}: no scrubber"
-        bad = [f for f in found if f["filter"] != "none" or f["imgPad"] not in ("0px", "")
-               or f["boxPad"] != "0px" or not re.search(r"rgba\(0, 0, 0, 0\)|transparent", f["boxBg"])]
-        assert not bad, f"{entry} (dark mode): scrubbers dimmed or framed by the theme: {bad[:3]}"
+        for entry in [c for c in CHAPTERS if isinstance(c, str)]:
+            page.goto(book_server + f"{entry}.html", wait_until="load")
+            out[entry] = {"theme": page.evaluate("document.documentElement.dataset.theme"),
+                          "contrast": page.evaluate(_CONTRAST_JS), "scrubbers": page.evaluate(_DARK_JS)}
     finally:
         ctx.close()
+    return out
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_course_outputs_are_readable_in_light_and_dark_mode(site, dark_site, entry, scheme):
+    """Text in the scrubbers, self-checks, feedback and disclaimer has WCAG AA contrast (>= 4.5:1)."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    if scheme == "light":
+        rep = site[f"{entry}.html"]
+        assert rep.loaded, f"{entry}: {rep.error}"
+        theme, ratios = rep.theme, rep.contrast
+    else:
+        theme, ratios = dark_site[entry]["theme"], dark_site[entry]["contrast"]
+    assert theme == scheme
+    assert any(sel.startswith("figure.kc-scrub") for sel, _ in ratios), f"{entry}: no scrubber text found"
+    low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
+    assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_scrubbers_are_not_dimmed_or_double_framed_in_dark_mode(dark_site, entry):
+    """The theme's dark-mode image filter and grey output box do not apply to the scrubber cards."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    assert dark_site[entry]["theme"] == "dark"
+    found = dark_site[entry]["scrubbers"]
+    assert found, f"{entry}: no scrubber"
+    bad = [f for f in found if f["filter"] != "none" or f["imgPad"] not in ("0px", "")
+           or f["boxPad"] != "0px" or not re.search(r"rgba\(0, 0, 0, 0\)|transparent", f["boxBg"])]
+    assert not bad, f"{entry} (dark mode): scrubbers dimmed or framed by the theme: {bad[:3]}"
 
 
 _PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; window.scrollTo(0, window.scrollY);
