@@ -95,6 +95,54 @@ def phone_context(browser):
         ctx.close()
 
 
+@dataclass
+class PhonePage:
+    page: object  # a Playwright page of a chapter, loaded on a PHONE
+    requests: list[str]  # every URL it requested since it started loading
+
+
+class PhonePages:
+    """Chapter pages of the built book on a 390-px phone (:data:`PHONE`), each loaded once and kept
+    open for the next test that reads the same chapter on a phone (a chapter page is 0.6-1.4 MB with
+    MathJax; every load costs Chromium several CPU-seconds).
+
+    The phone tests of the book use it in the run's order: ``test_book.py`` (sideways pan; a figure
+    tapped open and closed again), ``test_book_a11y.py`` (inline code in exercise boxes),
+    ``test_book_phone.py`` (figure text size, frames requested since the load; then the scrubbers
+    stepped from the keyboard). Each only scrolls, reads, taps a figure open and closed again or,
+    last, steps the scrubbers, so each finds the page as a reader who did the same would. At most
+    :attr:`keep` pages stay open (the least recently used is closed); a test run alone loads its own.
+    """
+
+    keep = 8
+
+    def __init__(self, browser, book_server: str) -> None:
+        self.browser, self.book_server = browser, book_server
+        self.context = None
+        self.pages: dict[str, PhonePage] = {}
+
+    def get(self, entry: str) -> PhonePage:
+        """The page of toc entry ``entry`` (no suffix) on a phone, loaded (``load`` event) if not open yet."""
+        if entry in self.pages:
+            self.pages[entry] = self.pages.pop(entry)  # most recently used last
+            return self.pages[entry]
+        if self.context is None:
+            self.context = self.browser.new_context(**PHONE)
+        while len(self.pages) >= self.keep:
+            self.pages.pop(next(iter(self.pages))).page.close()
+        page = self.context.new_page()
+        shown = PhonePage(page, [])
+        page.on("request", lambda r: shown.requests.append(r.url))
+        page.goto(f"{self.book_server}{entry}.html", wait_until="load")
+        self.pages[entry] = shown
+        return shown
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context, self.pages = None, {}
+
+
 # ----------------------------------------------------------------------------- the book
 @dataclass
 class BookBuild:
@@ -204,6 +252,14 @@ def book_server(built_book):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def phone_pages(browser, book_server):
+    """The session's :class:`PhonePages`: chapter pages on a phone, shared by the book's phone tests."""
+    pages = PhonePages(browser, book_server)
+    yield pages
+    pages.close()
 
 
 # ----------------------------------------------------------------------------- JupyterLab

@@ -506,12 +506,11 @@ _PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; windo
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(phone_context, book_server, built_book, entry):
+def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(phone_pages, built_book, entry):
     """At 390 px: the page is no wider than the screen; tapping a figure shows it at full size."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    page = phone_context.new_page()
-    page.goto(book_server + f"{entry}.html", wait_until="load")
+    page = phone_pages.get(entry).page
     m = page.evaluate(_PHONE_JS)
     assert m["page"] <= m["viewport"] + 1 and m["pan"] == 0, (
         f"{entry} at 390 px: the page is {m['page']} px wide and pans {m['pan']} px sideways")

@@ -86,10 +86,9 @@ _CLIPPED_CODE_JS = """() => [...document.querySelectorAll('.exercise code, .solu
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_inline_code_in_exercise_boxes_wraps_on_a_phone(phone_context, book_server, built_book, entry):
+def test_inline_code_in_exercise_boxes_wraps_on_a_phone(phone_pages, built_book, entry):
     built_book.require_ok()
-    page = phone_context.new_page()
-    page.goto(book_server + f"{entry}.html", wait_until="load")
+    page = phone_pages.get(entry).page
     clipped = page.evaluate(_CLIPPED_CODE_JS)
     assert not clipped, f"{entry}: inline code runs past its box on a 390 px phone: {clipped}"
 
