@@ -140,68 +140,52 @@ JS_MATH_TEXTS = "[...document.querySelectorAll('span.math, div.math')].map(e => 
 
 
 @pytest.fixture(scope="module")
-def site(book_context, book_server, built_book) -> dict[str, PageReport]:
-    """Load every toc page once, in light mode on a 1280-px desktop, and collect what the checks need:
-    console and page errors, requests, links, images, widget outputs, the theme, the math once MathJax
-    has typeset it, and the contrast of the course's own text (the light half of
+def site(desktop_pages, book_server, built_book) -> dict[str, PageReport]:
+    """Load every toc page once, in light mode on a 1280-px desktop, offline (``desktop_pages``, whose
+    chapter pages later tests read again), and collect what the checks need: console and page errors,
+    requests, links, images, widget outputs, the theme, the math once MathJax has typeset it, and the
+    contrast of the course's own text (the light half of
     :func:`test_course_outputs_are_readable_in_light_and_dark_mode`)."""
     reports: dict[str, PageReport] = {}
-    page = book_context.new_page()
-    current: list[PageReport] = []
-
-    def on_console(msg):
-        if msg.type == "error" and current:
-            current[0].console_errors.append((msg.text, (msg.location or {}).get("url", "")))
-
-    def on_request(req):
-        if current:
-            current[0].requests.append(req.url)
-            if not req.url.startswith(book_server) and not req.url.startswith("data:"):
-                current[0].external.append(req.url)
-
-    def on_response(resp):
-        if current and resp.url.startswith(book_server) and resp.status >= 400:
-            current[0].bad_local.append((urlsplit(resp.url).path, resp.status))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: current and current[0].page_errors.append(str(e)))
-    page.on("request", on_request)
-    page.on("response", on_response)
-    try:
-        for path in toc_pages():
-            rep = PageReport(path)
-            current[:] = [rep]
-            reports[path] = rep
-            if not (built_book.html / path).is_file():
-                rep.error = "page missing from the built site"
-                continue
-            try:
-                # the root index.html is a redirect page (meta refresh): follow it as a reader does
-                m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>\s]+)',
-                              (built_book.html / path).read_text(encoding="utf-8", errors="replace"), re.I)
-                page.goto(book_server + path, wait_until="load", timeout=20_000)
-                if m:
-                    target = urljoin(book_server + path, m.group(1))
-                    page.wait_for_url(target, wait_until="load", timeout=10_000)
-                page.wait_for_timeout(200)
-                data = page.evaluate(JS_COLLECT)
-                rep.theme = page.evaluate("document.documentElement.dataset.theme")
-                rep.mathjax = page.evaluate(JS_MATHJAX_LOADED)
-                if rep.mathjax:
-                    page.evaluate(JS_MATHJAX_DONE)
-                    rep.math_texts = page.evaluate(JS_MATH_TEXTS)
-                rep.contrast = [(sel, r) for sel, r in page.evaluate(_CONTRAST_JS)]
-            except Exception as exc:  # reported by the test, not here
-                rep.error = f"could not load: {exc}"
-                continue
-            rep.loaded = True
-            rep.anchors, rep.images = data["anchors"], data["images"]
-            rep.widget_problems, rep.scrubbers = data["problems"], data["scrubbers"]
-            rep.script_srcs = data["scripts"]
-        page.wait_for_timeout(100)  # late console messages
-    finally:
-        current.clear()
-        page.close()
+    shown = {}
+    for path in toc_pages():
+        rep = PageReport(path)
+        reports[path] = rep
+        if not (built_book.html / path).is_file():
+            rep.error = "page missing from the built site"
+            continue
+        try:
+            # the root index.html is a redirect page (meta refresh): follow it as a reader does
+            m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>\s]+)',
+                          (built_book.html / path).read_text(encoding="utf-8", errors="replace"), re.I)
+            shown[path] = desktop_pages.get(path.removesuffix(".html"))
+            page = shown[path].page
+            if m:
+                target = urljoin(book_server + path, m.group(1))
+                page.wait_for_url(target, wait_until="load", timeout=10_000)
+            page.wait_for_timeout(200)
+            data = page.evaluate(JS_COLLECT)
+            rep.theme = page.evaluate("document.documentElement.dataset.theme")
+            rep.mathjax = page.evaluate(JS_MATHJAX_LOADED)
+            if rep.mathjax:
+                page.evaluate(JS_MATHJAX_DONE)
+                rep.math_texts = page.evaluate(JS_MATH_TEXTS)
+            rep.contrast = [(sel, r) for sel, r in page.evaluate(_CONTRAST_JS)]
+        except Exception as exc:  # reported by the test, not here
+            rep.error = f"could not load: {exc}"
+            continue
+        rep.loaded = True
+        rep.anchors, rep.images = data["anchors"], data["images"]
+        rep.widget_problems, rep.scrubbers = data["problems"], data["scrubbers"]
+        rep.script_srcs = data["scripts"]
+    if shown:
+        next(reversed(shown.values())).page.wait_for_timeout(100)  # late console messages (still delivered)
+    for path, one in shown.items():
+        rep = reports[path]
+        rep.console_errors, rep.page_errors = list(one.console_errors), list(one.page_errors)
+        rep.requests = list(one.requests)
+        rep.external = [u for u in one.requests if not u.startswith(book_server) and not u.startswith("data:")]
+        rep.bad_local = [(urlsplit(u).path, status) for u, status in one.failed if u.startswith(book_server)]
     return reports
 
 

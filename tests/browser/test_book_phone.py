@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PHONE
 from .test_book import CHAPTERS
 
 pytestmark = pytest.mark.browser
 
 MIN_CSS_PX = 9.0
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 # Every figure image of the page's content: the visible frame of each scrubber, and any other
 # image in a cell output or a figure (the chapters' static figures).
@@ -45,31 +43,15 @@ _FIGURES_JS = """async () => {
 }"""
 
 
-def _measure(browser, book_server, entry: str, device: dict) -> tuple[list[dict], list[str]]:
-    """The figures of a chapter page freshly loaded on ``device``, and the URLs it requested."""
-    ctx = browser.new_context(**device)
-    requests: list[str] = []
-    try:
-        page = ctx.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(f"{book_server}{entry}.html", wait_until="load")
-        figures = page.evaluate(_FIGURES_JS)
-    finally:
-        ctx.close()
-    return figures, requests
-
-
 @pytest.mark.parametrize("device", ["phone", "desktop"])
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_figure_text_is_at_least_9_css_px(browser, book_server, phone_pages, built_book, entry, device):
+def test_figure_text_is_at_least_9_css_px(phone_pages, desktop_pages, built_book, entry, device):
     """Smallest figure text x the scale the figure is shown at >= 9 CSS px, for every figure."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    if device == "phone":  # the page the book's other phone tests read (conftest.PhonePages)
-        shown = phone_pages.get(entry)
-        figures, requests = shown.page.evaluate(_FIGURES_JS), shown.requests
-    else:
-        figures, requests = _measure(browser, book_server, entry, DESKTOP)
+    # the chapter's page on a 390-px phone or a 1280-px desktop, as the other book tests read it
+    shown = (phone_pages if device == "phone" else desktop_pages).get(entry)
+    figures, requests = shown.page.evaluate(_FIGURES_JS), shown.requests
     assert figures, f"{entry}: no figure measured"
     small, sizes = [], []
     for f in figures:
