@@ -95,6 +95,78 @@ def phone_context(browser):
         ctx.close()
 
 
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "color_scheme": "light"}
+"""A 1280-px desktop in light mode."""
+
+
+@dataclass
+class BookPage:
+    page: object  # a Playwright page of the built book, loaded on one device
+    requests: list[str] = field(default_factory=list)  # every URL it requested since it started loading
+    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (text, location url) of console errors
+    page_errors: list[str] = field(default_factory=list)  # uncaught JavaScript errors
+    failed: list[tuple[str, int]] = field(default_factory=list)  # (url, status) of responses with status >= 400
+
+
+class BookPages:
+    """Chapter pages of the built book on one device (:data:`PHONE` or :data:`DESKTOP`), each loaded
+    once and kept open for the next test that reads the same chapter on that device (a chapter page
+    is 0.6-1.4 MB with MathJax; every load costs Chromium several CPU-seconds).
+
+    The tests that share a chapter's page use it in the run's order (the files' alphabetical order)
+    and each leaves it as a reader who did the same would: they scroll, read, run axe-core, tap or
+    press a control and close what they opened; only the last phone test steps the scrubbers and
+    leaves them moved.
+
+    - phone: ``test_book.py`` (sideways pan; a figure tapped open and closed again),
+      ``test_book_a11y.py`` (inline code in exercise boxes), ``test_book_phone.py`` (figure text size,
+      frames requested since the load; last, the scrubbers stepped from the keyboard);
+    - desktop, offline (every request that leaves 127.0.0.1 is aborted): ``test_answers.py`` (no answer
+      shown; a self-check option and a solution opened and closed again), ``test_book.py`` (the
+      ``site`` fixture: errors, requests, links, images, math, contrast), ``test_book_a11y.py``
+      (axe-core in light mode, then dark mode and back to light; the enlarge buttons),
+      ``test_book_phone.py`` (figure text size, frames requested since the load).
+
+    Only the chapter notebooks' pages are kept (another page is closed when the next is opened), and
+    all are closed after the last test of the session that uses them (:func:`pytest_runtest_teardown`),
+    so no idle page stays open for the rest of the run; a test run alone loads its own.
+    """
+
+    def __init__(self, browser, book_server: str, device: dict, offline: bool = False) -> None:
+        self.browser, self.book_server, self.device, self.offline = browser, book_server, device, offline
+        self.kept = {page.entry for page in course.pages(REPO) if page.is_notebook}
+        self.context = None
+        self.pages: dict[str, BookPage] = {}
+
+    def get(self, entry: str) -> BookPage:
+        """The page of toc entry ``entry`` (no suffix), loaded (``load`` event) if it is not open yet."""
+        for other in [e for e in self.pages if e != entry and e not in self.kept]:
+            self.pages.pop(other).page.close()
+        if entry in self.pages:
+            return self.pages[entry]
+        if self.context is None:
+            self.context = self.browser.new_context(**self.device)
+            if self.offline:
+                local = self.book_server.rstrip("/")
+                self.context.route("**/*", lambda r: r.continue_() if r.request.url.startswith((local, "data:"))
+                                   else r.abort("internetdisconnected"))
+        page = self.context.new_page()
+        shown = BookPage(page)
+        page.on("request", lambda r: shown.requests.append(r.url))
+        page.on("console", lambda m: m.type == "error" and shown.console_errors.append(
+            (m.text, (m.location or {}).get("url", ""))))
+        page.on("pageerror", lambda e: shown.page_errors.append(str(e)))
+        page.on("response", lambda r: r.status >= 400 and shown.failed.append((r.url, r.status)))
+        page.goto(f"{self.book_server}{entry}.html", wait_until="load", timeout=20_000)
+        self.pages[entry] = shown
+        return shown
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context, self.pages = None, {}
+
+
 # ----------------------------------------------------------------------------- the book
 @dataclass
 class BookBuild:
@@ -204,6 +276,38 @@ def book_server(built_book):
     finally:
         server.shutdown()
         server.server_close()
+
+
+BOOK_PAGES = ("phone_pages", "desktop_pages")
+"""The fixtures holding a :class:`BookPages`."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Close a :class:`BookPages`' pages after the last test of the session that uses it."""
+    funcargs = getattr(item, "funcargs", {})
+    for name in BOOK_PAGES:
+        pool = funcargs.get(name)
+        if isinstance(pool, BookPages):
+            last = [i for i in item.session.items if name in getattr(i, "fixturenames", ())][-1]
+            if item is last:
+                pool.close()
+
+
+@pytest.fixture(scope="session")
+def phone_pages(browser, book_server):
+    """Chapter pages on a phone, shared by the book's phone tests (:class:`BookPages`)."""
+    pages = BookPages(browser, book_server, PHONE)
+    yield pages
+    pages.close()
+
+
+@pytest.fixture(scope="session")
+def desktop_pages(browser, book_server):
+    """Chapter pages on a desktop in light mode, offline, shared by several book tests (:class:`BookPages`)."""
+    pages = BookPages(browser, book_server, DESKTOP, offline=True)
+    yield pages
+    pages.close()
 
 
 # ----------------------------------------------------------------------------- JupyterLab

@@ -1,7 +1,7 @@
 """The built book shows no answer: read each chapter page in headless Chromium as a reader does.
 
-Reuses the session's ``built_book`` / ``book_server`` / ``browser`` fixtures (one build for all
-browser tests). For every chapter page, the *rendered* text (``innerText``: what is on screen
+Reuses the session's ``built_book`` and its chapter pages on a desktop (``desktop_pages``: one build
+and one page load per chapter for all browser tests). For every chapter page, the *rendered* text (``innerText``: what is on screen
 before any fold is opened, so closed ``<details>`` do not count) must contain no check verdict or
 feedback, no expected value of that chapter's checks (to three significant figures, or two
 decimals), no SelfCheck source and no SelfCheck verdict. The worked solutions must not be page text
@@ -42,17 +42,6 @@ def answer_strings(value: float) -> set[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def reader(browser, book_server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    local = book_server.rstrip("/")
-    ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith((local, "data:"))
-              else r.abort("internetdisconnected"))
-    page = ctx.new_page()
-    yield page
-    ctx.close()
-
-
 TEXT_CONTENT_JS = """() => { const b = document.body.cloneNode(true);
   b.querySelectorAll('script, style, noscript').forEach(e => e.remove()); return b.textContent; }"""
 """The page's text, hidden parts included (what a reader view or a text browser can show)."""
@@ -76,10 +65,10 @@ def solution_leaks(text: str, lines: list[str], where: str) -> list[str]:
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_chapter_page_shows_no_answer(reader, book_server, entry):
+def test_chapter_page_shows_no_answer(desktop_pages, entry):
     assert entry is not None, "no chapter notebooks in _toc.yml"
+    reader = desktop_pages.get(entry).page  # a 1280-px desktop, offline (conftest.BookPages)
     reader.emulate_media(media="screen")
-    reader.goto(f"{book_server}{entry}.html", wait_until="load", timeout=20_000)
     reader.wait_for_timeout(300)
     text = reader.evaluate("() => (document.querySelector('main') || document.body).innerText")
     assert "Learning objectives" in text, "the page did not render"
@@ -122,9 +111,9 @@ def test_chapter_page_shows_no_answer(reader, book_server, entry):
     assert not leaks, "\n".join(leaks)
 
 
-def test_opening_an_option_reveals_only_its_own_feedback(reader, book_server):
+def test_opening_an_option_reveals_only_its_own_feedback(desktop_pages):
     entry = next(e for e in toc_files() if (REPO / f"{e}.ipynb").is_file())
-    reader.goto(f"{book_server}{entry}.html", wait_until="load", timeout=20_000)
+    reader = desktop_pages.get(entry).page
     first = reader.locator(".kc-selfcheck").first
     options = first.locator("details.kc-option")
     n = options.count()
@@ -138,10 +127,10 @@ def test_opening_an_option_reveals_only_its_own_feedback(reader, book_server):
     assert sum(c for c, _ in verdicts) == 1 and sum(w for _, w in verdicts) == n - 1
 
 
-def test_solution_opens_by_keyboard_and_is_never_printed(reader, book_server):
+def test_solution_opens_by_keyboard_and_is_never_printed(desktop_pages):
     entry = next(e for e in toc_files() if (REPO / f"{e}.ipynb").is_file())
+    reader = desktop_pages.get(entry).page
     reader.emulate_media(media="screen")
-    reader.goto(f"{book_server}{entry}.html", wait_until="load", timeout=20_000)
     lines = solution_lines(reader)
     buttons = reader.get_by_role("button", name=BUTTON_OPEN, exact=True)
     assert buttons.count() == reader.locator(".kc-solution").count() > 0, "every solution needs its named button"

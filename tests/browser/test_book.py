@@ -76,6 +76,10 @@ class PageReport:
     widget_problems: list[str] = field(default_factory=list)
     scrubbers: int = 0
     script_srcs: list[str] = field(default_factory=list)
+    theme: str = ""  # document.documentElement.dataset.theme
+    mathjax: bool = False  # MathJax (with its Hub) loaded
+    math_texts: list[str] = field(default_factory=list)  # innerText of each span/div.math once MathJax is done
+    contrast: list[tuple[str, float]] = field(default_factory=list)  # (selector, ratio): _CONTRAST_JS
 
 
 JS_COLLECT = """() => {
@@ -113,7 +117,7 @@ JS_SCRUB_STATE = """(f) => {
 
 @pytest.fixture(scope="module")
 def book_context(browser, book_server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
     local = book_server.rstrip("/")
 
     def route(r):  # an offline reader: nothing leaves 127.0.0.1
@@ -127,60 +131,61 @@ def book_context(browser, book_server):
     ctx.close()
 
 
+JS_MATHJAX_LOADED = "typeof MathJax !== 'undefined' && !!MathJax.Hub"
+JS_MATHJAX_DONE = "() => new Promise(done => MathJax.Hub.Queue(() => done(true)))"
+# Sphinx writes each equation as a span/div.math holding \\( ... \\) or \\[ ... \\]; MathJax
+# replaces that text with its rendering (whose visible and assistive text has no backslash;
+# the TeX source moves into a math/tex script, whose text is not part of innerText).
+JS_MATH_TEXTS = "[...document.querySelectorAll('span.math, div.math')].map(e => e.innerText)"
+
+
 @pytest.fixture(scope="module")
-def site(book_context, book_server, built_book) -> dict[str, PageReport]:
-    """Load every toc page once and collect what the checks need."""
+def site(desktop_pages, book_server, built_book) -> dict[str, PageReport]:
+    """Load every toc page once, in light mode on a 1280-px desktop, offline (``desktop_pages``, whose
+    chapter pages later tests read again), and collect what the checks need: console and page errors,
+    requests, links, images, widget outputs, the theme, the math once MathJax has typeset it, and the
+    contrast of the course's own text (the light half of
+    :func:`test_course_outputs_are_readable_in_light_and_dark_mode`)."""
     reports: dict[str, PageReport] = {}
-    page = book_context.new_page()
-    current: list[PageReport] = []
-
-    def on_console(msg):
-        if msg.type == "error" and current:
-            current[0].console_errors.append((msg.text, (msg.location or {}).get("url", "")))
-
-    def on_request(req):
-        if current:
-            current[0].requests.append(req.url)
-            if not req.url.startswith(book_server) and not req.url.startswith("data:"):
-                current[0].external.append(req.url)
-
-    def on_response(resp):
-        if current and resp.url.startswith(book_server) and resp.status >= 400:
-            current[0].bad_local.append((urlsplit(resp.url).path, resp.status))
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda e: current and current[0].page_errors.append(str(e)))
-    page.on("request", on_request)
-    page.on("response", on_response)
-    try:
-        for path in toc_pages():
-            rep = PageReport(path)
-            current[:] = [rep]
-            reports[path] = rep
-            if not (built_book.html / path).is_file():
-                rep.error = "page missing from the built site"
-                continue
-            try:
-                # the root index.html is a redirect page (meta refresh): follow it as a reader does
-                m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>\s]+)',
-                              (built_book.html / path).read_text(encoding="utf-8", errors="replace"), re.I)
-                page.goto(book_server + path, wait_until="load", timeout=20_000)
-                if m:
-                    target = urljoin(book_server + path, m.group(1))
-                    page.wait_for_url(target, wait_until="load", timeout=10_000)
-                page.wait_for_timeout(200)
-                data = page.evaluate(JS_COLLECT)
-            except Exception as exc:  # reported by the test, not here
-                rep.error = f"could not load: {exc}"
-                continue
-            rep.loaded = True
-            rep.anchors, rep.images = data["anchors"], data["images"]
-            rep.widget_problems, rep.scrubbers = data["problems"], data["scrubbers"]
-            rep.script_srcs = data["scripts"]
-        page.wait_for_timeout(100)  # late console messages
-    finally:
-        current.clear()
-        page.close()
+    shown = {}
+    for path in toc_pages():
+        rep = PageReport(path)
+        reports[path] = rep
+        if not (built_book.html / path).is_file():
+            rep.error = "page missing from the built site"
+            continue
+        try:
+            # the root index.html is a redirect page (meta refresh): follow it as a reader does
+            m = re.search(r'http-equiv="refresh"[^>]*url=([^"\'>\s]+)',
+                          (built_book.html / path).read_text(encoding="utf-8", errors="replace"), re.I)
+            shown[path] = desktop_pages.get(path.removesuffix(".html"))
+            page = shown[path].page
+            if m:
+                target = urljoin(book_server + path, m.group(1))
+                page.wait_for_url(target, wait_until="load", timeout=10_000)
+            page.wait_for_timeout(200)
+            data = page.evaluate(JS_COLLECT)
+            rep.theme = page.evaluate("document.documentElement.dataset.theme")
+            rep.mathjax = page.evaluate(JS_MATHJAX_LOADED)
+            if rep.mathjax:
+                page.evaluate(JS_MATHJAX_DONE)
+                rep.math_texts = page.evaluate(JS_MATH_TEXTS)
+            rep.contrast = [(sel, r) for sel, r in page.evaluate(_CONTRAST_JS)]
+        except Exception as exc:  # reported by the test, not here
+            rep.error = f"could not load: {exc}"
+            continue
+        rep.loaded = True
+        rep.anchors, rep.images = data["anchors"], data["images"]
+        rep.widget_problems, rep.scrubbers = data["problems"], data["scrubbers"]
+        rep.script_srcs = data["scripts"]
+    if shown:
+        next(reversed(shown.values())).page.wait_for_timeout(100)  # late console messages (still delivered)
+    for path, one in shown.items():
+        rep = reports[path]
+        rep.console_errors, rep.page_errors = list(one.console_errors), list(one.page_errors)
+        rep.requests = list(one.requests)
+        rep.external = [u for u in one.requests if not u.startswith(book_server) and not u.startswith("data:")]
+        rep.bad_local = [(urlsplit(u).path, status) for u, status in one.failed if u.startswith(book_server)]
     return reports
 
 
@@ -379,24 +384,17 @@ MATH_PAGES = _pages_with_math() or [pytest.param(None, id="no-math-pages")]
 
 
 @pytest.mark.parametrize("entry", MATH_PAGES)
-def test_math_renders_offline(book_context, book_server, built_book, entry):
-    """Equations are typeset by the MathJax copied into the book, with no network at all."""
+def test_math_renders_offline(site, entry):
+    """Equations are typeset by the MathJax copied into the book, with no network at all (the page as
+    :func:`site` loaded it, offline, once MathJax's queue is empty)."""
     assert entry, "no toc page contains math"
-    built_book.require_ok()
-    page = book_context.new_page()
-    try:
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("typeof MathJax !== 'undefined' && !!MathJax.Hub"), f"{entry}: MathJax did not load"
-        page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done(true)))")
-        # Sphinx writes each equation as a span/div.math holding \\( ... \\) or \\[ ... \\]; MathJax
-        # replaces that text with its rendering (whose visible and assistive text has no backslash;
-        # the TeX source moves into a math/tex script, whose text is not part of innerText).
-        texts = page.evaluate("[...document.querySelectorAll('span.math, div.math')].map(e => e.innerText)")
-        assert texts, f"{entry}: no math elements found"
-        raw = [t for t in texts if "\\" in t]
-        assert not raw, f"{entry}: {len(raw)} of {len(texts)} equations left as raw TeX, e.g. {raw[:2]}"
-    finally:
-        page.close()
+    rep = site[f"{entry}.html"]
+    assert rep.loaded, f"{entry}: {rep.error}"
+    assert rep.mathjax, f"{entry}: MathJax did not load"
+    texts = rep.math_texts
+    assert texts, f"{entry}: no math elements found"
+    raw = [t for t in texts if "\\" in t]
+    assert not raw, f"{entry}: {len(raw)} of {len(texts)} equations left as raw TeX, e.g. {raw[:2]}"
 
 
 _CONTRAST_JS = """
@@ -429,25 +427,6 @@ _CONTRAST_JS = """
 """
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("entry", CHAPTERS)
-def test_course_outputs_are_readable_in_light_and_dark_mode(browser, book_server, built_book, entry, scheme):
-    """Text in the scrubbers, self-checks, feedback and disclaimer has WCAG AA contrast (>= 4.5:1)."""
-    assert entry, "no chapter notebook listed in _toc.yml exists"
-    built_book.require_ok()
-    ctx = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900})
-    try:
-        page = ctx.new_page()
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("document.documentElement.dataset.theme") == scheme
-        ratios = page.evaluate(_CONTRAST_JS)
-        assert any(sel.startswith("figure.kc-scrub") for sel, _ in ratios), f"{entry}: no scrubber text found"
-        low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
-        assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
-    finally:
-        ctx.close()
-
-
 # ------------------------------------------------------------------ dark mode, phone, references
 _DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
   const img = [...f.querySelectorAll('img.kc-frame')].find(m => !m.hidden);
@@ -458,23 +437,51 @@ _DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
 })"""
 
 
-@pytest.mark.parametrize("entry", CHAPTERS)
-def test_scrubbers_are_not_dimmed_or_double_framed_in_dark_mode(browser, book_server, built_book, entry):
-    """The theme's dark-mode image filter and grey output box do not apply to the scrubber cards."""
-    assert entry, "no chapter notebook listed in _toc.yml exists"
+@pytest.fixture(scope="module")
+def dark_site(browser, book_server, built_book) -> dict[str, dict]:
+    """Every chapter page loaded once in a dark-mode browser (1280 px): its theme, the contrast of the
+    course's own text (:data:`_CONTRAST_JS`) and the look of its scrubber cards (:data:`_DARK_JS`)."""
     built_book.require_ok()
+    out: dict[str, dict] = {}
     ctx = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
     try:
         page = ctx.new_page()
-        page.goto(book_server + f"{entry}.html", wait_until="load")
-        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-        found = page.evaluate(_DARK_JS)
-        assert found, f"{entry}: no scrubber"
-        bad = [f for f in found if f["filter"] != "none" or f["imgPad"] not in ("0px", "")
-               or f["boxPad"] != "0px" or not re.search(r"rgba\(0, 0, 0, 0\)|transparent", f["boxBg"])]
-        assert not bad, f"{entry} (dark mode): scrubbers dimmed or framed by the theme: {bad[:3]}"
+        for entry in [c for c in CHAPTERS if isinstance(c, str)]:
+            page.goto(book_server + f"{entry}.html", wait_until="load")
+            out[entry] = {"theme": page.evaluate("document.documentElement.dataset.theme"),
+                          "contrast": page.evaluate(_CONTRAST_JS), "scrubbers": page.evaluate(_DARK_JS)}
     finally:
         ctx.close()
+    return out
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_course_outputs_are_readable_in_light_and_dark_mode(site, dark_site, entry, scheme):
+    """Text in the scrubbers, self-checks, feedback and disclaimer has WCAG AA contrast (>= 4.5:1)."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    if scheme == "light":
+        rep = site[f"{entry}.html"]
+        assert rep.loaded, f"{entry}: {rep.error}"
+        theme, ratios = rep.theme, rep.contrast
+    else:
+        theme, ratios = dark_site[entry]["theme"], dark_site[entry]["contrast"]
+    assert theme == scheme
+    assert any(sel.startswith("figure.kc-scrub") for sel, _ in ratios), f"{entry}: no scrubber text found"
+    low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
+    assert not low, f"{entry} ({scheme} mode): text below 4.5:1 contrast: {low[:6]}"
+
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_scrubbers_are_not_dimmed_or_double_framed_in_dark_mode(dark_site, entry):
+    """The theme's dark-mode image filter and grey output box do not apply to the scrubber cards."""
+    assert entry, "no chapter notebook listed in _toc.yml exists"
+    assert dark_site[entry]["theme"] == "dark"
+    found = dark_site[entry]["scrubbers"]
+    assert found, f"{entry}: no scrubber"
+    bad = [f for f in found if f["filter"] != "none" or f["imgPad"] not in ("0px", "")
+           or f["boxPad"] != "0px" or not re.search(r"rgba\(0, 0, 0, 0\)|transparent", f["boxBg"])]
+    assert not bad, f"{entry} (dark mode): scrubbers dimmed or framed by the theme: {bad[:3]}"
 
 
 _PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; window.scrollTo(0, window.scrollY);
@@ -483,12 +490,11 @@ _PHONE_JS = """() => { window.scrollBy(60, 0); const pan = window.scrollX; windo
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(phone_context, book_server, built_book, entry):
+def test_phone_has_no_sideways_pan_and_figures_enlarge_on_tap(phone_pages, built_book, entry):
     """At 390 px: the page is no wider than the screen; tapping a figure shows it at full size."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    page = phone_context.new_page()
-    page.goto(book_server + f"{entry}.html", wait_until="load")
+    page = phone_pages.get(entry).page
     m = page.evaluate(_PHONE_JS)
     assert m["page"] <= m["viewport"] + 1 and m["pan"] == 0, (
         f"{entry} at 390 px: the page is {m['page']} px wide and pans {m['pan']} px sideways")

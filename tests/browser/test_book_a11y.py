@@ -37,29 +37,19 @@ def _violations(page, options=None) -> list[str]:
             for v in results.response["violations"] if v["impact"] in SERIOUS]
 
 
-@pytest.fixture(scope="module")
-def axe_context(browser):
-    ctx = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
-    yield ctx
-    ctx.close()
-
-
 @pytest.mark.parametrize("entry", PAGES)
-def test_axe_finds_no_serious_violation_in_light_and_dark(axe_context, book_server, built_book, entry):
+def test_axe_finds_no_serious_violation_in_light_and_dark(desktop_pages, built_book, entry):
     built_book.require_ok()
     problems = []
-    page = axe_context.new_page()
-    try:
-        page.goto(book_server + entry, wait_until="load")
-        assert page.evaluate("document.documentElement.dataset.theme") == "light"
-        problems += [f"light: {v}" for v in _violations(page)]
-        # the theme's own switch: the same page in dark mode; only colours change, so contrast again
-        page.evaluate("document.documentElement.dataset.theme = 'dark'")
-        page.wait_for_timeout(100)
-        problems += [f"dark: {v}" for v in _violations(page, {"runOnly": {"type": "rule", "values": ["color-contrast"]},
-                                                               "resultTypes": ["violations"]})]
-    finally:
-        page.close()
+    page = desktop_pages.get(entry.removesuffix(".html")).page  # a 1280-px desktop in light mode
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    problems += [f"light: {v}" for v in _violations(page)]
+    # the theme's own switch: the same page in dark mode; only colours change, so contrast again
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    page.wait_for_timeout(100)
+    problems += [f"dark: {v}" for v in _violations(page, {"runOnly": {"type": "rule", "values": ["color-contrast"]},
+                                                           "resultTypes": ["violations"]})]
+    page.evaluate("document.documentElement.dataset.theme = 'light'")  # as the next test expects it
     assert not problems, f"{entry}: axe-core found serious or critical violations:\n" + "\n".join(problems)
 
 
@@ -86,10 +76,9 @@ _CLIPPED_CODE_JS = """() => [...document.querySelectorAll('.exercise code, .solu
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_inline_code_in_exercise_boxes_wraps_on_a_phone(phone_context, book_server, built_book, entry):
+def test_inline_code_in_exercise_boxes_wraps_on_a_phone(phone_pages, built_book, entry):
     built_book.require_ok()
-    page = phone_context.new_page()
-    page.goto(book_server + f"{entry}.html", wait_until="load")
+    page = phone_pages.get(entry).page
     clipped = page.evaluate(_CLIPPED_CODE_JS)
     assert not clipped, f"{entry}: inline code runs past its box on a 390 px phone: {clipped}"
 
@@ -103,7 +92,7 @@ _ZOOM_STATE = """f => { const b = f.querySelector('button.kc-zoombtn'); const r 
                  && r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth}; }"""
 
 
-def test_the_enlarge_control_is_a_keyboard_button_with_its_state(axe_context, book_server, built_book):
+def test_the_enlarge_control_is_a_keyboard_button_with_its_state(desktop_pages, built_book):
     """Every scrubber's enlarge control is a real button named for what it does on any device (no
     "tap" or "click"), with aria-expanded that follows its state (the figure itself is no second,
     nameless button). On the first scrubber: Tab reaches it after the range, Enter and Space toggle
@@ -113,45 +102,41 @@ def test_the_enlarge_control_is_a_keyboard_button_with_its_state(axe_context, bo
     walked = 0
     seen = 0
     for entry in [c for c in CHAPTERS if isinstance(c, str)]:
-        page = axe_context.new_page()
-        try:
-            page.goto(book_server + f"{entry}.html", wait_until="load")
-            figures = page.locator("figure.kc-scrub")
-            for i in range(figures.count()):
-                f = figures.nth(i)
-                buttons = f.locator("button.kc-zoombtn")
-                assert buttons.count() == 1, f"{entry}: scrubber {i} has {buttons.count()} enlarge buttons"
-                state = f.evaluate(_ZOOM_STATE)
-                hint = f.locator(".kc-zoomhint").text_content() or ""
-                assert state["expanded"] == "false" and not state["zoom"] and state["controlsFrames"], (entry, i, state)
-                assert not touch_words.search(state["name"] + " " + hint), (
-                    f"{entry}: device-bound wording {state['name']!r} / {hint!r}")
-                assert f.locator(".kc-frames[role=button], .kc-frames[tabindex]").count() == 0, (
-                    f"{entry}: the figure itself is still a second, nameless button")
-                seen += 1
-            if walked or not figures.count():
-                continue
-            f = figures.first
-            f.scroll_into_view_if_needed()
-            rng = f.locator("input[type=range]")
-            if rng.count():
-                rng.focus()
-                page.keyboard.press("Tab")
-            else:
-                f.locator("button.kc-zoombtn").focus()
-            assert f.evaluate(_ZOOM_STATE)["focused"], f"{entry}: Tab from the range does not reach the enlarge button"
-            page.keyboard.press("Enter")
-            on = f.evaluate(_ZOOM_STATE)
-            assert on["expanded"] == "true" and on["zoom"] and on["onTop"] and on["focused"], f"{entry}: Enter: {on}"
-            page.keyboard.press("Escape")
-            off = f.evaluate(_ZOOM_STATE)
-            assert off["expanded"] == "false" and not off["zoom"] and off["focused"], f"{entry}: Escape: {off}"
-            assert off["name"] != on["name"], f"{entry}: the button's name does not follow its state ({off['name']!r})"
-            page.keyboard.press("Space")
-            assert f.evaluate(_ZOOM_STATE)["expanded"] == "true", f"{entry}: Space does not enlarge"
-            page.keyboard.press("Space")
-            assert f.evaluate(_ZOOM_STATE)["expanded"] == "false", f"{entry}: Space does not close"
-            walked += 1
-        finally:
-            page.close()
+        page = desktop_pages.get(entry).page
+        figures = page.locator("figure.kc-scrub")
+        for i in range(figures.count()):
+            f = figures.nth(i)
+            buttons = f.locator("button.kc-zoombtn")
+            assert buttons.count() == 1, f"{entry}: scrubber {i} has {buttons.count()} enlarge buttons"
+            state = f.evaluate(_ZOOM_STATE)
+            hint = f.locator(".kc-zoomhint").text_content() or ""
+            assert state["expanded"] == "false" and not state["zoom"] and state["controlsFrames"], (entry, i, state)
+            assert not touch_words.search(state["name"] + " " + hint), (
+                f"{entry}: device-bound wording {state['name']!r} / {hint!r}")
+            assert f.locator(".kc-frames[role=button], .kc-frames[tabindex]").count() == 0, (
+                f"{entry}: the figure itself is still a second, nameless button")
+            seen += 1
+        if walked or not figures.count():
+            continue
+        f = figures.first
+        f.scroll_into_view_if_needed()
+        rng = f.locator("input[type=range]")
+        if rng.count():
+            rng.focus()
+            page.keyboard.press("Tab")
+        else:
+            f.locator("button.kc-zoombtn").focus()
+        assert f.evaluate(_ZOOM_STATE)["focused"], f"{entry}: Tab from the range does not reach the enlarge button"
+        page.keyboard.press("Enter")
+        on = f.evaluate(_ZOOM_STATE)
+        assert on["expanded"] == "true" and on["zoom"] and on["onTop"] and on["focused"], f"{entry}: Enter: {on}"
+        page.keyboard.press("Escape")
+        off = f.evaluate(_ZOOM_STATE)
+        assert off["expanded"] == "false" and not off["zoom"] and off["focused"], f"{entry}: Escape: {off}"
+        assert off["name"] != on["name"], f"{entry}: the button's name does not follow its state ({off['name']!r})"
+        page.keyboard.press("Space")
+        assert f.evaluate(_ZOOM_STATE)["expanded"] == "true", f"{entry}: Space does not enlarge"
+        page.keyboard.press("Space")
+        assert f.evaluate(_ZOOM_STATE)["expanded"] == "false", f"{entry}: Space does not close"
+        walked += 1
     assert seen and walked, "no scrubber in the built book"

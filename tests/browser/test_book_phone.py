@@ -21,8 +21,6 @@ from .test_book import CHAPTERS
 pytestmark = pytest.mark.browser
 
 MIN_CSS_PX = 9.0
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 # Every figure image of the page's content: the visible frame of each scrubber, and any other
 # image in a cell output or a figure (the chapters' static figures).
@@ -45,26 +43,15 @@ _FIGURES_JS = """async () => {
 }"""
 
 
-def _measure(browser, book_server, entry: str, device: dict) -> tuple[list[dict], list[str]]:
-    ctx = browser.new_context(**device)
-    requests: list[str] = []
-    try:
-        page = ctx.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(f"{book_server}{entry}.html", wait_until="load")
-        figures = page.evaluate(_FIGURES_JS)
-    finally:
-        ctx.close()
-    return figures, requests
-
-
 @pytest.mark.parametrize("device", ["phone", "desktop"])
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_figure_text_is_at_least_9_css_px(browser, book_server, built_book, entry, device):
+def test_figure_text_is_at_least_9_css_px(phone_pages, desktop_pages, built_book, entry, device):
     """Smallest figure text x the scale the figure is shown at >= 9 CSS px, for every figure."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    figures, requests = _measure(browser, book_server, entry, PHONE if device == "phone" else DESKTOP)
+    # the chapter's page on a 390-px phone or a 1280-px desktop, as the other book tests read it
+    shown = (phone_pages if device == "phone" else desktop_pages).get(entry)
+    figures, requests = shown.page.evaluate(_FIGURES_JS), shown.requests
     assert figures, f"{entry}: no figure measured"
     small, sizes = [], []
     for f in figures:
@@ -94,31 +81,26 @@ _STEP_JS = """(f) => { const m = [...f.querySelectorAll('img.kc-frame')].filter(
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_phone_scrubbers_step_through_phone_frames_from_the_keyboard(browser, book_server, built_book, entry):
+def test_phone_scrubbers_step_through_phone_frames_from_the_keyboard(phone_pages, built_book, entry):
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    ctx = browser.new_context(**PHONE)
-    try:
-        page = ctx.new_page()
-        page.goto(f"{book_server}{entry}.html", wait_until="load")
-        figures = page.locator("figure.kc-scrub")
-        failures = []
-        for k in range(figures.count()):
-            fig = figures.nth(k)
-            rng = fig.locator('input[type="range"]')
-            if rng.count() == 0:
-                continue
-            before = fig.evaluate(_STEP_JS)
-            at_max = rng.evaluate("(r) => +r.value >= +r.max")
-            rng.focus()
-            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-            page.wait_for_timeout(50)
-            after = fig.evaluate(_STEP_JS)
-            name = fig.get_attribute("data-widget")
-            if after["n"] != 1 or not after["phone"]:
-                failures.append(f"{name}: {after['n']} visible frames after a key press (phone frame: {after['phone']})")
-            elif after["src"] == before["src"] or after["alt"] == before["alt"] or after["out"] == before["out"]:
-                failures.append(f"{name}: the frame, its alt text or the readout did not change: {before} -> {after}")
-        assert not failures, f"{entry} on a phone:\n" + "\n".join(failures)
-    finally:
-        ctx.close()
+    page = phone_pages.get(entry).page
+    figures = page.locator("figure.kc-scrub")
+    failures = []
+    for k in range(figures.count()):
+        fig = figures.nth(k)
+        rng = fig.locator('input[type="range"]')
+        if rng.count() == 0:
+            continue
+        before = fig.evaluate(_STEP_JS)
+        at_max = rng.evaluate("(r) => +r.value >= +r.max")
+        rng.focus()
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        page.wait_for_timeout(50)
+        after = fig.evaluate(_STEP_JS)
+        name = fig.get_attribute("data-widget")
+        if after["n"] != 1 or not after["phone"]:
+            failures.append(f"{name}: {after['n']} visible frames after a key press (phone frame: {after['phone']})")
+        elif after["src"] == before["src"] or after["alt"] == before["alt"] or after["out"] == before["out"]:
+            failures.append(f"{name}: the frame, its alt text or the readout did not change: {before} -> {after}")
+    assert not failures, f"{entry} on a phone:\n" + "\n".join(failures)
