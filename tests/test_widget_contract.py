@@ -42,7 +42,6 @@ from ketacourse.widgets import registry
 from ketacourse.widgets.base import ModelWidget, _option_labels, _typeset_minus
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-pytestmark = pytest.mark.usefixtures("disk_cache_off")  # the contract draws for real (no disk cache: tests/conftest.py)
 WIDGETS = registry()
 NAMES = list(WIDGETS)
 EACH_WIDGET = [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"tests/test_widget_contract.py::{name}"))
