@@ -63,6 +63,23 @@ def test_figure_and_html_render(key):
 
 
 
+def _scroll_boxes(page: str) -> list[str]:
+    return re.findall(r"<div[^>]*overflow-x:\s*auto[^>]*>", page)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_wide_tables_scroll_in_a_named_region_the_keyboard_reaches(key):
+    # a box that scrolls sideways must be reachable without a mouse (axe-core's serious rule
+    # scrollable-region-focusable, found on the executed validation page) and say what it holds
+    for page in (agreement.get_report(key)._repr_html_(), agreement.summary()._repr_html_()):
+        boxes = _scroll_boxes(page)
+        assert boxes, f"{key}: no scrolling table box found"
+        for box in boxes:
+            assert 'tabindex="0"' in box and 'role="region"' in box, box
+            label = re.search(r'aria-label="([^"]+)"', box)
+            assert label and "table" in label.group(1), box
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_figure_text_is_readable_on_a_phone(key):
     """Issue 23: figure text >= 9 CSS px on a 390 px phone (the book's content is 332 CSS px wide there)

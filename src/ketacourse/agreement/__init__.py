@@ -265,7 +265,7 @@ class Report:
                 cells.append(f'<td style="vertical-align:top">{text}</td>')
             body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
         return (f'<p style="{_CAPTION_STYLE}">{html.escape(self.summary())}</p>'
-                f'<div style="overflow-x:auto"><table class="kc-agreement" style="font-size:0.85em">'
+                f'<div {_scroll_region(self.title + " (comparison table)")}><table class="kc-agreement" style="font-size:0.85em">'
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
     def png(self) -> bytes:
@@ -404,6 +404,13 @@ def show(key: str) -> Any:
                  f"{rep.title}\nModel: {rep.model}\nReference: {rep.reference}\n{rep.text}\n\n{rep!r}")
 
 
+def _scroll_region(label: str) -> str:
+    """Attributes of the box that lets a wide table scroll sideways: a named region a keyboard can
+    reach (tabindex 0), so a reader without a mouse can scroll it too (axe-core's
+    ``scrollable-region-focusable``)."""
+    return f'style="overflow-x:auto" tabindex="0" role="region" aria-label="{html.escape(label, quote=True)}"'
+
+
 def summary() -> Any:
     """Table of every discovered report: reference kinds, rows, matches and documented misses."""
     reps = reports()
@@ -416,7 +423,7 @@ def summary() -> Any:
     cap = f"{len(reps)} models, {total} compared quantities, {misses} documented misses"
     plain = cap + "\n" + "\n".join(f"{r.title}: {r.n_match}/{len(r.rows)} within tolerance, {r.n_miss} misses" for r in reps)
     return _HTML(f'<p style="{_CAPTION_STYLE}">{html.escape(cap)}</p>'
-                 f'<div style="overflow-x:auto"><table class="kc-agreement-summary" style="font-size:0.9em">'
+                 f'<div {_scroll_region("Every model against its references (summary table)")}><table class="kc-agreement-summary" style="font-size:0.9em">'
                  f"<thead>{head}</thead><tbody>{body}</tbody></table></div>", plain)
 
 
