@@ -191,15 +191,28 @@ def test_student_notebook_for_a_book_keeps_outputs_but_not_the_check_verdicts():
     assert "helper" not in nbformat.writes(student) and "widgets" not in student.metadata
 
 
-def test_execution_off_keeps_the_rest_of_the_config(repo_root):
-    from ketacourse_tools.student import execution_off
+def test_stored_chapters_skip_execution_and_other_pages_still_run(repo_root):
+    from ketacourse_tools import course
+    from ketacourse_tools.student import execute_only_pages
+
+    import yaml
 
     text = (repo_root / "_config.yml").read_text(encoding="utf-8")
-    off = execution_off(text)
-    assert 'execute_notebooks: "off"' in off and "execute_notebooks: force" not in off
-    assert len(off.splitlines()) == len(text.splitlines())
+    stored = [c.rel for c in course.chapters(repo_root)]
+    got = execute_only_pages(text, stored)
+    execute = yaml.safe_load(got)["execute"]
+    assert execute["execute_notebooks"] == yaml.safe_load(text)["execute"]["execute_notebooks"] == "force"
+    assert execute["exclude_patterns"] == sorted(stored) and len(stored) == len(course.chapters(repo_root)) > 0
+    # myst-nb matches each pattern against the end of the notebook's path: only the chapters are left out
+    from pathlib import PurePosixPath
+
+    assert all(PurePosixPath(f"/tmp/book/{rel}").match(p) for rel, p in zip(sorted(stored), execute["exclude_patterns"]))
+    assert not any(PurePosixPath("/tmp/book/chapters/model-validation.md").match(p) for p in execute["exclude_patterns"])
+    assert len(got.splitlines()) == len(text.splitlines()) + 1  # comments and the rest kept
     with pytest.raises(ValueError, match="execute_notebooks"):
-        execution_off("title: x\n")
+        execute_only_pages("title: x\n", stored)
+    with pytest.raises(ValueError, match="stored"):
+        execute_only_pages(text, [])
 
 
 def test_make_student_versions_writes_every_notebook(tmp_path):
@@ -234,8 +247,9 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path, executed_cha
     and no solution on any chapter page (sphinx-exercise's hide_solutions crashes on gated
     solutions, so this is how instructors publish a solution-free course book).
 
-    The book is built from outputs, without executing: the chapters nbval executed in this run
-    where there are (``make test``), else the masters' stored outputs. That the student notebooks
+    The chapters are built from outputs, without executing them: the chapters nbval executed in this
+    run where there are (``make test``), else the masters' stored outputs; pages without stored
+    outputs (the validation page) are executed by the build, as in ``make book``. That the student notebooks
     themselves run is tested above (test_student_notebook_runs_and_every_check_says_no_answer_yet)."""
     import subprocess
     import sys
@@ -251,7 +265,7 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path, executed_cha
             masters[chapter.path.name] = nb
     print(f"\nstudent book from {len(masters)} chapters executed by nbval in this run, the rest from stored outputs")
     dest = make_student_book(repo_root, tmp_path / "student-book", stored_outputs=True, masters=masters)
-    assert 'execute_notebooks: "off"' in (dest / "_config.yml").read_text()
+    assert "exclude_patterns: [" in (dest / "_config.yml").read_text()  # the chapters are not executed again
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run([str(jb), "build", str(dest), "-W", "-n", "--keep-going"], capture_output=True,
                           text=True, timeout=900)
@@ -269,6 +283,9 @@ def test_student_book_builds_without_solutions(repo_root, tmp_path, executed_cha
             assert leak not in html, f"{page.name} shows {leak!r}"
         assert "Your answer" in html, f"{page.name}: written exercises have no answer cell"
         assert "kc-scrub" in html, f"{page.name}: no offline scrubber (the outputs were not kept)"
+    # a page that carries no outputs (the validation page, MyST markdown) is executed by the build
+    validation = (dest / "_build" / "html" / "chapters" / "model-validation.html").read_text(encoding="utf-8")
+    assert validation.count('class="kc-agreement') >= 2, "the validation page's tables were not computed"
 
 
 def test_make_student_book_rejects_bad_folders(repo_root, tmp_path):

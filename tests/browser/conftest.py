@@ -207,8 +207,8 @@ TEST_HUB_URL = "https://hub.example.edu"
 
 
 def reuse_executed_chapters(src: Path, executed_chapters, config: Path) -> list[str]:
-    """Put this run's nbval-executed chapters into the book copy ``src`` and switch execution off
-    in ``config``, if nbval executed every chapter of the toc without a failure; returns the chapters
+    """Put this run's nbval-executed chapters into the book copy ``src`` and leave them out of the
+    build's execution in ``config`` (other pages with code cells still execute), if nbval executed every chapter of the toc without a failure; returns the chapters
     reused (an empty list: the build executes every chapter itself, as ``make book`` does)."""
     import nbformat
     import yaml
@@ -222,7 +222,9 @@ def reuse_executed_chapters(src: Path, executed_chapters, config: Path) -> list[
     for rel, nb in found.items():
         nbformat.write(nb, src / rel)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    data.setdefault("execute", {})["execute_notebooks"] = "off"
+    # the chapters keep nbval's outputs; every other page with code cells (the validation page) is
+    # still executed by the build, as `make book` does
+    data.setdefault("execute", {})["exclude_patterns"] = sorted(found)
     config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return list(found)
 

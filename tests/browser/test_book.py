@@ -201,6 +201,16 @@ def test_book_builds_with_zero_warnings(built_book):
              else "every chapter executed by the build"))
 
 
+
+def test_pages_without_stored_outputs_are_executed_by_the_build(built_book):
+    """The chapters come with outputs (nbval's, in `make test`); a MyST page with code cells and no
+    stored outputs, the validation page, is executed by the build as in `make book`, so its tables
+    and figures are what the browser tests read."""
+    built_book.require_ok()
+    page = (built_book.html / "chapters" / "model-validation.html").read_text(encoding="utf-8")
+    assert page.count('class="kc-agreement') >= 2, "the validation page's tables were not computed"
+    assert "data:image/png;base64," in page, "the validation page's figures were not drawn"
+
 def test_every_toc_page_loads_without_unexpected_js_errors(site):
     problems = []
     for path, rep in site.items():

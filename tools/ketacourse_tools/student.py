@@ -277,12 +277,19 @@ def point_config_at_branch(config_text: str, branch: str) -> str:
     return "".join(out)
 
 
-def execution_off(config_text: str) -> str:
-    """``_config.yml`` text with ``execute.execute_notebooks`` set to ``"off"`` (comments kept)."""
-    out, n = re.subn(r"^(\s+execute_notebooks:\s*)\S+", lambda m: m.group(1) + '"off"', config_text, flags=re.M)
-    if n != 1:
+def execute_only_pages(config_text: str, stored: list[str]) -> str:
+    """``_config.yml`` text whose execution skips the notebooks in ``stored`` (paths relative to the
+    book, e.g. ``chapters/01-nmda-receptor.ipynb``: they keep the outputs they carry) and still runs
+    every other page with code cells (the validation page), as ``make book`` does; comments kept."""
+    if not stored:
+        raise ValueError("stored must name at least one notebook")
+    m = list(re.finditer(r"^(\s+)execute_notebooks:[^\n]*$", config_text, flags=re.M))
+    if len(m) != 1:
         raise ValueError("config_text must set execute.execute_notebooks once")
-    return out
+    if re.search(r"^\s+exclude_patterns:", config_text[m[0].end():].split("\n\n")[0], flags=re.M):
+        raise ValueError("config_text must not set execute.exclude_patterns already")
+    line = f"\n{m[0].group(1)}exclude_patterns: [{', '.join(repr(p) for p in sorted(stored))}]  # they keep their outputs"
+    return config_text[:m[0].end()] + line + config_text[m[0].end():]
 
 
 def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRANCH, *,
@@ -295,7 +302,8 @@ def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRAN
     ``branch`` (the student branch ``make release`` produces), never at the master notebooks.
 
     With ``stored_outputs`` the student notebooks keep the masters' outputs (not the check cells')
-    and the copy's ``_config.yml`` turns execution off: the book builds without running any chapter
+    and the copy's ``_config.yml`` skips them in execution: the book builds without running any chapter
+    (pages such as the validation page still execute)
     (``make book-student``; the tests pass ``masters``, the chapters nbval executed in the same run).
     """
     import shutil
@@ -318,7 +326,11 @@ def make_student_book(repo_dir: Path, dest_dir: Path, branch: str = STUDENT_BRAN
     make_student_versions(repo_dir / "chapters", dest_dir / "chapters", keep_outputs=stored_outputs, masters=masters)
     config = dest_dir / "_config.yml"
     text = point_config_at_branch(config.read_text(encoding="utf-8"), branch)
-    config.write_text(execution_off(text) if stored_outputs else text, encoding="utf-8")
+    if stored_outputs:
+        from . import course
+
+        text = execute_only_pages(text, [c.rel for c in course.chapters(dest_dir)])
+    config.write_text(text, encoding="utf-8")
     return dest_dir
 
 
@@ -327,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("src", type=Path, nargs="?", help="folder with master notebooks (chapters), or with --book the repository")
     parser.add_argument("--book", action="store_true", help="copy the whole book's sources with student notebooks")
     parser.add_argument("--stored-outputs", action="store_true",
-                        help="with --book: keep the masters' outputs and build without executing")
+                        help="with --book: keep the masters' outputs and build without executing the chapters")
     parser.add_argument("--clean-checks", type=Path, nargs="+", metavar="NOTEBOOK",
                         help="give the check cells of these notebooks the neutral 'no answer yet' output, in place")
     parser.add_argument("--tag", action="store_true",
