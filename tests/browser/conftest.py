@@ -313,20 +313,25 @@ def desktop_pages(browser, book_server):
 
 
 # ----------------------------------------------------------------------------- JupyterLab
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    """JupyterLab 4 on a free local port, serving a temporary copy of ``chapters/`` (:func:`start_lab`).
-
-    Stopped by its process group at the end of the session.
-    """
+def _serve_lab(folder: Path, plain: bool = False):
+    """Start JupyterLab on ``folder`` (:func:`start_lab`), yield its server, stop its process group."""
     try:
-        proc, server = start_lab(tmp_path_factory.mktemp("lab"))
+        proc, server = start_lab(folder, plain=plain)
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
         yield server
     finally:
         stop_group(proc)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """JupyterLab 4 on a free local port, serving a temporary copy of ``chapters/`` (:func:`start_lab`).
+
+    Stopped by its process group at the end of the session.
+    """
+    yield from _serve_lab(tmp_path_factory.mktemp("lab"))
 
 
 @pytest.fixture(scope="session")
@@ -335,14 +340,7 @@ def plain_lab(tmp_path_factory):
     Binder), on a temporary copy of ``chapters/`` (:func:`start_lab` with ``plain=True``). Started once per
     session: its tests (``test_lab_quiet_a11y.py``, ``test_lab_term_target.py``) only open chapters, never
     run, save or trust them, so they share it (a server start and a JupyterLab load less)."""
-    try:
-        proc, server = start_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        stop_group(proc)
+    yield from _serve_lab(tmp_path_factory.mktemp("plain-lab"), plain=True)
 
 
 @pytest.fixture(scope="session")
