@@ -35,11 +35,14 @@ if "KETACOURSE_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, _DISK_CACHE, ignore_errors=True)
 
 
-@pytest.fixture
-def disk_cache_off(monkeypatch):
-    """No disk cache in this test: ``static_html`` draws every frame, ``simulate_train`` simulates
-    (a module opts in with ``pytestmark = pytest.mark.usefixtures("disk_cache_off")``)."""
-    monkeypatch.setenv("KETACOURSE_CACHE_DIR", "off")
+@pytest.fixture(scope="module")
+def disk_cache_off():
+    """No disk cache in this module: ``static_html`` draws every frame, ``simulate_train`` simulates
+    (a module opts in with ``pytestmark = pytest.mark.usefixtures("disk_cache_off")``; module scope, so
+    widgets a module keeps between its tests were drawn without it too)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KETACOURSE_CACHE_DIR", "off")
+        yield
 # ----------------------------------------------------------------------------- end framecache
 
 

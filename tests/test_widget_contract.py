@@ -318,14 +318,8 @@ def assert_unchanged(b: Built) -> None:
     assert b.widget.png() == b.png
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_frame_cache():
-    """The contract tests the real rendering: no per-machine disk cache of the offline frames
-    (``KETACOURSE_CACHE_DIR=off``)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KETACOURSE_CACHE_DIR", "off")
-        yield
-
+# the contract tests the real rendering: no disk cache of the offline frames (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("disk_cache_off")
 
 @pytest.fixture(autouse=True)
 def _no_pyplot_figures():
