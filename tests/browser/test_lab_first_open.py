@@ -176,24 +176,38 @@ def test_stored_untrusted_notebook_shows_one_figure_per_widget(first_open):
     assert not problems, f"{nb} on first open (untrusted, not run):\n" + "\n".join(problems)
 
 
-# The number JupyterLab (jupyterlab-myst) shows on each exercise, in notebook order.
-JS_LAB_EXERCISE_NUMBERS = """async (labels) => {
-  const w = window.jupyterapp.shell.currentWidget, out = [];
+# The number JupyterLab (jupyterlab-myst) shows on each exercise, in notebook order, read until it is the
+# expected list or maxMs pass. jupyterlab-myst numbers a notebook's exercises in passes over the cells it has
+# parsed so far (one pass per rendered markdown cell), so while a chapter is still rendering an exercise can
+# show no number, or an earlier one's; on the project's CI that took more than the five seconds per
+# exercise this used to wait. Each exercise's latest number is kept and the poll ends as soon as all are
+# right; a failure reports them and what a wrong one reads.
+JS_LAB_EXERCISE_NUMBERS = """async ([labels, expected, maxMs]) => {
+  const t0 = performance.now(), w = window.jupyterapp.shell.currentWidget, cells = [];
   for (const [i, c] of w.content.widgets.entries()) {
     if (c.model.type !== 'markdown') continue;
     const src = c.model.sharedModel.getSource();
-    if (!/\\{exercise(-start)?\\}/.test(src) || !labels.some(l => src.includes(':label: ' + l))) continue;
-    let n = null;
-    for (let t = 0; t < 100 && n === null; t++) {
-      if (w.content.scrollToItem) { try { await w.content.scrollToItem(i, 'start'); } catch (e) {} }
-      const m = (c.node.innerText || '').match(/Exercise\\s+(\\d+)/);
-      if (m) n = Number(m[1]);
-      else await new Promise(r => setTimeout(r, 50));
-    }
-    out.push(n);
+    if (/\\{exercise(-start)?\\}/.test(src) && labels.some(l => src.includes(':label: ' + l))) cells.push([i, c]);
   }
-  return out;
+  for (const [i] of cells)  // as a reader scrolls past each exercise
+    if (w.content.scrollToItem) { try { await w.content.scrollToItem(i, 'start'); } catch (e) {} }
+  // each exercise's latest number (a cell re-rendered at the moment of reading shows none for a while)
+  const shown = cells.map(() => null);
+  const read = () => cells.forEach(([, c], k) => {
+    const m = (c.node.innerText || '').match(/Exercise\\s+(\\d+)/);
+    if (m) shown[k] = Number(m[1]);
+  });
+  read();
+  while (JSON.stringify(shown) !== JSON.stringify(expected) && performance.now() - t0 < maxMs) {
+    await new Promise(r => setTimeout(r, 100));
+    read();
+  }
+  const bad = cells.find(([, c], k) => shown[k] !== expected[k]);  // what a wrong one shows, for the report
+  return {shown, waited_ms: Math.round(performance.now() - t0),
+          first_wrong: bad ? (bad[1].node.innerText || '').slice(0, 240) : null};
 }"""
+# The longest JupyterLab may take to number one chapter's exercises before the test fails.
+MAX_NUMBERING_MS = 90_000
 
 
 @pytest.mark.parametrize("first_open", CHAPTER_PARAMS, indirect=True)
@@ -204,5 +218,8 @@ def test_jupyterlab_numbers_exercises_as_the_book(first_open):
     Read on the page of the first-open test: the same fresh, unrun copy, opened once."""
     assert first_open, "no chapter notebook listed in _toc.yml exists"
     expected = exercise_numbers(nbformat.read(first_open.path, as_version=4))
-    shown = first_open.page.evaluate(JS_LAB_EXERCISE_NUMBERS, list(expected))
-    assert shown == list(expected.values()), f"JupyterLab shows {shown}; the book and the answer key use {expected}"
+    got = first_open.page.evaluate(JS_LAB_EXERCISE_NUMBERS, [list(expected), list(expected.values()), MAX_NUMBERING_MS])
+    shown = got["shown"]
+    assert shown == list(expected.values()), (
+        f"JupyterLab shows {shown} after {got['waited_ms']} ms; the book and the answer key use {expected}; "
+        f"the first wrong exercise reads {got['first_wrong']!r}")
