@@ -12,7 +12,7 @@ BOOK    := _build/html/index.html
 HUB_URL ?=
 BOOK_CONFIG := $(if $(HUB_URL),_build/_config.hub.yml,_config.yml)
 
-.PHONY: help venv book book-student test test-fast test-floor binder-pins lab student bench bench-browser system clean assignment grade test-grading-podman release pack publish
+.PHONY: help venv book book-student test test-fast test-floor floor-venv binder-pins lab student bench bench-browser system clean assignment grade test-grading-podman release pack publish
 
 help:
 	@echo "make book     build the HTML book (creates .venv, installs, executes every chapter)"
@@ -23,6 +23,7 @@ help:
 	@echo "make student  write student notebooks (no solutions) to build/student/"
 	@echo "make book-student  build a course book without solutions in build/student-book/"
 	@echo "make test-floor  the widget contract test at the lowest dependency versions pyproject.toml declares (make test runs it too)"
+	@echo "make floor-venv  only build build/venv-floor for that test (CI builds it while make venv runs)"
 	@echo "make publish DEST=host:path  build the book and copy it to your own web host (GitHub Pages: .github/workflows/book.yml)"
 	@echo "make bench    print widget and PK benchmarks"
 	@echo "make bench-browser  key press to new figure in real JupyterLab + Chromium (about 8 min)"
@@ -93,6 +94,12 @@ test-fast: venv
 # public-matplotlib check (tests/test_dependency_floor.py; `make test` runs it too, so CI does).
 test-floor: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_dependency_floor.py
+
+# Only build/venv-floor (the test reuses it while requirements-floor.txt and the Python are unchanged).
+# Standard library and the system Python's pip: it needs no course venv, so CI runs it beside `make venv`.
+floor-venv:
+	@bash scripts/ensure-system.sh python
+	$(PYTHON) tools/ketacourse_tools/floor.py
 
 # scripts/lab-settings/overrides.json: no "official Jupyter news?" toast, no update check, and the
 # notebook not windowed (windowingMode none: jupyterlab-myst's idle re-render loop stops).

@@ -3,36 +3,31 @@
 ``requirements-floor.txt`` pins each runtime dependency at the lower bound ``pyproject.toml`` declares,
 plus the complete closure of what those versions need. :func:`test_widgets_work_at_the_declared_floor`
 installs exactly that file into a venv of its own (``build/venv-floor``, rebuilt whenever the file or the
-Python changes) and runs the widget contract test and the public-matplotlib check there, against the
-package's source. ``make test`` (hence CI) runs it, in a pytest-xdist work unit of its own (one per
+Python changes: :func:`ketacourse_tools.floor.floor_venv`; CI builds it ahead, while ``make venv`` runs)
+and runs the widget contract test and the public-matplotlib check there, against the package's source. ``make test`` (hence CI) runs it, in a pytest-xdist work unit of its own (one per
 file, tests/conftest.py); ``make test-floor`` runs this file alone.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from ketacourse_tools.floor import FLOOR_FILE, FloorVenvError, floor_venv
+
 REPO = Path(__file__).resolve().parents[1]
-FLOOR_FILE = REPO / "requirements-floor.txt"
-FLOOR_VENV = REPO / "build" / "venv-floor"
-"""Under ``build/`` (ignored by git, the book's sources and the book-build copy), not in the repository root."""
 FLOOR_TESTS = ("tests/test_widget_contract.py", "tests/test_public_matplotlib.py")
 FLOOR_SELECTION = "valid_change_updates or mimebundle or public"
 """At the floor, the contract's tests that build every widget, move it and draw it as a new widget would, and
 produce its whole display (live view, PNG and the offline frames), plus every public-matplotlib check: about
 110 CPU-s. The whole contract there took 7.5 CPU-minutes, a third of a 10-minute run on 2 cores; every test
 of it runs at the pinned versions in the same run."""
-INSTALL_TIMEOUT_S = 1200
 RUN_TIMEOUT_S = 3600
 """The contract test at the floor took more than 5.5 CPU-minutes (unfinished after 30 min of wall clock at load 17-22)."""
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([0-9][0-9a-z.]*)$")
@@ -79,6 +74,36 @@ def test_floor_pins_equal_the_declared_lower_bounds():
     assert "pytest" in pins, "the floor venv runs pytest"
 
 
+def test_floor_venv_is_reused_while_the_file_and_python_are_unchanged(tmp_path, monkeypatch):
+    """A floor venv built ahead (``make floor-venv``, CI) is what the test uses: nothing is installed again;
+    a changed requirements-floor.txt makes it stale, and it is built again from nothing."""
+    from ketacourse_tools import floor
+
+    pins = tmp_path / "requirements-floor.txt"
+    pins.write_text("numpy==1.26.0\n")
+    venv = tmp_path / "venv-floor"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    (venv / "stale-file").write_text("")
+    (venv / ".ketacourse-floor").write_text(floor.floor_key(pins))
+    calls: list[list[str]] = []
+
+    def run(cmd, timeout_s):
+        calls.append(cmd)
+        if cmd[1:3] == ["-m", "venv"]:
+            (venv / "bin").mkdir(parents=True)
+            (venv / "bin" / "python").write_text("")
+
+    monkeypatch.setattr(floor, "_run", run)
+    assert floor.floor_venv(venv, pins) == venv / "bin" / "python" and not calls
+    pins.write_text("numpy==1.26.1\n")
+    assert floor.floor_venv(venv, pins) == venv / "bin" / "python"
+    assert [c[c.index("-m") + 1] for c in calls] == ["venv", "pip", "pip"] and "check" in calls[-1]
+    assert str(pins) in calls[1] and "--no-deps" in calls[1]
+    assert not (venv / "stale-file").exists(), "a stale floor venv is removed before it is built again"
+    assert (venv / ".ketacourse-floor").read_text() == floor.floor_key(pins)
+
+
 def _run(cmd: list[str], timeout_s: float, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO, **kw)
 
@@ -88,37 +113,14 @@ def _fail(what: str, proc: subprocess.CompletedProcess) -> None:
     pytest.fail(f"{what} (exit {proc.returncode}); last lines:\n{tail}", pytrace=False)
 
 
-def floor_venv() -> Path:
-    """``build/venv-floor`` holding exactly requirements-floor.txt: reused while the file and the
-    Python are unchanged, else built again (pip, wheels only, no dependency resolution)."""
-    key = hashlib.sha256(FLOOR_FILE.read_bytes() + sys.version.encode()).hexdigest()
-    stamp = FLOOR_VENV / ".ketacourse-floor"
-    python = FLOOR_VENV / "bin" / "python"
-    if stamp.is_file() and stamp.read_text() == key and python.exists():
-        return python
-    shutil.rmtree(FLOOR_VENV, ignore_errors=True)
-    FLOOR_VENV.parent.mkdir(parents=True, exist_ok=True)
-    # the venv gets no pip of its own: this venv's pip installs into it (--python)
-    proc = _run([sys.executable, "-m", "venv", "--without-pip", str(FLOOR_VENV)], 120)
-    if proc.returncode:
-        _fail("creating the floor venv failed", proc)
-    pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check"]
-    proc = _run([*pip, "install", "--quiet", "--no-deps", "--only-binary", ":all:", "--prefer-binary",
-                 "--no-compile", "-r", str(FLOOR_FILE)], INSTALL_TIMEOUT_S)
-    if proc.returncode:
-        _fail("installing requirements-floor.txt failed", proc)
-    proc = _run([*pip, "check"], 120)
-    if proc.returncode:
-        _fail("requirements-floor.txt is not a complete closure (pip check)", proc)
-    stamp.write_text(key)
-    return python
-
-
 @pytest.mark.slow
 def test_widgets_work_at_the_declared_floor(tmp_path):
     """Every widget keeps its contract, and the package uses public matplotlib only, with the lowest
     versions pyproject.toml declares. Nothing of these tests may be skipped there."""
-    python = floor_venv()
+    try:
+        python = floor_venv()
+    except FloorVenvError as exc:
+        pytest.fail(str(exc), pytrace=False)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "MPLBACKEND": "Agg"}
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_ADDOPTS", None)
