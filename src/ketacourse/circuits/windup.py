@@ -326,16 +326,121 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
     thr, reset, refr_ms = spk["threshold_mv"], spk["reset_mv"], spk["refractory_ms"]
     ahp_inc, tau_ahp = spk["ahp_increment_ns"], spk["ahp_decay_ms"]
 
-    v = np.full(n_cells, e_l)
-    ca = np.full(n_cells, ca0)
     x0 = (ca0 / ca_half) ** 2
-    m = np.full(n_cells, x0 / (1.0 + x0))
-    g_ahp = np.zeros(n_cells)
-    refr = np.zeros(n_cells)
-    spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
+    m0 = x0 / (1.0 + x0)
     rec_idx = np.unique(np.searchsorted(t, np.arange(0.0, t_end + rec / 2, rec)).clip(0, n_t - 1))
     rec_mask = np.zeros(n_t, dtype=bool)
     rec_mask[rec_idx] = True
+    if power == 2.0:
+        # One cell at a time, in Python floats: the cells do not interact, and a step of one cell is ~40
+        # scalar operations, far cheaper as floats than as NumPy calls on tiny arrays. Every operation is
+        # the batch loop's (_batch_loop) on the same operands in the same order and precision (m ** 2.0 of
+        # an array is NumPy's square, m * m; exponentials are np.exp's), so the results are bit-identical.
+        # Everything the same for every cell is computed once over the whole time grid, as the batch loop
+        # computes it at each step (same operations, same order).
+        g_a_all, g_n_all, g_k_all = g_syn
+        shared = (np.array(dts), g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
+                  (f_nk1 * g_k_all)[:-1], rec_mask[:-1])
+        exp_ca, exp_ahp = {}, {}
+        for d in np.unique(dts):
+            exp_ca[float(d)] = float(np.exp(-d / tau_ca))
+            exp_ahp[float(d)] = float(np.exp(-d / tau_ahp))
+        steps = [(dt, -dt, exp_ca[dt], exp_ahp[dt], gn, gs, n0, fk, r)
+                 for dt, gn, gs, n0, fk, r in zip(*(x.tolist() for x in shared))]
+        t_next = t[1:].tolist()
+        cal_g = (cal_tab * g_cal).tolist()
+        consts = (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
+                  spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, n_v - 1)
+        v_rec = np.empty((n_cells, rec_idx.size))
+        spikes_t = []
+        for c in range(n_cells):
+            recorded, v_end, spikes = _cell_loop(float(e_l), float(ca0), float(m0), tables[c].tolist(), cal_g, steps, t_next, consts)
+            if rec_mask[n_t - 1]:
+                recorded.append(v_end)
+            v_rec[c] = recorded
+            spikes_t.append(spikes)
+    else:
+        v_rec, spikes_t = _batch_loop(
+            n_cells, m0, g_syn, dts, t, flat, base, n_v, cal_tab, rec_mask, rec_idx, n_t,
+            (c_pf, g_l, e_nk, e_can, e_ca, e_k, g_can, g_cal, beta, ca_half, tau_scale, tau_min, power, ca0,
+             tau_ca, k_ca, spike_ca, spike_w, f_nmda, f_nk1, thr, reset, refr_ms, ahp_inc, tau_ahp, e_l))
+    spike_arrays = [np.asarray(s) for s in spikes_t]
+    lat = p["protocol"]["readout_latency_ms"]
+    edges = np.append(stim, stim[-1] + period)  # every window is one stimulus period (no longer tail for the last)
+    counts = np.zeros((n_cells, n_stimuli), dtype=int)
+    for c, st in enumerate(spike_arrays):
+        for kk in range(n_stimuli):
+            counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
+    return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+
+
+def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: list, t_next: list, consts: tuple):
+    """The step loop of :func:`_simulate` for one cell, in Python floats, when ``gate_power`` is 2.
+
+    The same operations as :func:`_batch_loop` on the same operands, in the same order; ``steps``
+    holds, per step, what is the same for every cell (see :func:`_simulate`). Returns the membrane
+    potential at the start of each recorded step, the final one and the spike times.
+    """
+    (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
+     spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, k_max) = consts
+    exp = np.exp
+    v_min, inv_step = _V_MIN, 1.0 / _V_STEP
+    g_ahp = 0.0
+    refr = 0.0
+    recorded: list[float] = []
+    spikes: list[float] = []
+    for i, (dt, mdt, e_ca_dt, dec, g_n, g_s, num0, fk, rec) in enumerate(steps):
+        if rec:
+            recorded.append(v)
+        k = int((v - v_min) * inv_step + 0.5)
+        if k < 0:
+            k = 0
+        elif k > k_max:
+            k = k_max
+        u_nmda = tab[k] * g_n
+        m_cal = cal_g[k]
+        g_c = g_can * (m * m)
+        g_tot = g_s + u_nmda + g_c + m_cal + g_ahp
+        v_inf = (num0 + g_c * e_can + m_cal * e_ca + g_ahp * e_k) / g_tot
+        v = v_inf + (v - v_inf) * float(exp(mdt * g_tot / c_pf))
+        i_ca = f_nmda * u_nmda * v + fk * (v - e_nk) + m_cal * (v - e_ca)
+        influx = -k_ca * (i_ca if i_ca < 0.0 else 0.0)
+        if spike_ca > 0.0:
+            influx = influx + (spike_ca if ((refr_ms - refr) < spike_w and refr > 0) else 0.0)
+        ca_inf = ca0 + tau_ca * influx
+        ca = ca_inf + (ca - ca_inf) * e_ca_dt
+        x = ca / ca_half
+        x2 = x * x
+        m_inf = x2 / (1.0 + x2)
+        tau_m = tau_scale / (beta * (1.0 + x2))
+        if tau_m < tau_min:
+            tau_m = tau_min
+        m = m_inf + (m - m_inf) * float(exp(mdt / tau_m))
+        g_ahp = g_ahp * dec
+        if refr:
+            refr = refr - dt
+            if refr > 0.0:
+                v = reset
+            else:
+                refr = 0.0
+        if v >= thr:
+            spikes.append(t_next[i])
+            v = reset
+            refr = refr_ms
+            g_ahp = g_ahp + ahp_inc
+    return recorded, v, spikes
+
+
+def _batch_loop(n_cells, m0, g_syn, dts, t, flat, base, n_v, cal_tab, rec_mask, rec_idx, n_t, consts):
+    """The step loop of :func:`_simulate` for all cells at once, as NumPy arrays (any ``gate_power``)."""
+    (c_pf, g_l, e_nk, e_can, e_ca, e_k, g_can, g_cal, beta, ca_half, tau_scale, tau_min, power, ca0,
+     tau_ca, k_ca, spike_ca, spike_w, f_nmda, f_nk1, thr, reset, refr_ms, ahp_inc, tau_ahp, e_l) = consts
+    v = np.full(n_cells, e_l)
+    ca = np.full(n_cells, ca0)
+    m = np.full(n_cells, m0)
+    g_ahp = np.zeros(n_cells)
+    refr = np.zeros(n_cells)
+    spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
     v_rec = np.empty((n_cells, rec_idx.size))
     j = 0
     inv_step = 1.0 / _V_STEP
@@ -384,14 +489,7 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
             g_ahp = g_ahp + ahp_inc * fired
     if rec_mask[n_t - 1] and j < rec_idx.size:
         v_rec[:, j] = v
-    spike_arrays = [np.asarray(s) for s in spikes_t]
-    lat = p["protocol"]["readout_latency_ms"]
-    edges = np.append(stim, stim[-1] + period)  # every window is one stimulus period (no longer tail for the last)
-    counts = np.zeros((n_cells, n_stimuli), dtype=int)
-    for c, st in enumerate(spike_arrays):
-        for kk in range(n_stimuli):
-            counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
-    return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+    return v_rec, spikes_t
 
 
 def _result_bytes(r: WindupResult) -> bytes:
