@@ -612,22 +612,66 @@ def _dual_exp_sum(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.
     """Σ_events [exp(−(t−t_e)/τd) − exp(−(t−t_e)/τr)] for t ≥ t_e, evaluated on the grid ``t``.
 
     Exact on any grid: each event contributes only within 40 decay constants after it (beyond
-    that its share is below exp(−40)), evaluated in blocks of nearby events.
+    that its share is below exp(−40)), evaluated in blocks of nearby events. The last results are
+    kept (the drive of a train does not depend on the cell, the synaptic weights or the tables
+    of the channel module, so a batch of knock-outs at one frequency computes it once); the
+    array returned is read-only.
+    """
+    times = np.sort(np.asarray(times, dtype=float))
+    import hashlib
+
+    key = (hashlib.sha256(t.tobytes()).hexdigest(), t.size, times.tobytes(), float(tr), float(td))
+    out = _DUAL_EXP_MEMO.pop(key, None)
+    if out is None:
+        out = _dual_exp_sum_of(t, times, tr, td)
+        out.setflags(write=False)
+    _DUAL_EXP_MEMO[key] = out  # newest last
+    while len(_DUAL_EXP_MEMO) > 20:
+        del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]
+    return out
+
+
+_DUAL_EXP_MEMO: dict = {}
+
+_EXP_ZERO = 800.0
+"""exp(−x) is exactly 0.0 in double precision for x above about 745.2; above this it surely is."""
+
+
+def _dual_exp_sum_of(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.ndarray:
+    """:func:`_dual_exp_sum` for sorted ``times``.
+
+    For each block of (up to) 64 events, the rows of the grid from the first event to 40 decay
+    constants after the last, each event's term in one column (0 before the event), summed along
+    the rows. Each column is computed only where its term can be non-zero: before the event the
+    term is 0.0, and where exp(−(t−t_e)/τ) underflows to 0.0 that exponential is not evaluated
+    (0.0 is what it would give). The terms and their sums are therefore exactly those of the
+    full matrix.
     """
     out = np.zeros_like(t)
-    times = np.sort(np.asarray(times, dtype=float))
     horizon = 40.0 * max(td, tr)
     for block in np.array_split(times, max(1, int(np.ceil(times.size / 64)))):
         if block.size == 0:
             continue
         lo = np.searchsorted(t, block[0])
         hi = np.searchsorted(t, block[-1] + horizon)
-        seg = t[lo:hi, None] - block[None, :]
-        on = seg >= 0.0
-        seg = np.where(on, seg, 0.0)
-        out[lo:hi] += np.where(on, np.exp(-seg / td) - np.exp(-seg / tr), 0.0).sum(axis=1)
+        terms = np.zeros((hi - lo, block.size))
+        on = np.searchsorted(t, block)  # first row with t >= t_e: where t - t_e >= 0
+        end_r = np.minimum(np.searchsorted(t, block + _EXP_ZERO * tr), hi)  # beyond: exp(-(t - t_e)/tr) == 0.0
+        end_d = np.minimum(np.searchsorted(t, block + _EXP_ZERO * td), hi)
+        for j, te in enumerate(block.tolist()):
+            s, er, ed = on[j], end_r[j], end_d[j]
+            both = min(er, ed)
+            if both > s:
+                seg = t[s:both] - te
+                terms[s - lo:both - lo, j] = np.exp(-seg / td) - np.exp(-seg / tr)
+            if ed > both:  # exp(-seg/tr) == 0.0 here: the term is exp(-seg/td) - 0.0
+                seg = t[both:ed] - te
+                terms[both - lo:ed - lo, j] = np.exp(-seg / td) - 0.0
+            elif er > both:  # exp(-seg/td) == 0.0 here
+                seg = t[both:er] - te
+                terms[both - lo:er - lo, j] = 0.0 - np.exp(-seg / tr)
+        out[lo:hi] += terms.sum(axis=1)
     return out
-
 
 class WindupGrid:
     """All wind-up simulations a widget needs, computed once and then looked up.
