@@ -59,6 +59,7 @@ milliseconds, and then only looks results up (microseconds per slider move).
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from functools import lru_cache
@@ -339,7 +340,7 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
         # Everything the same for every cell is computed once over the whole time grid, as the batch loop
         # computes it at each step (same operations, same order).
         g_a_all, g_n_all, g_k_all = g_syn
-        shared = (np.array(dts), g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
+        shared = (dts, g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
                   (f_nk1 * g_k_all)[:-1], rec_mask[:-1])
         exp_ca, exp_ahp = {}, {}
         for d in np.unique(dts):
@@ -614,24 +615,24 @@ def _dual_exp_sum(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.
     Exact on any grid: each event contributes only within 40 decay constants after it (beyond
     that its share is below exp(−40)), evaluated in blocks of nearby events. The last results are
     kept (the drive of a train does not depend on the cell, the synaptic weights or the tables
-    of the channel module, so a batch of knock-outs at one frequency computes it once); the
-    array returned is read-only.
+    of the channel module, so the knock-outs at one frequency compute it once); the array
+    returned is read-only.
     """
     times = np.sort(np.asarray(times, dtype=float))
-    import hashlib
-
     key = (hashlib.sha256(t.tobytes()).hexdigest(), t.size, times.tobytes(), float(tr), float(td))
     out = _DUAL_EXP_MEMO.pop(key, None)
     if out is None:
         out = _dual_exp_sum_of(t, times, tr, td)
         out.setflags(write=False)
     _DUAL_EXP_MEMO[key] = out  # newest last
-    while len(_DUAL_EXP_MEMO) > 20:
-        del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]
+    while len(_DUAL_EXP_MEMO) > 1 and sum(a.nbytes for a in _DUAL_EXP_MEMO.values()) > _DUAL_EXP_MEMO_BYTES:
+        del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]  # the least recently used
     return out
 
 
 _DUAL_EXP_MEMO: dict = {}
+_DUAL_EXP_MEMO_BYTES = 32_000_000
+"""At most this much is kept by :func:`_dual_exp_sum` (a 1 Hz train's five sums are 1.2 MB)."""
 
 _EXP_ZERO = 800.0
 """exp(−x) is exactly 0.0 in double precision for x above about 745.2; above this it surely is."""
