@@ -346,16 +346,15 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
         for d in np.unique(dts):
             exp_ca[float(d)] = float(np.exp(-d / tau_ca))
             exp_ahp[float(d)] = float(np.exp(-d / tau_ahp))
-        steps = [(dt, -dt, exp_ca[dt], exp_ahp[dt], gn, gs, n0, fk, r)
-                 for dt, gn, gs, n0, fk, r in zip(*(x.tolist() for x in shared))]
-        t_next = t[1:].tolist()
+        steps = [(dt, -dt, exp_ca[dt], exp_ahp[dt], gn, gs, n0, fk, r, tn)
+                 for dt, gn, gs, n0, fk, r, tn in zip(*(x.tolist() for x in shared), t[1:].tolist())]
         cal_g = (cal_tab * g_cal).tolist()
         consts = (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
                   spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, n_v - 1)
         v_rec = np.empty((n_cells, rec_idx.size))
         spikes_t = []
         for c in range(n_cells):
-            recorded, v_end, spikes = _cell_loop(float(e_l), float(ca0), float(m0), tables[c].tolist(), cal_g, steps, t_next, consts)
+            recorded, v_end, spikes = _cell_loop(float(e_l), float(ca0), float(m0), tables[c].tolist(), cal_g, steps, consts)
             if rec_mask[n_t - 1]:
                 recorded.append(v_end)
             v_rec[c] = recorded
@@ -375,7 +374,7 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
     return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
 
 
-def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: list, t_next: list, consts: tuple):
+def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: list, consts: tuple):
     """The step loop of :func:`_simulate` for one cell, in Python floats, when ``gate_power`` is 2.
 
     The same operations as :func:`_batch_loop` on the same operands, in the same order; ``steps``
@@ -390,7 +389,8 @@ def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: lis
     refr = 0.0
     recorded: list[float] = []
     spikes: list[float] = []
-    for i, (dt, mdt, e_ca_dt, dec, g_n, g_s, num0, fk, rec) in enumerate(steps):
+    spike_entry = spike_ca > 0.0
+    for dt, mdt, e_ca_dt, dec, g_n, g_s, num0, fk, rec, t_next in steps:
         if rec:
             recorded.append(v)
         k = int((v - v_min) * inv_step + 0.5)
@@ -406,7 +406,7 @@ def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: lis
         v = v_inf + (v - v_inf) * float(exp(mdt * g_tot / c_pf))
         i_ca = f_nmda * u_nmda * v + fk * (v - e_nk) + m_cal * (v - e_ca)
         influx = -k_ca * (i_ca if i_ca < 0.0 else 0.0)
-        if spike_ca > 0.0:
+        if spike_entry:
             influx = influx + (spike_ca if ((refr_ms - refr) < spike_w and refr > 0) else 0.0)
         ca_inf = ca0 + tau_ca * influx
         ca = ca_inf + (ca - ca_inf) * e_ca_dt
@@ -425,7 +425,7 @@ def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: lis
             else:
                 refr = 0.0
         if v >= thr:
-            spikes.append(t_next[i])
+            spikes.append(t_next)
             v = reset
             refr = refr_ms
             g_ahp = g_ahp + ahp_inc
