@@ -51,8 +51,15 @@ fine (``dt_fine_ms``) for the first second after each stimulus and coarse in the
 remainder of long inter-stimulus intervals. Many cells (ketamine × Mg²⁺ combinations) are
 stepped together as one NumPy batch.
 
-Speed: one batch of 15 stimuli at 1 Hz takes about a second and a 0.1 Hz train (150 s of neuron
-time) a few seconds: too slow for a slider. The widget therefore uses :class:`WindupGrid`, which
+Speed: the cells do not interact, so each is stepped alone in Python floats (``_cell_loop``) with
+the operations of the NumPy batch loop (``_batch_loop``, kept for gate powers other than 2) on the
+same operands in the same order: the results are bit-identical to it. The synaptic drive, the same
+for every cell, is computed once per time grid and kept (``_dual_exp_sum``). Measured in CPU
+seconds on the course's 2-core machine at load 3-4 (2026-12-07): a train of 15 stimuli at 1 Hz
+costs 0.8 s the first time on its time grid (0.7 s of it the drive) and about 0.1 s per cell after
+that (it was 5 s per batch); a 0.1 Hz train (150 s of neuron time) 0.9 s; :func:`reference_runs`
+4.6 s (was about 50 s at the same load); the widget's grid (5 frequencies x 24 cells) 17 s (was
+39 s). Still too slow for a slider: the widget therefore uses :class:`WindupGrid`, which
 precomputes every slider combination once, keeps it in a disk cache so a new kernel loads it in
 milliseconds, and then only looks results up (microseconds per slider move).
 """
@@ -212,8 +219,8 @@ def simulate_train(
     """Drive the WDR neuron with a train of C-fibre stimuli.
 
     ``ketamine_um``, ``mg_mm`` and ``nmda_scale`` may be arrays (broadcast together): each
-    combination is one cell, and all are simulated together. A train takes seconds (about 5 s of
-    CPU at 1 Hz), so a result is kept in the disk cache (:mod:`ketacourse.diskcache`) under its
+    combination is one cell, and all are simulated together. A train takes most of a second of
+    CPU (0.8 s at 1 Hz; see the module's "Speed"), so a result is kept in the disk cache (:mod:`ketacourse.diskcache`) under its
     checked arguments and parameter table, and read back exactly by a later call.
 
     Parameters
@@ -530,7 +537,7 @@ REFERENCE_ROWS = {"ketamine_um": (0.0, 0.0, 2.0, 0.36, 0.0), "mg_mm": (1.0, 1.0,
 
 
 def _simulate_reference_runs() -> dict:
-    """Simulate the runs of :func:`reference_runs` (about 25 s of CPU)."""
+    """Simulate the runs of :func:`reference_runs` (about 5 s of CPU)."""
     by_f = {f: simulate_train(f, **{k: list(v) for k, v in REFERENCE_ROWS.items()}, cache=False).spikes_per_stimulus
             for f in REFERENCE_FREQUENCIES_HZ}
     kos = {name: simulate_train(1.0, overrides=o, cache=False).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
@@ -560,7 +567,7 @@ def reference_runs(*, cache: bool = True) -> dict:
         simulates them again and compares); else the disk cache (:mod:`ketacourse.diskcache`), whose
         key holds the package's code and tables, so a change to any of them simulates again. Several
         processes need these runs (the chapter, the validation page, the tests); simulating them
-        costs about 25 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
+        costs about 5 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
         that all three agree).
 
     Returns
@@ -683,7 +690,7 @@ class WindupGrid:
     costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
     be grid values.
 
-    Computing the default grid takes several seconds (tens on a busy machine), so with
+    Computing the default grid takes about 17 s of CPU (more wall time on a busy machine), so with
     ``cache=True`` a grid is first looked for in the package's precomputed file
     (``data/windup_grid.npz``, written by :func:`write_packaged_grid`; its provenance, including
     the key it was computed for, is in ``data/windup_grid.toml``), then in the disk cache
