@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -627,17 +628,22 @@ def _dual_exp_sum(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.
     """
     times = np.sort(np.asarray(times, dtype=float))
     key = (hashlib.sha256(t.tobytes()).hexdigest(), t.size, times.tobytes(), float(tr), float(td))
-    out = _DUAL_EXP_MEMO.pop(key, None)
-    if out is None:
-        out = _dual_exp_sum_of(t, times, tr, td)
-        out.setflags(write=False)
-    _DUAL_EXP_MEMO[key] = out  # newest last
-    while len(_DUAL_EXP_MEMO) > 1 and sum(a.nbytes for a in _DUAL_EXP_MEMO.values()) > _DUAL_EXP_MEMO_BYTES:
-        del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]  # the least recently used
+    with _DUAL_EXP_LOCK:
+        out = _DUAL_EXP_MEMO.pop(key, None)
+        if out is not None:
+            _DUAL_EXP_MEMO[key] = out  # newest last
+            return out
+    out = _dual_exp_sum_of(t, times, tr, td)
+    out.setflags(write=False)
+    with _DUAL_EXP_LOCK:
+        _DUAL_EXP_MEMO[key] = out
+        while len(_DUAL_EXP_MEMO) > 1 and sum(a.nbytes for a in _DUAL_EXP_MEMO.values()) > _DUAL_EXP_MEMO_BYTES:
+            del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]  # the least recently used
     return out
 
 
 _DUAL_EXP_MEMO: dict = {}
+_DUAL_EXP_LOCK = threading.Lock()
 _DUAL_EXP_MEMO_BYTES = 32_000_000
 """At most this much is kept by :func:`_dual_exp_sum` (a 1 Hz train's five sums are 1.2 MB)."""
 
