@@ -348,14 +348,13 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
         # Everything the same for every cell is computed once over the whole time grid, as the batch loop
         # computes it at each step (same operations, same order).
         g_a_all, g_n_all, g_k_all = g_syn
-        shared = (dts, g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
-                  (f_nk1 * g_k_all)[:-1], rec_mask[:-1])
-        exp_ca, exp_ahp = {}, {}
-        for d in np.unique(dts):
-            exp_ca[float(d)] = float(np.exp(-d / tau_ca))
-            exp_ahp[float(d)] = float(np.exp(-d / tau_ahp))
-        steps = [(dt, -dt, exp_ca[dt], exp_ahp[dt], gn, gs, n0, fk, r, tn)
-                 for dt, gn, gs, n0, fk, r, tn in zip(*(x.tolist() for x in shared), t[1:].tolist())]
+        shared = (g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
+                  (f_nk1 * g_k_all)[:-1], rec_mask[:-1], t[1:])
+        # the decay factors of calcium and AHP per step: np.exp(-dt / tau) of each distinct dt, as the batch loop
+        uniq, which = np.unique(dts, return_inverse=True)
+        exp_ca = np.array([float(np.exp(-d / tau_ca)) for d in uniq])[which]
+        exp_ahp = np.array([float(np.exp(-d / tau_ahp)) for d in uniq])[which]
+        steps = list(zip(*(x.tolist() for x in (dts, -dts, exp_ca, exp_ahp) + shared)))
         cal_g = (cal_tab * g_cal).tolist()
         consts = (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
                   spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, n_v - 1)
