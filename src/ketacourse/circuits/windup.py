@@ -51,15 +51,24 @@ fine (``dt_fine_ms``) for the first second after each stimulus and coarse in the
 remainder of long inter-stimulus intervals. Many cells (ketamine × Mg²⁺ combinations) are
 stepped together as one NumPy batch.
 
-Speed: one batch of 15 stimuli at 1 Hz takes about a second and a 0.1 Hz train (150 s of neuron
-time) a few seconds: too slow for a slider. The widget therefore uses :class:`WindupGrid`, which
+Speed: the cells do not interact, so each is stepped alone in Python floats (``_cell_loop``) with
+the operations of the NumPy batch loop (``_batch_loop``, kept for gate powers other than 2) on the
+same operands in the same order: the results are bit-identical to it. The synaptic drive, the same
+for every cell, is computed once per time grid and kept (``_dual_exp_sum``). Measured in CPU
+seconds on the course's 2-core machine at load 3-4 (2026-12-07): a train of 15 stimuli at 1 Hz
+costs 0.8 s the first time on its time grid (0.7 s of it the drive) and about 0.1 s per cell after
+that (it was 5 s per batch); a 0.1 Hz train (150 s of neuron time) 0.9 s; :func:`reference_runs`
+4.6 s (was about 50 s at the same load); the widget's grid (5 frequencies x 24 cells) 17 s (was
+39 s). Still too slow for a slider: the widget therefore uses :class:`WindupGrid`, which
 precomputes every slider combination once, keeps it in a disk cache so a new kernel loads it in
 milliseconds, and then only looks results up (microseconds per slider move).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -211,8 +220,8 @@ def simulate_train(
     """Drive the WDR neuron with a train of C-fibre stimuli.
 
     ``ketamine_um``, ``mg_mm`` and ``nmda_scale`` may be arrays (broadcast together): each
-    combination is one cell, and all are simulated together. A train takes seconds (about 5 s of
-    CPU at 1 Hz), so a result is kept in the disk cache (:mod:`ketacourse.diskcache`) under its
+    combination is one cell, and all are simulated together. A train takes most of a second of
+    CPU (0.8 s at 1 Hz; see the module's "Speed"), so a result is kept in the disk cache (:mod:`ketacourse.diskcache`) under its
     checked arguments and parameter table, and read back exactly by a later call.
 
     Parameters
@@ -326,16 +335,120 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
     thr, reset, refr_ms = spk["threshold_mv"], spk["reset_mv"], spk["refractory_ms"]
     ahp_inc, tau_ahp = spk["ahp_increment_ns"], spk["ahp_decay_ms"]
 
-    v = np.full(n_cells, e_l)
-    ca = np.full(n_cells, ca0)
     x0 = (ca0 / ca_half) ** 2
-    m = np.full(n_cells, x0 / (1.0 + x0))
-    g_ahp = np.zeros(n_cells)
-    refr = np.zeros(n_cells)
-    spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
+    m0 = x0 / (1.0 + x0)
     rec_idx = np.unique(np.searchsorted(t, np.arange(0.0, t_end + rec / 2, rec)).clip(0, n_t - 1))
     rec_mask = np.zeros(n_t, dtype=bool)
     rec_mask[rec_idx] = True
+    if power == 2.0:
+        # One cell at a time, in Python floats: the cells do not interact, and a step of one cell is ~40
+        # scalar operations, far cheaper as floats than as NumPy calls on tiny arrays. Every operation is
+        # the batch loop's (_batch_loop) on the same operands in the same order and precision (m ** 2.0 of
+        # an array is NumPy's square, m * m; exponentials are np.exp's), so the results are bit-identical.
+        # Everything the same for every cell is computed once over the whole time grid, as the batch loop
+        # computes it at each step (same operations, same order).
+        g_a_all, g_n_all, g_k_all = g_syn
+        shared = (g_n_all[:-1], ((g_l + g_a_all) + g_k_all)[:-1], ((g_l * e_l) + g_k_all * e_nk)[:-1],
+                  (f_nk1 * g_k_all)[:-1], rec_mask[:-1], t[1:])
+        # the decay factors of calcium and AHP per step: np.exp(-dt / tau) of each distinct dt, as the batch loop
+        uniq, which = np.unique(dts, return_inverse=True)
+        exp_ca = np.array([float(np.exp(-d / tau_ca)) for d in uniq])[which]
+        exp_ahp = np.array([float(np.exp(-d / tau_ahp)) for d in uniq])[which]
+        steps = list(zip(*(x.tolist() for x in (dts, -dts, exp_ca, exp_ahp) + shared)))
+        cal_g = (cal_tab * g_cal).tolist()
+        consts = (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
+                  spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, n_v - 1)
+        v_rec = np.empty((n_cells, rec_idx.size))
+        spikes_t = []
+        for c in range(n_cells):
+            recorded, v_end, spikes = _cell_loop(float(e_l), float(ca0), float(m0), tables[c].tolist(), cal_g, steps, consts)
+            if rec_mask[n_t - 1]:
+                recorded.append(v_end)
+            v_rec[c] = recorded
+            spikes_t.append(spikes)
+    else:
+        v_rec, spikes_t = _batch_loop(
+            n_cells, m0, g_syn, dts, t, flat, base, n_v, cal_tab, rec_mask, rec_idx, n_t,
+            (c_pf, g_l, e_nk, e_can, e_ca, e_k, g_can, g_cal, beta, ca_half, tau_scale, tau_min, power, ca0,
+             tau_ca, k_ca, spike_ca, spike_w, f_nmda, f_nk1, thr, reset, refr_ms, ahp_inc, tau_ahp, e_l))
+    spike_arrays = [np.asarray(s) for s in spikes_t]
+    lat = p["protocol"]["readout_latency_ms"]
+    edges = np.append(stim, stim[-1] + period)  # every window is one stimulus period (no longer tail for the last)
+    counts = np.zeros((n_cells, n_stimuli), dtype=int)
+    for c, st in enumerate(spike_arrays):
+        for kk in range(n_stimuli):
+            counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
+    return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+
+
+def _cell_loop(v: float, ca: float, m: float, tab: list, cal_g: list, steps: list, consts: tuple):
+    """The step loop of :func:`_simulate` for one cell, in Python floats, when ``gate_power`` is 2.
+
+    The same operations as :func:`_batch_loop` on the same operands, in the same order; ``steps``
+    holds, per step, what is the same for every cell (see :func:`_simulate`). Returns the membrane
+    potential at the start of each recorded step, the final one and the spike times.
+    """
+    (c_pf, e_nk, e_can, e_ca, e_k, g_can, beta, ca_half, tau_scale, tau_min, ca0, tau_ca, k_ca,
+     spike_ca, spike_w, f_nmda, thr, reset, refr_ms, ahp_inc, k_max) = consts
+    exp = np.exp
+    v_min, inv_step = _V_MIN, 1.0 / _V_STEP
+    g_ahp = 0.0
+    refr = 0.0
+    recorded: list[float] = []
+    spikes: list[float] = []
+    spike_entry = spike_ca > 0.0
+    for dt, mdt, e_ca_dt, dec, g_n, g_s, num0, fk, rec, t_next in steps:
+        if rec:
+            recorded.append(v)
+        k = int((v - v_min) * inv_step + 0.5)
+        if k < 0:
+            k = 0
+        elif k > k_max:
+            k = k_max
+        u_nmda = tab[k] * g_n
+        m_cal = cal_g[k]
+        g_c = g_can * (m * m)
+        g_tot = g_s + u_nmda + g_c + m_cal + g_ahp
+        v_inf = (num0 + g_c * e_can + m_cal * e_ca + g_ahp * e_k) / g_tot
+        v = v_inf + (v - v_inf) * float(exp(mdt * g_tot / c_pf))
+        i_ca = f_nmda * u_nmda * v + fk * (v - e_nk) + m_cal * (v - e_ca)
+        influx = -k_ca * (i_ca if i_ca < 0.0 else 0.0)
+        if spike_entry:
+            influx = influx + (spike_ca if ((refr_ms - refr) < spike_w and refr > 0) else 0.0)
+        ca_inf = ca0 + tau_ca * influx
+        ca = ca_inf + (ca - ca_inf) * e_ca_dt
+        x = ca / ca_half
+        x2 = x * x
+        m_inf = x2 / (1.0 + x2)
+        tau_m = tau_scale / (beta * (1.0 + x2))
+        if tau_m < tau_min:
+            tau_m = tau_min
+        m = m_inf + (m - m_inf) * float(exp(mdt / tau_m))
+        g_ahp = g_ahp * dec
+        if refr:
+            refr = refr - dt
+            if refr > 0.0:
+                v = reset
+            else:
+                refr = 0.0
+        if v >= thr:
+            spikes.append(t_next)
+            v = reset
+            refr = refr_ms
+            g_ahp = g_ahp + ahp_inc
+    return recorded, v, spikes
+
+
+def _batch_loop(n_cells, m0, g_syn, dts, t, flat, base, n_v, cal_tab, rec_mask, rec_idx, n_t, consts):
+    """The step loop of :func:`_simulate` for all cells at once, as NumPy arrays (any ``gate_power``)."""
+    (c_pf, g_l, e_nk, e_can, e_ca, e_k, g_can, g_cal, beta, ca_half, tau_scale, tau_min, power, ca0,
+     tau_ca, k_ca, spike_ca, spike_w, f_nmda, f_nk1, thr, reset, refr_ms, ahp_inc, tau_ahp, e_l) = consts
+    v = np.full(n_cells, e_l)
+    ca = np.full(n_cells, ca0)
+    m = np.full(n_cells, m0)
+    g_ahp = np.zeros(n_cells)
+    refr = np.zeros(n_cells)
+    spikes_t: list[list[float]] = [[] for _ in range(n_cells)]
     v_rec = np.empty((n_cells, rec_idx.size))
     j = 0
     inv_step = 1.0 / _V_STEP
@@ -384,14 +497,7 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
             g_ahp = g_ahp + ahp_inc * fired
     if rec_mask[n_t - 1] and j < rec_idx.size:
         v_rec[:, j] = v
-    spike_arrays = [np.asarray(s) for s in spikes_t]
-    lat = p["protocol"]["readout_latency_ms"]
-    edges = np.append(stim, stim[-1] + period)  # every window is one stimulus period (no longer tail for the last)
-    counts = np.zeros((n_cells, n_stimuli), dtype=int)
-    for c, st in enumerate(spike_arrays):
-        for kk in range(n_stimuli):
-            counts[c, kk] = int(np.count_nonzero((st >= stim[kk] + lat) & (st < edges[kk + 1])))
-    return WindupResult(t[rec_idx], v_rec, spike_arrays, stim, counts, ket, mg, scale, f)
+    return v_rec, spikes_t
 
 
 def _result_bytes(r: WindupResult) -> bytes:
@@ -431,7 +537,7 @@ REFERENCE_ROWS = {"ketamine_um": (0.0, 0.0, 2.0, 0.36, 0.0), "mg_mm": (1.0, 1.0,
 
 
 def _simulate_reference_runs() -> dict:
-    """Simulate the runs of :func:`reference_runs` (about 25 s of CPU)."""
+    """Simulate the runs of :func:`reference_runs` (about 5 s of CPU)."""
     by_f = {f: simulate_train(f, **{k: list(v) for k, v in REFERENCE_ROWS.items()}, cache=False).spikes_per_stimulus
             for f in REFERENCE_FREQUENCIES_HZ}
     kos = {name: simulate_train(1.0, overrides=o, cache=False).spikes_per_stimulus[0] for name, o in KNOCKOUTS.items()}
@@ -461,7 +567,7 @@ def reference_runs(*, cache: bool = True) -> dict:
         simulates them again and compares); else the disk cache (:mod:`ketacourse.diskcache`), whose
         key holds the package's code and tables, so a change to any of them simulates again. Several
         processes need these runs (the chapter, the validation page, the tests); simulating them
-        costs about 25 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
+        costs about 5 s of CPU. ``cache=False`` always simulates (``tests/test_windup.py`` checks
         that all three agree).
 
     Returns
@@ -514,22 +620,71 @@ def _dual_exp_sum(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.
     """Σ_events [exp(−(t−t_e)/τd) − exp(−(t−t_e)/τr)] for t ≥ t_e, evaluated on the grid ``t``.
 
     Exact on any grid: each event contributes only within 40 decay constants after it (beyond
-    that its share is below exp(−40)), evaluated in blocks of nearby events.
+    that its share is below exp(−40)), evaluated in blocks of nearby events. The last results are
+    kept (the drive of a train does not depend on the cell, the synaptic weights or the tables
+    of the channel module, so the knock-outs at one frequency compute it once); the array
+    returned is read-only.
+    """
+    times = np.sort(np.asarray(times, dtype=float))
+    key = (hashlib.sha256(t.tobytes()).hexdigest(), t.size, times.tobytes(), float(tr), float(td))
+    with _DUAL_EXP_LOCK:
+        out = _DUAL_EXP_MEMO.pop(key, None)
+        if out is not None:
+            _DUAL_EXP_MEMO[key] = out  # newest last
+            return out
+    out = _dual_exp_sum_of(t, times, tr, td)
+    out.setflags(write=False)
+    with _DUAL_EXP_LOCK:
+        _DUAL_EXP_MEMO[key] = out
+        while len(_DUAL_EXP_MEMO) > 1 and sum(a.nbytes for a in _DUAL_EXP_MEMO.values()) > _DUAL_EXP_MEMO_BYTES:
+            del _DUAL_EXP_MEMO[next(iter(_DUAL_EXP_MEMO))]  # the least recently used
+    return out
+
+
+_DUAL_EXP_MEMO: dict = {}
+_DUAL_EXP_LOCK = threading.Lock()
+_DUAL_EXP_MEMO_BYTES = 32_000_000
+"""At most this much is kept by :func:`_dual_exp_sum` (a 1 Hz train's five sums are 1.2 MB)."""
+
+_EXP_ZERO = 800.0
+"""exp(−x) is exactly 0.0 in double precision for x above about 745.2; above this it surely is."""
+
+
+def _dual_exp_sum_of(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> np.ndarray:
+    """:func:`_dual_exp_sum` for sorted ``times``.
+
+    For each block of (up to) 64 events, the rows of the grid from the first event to 40 decay
+    constants after the last, each event's term in one column (0 before the event), summed along
+    the rows. Each column is computed only where its term can be non-zero: before the event the
+    term is 0.0, and where exp(−(t−t_e)/τ) underflows to 0.0 that exponential is not evaluated
+    (0.0 is what it would give). The terms and their sums are therefore exactly those of the
+    full matrix.
     """
     out = np.zeros_like(t)
-    times = np.sort(np.asarray(times, dtype=float))
     horizon = 40.0 * max(td, tr)
     for block in np.array_split(times, max(1, int(np.ceil(times.size / 64)))):
         if block.size == 0:
             continue
         lo = np.searchsorted(t, block[0])
         hi = np.searchsorted(t, block[-1] + horizon)
-        seg = t[lo:hi, None] - block[None, :]
-        on = seg >= 0.0
-        seg = np.where(on, seg, 0.0)
-        out[lo:hi] += np.where(on, np.exp(-seg / td) - np.exp(-seg / tr), 0.0).sum(axis=1)
+        terms = np.zeros((hi - lo, block.size))
+        on = np.searchsorted(t, block)  # first row with t >= t_e: where t - t_e >= 0
+        end_r = np.minimum(np.searchsorted(t, block + _EXP_ZERO * tr), hi)  # beyond: exp(-(t - t_e)/tr) == 0.0
+        end_d = np.minimum(np.searchsorted(t, block + _EXP_ZERO * td), hi)
+        for j, te in enumerate(block.tolist()):
+            s, er, ed = on[j], end_r[j], end_d[j]
+            both = min(er, ed)
+            if both > s:
+                seg = t[s:both] - te
+                terms[s - lo:both - lo, j] = np.exp(-seg / td) - np.exp(-seg / tr)
+            if ed > both:  # exp(-seg/tr) == 0.0 here: the term is exp(-seg/td) - 0.0
+                seg = t[both:ed] - te
+                terms[both - lo:ed - lo, j] = np.exp(-seg / td) - 0.0
+            elif er > both:  # exp(-seg/td) == 0.0 here
+                seg = t[both:er] - te
+                terms[both - lo:er - lo, j] = 0.0 - np.exp(-seg / tr)
+        out[lo:hi] += terms.sum(axis=1)
     return out
-
 
 class WindupGrid:
     """All wind-up simulations a widget needs, computed once and then looked up.
@@ -540,7 +695,7 @@ class WindupGrid:
     costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
     be grid values.
 
-    Computing the default grid takes several seconds (tens on a busy machine), so with
+    Computing the default grid takes about 17 s of CPU (more wall time on a busy machine), so with
     ``cache=True`` a grid is first looked for in the package's precomputed file
     (``data/windup_grid.npz``, written by :func:`write_packaged_grid`; its provenance, including
     the key it was computed for, is in ``data/windup_grid.toml``), then in the disk cache
