@@ -6,8 +6,9 @@ and :mod:`ketacourse.evidence`. These classes only draw them.
 
 * :class:`WindupExplorer` — stimulus frequency, free ketamine and Mg²⁺; membrane potential
   and spikes per stimulus. The neuron is too slow to simulate on every slider move, so a grid
-  of every slider combination is simulated once per kernel (a few seconds, on first use) and
-  looked up (:class:`~ketacourse.circuits.windup.WindupGrid`).
+  of every slider combination is precomputed and looked up
+  (:class:`~ketacourse.circuits.windup.WindupGrid`: packaged with the course as
+  ``data/windup_grid.npz``, simulated again, about 15 CPU-s, only when the model's tables change).
 * :class:`CRPSInfusionExplorer` — multi-day published regimens (presets) on the PK engine with
   the slow PK-PD of Dahan 2011: relief that outlasts the infusion.
 * :class:`AcutePainExplorer` — perioperative presets (guideline ceiling and lower end) with the
