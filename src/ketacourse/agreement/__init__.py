@@ -269,11 +269,24 @@ class Report:
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
     def png(self) -> bytes:
+        """The figure as PNG, every text raised to :data:`MIN_TEXT_PT`.
+
+        Drawn once per report, figure function and rc parameters (``backend`` left out: reading it may
+        choose one) and kept on the report: the validation page, :func:`show_remaining` and a notebook
+        that shows a report again get the same bytes without drawing it again.
+        """
+        import matplotlib as mpl
+
+        token = (self.figure, repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k != "backend"]))
+        kept = getattr(self, "_png_kept", None)
+        if kept is not None and kept[0] == token:
+            return kept[1]
         fig = self.figure()
         floor_text(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=fig.dpi)
-        return buf.getvalue()
+        self._png_kept = (token, buf.getvalue())
+        return self._png_kept[1]
 
     def figure_html(self) -> str:
         data = base64.b64encode(self.png()).decode()
