@@ -342,13 +342,9 @@ SLOW_FIXTURES = {
     "dockerfile",  # tests/test_binder.py: repo2docker renders the Binder image
     "pack",  # tests/test_pack.py: the instructor pack of every chapter, with every widget's figures
     "run",  # tests/test_grading_redteam.py: grades hostile submissions in the sandbox (time limits)
-    "fresh_runs",  # tests/test_windup.py: simulates Chapter 4's wind-up reference runs from scratch (~85 s)
 }
-"""Fixtures that execute notebooks, build books, run external builders or run a model's long validation
-simulation (more than about 10 CPU-seconds of simulation, such as regenerating packaged reference runs):
-a test that uses one, directly or through another fixture, is ``slow`` (left out of ``make test-fast``,
-run by ``make test``). A pure unit test that is merely slow is not marked: its repeated work is removed
-instead. Browser tests are ``browser``."""
+"""Fixtures that execute notebooks, build books or run external builders: a test that uses one is
+``slow`` (left out of ``make test-fast``, run by ``make test``). Browser tests are ``browser``."""
 
 
 # ----------------------------------------------------------------------------- two cores (pytest-xdist)
