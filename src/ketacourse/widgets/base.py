@@ -342,6 +342,9 @@ class ModelWidget:
             if type(ctrl) is W.FloatSlider and ctrl.readout_format == ".2f":  # the ipywidgets default
                 ctrl.readout_format = f".{_decimals(float(ctrl.step))}f"
         self._following: dict[str, Any] = {}  # linked values sent to the browser, not yet echoed
+        # The initial values are checked (and linked) before anything is built or drawn: a bad
+        # argument raises its ValueError at once, without the cost of a figure.
+        checked = self._checked_and_linked(initial) if initial else {}
         with mpl.rc_context(RC):
             self.fig = new_figure(*self.figsize)
             self._build_figure(self.fig)
@@ -358,8 +361,8 @@ class ModelWidget:
         self.status = W.HTML(value="")
         self.last_update_ms: float = float("nan")
         self._muted = False
-        if initial:
-            self._assign(initial)
+        if checked:
+            self._set_checked(checked)
         self.refresh()
         for ctrl in self.controls.values():
             ctrl.observe(self._on_change, names="value")
@@ -452,7 +455,10 @@ class ModelWidget:
         return {name: self.validate(name, value) for name, value in linked.items()}
 
     def _assign(self, params: dict[str, Any]) -> None:
-        checked = self._checked_and_linked(params)
+        self._set_checked(self._checked_and_linked(params))
+
+    def _set_checked(self, checked: dict[str, Any]) -> None:
+        """Set controls to values :meth:`_checked_and_linked` returned (no redraw, no observers)."""
         self._muted = True
         try:
             for name, value in checked.items():

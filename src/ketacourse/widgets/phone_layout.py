@@ -234,7 +234,9 @@ def separate_labels(texts: Sequence[Text], fig: Figure, *, step_pt: float = 2.0,
     placed before it (up if it sits above its point, ``va="bottom"``, else down) until it is clear
     by ``pad_pt``. Repeated after a new layout (moved labels can move the axes) until none overlap."""
     for _ in range(4):
-        fig.canvas.draw()
+        # lay the figure out and place every text as a draw does, without rasterising anything (the
+        # labels' boxes are all that is read; the next real draw paints the figure from scratch)
+        fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
         pad = pad_pt * fig.dpi / 72
         placed = []

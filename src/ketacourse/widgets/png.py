@@ -77,12 +77,31 @@ def quantize_keeping_solid_colours(img: PILImage.Image) -> PILImage.Image:
         palette = palette[np.sort(np.unique(palette, axis=0, return_index=True)[1])]  # first of each entry
     # nearest palette entry for each distinct colour (Pillow's own palette mapping is approximate:
     # it turned white into (252, 252, 252))
-    nearest = ((colours[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2).argmin(axis=1).astype(np.uint8)
+    nearest = _nearest(colours, palette)
     index = np.full(keys.size, nearest[-1], dtype=np.uint8)
     index[drawn] = nearest[inverse]
     out = PILImage.fromarray(index.reshape(rgb.shape[:2]), mode="P")
     out.putpalette(palette.astype(np.uint8).ravel().tolist())
     return out
+
+
+def _nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the nearest ``palette`` entry (squared RGB distance; the first one on a tie) for each
+    colour, as ``uint8``.
+
+    The same integers as ``((colours[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)``, summed
+    one channel at a time into one colours x palette array (int32: at most 3 x 255² = 195075), which
+    is about ten times faster than reducing the colours x palette x 3 array over its short last axis.
+    """
+    c = colours.astype(np.int32, copy=False)
+    p = palette.astype(np.int32, copy=False)
+    dist = np.subtract.outer(c[:, 0], p[:, 0])
+    dist *= dist
+    for channel in (1, 2):
+        d = np.subtract.outer(c[:, channel], p[:, channel])
+        d *= d
+        dist += d
+    return dist.argmin(axis=1).astype(np.uint8)
 
 
 def png_bytes(fig: Figure, *, quantize: bool = False) -> bytes:
