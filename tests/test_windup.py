@@ -226,6 +226,21 @@ def test_knockouts_identify_the_mechanism_the_chapter_teaches(knockouts):
         assert frac["NK1 (substance P)"] >= 0.7, (f, frac)
 
 
+def test_float_loop_and_numpy_batch_loop_give_the_same_bits():
+    """The cells are stepped one at a time in Python floats (gate power 2, the tables' value) or as one
+    NumPy batch (any other gate power): the same operations in the same order, so the same bits. Both
+    paths on the same cells, and the batch path's other gate powers run and respond."""
+    p = windup._merged(windup.parameters(), {})
+    args = (1.0, 3, np.array([0.0, 2.0]), np.array([1.0, 0.5]), np.array([1.0, 1.0]), 0.5, 2.0, 2.0, 1000.0)
+    cells, batch = windup._simulate(p, *args), windup._simulate(p, *args, batch=True)
+    assert np.array_equal(cells.t_ms, batch.t_ms) and np.array_equal(cells.v_mv, batch.v_mv)
+    assert np.array_equal(cells.spikes_per_stimulus, batch.spikes_per_stimulus)
+    assert all(np.array_equal(a, b) for a, b in zip(cells.spike_times_ms, batch.spike_times_ms))
+    assert cells.spikes_per_stimulus.sum() > 0
+    cubic = windup._simulate(windup._merged(p, {"can": {"gate_power": 3.0}}), *args)
+    assert np.isfinite(cubic.v_mv).all() and not np.array_equal(cubic.v_mv, cells.v_mv)
+
+
 def test_last_window_is_one_period_at_2_hz():
     r = simulate_train(2.0, 4, tail_ms=1000.0)
     st, stim = r.spike_times_ms[0], r.stimulus_times_ms

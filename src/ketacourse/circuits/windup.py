@@ -279,8 +279,10 @@ def simulate_train(
 
 
 def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray, scale: np.ndarray,
-              dt_f: float, dt_c: float, rec: float, tail: float) -> WindupResult:
-    """:func:`simulate_train` for checked arguments and the merged parameter table ``p``."""
+              dt_f: float, dt_c: float, rec: float, tail: float, *, batch: bool = False) -> WindupResult:
+    """:func:`simulate_train` for checked arguments and the merged parameter table ``p``. ``batch``: step
+    all cells as one NumPy batch (:func:`_batch_loop`) even where the float loop (:func:`_cell_loop`)
+    applies; the results are the same bits (tests/test_windup.py checks it)."""
     mem, spk, ca_p, cal, can = p["membrane"], p["spike"], p["calcium"], p["l_type"], p["can"]
     ad, cf, cal_s = p["synapses"]["adelta"], p["synapses"]["c_fibre"], p["synapses"]["calibration"]
     period = 1000.0 / f
@@ -340,7 +342,7 @@ def _simulate(p: dict, f: float, n_stimuli: int, ket: np.ndarray, mg: np.ndarray
     rec_idx = np.unique(np.searchsorted(t, np.arange(0.0, t_end + rec / 2, rec)).clip(0, n_t - 1))
     rec_mask = np.zeros(n_t, dtype=bool)
     rec_mask[rec_idx] = True
-    if power == 2.0:
+    if power == 2.0 and not batch:
         # One cell at a time, in Python floats: the cells do not interact, and a step of one cell is ~40
         # scalar operations, far cheaper as floats than as NumPy calls on tiny arrays. Every operation is
         # the batch loop's (_batch_loop) on the same operands in the same order and precision (m ** 2.0 of
