@@ -95,11 +95,13 @@ def test_floor_venv_is_reused_while_the_file_and_python_are_unchanged(tmp_path, 
             (venv / "bin" / "python").write_text("")
 
     monkeypatch.setattr(floor, "_run", run)
+    monkeypatch.setattr(floor.installer, "uv_binary", lambda pip, runner: Path("/opt/uv/bin/uv"))
     assert floor.floor_venv(venv, pins) == venv / "bin" / "python" and not calls
     pins.write_text("numpy==1.26.1\n")
     assert floor.floor_venv(venv, pins) == venv / "bin" / "python"
-    assert [c[c.index("-m") + 1] for c in calls] == ["venv", "pip", "pip"] and "check" in calls[-1]
-    assert str(pins) in calls[1] and "--no-deps" in calls[1]
+    assert calls[0][1:3] == ["-m", "venv"] and calls[1][:3] == ["/opt/uv/bin/uv", "pip", "install"]
+    assert calls[2][-1] == "check" and len(calls) == 3
+    assert str(pins) in calls[1] and "--no-deps" in calls[1] and "--only-binary" in calls[1]
     assert not (venv / "stale-file").exists(), "a stale floor venv is removed before it is built again"
     assert (venv / ".ketacourse-floor").read_text() == floor.floor_key(pins)
 

@@ -13,30 +13,30 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+try:
+    from ketacourse_tools import installer
+except ImportError:  # run as a script by the system Python (make floor-venv): the module beside it
+    import installer  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[2]
 FLOOR_FILE = REPO / "requirements-floor.txt"
 FLOOR_VENV = REPO / "build" / "venv-floor"
 """Under ``build/`` (ignored by git, the book's sources and the book-build copy), not in the repository root."""
-INSTALL_TIMEOUT_S = 1200
 
 
-class FloorVenvError(RuntimeError):
+class FloorVenvError(installer.InstallError):
     """Building the floor venv failed; the message ends with the command's last lines."""
 
 
 def _run(cmd: list[str], timeout_s: float) -> None:
-    # no PYTHONPATH: pip would count what it names (e.g. tools/*.egg-info) as installed in the floor venv
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=REPO, env=env)
-    if proc.returncode:
-        tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-60:])
-        raise FloorVenvError(f"{' '.join(cmd[:6])} ... failed (exit {proc.returncode}); last lines:\n{tail}")
+    try:
+        installer.run(cmd, timeout_s)
+    except installer.InstallError as exc:
+        raise FloorVenvError(str(exc)) from exc
 
 
 def floor_key(floor_file: Path = FLOOR_FILE) -> str:
@@ -46,7 +46,7 @@ def floor_key(floor_file: Path = FLOOR_FILE) -> str:
 
 def floor_venv(venv: Path = FLOOR_VENV, floor_file: Path = FLOOR_FILE) -> Path:
     """The Python of ``venv`` holding exactly ``floor_file``: reused while the file and the Python are
-    unchanged, else built again (this Python's pip installs into it: wheels only, no dependency
+    unchanged, else built again (uv, else this Python's pip, installs into it: wheels only, no dependency
     resolution, then ``pip check``). A lock next to the venv lets a test wait for a build under way.
 
     Raises
@@ -65,10 +65,9 @@ def floor_venv(venv: Path = FLOOR_VENV, floor_file: Path = FLOOR_FILE) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         # the venv gets no pip of its own: this Python's pip installs into it (--python)
         _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], 120)
-        pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check"]
-        _run([*pip, "install", "--quiet", "--no-deps", "--only-binary", ":all:", "--prefer-binary",
-              "--no-compile", "-r", str(floor_file)], INSTALL_TIMEOUT_S)
-        _run([*pip, "check"], 120)
+        # uv if it can be had, else this Python's pip (ketacourse_tools.installer); wheels only
+        installer.install(python, ["-r", str(floor_file)], only_binary=True, runner=_run)
+        _run([sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check", "check"], 120)
         stamp.write_text(key)
         return python
 
