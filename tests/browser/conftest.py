@@ -284,6 +284,48 @@ BOOK_PAGES = ("phone_pages", "desktop_pages")
 """The fixtures holding a :class:`BookPages`."""
 
 
+FIRST_OPEN = ("test_lab_first_open", "first_open")
+"""Module and (parametrised) fixture of the first-open tests: a chapter opened in JupyterLab, not run."""
+LAB_RUN = ("test_lab", "test_chapter_runs_and_widgets_respond_in_jupyterlab", "nb")
+"""Module, test and parameter of the Run All of a chapter in JupyterLab."""
+
+
+def _chapter_of(item, module: str, param: str, test: str | None = None) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if (callspec is None or param not in callspec.params or getattr(item, "module", None) is None
+            or item.module.__name__.rsplit(".", 1)[-1] != module
+            or (test is not None and getattr(item, "originalname", None) != test)):
+        return None
+    return callspec.params[param]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Each chapter's first-open tests (``test_lab_first_open.py``) run just before its Run All in
+    ``test_lab.py``, which goes on from their open, unrun copy: every chapter is opened in JupyterLab
+    once for both modules (the open and render of a chapter, 6-18 CPU-s, is not paid twice). Without a
+    Run All of a chapter in the run, its first-open tests keep their place."""
+    module, fixture = FIRST_OPEN
+    first_open: dict[str, list] = {}
+    for item in items:
+        nb = _chapter_of(item, module, fixture)
+        if nb is not None:
+            first_open.setdefault(nb, []).append(item)
+    runs = {_chapter_of(item, *LAB_RUN[:1], LAB_RUN[2], LAB_RUN[1]) for item in items} - {None}
+    moved = {id(i) for nb, its in first_open.items() if nb in runs for i in its}
+    if not moved:
+        return
+    reordered = []
+    for item in items:
+        if id(item) in moved:
+            continue
+        nb = _chapter_of(item, LAB_RUN[0], LAB_RUN[2], LAB_RUN[1])
+        if nb is not None:
+            reordered += first_open.pop(nb, [])
+        reordered.append(item)
+    items[:] = reordered
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item, nextitem):
     """Close a :class:`BookPages`' pages after the last test of the session that uses it."""
@@ -409,7 +451,7 @@ JS_SETTLE = """async ([quietMs, maxMs]) => {
 def lab_page_slot():
     """The page of the course JupyterLab (:func:`lab_server`) the next chapter opens in (:func:`open_in_lab`):
     JupyterLab is loaded once and each chapter opened in it after the previous one is closed and its kernel
-    shut down, by ``test_lab.py`` and then ``test_lab_first_open.py``. A test that fails, or hands its page to
+    shut down, by ``test_lab_first_open.py`` (not run) and then ``test_lab.py`` (run, from that open). A test that fails, or hands its page to
     a later test (:class:`LabRuns`), leaves the slot empty: the next one loads JupyterLab in a new page
     (of :func:`lab_context`)."""
     slot: list = []

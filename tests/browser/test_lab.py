@@ -2,7 +2,9 @@
 
 For every chapter notebook listed in ``_toc.yml``: open it in JupyterLab (temporary copy of
 ``chapters/``; JupyterLab is loaded once and each chapter opened in it after the previous one is
-closed and its kernel shut down, :func:`conftest.open_in_lab`), clear stored outputs, run all cells through ``window.jupyterapp.commands``, wait
+closed and its kernel shut down, :func:`conftest.open_in_lab`; when ``test_lab_first_open.py`` runs too,
+its tests of the chapter come just before and the run goes on from their open, unrun copy instead of
+opening it again), clear stored outputs, run all cells through ``window.jupyterapp.commands``, wait
 until every code cell has executed and the kernel is idle, then check the DOM:
 
 - no "Error displaying widget", "model not found", traceback or stderr error anywhere;
@@ -156,9 +158,20 @@ JS_LAYOUT = """async () => {
 WIDGET_OUT = ".jp-Notebook .jp-OutputArea-output:has(> .jupyter-widgets)"
 
 
+# The page shows chapter ``nb`` (its server copy), loaded: test_lab_first_open.py opened it there, not run,
+# just before (conftest.pytest_collection_modifyitems puts a chapter's first-open tests right before its run
+# here), and the run goes on from that open instead of closing the chapter and opening it a second time.
+JS_SHOWS = """(nb) => {
+  const app = window.jupyterapp; if (!app) return false;
+  const w = app.shell.currentWidget;
+  return !!(w && w.context && w.context.path === nb && w.context.isReady && w.content.widgets.length);
+}"""
+
+
 def _open_and_run(page, lab_server, nb: str) -> float:
     t0 = time.perf_counter()
-    open_in_lab(page, lab_server, nb)
+    if not (page.url.startswith(lab_server.url) and page.evaluate(JS_SHOWS, nb)):
+        open_in_lab(page, lab_server, nb)
     try:
         page.wait_for_function(JS_NOTEBOOK_READY, arg=nb.rsplit("/", 1)[-1], timeout=45_000, polling=250)
     except Exception:

@@ -14,12 +14,15 @@ The same page then shows the exercise numbers (``test_jupyterlab_numbers_exercis
 each chapter is opened once for both tests (a module-scoped fixture parametrised by chapter, so
 pytest runs the two tests of one chapter one after the other), not once per test, and JupyterLab
 is loaded once for all chapters (each opened as a double click in the file browser does), in the
-page ``test_lab.py`` leaves (``conftest.lab_page_slot``) when it ran before.
+page of ``conftest.lab_page_slot``. When ``test_lab.py`` runs too, a chapter's two tests here come just
+before its Run All there (``conftest.pytest_collection_modifyitems``), which goes on from this open:
+each chapter is opened in JupyterLab once for both modules, not twice. The copy opened is the Lab
+server's copy of ``chapters/``, checked to be the committed file byte for byte (nothing has run or
+saved it; the cells' trust flags are asserted below).
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,10 +124,12 @@ def first_open(request, lab_server, first_open_page):
     if nb is None:  # the sentinel of an empty toc: the test fails on it
         yield None
         return
-    rel = f"first-open/{nb.replace('/', '__')}"
+    # The server's own copy of the chapter (conftest.lab_server copies chapters/ when it starts): the tests
+    # of this module come before test_lab.py runs the chapter (conftest.pytest_collection_modifyitems), which
+    # then goes on from this open; nothing saves it, so it is still the committed file, byte for byte.
+    rel = nb
     dest = lab_server.root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / nb, dest)
+    assert dest.read_bytes() == (REPO / nb).read_bytes(), f"{nb}: the server's copy is not the committed notebook"
     page = first_open_page
     opened = FirstOpen(nb, dest, page)
 
