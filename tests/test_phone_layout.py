@@ -118,3 +118,32 @@ def test_book_extension_moves_phone_frames_into_files(iv_html):
     assert all(png.startswith(b"\x89PNG") for png in written.values())
     assert len(out) < len(html) / 1.5, "the phone frames left the page"
     assert externalise(out, lambda *_: pytest.fail("nothing left to write"), "x/") == out
+
+
+def test_floored_fonts_hold_for_ticks_made_later_and_every_kind_of_text():
+    """floor_fonts raises tick labels (major and minor, of a log axis too), axis labels, titles,
+    legends, annotations and figure texts; ticks an axis makes after it (new limits) are as large."""
+    from ketacourse.widgets.phone_layout import floor_fonts
+    from ketacourse.widgets.style import new_figure
+
+    fig = new_figure(4, 3)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_xlim(1, 10)
+    ax.plot([1, 10], [0, 1], label="line")
+    ax.set_xlabel("x", fontsize=5)
+    ax.set_title("t", fontsize=5)
+    ax.legend(fontsize=5)
+    ax.annotate("a", (2, 0.5), fontsize=5)
+    fig.text(0.1, 0.1, "f", fontsize=5)
+    ax.tick_params(labelsize=5, which="both")
+    floor_fonts(fig, 9.0)
+    ax.set_xlim(0.01, 1000)  # more decades: the axis makes new major and minor ticks when drawn
+    ax.set_ylim(-5, 5)
+    fig.canvas.draw()
+    texts = fig.findobj(mpl.text.Text)
+    ticks = [t for t in texts if t.get_text() and any(t in (k.label1, k.label2) for a in (ax.xaxis, ax.yaxis)
+                                                       for k in (*a.get_major_ticks(), *a.get_minor_ticks()))]
+    assert len(ticks) > 8, "the new limits show more tick labels"
+    small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < 9.0]
+    assert not small, f"texts under the floor: {small[:5]}"

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import matplotlib as mpl
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -90,9 +91,28 @@ def smallest_text_px(fig: Figure, *, animated_count: bool = False) -> float:
     return min(sizes, default=float("inf")) * fig.dpi / 72.0
 
 
+def _texts(artist: Any) -> Iterator[Text]:
+    """Every text of ``artist`` and its children, as ``findobj(Text)`` finds them, except that an axis
+    gives the labels of the ticks it has made so far (``Axis.majorTicks``, ``Axis.minorTicks``), not of
+    one tick per tick location: asking an axis for its children makes all those ticks, which cost
+    0.1-0.3 s per figure (most of it log axes' minor ticks) and were made again at every widget build.
+    A tick the axis makes later copies its text properties from its first tick, which is here."""
+    if isinstance(artist, Text):
+        yield artist
+    if isinstance(artist, Axis):
+        yield artist.label
+        yield artist.offsetText
+        for tick in (*artist.majorTicks, *artist.minorTicks):
+            yield from _texts(tick)
+        return
+    for child in artist.get_children():
+        yield from _texts(child)
+
+
 def floor_fonts(fig: Figure, min_pt: float = PHONE_MIN_PT) -> None:
-    """Raise every text under ``min_pt`` to ``min_pt`` (tick labels, legends and annotations too)."""
-    for t in fig.findobj(Text):
+    """Raise every text under ``min_pt`` to ``min_pt`` (tick labels, legends and annotations too;
+    ticks made later take their first tick's size)."""
+    for t in _texts(fig):
         if t.get_fontsize() < min_pt:
             t.set_fontsize(min_pt)
 
