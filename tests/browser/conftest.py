@@ -284,13 +284,8 @@ BOOK_PAGES = ("phone_pages", "desktop_pages")
 """The fixtures holding a :class:`BookPages`."""
 
 
-FIRST_OPEN = ("test_lab_first_open", "first_open")
-"""Module and (parametrised) fixture of the first-open tests: a chapter opened in JupyterLab, not run."""
-LAB_RUN = ("test_lab", "test_chapter_runs_and_widgets_respond_in_jupyterlab", "nb")
-"""Module, test and parameter of the Run All of a chapter in JupyterLab."""
-
-
-def _chapter_of(item, module: str, param: str, test: str | None = None) -> str | None:
+def _chapter_param(item, module: str, param: str, test: str | None = None) -> str | None:
+    """The chapter parameter ``param`` of ``item`` if it is a test of ``module`` (and named ``test``)."""
     callspec = getattr(item, "callspec", None)
     if (callspec is None or param not in callspec.params or getattr(item, "module", None) is None
             or item.module.__name__.rsplit(".", 1)[-1] != module
@@ -299,27 +294,36 @@ def _chapter_of(item, module: str, param: str, test: str | None = None) -> str |
     return callspec.params[param]
 
 
+def _first_open_of(item) -> str | None:
+    """The chapter a first-open test opens in JupyterLab, not run (``test_lab_first_open.py``)."""
+    return _chapter_param(item, "test_lab_first_open", "first_open")
+
+
+def _lab_run_of(item) -> str | None:
+    """The chapter ``test_lab.py`` runs (Run All) in JupyterLab."""
+    return _chapter_param(item, "test_lab", "nb", "test_chapter_runs_and_widgets_respond_in_jupyterlab")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Each chapter's first-open tests (``test_lab_first_open.py``) run just before its Run All in
     ``test_lab.py``, which goes on from their open, unrun copy: every chapter is opened in JupyterLab
     once for both modules (the open and render of a chapter, 6-18 CPU-s, is not paid twice). Without a
     Run All of a chapter in the run, its first-open tests keep their place."""
-    module, fixture = FIRST_OPEN
+    runs = {_lab_run_of(item) for item in items} - {None}
     first_open: dict[str, list] = {}
     for item in items:
-        nb = _chapter_of(item, module, fixture)
-        if nb is not None:
+        nb = _first_open_of(item)
+        if nb in runs:
             first_open.setdefault(nb, []).append(item)
-    runs = {_chapter_of(item, *LAB_RUN[:1], LAB_RUN[2], LAB_RUN[1]) for item in items} - {None}
-    moved = {id(i) for nb, its in first_open.items() if nb in runs for i in its}
-    if not moved:
+    if not first_open:
         return
+    moved = {id(i) for its in first_open.values() for i in its}
     reordered = []
     for item in items:
         if id(item) in moved:
             continue
-        nb = _chapter_of(item, LAB_RUN[0], LAB_RUN[2], LAB_RUN[1])
+        nb = _lab_run_of(item)
         if nb is not None:
             reordered += first_open.pop(nb, [])
         reordered.append(item)
@@ -451,9 +455,9 @@ JS_SETTLE = """async ([quietMs, maxMs]) => {
 def lab_page_slot():
     """The page of the course JupyterLab (:func:`lab_server`) the next chapter opens in (:func:`open_in_lab`):
     JupyterLab is loaded once and each chapter opened in it after the previous one is closed and its kernel
-    shut down, by ``test_lab_first_open.py`` (not run) and then ``test_lab.py`` (run, from that open). A test that fails, or hands its page to
-    a later test (:class:`LabRuns`), leaves the slot empty: the next one loads JupyterLab in a new page
-    (of :func:`lab_context`)."""
+    shut down, by ``test_lab_first_open.py`` (not run) and then ``test_lab.py`` (run, from that open). A test
+    that fails, or hands its page to a later test (:class:`LabRuns`), leaves the slot empty: the next one
+    loads JupyterLab in a new page (of :func:`lab_context`)."""
     slot: list = []
     yield slot
     for page in slot:
