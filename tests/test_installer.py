@@ -45,6 +45,7 @@ def test_pip_installs_the_same_when_uv_fails_or_is_missing(tmp_path, uv_works):
     assert "--no-deps" in pip and "--no-compile" in pip and pip[-2:] == ["-r", "pins.txt"]
     assert pip[pip.index("--only-binary") + 1] == ":all:"
     assert len(calls) == (2 if uv_works is False else 1)
+    assert ("--force-reinstall" in pip) == (uv_works is False), "after a failed uv run pip installs everything again"
 
 
 def test_a_venv_without_pip_gets_this_pythons_pip(tmp_path):

@@ -5,7 +5,7 @@ pinned closures (``requirements.txt``, ``requirements-floor.txt``) without depen
 (``--no-deps``). pip takes about 85 s of wall clock and 75 CPU-s on the course's 2-core machine for
 ``requirements.txt`` (it unpacks one wheel after another); uv, pinned in ``requirements-uv.txt`` and
 taken as a wheel from the package index, installs the same files into the same venv in about 7 s
-(measured from a cold uv cache). What the venv holds is the same: the same pinned versions, and
+(both measured on 2026-12-07, uv from a cold cache). What the venv holds is the same: the same pinned versions, and
 ``pip check`` runs afterwards either way.
 
 uv is put under ``build/uv/`` (``pip install --target``), outside every venv, so a venv holds exactly its
@@ -100,6 +100,7 @@ def install(python: Path, args: Sequence[str], *, only_binary: bool = False, run
     pip = _pip(python)
     binary = (uv or (lambda: uv_binary(pip, runner)))()
     wheels = ["--only-binary", ":all:"] if only_binary else []
+    again: list[str] = []
     if binary is not None:
         try:
             runner([str(binary), "pip", "install", "--quiet", "--system-certs", "--python", str(python), "--no-deps",
@@ -107,9 +108,9 @@ def install(python: Path, args: Sequence[str], *, only_binary: bool = False, run
             return "uv"
         except InstallError as exc:
             print(f"uv failed, pip installs instead: {exc}", file=sys.stderr)
-    runner([*pip, "install", "--quiet",
-            "--disable-pip-version-check", "--no-deps", "--prefer-binary", "--no-compile", *wheels, *args],
-           INSTALL_TIMEOUT_S)
+            again = ["--force-reinstall"]  # a package uv left half-installed is not taken as installed
+    runner([*pip, "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--prefer-binary",
+            "--no-compile", *again, *wheels, *args], INSTALL_TIMEOUT_S)
     return "pip"
 
 

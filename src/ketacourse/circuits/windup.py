@@ -688,6 +688,7 @@ def _dual_exp_sum_of(t: np.ndarray, times: np.ndarray, tr: float, td: float) -> 
         out[lo:hi] += terms.sum(axis=1)
     return out
 
+
 class WindupGrid:
     """All wind-up simulations a widget needs, computed once and then looked up.
 
