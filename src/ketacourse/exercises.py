@@ -30,6 +30,7 @@ import html
 import importlib
 import math
 import pkgutil
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -261,6 +262,27 @@ def register(item: NumericCheck | ChoiceCheck) -> NumericCheck | ChoiceCheck:
     return item
 
 
+_CHAPTER_KEY = re.compile(r"^ch(\d+)-")
+"""A check key's chapter: ``ch2-half-life`` is Chapter 2's, registered by ``checks/ch02_*.py``."""
+
+
+def _load_chapter_of(key: str) -> None:
+    """Import the check modules of ``key``'s chapter only (``checks/chNN_*.py``).
+
+    A chapter's checks need only its own models: Chapter 2's no longer import the evidence
+    models (statsmodels, about 1.4 s) that Chapter 3's use. Every other lookup still loads them all
+    (:func:`_load_all`)."""
+    found = _CHAPTER_KEY.match(key)
+    if _LOADED or found is None:
+        return
+    from . import checks
+
+    prefix = f"ch{int(found.group(1)):02d}_"
+    for mod in pkgutil.iter_modules(checks.__path__):
+        if mod.name.startswith(prefix):
+            importlib.import_module(f"{checks.__name__}.{mod.name}")
+
+
 def _load_all() -> None:
     global _LOADED
     if _LOADED:
@@ -300,7 +322,10 @@ def get(key: str, default: Any = _NO_DEFAULT) -> NumericCheck | ChoiceCheck:
     ValueError
         If ``key`` is not a registered exercise and no ``default`` is given.
     """
-    _load_all()
+    if key not in _REGISTRY:
+        _load_chapter_of(key)
+    if key not in _REGISTRY:
+        _load_all()
     if key not in _REGISTRY:
         if default is not _NO_DEFAULT:
             return default
