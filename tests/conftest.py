@@ -25,7 +25,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # before anything starts, and the pytest-xdist workers, the kernels of nbval, JupyterLab and the
 # student runs, and any other subprocess inherit it; the first execution of a chapter draws and
 # stores, the next ones read. A KETACOURSE_CACHE_DIR already set (a folder, or "off") is kept.
-# Tests that must draw for real (tests/test_widget_contract.py) use the fixture disk_cache_off below.
+# The widget contract (tests/test_widget_contract.py) shares it too: a widget's stored HTML is drawn
+# once per run, by whichever process shows that widget first (a chapter's kernel, or the contract);
+# the key holds everything drawing reads (test_diskcache.py), so reading it back is drawing it.
 if "KETACOURSE_CACHE_DIR" not in os.environ:
     import atexit
     import tempfile
@@ -35,14 +37,6 @@ if "KETACOURSE_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, _DISK_CACHE, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def disk_cache_off():
-    """No disk cache in this module: ``static_html`` draws every frame, ``simulate_train`` simulates
-    (a module opts in with ``pytestmark = pytest.mark.usefixtures("disk_cache_off")``; module scope, so
-    widgets a module keeps between its tests were drawn without it too)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KETACOURSE_CACHE_DIR", "off")
-        yield
 # ----------------------------------------------------------------------------- end framecache
 
 

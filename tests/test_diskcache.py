@@ -367,6 +367,19 @@ def test_the_key_does_not_choose_a_backend():
     assert out.strip() == "False"
 
 
+def test_the_key_leaves_out_how_the_backend_is_chosen():
+    """A chapter's kernel (``backend_fallback`` on) and a process that chose Agg (pytest, a script:
+    off) key a widget's stored figure alike: the widgets draw on their own Agg canvas, so the tests
+    read what the chapters' kernels drew in the same run (tests/conftest.py). (Drawn in a kernel and
+    in this process on 2026-12-08, all 25 widgets had the same keys and the same HTML, byte for byte.)"""
+    w = WIDGETS["IVExplorer"]()
+    keys = set()
+    for fallback in (True, False):
+        with mpl.rc_context({"backend_fallback": fallback}):
+            keys.add(diskcache.key("scrubber", w._stored_figure_inputs()))
+    assert len(keys) == 1
+
+
 def test_a_widget_class_written_outside_the_package_is_not_cached(cache):
     class Mine(WIDGETS["IVExplorer"], register=False):
         pass

@@ -232,13 +232,19 @@ def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
     return out
 
 
-def _rc_snapshot() -> str:
-    """Every current rc parameter but ``backend``, as text (what a figure drawn now is drawn under).
+_BACKEND_CHOICE = ("backend", "backend_fallback")
+"""The rc parameters that only choose pyplot's backend (:func:`_rc_snapshot` leaves them out)."""
 
-    The widgets draw on their own Agg canvas whatever the backend; and reading ``backend`` while it
-    is still to be chosen would import pyplot to choose it.
+
+def _rc_snapshot() -> str:
+    """Every current rc parameter but those choosing the backend, as text (what a figure drawn now
+    is drawn under).
+
+    The widgets draw on their own Agg canvas whatever the backend, so a kernel (``backend_fallback``
+    on) and a script that chose Agg draw the same figure under the same key; and reading ``backend``
+    while it is still to be chosen would import pyplot to choose it.
     """
-    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k != "backend"])
+    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k not in _BACKEND_CHOICE])
 
 
 def _font_files() -> list[tuple[str, str, int, float]]:
