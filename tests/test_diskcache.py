@@ -387,6 +387,34 @@ def test_a_widget_class_written_outside_the_package_is_not_cached(cache):
     assert Mine()._stored_figure_inputs() is None
 
 
+# ----------------------------------------------------------------------------- absorption fits
+def test_a_ka_fit_read_back_equals_fitting_it(cache, monkeypatch):
+    """Each absorption-rate fit is stored once (one file per disposition, Tmax and bounds) and read
+    back as fitted, the one that finds no ka too (None, nan, its reason); a damaged entry is fitted
+    again."""
+    from ketacourse.pk import get_model, routes
+
+    key = routes._disposition_key(get_model(routes.model_keys()[0]), 70.0)
+    cases = [(key, 20.0, 1e-5, 50.0), (key, 1e6, 1e-5, 50.0)]  # a Tmax no ka in the bounds reaches
+    fitted = [routes._fit(*case) for case in cases]
+    assert fitted[0][0] is not None and fitted[1][0] is None and fitted[1][2]
+    routes._fit_cached.cache_clear()
+    try:
+        assert [repr(routes._fit_cached(*case)) for case in cases] == [repr(f) for f in fitted]
+        files = entries(cache, "ka-fit")
+        assert len(files) == 2
+        routes._fit_cached.cache_clear()
+        with monkeypatch.context() as mp:
+            mp.setattr(routes, "_fit", lambda *a: pytest.fail("read back, not fitted"))
+            assert [repr(routes._fit_cached(*case)) for case in cases] == [repr(f) for f in fitted]
+        files[0].write_bytes(files[0].read_bytes()[:-3])  # damaged: fitted again
+        routes._fit_cached.cache_clear()
+        assert [repr(routes._fit_cached(*case)) for case in cases] == [repr(f) for f in fitted]
+        assert entries(cache, "ka-fit") == files
+    finally:
+        routes._fit_cached.cache_clear()  # no fit of this folder stays in the process
+
+
 # ----------------------------------------------------------------------------- wind-up trains
 def _assert_same_result(a: windup.WindupResult, b: windup.WindupResult) -> None:
     for field in dataclasses.fields(windup.WindupResult):
