@@ -391,7 +391,7 @@ def test_a_widget_class_written_outside_the_package_is_not_cached(cache):
 def test_a_ka_fit_read_back_equals_fitting_it(cache, monkeypatch):
     """Each absorption-rate fit is stored once (one file per disposition, Tmax and bounds) and read
     back as fitted, the one that finds no ka too (None, nan, its reason); a damaged entry is fitted
-    again."""
+    again. (The peak fits, ``_fit_peak_cached``, are kept the same way: test_a_peak_fit_read_back...)"""
     from ketacourse.pk import get_model, routes
 
     key = routes._disposition_key(get_model(routes.model_keys()[0]), 70.0)
@@ -413,6 +413,34 @@ def test_a_ka_fit_read_back_equals_fitting_it(cache, monkeypatch):
         assert entries(cache, "ka-fit") == files
     finally:
         routes._fit_cached.cache_clear()  # no fit of this folder stays in the process
+
+
+def test_a_peak_fit_read_back_equals_fitting_it(cache, monkeypatch):
+    """The (ka, zero-order time) fits to a published peak are stored and read back as fitted, with
+    the same types (every route set's calibration peak of the default model)."""
+    from ketacourse.pk import routes
+
+    calls = []
+    real = routes._fit_peak
+    monkeypatch.setattr(routes, "_fit_peak", lambda *a: calls.append(a) or real(*a))
+    routes._fit_cached.cache_clear()
+    routes._fit_peak_cached.cache_clear()
+    try:
+        first = routes.peak_validation()
+        assert calls and len(entries(cache, "peak-fit")) == len(set(calls))
+        fitted = {a: real(*a) for a in set(calls)}
+        routes._fit_cached.cache_clear()
+        routes._fit_peak_cached.cache_clear()
+        with monkeypatch.context() as mp:
+            mp.setattr(routes, "_fit_peak", lambda *a: pytest.fail("read back, not fitted"))
+            mp.setattr(routes, "_fit", lambda *a: pytest.fail("read back, not fitted"))
+            assert repr(routes.peak_validation()) == repr(first)
+            for args, result in fitted.items():
+                back = routes._fit_peak_cached(*args)
+                assert repr(back) == repr(result) and [type(x) for x in back] == [type(x) for x in result]
+    finally:
+        routes._fit_cached.cache_clear()
+        routes._fit_peak_cached.cache_clear()
 
 
 # ----------------------------------------------------------------------------- wind-up trains

@@ -234,21 +234,25 @@ def _tmax_for_ka(ka: float, mu: np.ndarray, a: np.ndarray) -> float:
     return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-13))
 
 
+def _kept(kind: str, args: dict[str, Any], compute: Any) -> tuple:
+    """``compute()`` (a tuple of floats, None and strings), kept in the disk cache
+    (:mod:`ketacourse.diskcache`) as JSON, which gives every float back exactly; a result computed
+    here goes through JSON too, so it is the same tuple of the same types as one read back."""
+    def load(data: bytes) -> tuple:
+        return tuple(json.loads(data.decode("utf-8")))
+
+    def dump(result: tuple) -> bytes:
+        return json.dumps(list(result)).encode("utf-8")
+
+    return diskcache.cached(kind, args, lambda: load(dump(compute())), dump=dump, load=load)
+
+
 @lru_cache(maxsize=1024)
 def _fit_cached(key: tuple, tmax_min: float, ka_lo: float, ka_hi: float) -> tuple[float | None, float, str]:
-    """:func:`_fit`, kept per process and in the disk cache (:mod:`ketacourse.diskcache`): a chapter's
-    kernel fits about 20 absorption rates (1.7 CPU-s), and each new kernel or process needs them again."""
-    args = {"disposition": key, "tmax_min": tmax_min, "ka_lo": ka_lo, "ka_hi": ka_hi}
-    return diskcache.cached("ka-fit", args, lambda: _fit(key, tmax_min, ka_lo, ka_hi),
-                            dump=lambda r: json.dumps(list(r)).encode("utf-8"),
-                            load=lambda b: _fit_result(json.loads(b.decode("utf-8"))))
-
-
-def _fit_result(stored: list) -> tuple[float | None, float, str]:
-    ka, tmax, note = stored
-    if not (ka is None or isinstance(ka, float)) or not isinstance(tmax, float) or not isinstance(note, str):
-        raise ValueError(f"stored must be [ka or None, tmax, note]; got {stored!r}")
-    return ka, tmax, note
+    """:func:`_fit`, kept per process and on disk (:func:`_kept`): a Chapter 2 kernel fits about 20
+    absorption rates (1.7 CPU-s), and each new kernel or process would fit them again."""
+    return _kept("ka-fit", {"disposition": key, "tmax_min": tmax_min, "ka_lo": ka_lo, "ka_hi": ka_hi},
+                 lambda: _fit(key, tmax_min, ka_lo, ka_hi))
 
 
 def _fit(key: tuple, tmax_min: float, ka_lo: float, ka_hi: float) -> tuple[float | None, float, str]:
@@ -467,6 +471,12 @@ def _ka_for_tmax_with_spread(tmax: float, d_min: float, ka_floor: float, mu, a) 
 
 @lru_cache(maxsize=256)
 def _fit_peak_cached(key: tuple, tmax_min: float, unit_target: float) -> tuple:
+    """:func:`_fit_peak`, kept per process and on disk (:func:`_kept`)."""
+    return _kept("peak-fit", {"disposition": key, "tmax_min": tmax_min, "unit_target": unit_target},
+                 lambda: _fit_peak(key, tmax_min, unit_target))
+
+
+def _fit_peak(key: tuple, tmax_min: float, unit_target: float) -> tuple:
     """Solve (ka, zero-order time) for a peak at ``tmax_min`` of height ``unit_target`` (central
     amount per unit absorbed dose). Returns ``(status, ka, d_min, tmax, unit_peak, unit_at_d0)``."""
     mu, a = _modes(key)
