@@ -445,6 +445,25 @@ def test_a_peak_fit_read_back_equals_fitting_it(cache, monkeypatch):
         routes._fit_peak_cached.cache_clear()
 
 
+# ----------------------------------------------------------------------------- validation figures
+def test_a_validation_figure_read_back_equals_drawing_it(cache, monkeypatch):
+    """A report of the validation page keeps its figure on disk (under its key, the rc parameters and
+    the fonts) and reads it back byte for byte; a report made elsewhere (its figure function in no
+    key) is drawn and never stored."""
+    from ketacourse import agreement
+
+    rep = agreement.get_report(agreement.report_keys()[0])
+    made_elsewhere = dataclasses.replace(rep)  # the same report, not from get_report
+    monkeypatch.setattr(rep, "_png_kept", None, raising=False)
+    drawn = rep.png()
+    assert len(entries(cache, "agreement-figure")) == 1
+    assert made_elsewhere.png() == drawn and len(entries(cache, "agreement-figure")) == 1
+    rep._png_kept = None
+    with monkeypatch.context() as mp:
+        mp.setattr(rep, "figure", lambda: pytest.fail("read back, not drawn"))
+        assert rep.png() == drawn
+
+
 # ----------------------------------------------------------------------------- wind-up trains
 def _assert_same_result(a: windup.WindupResult, b: windup.WindupResult) -> None:
     for field in dataclasses.fields(windup.WindupResult):

@@ -4,7 +4,8 @@ What goes in: the book's offline frames of a widget (:meth:`ketacourse.widgets.b
 10-40 figures drawn and compressed per widget each time a chapter runs) and the wind-up simulations
 of Chapter 4 (:func:`ketacourse.circuits.windup.simulate_train`, :class:`~ketacourse.circuits.windup.WindupGrid`
 and :func:`~ketacourse.circuits.windup.reference_runs`), and the absorption rates fitted to published
-peak times (:func:`ketacourse.pk.routes.fit_ka_to_tmax`: about 20 per Chapter 2 kernel, 1.7 s). A chapter run again (a new kernel, Run All
+peak times (:func:`ketacourse.pk.routes.fit_ka_to_tmax`: about 20 per Chapter 2 kernel, 1.7 s), and the
+figures of the validation page (:meth:`ketacourse.agreement.Report.png`: 12 figures, 17 s). A chapter run again (a new kernel, Run All
 again, the student version, the tests) reads them back in milliseconds.
 
 Where: the folder named by the environment variable ``KETACOURSE_CACHE_DIR`` (``off`` turns the cache
@@ -19,6 +20,9 @@ and stores a new one. What is read back is exactly what was stored (each file ca
 content); a damaged or unreadable entry, a read-only or missing folder (a shared JupyterHub home)
 all fall back to computing, silently. Writes go to a temporary file renamed into place, so several
 processes (pytest workers, kernels) can share one folder.
+
+A result drawn with Matplotlib also depends on the rc parameters and the font files: :func:`matplotlib_rc`
+and :func:`matplotlib_fonts` give them, for its ``args``.
 
 This module is part of the foundation layer: it imports nothing else from ``ketacourse``.
 """
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = ["ENV", "OFF", "MAX_BYTES", "folder", "canonical", "key", "entry", "read", "write", "cached",
+           "matplotlib_rc", "matplotlib_fonts",
            "package_hash"]
 
 ENV = "KETACOURSE_CACHE_DIR"
@@ -257,3 +262,41 @@ def cached(kind: str, args: Any, compute: Callable[[], T], *, dump: Callable[[T]
     if path is not None:
         write(path, dump(result))
     return result
+
+
+# ---- what a figure drawn with Matplotlib depends on, besides its own code (part of such a result's args)
+_BACKEND_CHOICE = ("backend", "backend_fallback")
+"""The rc parameters that only choose pyplot's backend (:func:`matplotlib_rc` leaves them out)."""
+
+
+def matplotlib_rc() -> str:
+    """Every current rc parameter but those choosing the backend, as text (what a figure drawn now
+    is drawn under).
+
+    The course's figures are drawn on their own Agg canvas whatever the backend, so a kernel
+    (``backend_fallback`` on) and a script that chose Agg draw the same figure under the same key;
+    and reading ``backend`` while it is still to be chosen would import pyplot to choose it.
+    """
+    import matplotlib as mpl
+
+    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k not in _BACKEND_CHOICE])
+
+
+def matplotlib_fonts() -> list[tuple[str, str, int, float]]:
+    """The font file Matplotlib picks for each family of the current rc parameters and for
+    monospace (normal and bold), with its size and time: a font installed or removed on this
+    machine changes the key of every figure stored."""
+    import matplotlib as mpl
+    from matplotlib import font_manager
+
+    out = []
+    families = list(mpl.rcParams["font.family"]) + ["monospace"]
+    for family in families:
+        for weight in ("normal", "bold"):
+            path = font_manager.findfont(font_manager.FontProperties(family=family, weight=weight))
+            try:
+                st = os.stat(path)
+                out.append((f"{family}/{weight}", path, st.st_size, st.st_mtime))
+            except OSError:
+                out.append((f"{family}/{weight}", path, -1, 0.0))
+    return out

@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .. import diskcache
+
 __all__ = ["Row", "Report", "reports", "report_keys", "get_report", "show", "summary", "show_remaining",
            "REFERENCE_KINDS", "COLOURS", "new_figure", "label_panel"]
 
@@ -271,22 +273,37 @@ class Report:
     def png(self) -> bytes:
         """The figure as PNG, every text raised to :data:`MIN_TEXT_PT`.
 
-        Drawn once per report, figure function and rc parameters (``backend`` left out: reading it may
-        choose one) and kept on the report: the validation page, :func:`show_remaining` and a notebook
-        that shows a report again get the same bytes without drawing it again.
+        Drawn once per report, figure function and rc parameters (those choosing the backend left
+        out: :func:`ketacourse.diskcache.matplotlib_rc`) and kept on the report: the validation page,
+        :func:`show_remaining` and a notebook that shows a report again get the same bytes without
+        drawing it again. A report of this package (:func:`get_report`) keeps its figure in the disk
+        cache (:mod:`ketacourse.diskcache`) too, under its key, the rc parameters and the font files:
+        the book and the student book execute the validation page, and each drew all 12 figures
+        (17 CPU-s).
         """
-        import matplotlib as mpl
-
-        token = (self.figure, repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k != "backend"]))
+        rc = diskcache.matplotlib_rc()
+        token = (self.figure, rc)
         kept = getattr(self, "_png_kept", None)
         if kept is not None and kept[0] == token:
             return kept[1]
-        fig = self.figure()
-        floor_text(fig)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=fig.dpi)
-        self._png_kept = (token, buf.getvalue())
-        return self._png_kept[1]
+
+        def draw() -> bytes:
+            fig = self.figure()
+            floor_text(fig)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=fig.dpi)
+            return buf.getvalue()
+
+        stored_as = getattr(self, "_stored_as", None)
+        if stored_as is None:  # a report made elsewhere (a test, a notebook): its figure is in no key
+            data = draw()
+        else:
+            same = lambda b: b  # noqa: E731
+            data = diskcache.cached("agreement-figure", {"report": stored_as, "rc": rc,
+                                                         "fonts": diskcache.matplotlib_fonts()},
+                                    draw, dump=same, load=same, suffix=".png")
+        self._png_kept = (token, data)
+        return data
 
     def figure_html(self) -> str:
         data = base64.b64encode(self.png()).decode()
@@ -375,6 +392,7 @@ def get_report(key: str) -> Report:
     rep = importlib.import_module(f"{__name__}.{key}").report()
     if not isinstance(rep, Report):
         raise TypeError(f"{key}.report() must return a Report; got {type(rep).__name__}")
+    rep._stored_as = key  # made by this package's code from its data alone: its figure may be kept on disk
     return rep
 
 

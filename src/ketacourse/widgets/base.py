@@ -232,39 +232,14 @@ def _option_labels(ctrl: W.Widget) -> dict[Any, str]:
     return out
 
 
-_BACKEND_CHOICE = ("backend", "backend_fallback")
-"""The rc parameters that only choose pyplot's backend (:func:`_rc_snapshot` leaves them out)."""
-
-
 def _rc_snapshot() -> str:
-    """Every current rc parameter but those choosing the backend, as text (what a figure drawn now
-    is drawn under).
-
-    The widgets draw on their own Agg canvas whatever the backend, so a kernel (``backend_fallback``
-    on) and a script that chose Agg draw the same figure under the same key; and reading ``backend``
-    while it is still to be chosen would import pyplot to choose it.
-    """
-    return repr([(k, repr(mpl.rcParams[k])) for k in sorted(mpl.rcParams) if k not in _BACKEND_CHOICE])
+    """The rc parameters a figure drawn now is drawn under (:func:`ketacourse.diskcache.matplotlib_rc`)."""
+    return diskcache.matplotlib_rc()
 
 
 def _font_files() -> list[tuple[str, str, int, float]]:
-    """The font file Matplotlib picks for each family the widgets use (normal and bold), with its
-    size and time: a font installed or removed on this machine changes the stored figures' key."""
-    import os
-
-    from matplotlib import font_manager
-
-    out = []
-    families = list(mpl.rcParams["font.family"]) + ["monospace"]
-    for family in families:
-        for weight in ("normal", "bold"):
-            path = font_manager.findfont(font_manager.FontProperties(family=family, weight=weight))
-            try:
-                st = os.stat(path)
-                out.append((f"{family}/{weight}", path, st.st_size, st.st_mtime))
-            except OSError:
-                out.append((f"{family}/{weight}", path, -1, 0.0))
-    return out
+    """The font files a figure drawn now is drawn with (:func:`ketacourse.diskcache.matplotlib_fonts`)."""
+    return diskcache.matplotlib_fonts()
 
 
 def _figure_part(value: Any) -> bool:
