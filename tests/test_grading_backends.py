@@ -66,6 +66,7 @@ def test_container_command_isolates_and_limits(engine, tmp_path):
     assert not any(s in ("/", "/work", "/root", "/home") for s in sources)
     assert _pairs(opts, "-w") == ["/home/student"]
     assert "HOME=/home/student" in _pairs(opts, "-e") and "OMP_NUM_THREADS=1" in _pairs(opts, "-e")
+    assert "KETACOURSE_CACHE_DIR=off" in _pairs(opts, "-e"), "a submission neither reads nor writes the disk cache"
 
 
 def test_podman_and_docker_get_the_same_flags_but_podmans_own(tmp_path):

@@ -53,7 +53,12 @@ IMAGE = "localhost/ketacourse-grader-root"
 RUNNER = Path(__file__).with_name("runner.py")
 ENV = {"HOME": "/home/student", "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg",
        "MPLCONFIGDIR": "/home/student/.matplotlib", "IPYTHONDIR": "/home/student/.ipython", "OMP_NUM_THREADS": "1",
-       "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+       "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+       "KETACOURSE_CACHE_DIR": "off"}
+"""The submission's whole environment. ``KETACOURSE_CACHE_DIR=off``: the package's disk cache
+(:mod:`ketacourse.diskcache`) is neither read nor written, whatever the grader's own environment says;
+the package computes every result itself, and a submission's files never enter a cache the grader
+or another submission reads."""
 ETC_FILES = ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime", "/etc/mime.types", "/etc/alternatives")
 
 
