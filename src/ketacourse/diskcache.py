@@ -3,10 +3,10 @@
 What goes in: the book's offline frames of a widget (:meth:`ketacourse.widgets.base.ModelWidget.static_html`,
 10-40 figures drawn and compressed per widget each time a chapter runs) and the wind-up simulations
 of Chapter 4 (:func:`ketacourse.circuits.windup.simulate_train`, :class:`~ketacourse.circuits.windup.WindupGrid`
-and :func:`~ketacourse.circuits.windup.reference_runs`), and the absorption rates fitted to published
-peak times (:func:`ketacourse.pk.routes.fit_ka_to_tmax`: about 20 per Chapter 2 kernel, 1.7 s), and the
-figures of the validation page (:meth:`ketacourse.agreement.Report.png`: 12 figures, 17 s). A chapter run again (a new kernel, Run All
-again, the student version, the tests) reads them back in milliseconds.
+and :func:`~ketacourse.circuits.windup.reference_runs`), the absorption rates fitted to published
+peak times (:func:`ketacourse.pk.routes.fit_ka_to_tmax`: about 20 per Chapter 2 kernel, 1.7 s) and the
+figures of the validation page (:meth:`ketacourse.agreement.Report.png`: 12 figures, 17 s). A chapter
+run again (a new kernel, Run All again, the student version, the tests) reads them back in milliseconds.
 
 Where: the folder named by the environment variable ``KETACOURSE_CACHE_DIR`` (``off`` turns the cache
 off), else ``$XDG_CACHE_HOME/ketacourse``, else ``~/.cache/ketacourse``. Its files can be deleted at

@@ -269,8 +269,9 @@ _CHAPTER_KEY = re.compile(r"^ch(\d+)-")
 def _load_chapter_of(key: str) -> None:
     """Import the check modules of ``key``'s chapter only (``checks/chNN_*.py``).
 
-    A chapter's checks need only its own models: Chapter 2's no longer import the evidence
-    models (statsmodels, about 1.4 s) that Chapter 3's use. Every other lookup still loads them all
+    A chapter's checks need only its own models: a Chapter 1, 2 or 5 notebook's first check no
+    longer imports every chapter's (the evidence engine with scipy.stats, the wind-up and E-I
+    circuits): 1.9 -> 0.4-1.1 CPU-s, measured 2026-12-08. Every other lookup still loads them all
     (:func:`_load_all`)."""
     found = _CHAPTER_KEY.match(key)
     if _LOADED or found is None:

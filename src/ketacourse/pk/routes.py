@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -234,7 +235,7 @@ def _tmax_for_ka(ka: float, mu: np.ndarray, a: np.ndarray) -> float:
     return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-13))
 
 
-def _kept(kind: str, args: dict[str, Any], compute: Any) -> tuple:
+def _kept(kind: str, args: dict[str, Any], compute: Callable[[], tuple]) -> tuple:
     """``compute()`` (a tuple of floats, None and strings), kept in the disk cache
     (:mod:`ketacourse.diskcache`) as JSON, which gives every float back exactly; a result computed
     here goes through JSON too, so it is the same tuple of the same types as one read back."""
