@@ -18,6 +18,7 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -128,10 +129,18 @@ def run(request, tmp_path_factory):
         nbformat.write(notebook(*cells), subs / f"{name}.ipynb")
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in subs.iterdir()}
     key_before = (ag / "key.json").read_bytes()
-    grade_folder(subs, autograder=ag, jobs=2, limits=LIMITS, cell_timeout=4, progress=False, backend=backend)
+    # this run's sandboxes in a /tmp folder of their own, so test_nothing_survives looks at what this
+    # grading left, not at a grading that another pytest-xdist worker is running at the same moment
+    sandboxes = Path(tempfile.mkdtemp(prefix="ketacourse-redteam-sandboxes-"))
+    request.addfinalizer(lambda: shutil.rmtree(sandboxes, ignore_errors=True))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(sandboxes))
+        mp.setattr(tempfile, "tempdir", str(sandboxes))
+        grade_folder(subs, autograder=ag, jobs=2, limits=LIMITS, cell_timeout=4, progress=False, backend=backend)
     with open(subs / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
-    return {"subs": subs, "rows": rows, "before": before, "ag": ag, "key_before": key_before, "backend": backend}
+    return {"subs": subs, "rows": rows, "before": before, "ag": ag, "key_before": key_before, "backend": backend,
+            "sandboxes": sandboxes}
 
 
 def test_the_required_backends_are_tested():
@@ -203,8 +212,9 @@ def test_nothing_survives(run):
 
     assert not glob.glob(f"/tmp/**/{MARK}", recursive=True)
     assert not Path(f"/usr/{MARK}").exists() and not Path(f"/etc/{MARK}").exists()
-    assert not glob.glob("/tmp/ketacourse-grade-*/home") or all(
-        not os.listdir(d) for d in glob.glob("/tmp/ketacourse-grade-*/home"))
+    # every sandbox of the run is deleted, home and all (the grader's own font cache, ketacourse-grader-mpl-*,
+    # holds nothing of a submission)
+    assert list(run["sandboxes"].glob("ketacourse-grade-*")) == []
     left = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
