@@ -125,18 +125,17 @@ def test_a_check_loads_only_its_own_chapters_check_modules():
     """A notebook's first ``check`` imports its chapter's check modules, not every chapter's (a new
     process: this one has them all); an unknown key, even one that looks like a chapter's, still
     names every registered key."""
+    import pkgutil
     import subprocess
     import sys
+
+    import ketacourse.checks
 
     code = ("import sys\nfrom ketacourse.exercises import check, get\n"
             "assert check('ch2-half-life', None).status == 'missing'\n"
             "print(sorted(m for m in sys.modules if m.startswith('ketacourse.checks.')))\n"
             "try:\n    get('ch2-no-such-check')\nexcept ValueError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    import pkgutil
-
-    import ketacourse.checks
-
     own = sorted(f"ketacourse.checks.{m.name}" for m in pkgutil.iter_modules(ketacourse.checks.__path__)
                  if m.name.startswith("ch02_"))
     assert own and out[0] == repr(own)
