@@ -123,7 +123,9 @@ class BookPages:
       frames requested since the load; last, the scrubbers stepped from the keyboard);
     - desktop, offline (every request that leaves 127.0.0.1 is aborted): ``test_answers.py`` (no answer
       shown; a self-check option and a solution opened and closed again), ``test_book.py`` (the
-      ``site`` fixture: errors, requests, links, images, math, contrast), ``test_book_a11y.py``
+      ``site`` fixture: errors, requests, links, images, math, contrast; each offline scrubber stepped
+      by a key and back; the ``dark_site`` fixture: the system preference switched to dark, read, and
+      back to light), ``test_book_a11y.py``
       (axe-core in light mode, then dark mode and back to light; the enlarge buttons),
       ``test_book_phone.py`` (figure text size, frames requested since the load).
 
@@ -165,6 +167,26 @@ class BookPages:
         if self.context is not None:
             self.context.close()
         self.context, self.pages = None, {}
+
+
+JS_THEME_SETTLED = """async ([theme, maxMs]) => {
+  const t0 = performance.now();
+  while (document.documentElement.dataset.theme !== theme && performance.now() - t0 < maxMs)
+    await new Promise(r => setTimeout(r, 25));
+  // the colour transitions the switch started (the theme's buttons and form fields fade for 0.15 s)
+  // are run to their end: the page shows the colours a reader sees once the fade is over
+  for (const a of document.getAnimations()) if (a instanceof CSSTransition) a.finish();
+  return document.documentElement.dataset.theme;
+}"""
+
+
+def settle_theme(page, theme: str, max_ms: int = 5_000) -> str:
+    """Wait until the book page shows ``theme`` (``html[data-theme]``, "light" or "dark"; at most
+    ``max_ms``) and run the colour transitions the switch started to their end; return the theme it
+    shows. The page is brought to the front first: a background tab gets the system's colour-scheme
+    change only at its next (throttled) animation frame."""
+    page.bring_to_front()
+    return page.evaluate(JS_THEME_SETTLED, [theme, max_ms])
 
 
 # ----------------------------------------------------------------------------- the book

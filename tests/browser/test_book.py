@@ -22,7 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from .conftest import REPO, scrubbed_widgets_in, toc_files
+from .conftest import REPO, scrubbed_widgets_in, settle_theme, toc_files
 
 pytestmark = pytest.mark.browser
 
@@ -254,38 +254,43 @@ def test_widget_outputs_show_an_image_with_alt_text(site, entry):
 
 
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_offline_scrubbers_change_frame_from_the_keyboard(book_context, book_server, built_book, entry):
+def test_offline_scrubbers_change_frame_from_the_keyboard(desktop_pages, built_book, entry):
+    """Each offline scrubber: a key press on its range shows exactly one other frame and a new
+    ``<output>`` text; the opposite key brings back the first frame and text. Read on the chapter's
+    desktop page (light, 1280 px, offline: ``conftest.BookPages``), already loaded for the other
+    desktop tests, and left showing the frames it showed before."""
     assert entry, "no chapter notebook listed in _toc.yml exists"
     built_book.require_ok()
-    page = book_context.new_page()
-    try:
-        page.goto(f"{book_server}{entry}.html", wait_until="load")
-        figures = page.locator("figure.kc-scrub")
-        if figures.count() and entry == chapter_notebooks()[0]:  # for humans, not asserted
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            figures.first.scroll_into_view_if_needed()
-            page.screenshot(path=str(SCREENSHOT_DIR / f"{Path(entry).name}.png"))
-        failures = []
-        for k in range(figures.count()):
-            fig = figures.nth(k)
-            rng = fig.locator('input[type="range"]')
-            if rng.count() == 0:  # a widget without a scrub control: one still frame, nothing to move
-                continue
-            before = fig.evaluate(JS_SCRUB_STATE)
-            at_max = rng.evaluate("(r) => +r.value >= +r.max")
-            rng.focus()
-            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-            after = fig.evaluate(JS_SCRUB_STATE)
-            name = fig.get_attribute("data-widget")
-            if after["n"] != 1:
-                failures.append(f"scrubber {k} ({name}): {after['n']} visible frames after a key press")
-            elif after["src"] == before["src"]:
-                failures.append(f"scrubber {k} ({name}): the visible frame did not change")
-            if after["out"] == before["out"]:
-                failures.append(f"scrubber {k} ({name}): the <output> text stayed {before['out']!r}")
-        assert not failures, f"{entry}:\n" + "\n".join(failures)
-    finally:
-        page.close()
+    page = desktop_pages.get(entry).page
+    figures = page.locator("figure.kc-scrub")
+    if figures.count() and entry == chapter_notebooks()[0]:  # for humans, not asserted
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        figures.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{Path(entry).name}.png"))
+    failures = []
+    for k in range(figures.count()):
+        fig = figures.nth(k)
+        rng = fig.locator('input[type="range"]')
+        if rng.count() == 0:  # a widget without a scrub control: one still frame, nothing to move
+            continue
+        before = fig.evaluate(JS_SCRUB_STATE)
+        at_max = rng.evaluate("(r) => +r.value >= +r.max")
+        rng.focus()
+        page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+        after = fig.evaluate(JS_SCRUB_STATE)
+        name = fig.get_attribute("data-widget")
+        if after["n"] != 1:
+            failures.append(f"scrubber {k} ({name}): {after['n']} visible frames after a key press")
+        elif after["src"] == before["src"]:
+            failures.append(f"scrubber {k} ({name}): the visible frame did not change")
+        if after["out"] == before["out"]:
+            failures.append(f"scrubber {k} ({name}): the <output> text stayed {before['out']!r}")
+        page.keyboard.press("ArrowRight" if at_max else "ArrowLeft")  # and back, as a reader would
+        back = fig.evaluate(JS_SCRUB_STATE)
+        if back != before:
+            failures.append(f"scrubber {k} ({name}): the opposite key shows {back}, not the first frame {before}")
+        rng.blur()
+    assert not failures, f"{entry}:\n" + "\n".join(failures)
 
 
 class _Ids(html.parser.HTMLParser):
@@ -448,20 +453,25 @@ _DARK_JS = """() => [...document.querySelectorAll('figure.kc-scrub')].map(f => {
 
 
 @pytest.fixture(scope="module")
-def dark_site(browser, book_server, built_book) -> dict[str, dict]:
-    """Every chapter page loaded once in a dark-mode browser (1280 px): its theme, the contrast of the
-    course's own text (:data:`_CONTRAST_JS`) and the look of its scrubber cards (:data:`_DARK_JS`)."""
+def dark_site(desktop_pages, built_book) -> dict[str, dict]:
+    """Every chapter page as a reader whose system is set to dark mode sees it: the theme (its "auto"
+    mode follows the system's colour scheme), the contrast of the course's own text
+    (:data:`_CONTRAST_JS`) and the look of its scrubber cards (:data:`_DARK_JS`). Read on the
+    chapter's desktop page (``conftest.BookPages``, loaded once for all the desktop tests) with the
+    system preference switched to dark (Playwright's ``emulate_media``; the course's dark styles are
+    CSS on ``html[data-theme=dark]``, the same whether the page was loaded in dark mode or switched),
+    then switched back to light, as the later tests expect it."""
     built_book.require_ok()
     out: dict[str, dict] = {}
-    ctx = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
-    try:
-        page = ctx.new_page()
-        for entry in [c for c in CHAPTERS if isinstance(c, str)]:
-            page.goto(book_server + f"{entry}.html", wait_until="load")
-            out[entry] = {"theme": page.evaluate("document.documentElement.dataset.theme"),
-                          "contrast": page.evaluate(_CONTRAST_JS), "scrubbers": page.evaluate(_DARK_JS)}
-    finally:
-        ctx.close()
+    for entry in [c for c in CHAPTERS if isinstance(c, str)]:
+        page = desktop_pages.get(entry).page
+        page.emulate_media(color_scheme="dark")
+        try:
+            out[entry] = {"theme": settle_theme(page, "dark"), "contrast": page.evaluate(_CONTRAST_JS),
+                          "scrubbers": page.evaluate(_DARK_JS)}
+        finally:
+            page.emulate_media(color_scheme="light")
+            settle_theme(page, "light")
     return out
 
 

@@ -16,6 +16,7 @@ import re
 
 import pytest
 
+from .conftest import settle_theme
 from .test_book import CHAPTERS, toc_pages
 
 pytestmark = pytest.mark.browser
@@ -46,10 +47,11 @@ def test_axe_finds_no_serious_violation_in_light_and_dark(desktop_pages, built_b
     problems += [f"light: {v}" for v in _violations(page)]
     # the theme's own switch: the same page in dark mode; only colours change, so contrast again
     page.evaluate("document.documentElement.dataset.theme = 'dark'")
-    page.wait_for_timeout(100)
+    settle_theme(page, "dark")  # contrast is read once the colour transitions have ended
     problems += [f"dark: {v}" for v in _violations(page, {"runOnly": {"type": "rule", "values": ["color-contrast"]},
                                                            "resultTypes": ["violations"]})]
     page.evaluate("document.documentElement.dataset.theme = 'light'")  # as the next test expects it
+    settle_theme(page, "light")
     assert not problems, f"{entry}: axe-core found serious or critical violations:\n" + "\n".join(problems)
 
 
