@@ -193,11 +193,13 @@ def test_attack_is_reported(run, attack, reported):
     text = row["error"] + " " + row["notes"] + " " + (run["subs"] / "feedback" / f"{attack}.txt").read_text()
     # A spinning cell meets the CPU-time limit first on an idle machine and the wall-clock limit first
     # on a busy one; a whole-filesystem search may meet either before its permission errors. Each is a
-    # report (and the attack earns nothing either way: test_attack_gains_nothing).
-    limits = ("wall-clock", "CPU-time limit")
+    # report (and the attack earns nothing either way: test_attack_gains_nothing). A container's process
+    # killed at the hard CPU-time limit ends with SIGKILL, as one killed for memory does: the grader
+    # then names both ("killed (CPU-time or memory limit)", seen under Podman on an idle machine).
+    limits = ("wall-clock", "CPU-time limit", "CPU-time or memory limit")
     if attack == "spin_forever":
         assert any(x in text for x in limits), text
-        assert row["error"].startswith("stopped after") or "CPU-time limit" in row["error"], row
+        assert row["error"].startswith("stopped after") or "CPU-time" in row["error"], row
     elif attack == "copy_answers":  # a permission error, a limit, or the search itself is reported
         assert any(x in text for x in (reported, "listing folders outside its own", *limits)), text
     else:
