@@ -1,5 +1,6 @@
-"""The disk cache (ketacourse.diskcache) and its two users: the widgets' stored figures
-(ModelWidget.static_html) and the wind-up trains (windup.simulate_train).
+"""The disk cache (ketacourse.diskcache) and its users: the widgets' stored figures
+(ModelWidget.static_html) and first live frames, the wind-up trains (windup.simulate_train), the
+absorption fits and the validation page's figures.
 
 What is read back equals what is computed, byte for byte; a changed input is another key (every state
 input of every registry widget, the rc parameters, the fonts, the package's files); ``off`` turns it
@@ -237,6 +238,27 @@ def test_a_stored_figure_from_the_cache_equals_drawing_it(name, cache, monkeypat
     monkeypatch.undo()
     monkeypatch.setenv(diskcache.ENV, "off")
     assert cls().static_html() == drawn, "the same as drawing it with no cache"
+
+
+@pytest.mark.parametrize("name", CHEAP)
+def test_a_first_frame_from_the_cache_equals_drawing_it(name, cache, monkeypatch):
+    """A new widget made as one before (the inputs of its stored figure, whose completeness
+    test_every_input_of_a_stored_figure_is_in_its_key checks) shows the live PNG that one drew, without
+    drawing; it equals drawing it with no cache, and its first update draws what a brand-new widget
+    for the new values draws."""
+    cls = WIDGETS[name]
+    drawn = cls().png()  # drawn and stored
+    assert len(entries(cache, "live-figure")) == 1
+    monkeypatch.setattr(cls, "_render", _refuse)
+    again = cls()
+    assert again.png() == drawn, "read back byte for byte"
+    monkeypatch.undo()
+    monkeypatch.setenv(diskcache.ENV, "off")
+    assert cls().png() == drawn, "the same as drawing it with no cache"
+    control = again.scrub.control
+    value = next(v for v in again.scrub.values if v != again.params[control])
+    again.set(**{control: value})  # the figure's first draw, at the new values
+    assert again.png() == cls(**{control: value}).png(), "the first update equals a new widget's frame"
 
 
 def test_a_changed_control_is_another_stored_figure(cache):

@@ -1,7 +1,8 @@
 """A small content-addressed cache on disk, per machine, for results that cost seconds to compute.
 
 What goes in: the book's offline frames of a widget (:meth:`ketacourse.widgets.base.ModelWidget.static_html`,
-10-40 figures drawn and compressed per widget each time a chapter runs) and the wind-up simulations
+10-40 figures drawn and compressed per widget each time a chapter runs), a new widget's first live
+frame (about 1 CPU-s of drawing per widget built: ``ModelWidget._show_first_frame``) and the wind-up simulations
 of Chapter 4 (:func:`ketacourse.circuits.windup.simulate_train`, :class:`~ketacourse.circuits.windup.WindupGrid`
 and :func:`~ketacourse.circuits.windup.reference_runs`), the absorption rates fitted to published
 peak times (:func:`ketacourse.pk.routes.fit_ka_to_tmax`: about 20 per Chapter 2 kernel, 1.7 s) and the

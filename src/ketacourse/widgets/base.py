@@ -327,10 +327,11 @@ class ModelWidget:
         # argument raises its ValueError at once, without the cost of a figure.
         checked = self._checked_and_linked(initial) if initial else {}
         with mpl.rc_context(RC):
-            self.fig = new_figure(*self.figsize)
-            self._build_figure(self.fig)
-            self._figure_built(self.fig)
-            self._prepare_live_figure(self.fig)
+            self._fig = self._live_fig = new_figure(*self.figsize)
+            self._build_figure(self._fig)
+            self._figure_built(self._fig)
+            self._prepare_live_figure(self._fig)
+        self._first_draw_pending = False  # True while a first frame read back from the disk cache stands in for drawing
         self._background = None
         self._dynamic: list = []
         self._background_signature: tuple = ()
@@ -344,7 +345,7 @@ class ModelWidget:
         self._muted = False
         if checked:
             self._set_checked(checked)
-        self.refresh()
+        self._show_first_frame()
         for ctrl in self.controls.values():
             ctrl.observe(self._on_change, names="value")
         self._view: W.Box | None = None
@@ -506,8 +507,57 @@ class ModelWidget:
         """
         t0 = time.perf_counter()
         params = self.params
-        key = self._image_key(params)
-        png = self._png_for(params)
+        self._show(params, self._png_for(params), t0)
+
+    def _show_first_frame(self) -> None:
+        """A new widget's first frame, as :meth:`refresh` shows it, but not drawn again when a widget
+        made the same way drew it before: the live PNG is kept in the disk cache
+        (:mod:`ketacourse.diskcache`, kind ``"live-figure"``) under everything :meth:`static_html`
+        depends on (:meth:`_stored_figure_inputs`, which holds every control's value).
+
+        The model is updated for the controls either way (the figure's artists show them); read back,
+        the figure is drawn for the first time by the first update, drawing ahead or stored frame that
+        needs it, which is the first draw of a brand-new widget for those values (the widget contract
+        compares the two). A chapter run again (a new kernel, the student version, Run All again)
+        builds its widgets without drawing them: about 1 CPU-s each.
+        """
+        t0 = time.perf_counter()
+        params = self.params
+        inputs = self._stored_figure_inputs()
+        drawn: list[bool] = []
+
+        def draw() -> bytes:
+            drawn.append(True)
+            return self._render()
+
+        with mpl.rc_context(RC):
+            self._update(**params)
+            png = draw() if inputs is None else diskcache.cached("live-figure", inputs, draw, dump=bytes, load=bytes,
+                                                                   suffix=".png")
+        self._first_draw_pending = not drawn
+        self._remember(self._image_key(params), png)
+        self._show(params, png, t0)
+
+    @property
+    def fig(self) -> Figure:
+        """The live figure, drawn for the controls as the learner last saw them. A widget whose first
+        frame was read back from the disk cache (:meth:`_show_first_frame`) is drawn here, the first
+        time anything outside the widget asks for its figure, as it would have been when built."""
+        if self.__dict__.get("_first_draw_pending") and self._fig is self.__dict__.get("_live_fig"):
+            self._draw_first()
+        return self._fig
+
+    @fig.setter
+    def fig(self, figure: Figure) -> None:  # phone_layout draws the phone frames on a figure of their own
+        self._fig = figure
+
+    def _draw_first(self) -> None:
+        """The live figure's first draw, for the controls its first frame shows (a full draw: :meth:`_blit`)."""
+        with mpl.rc_context(RC):
+            self._blit()
+
+    def _show(self, params: dict[str, Any], png: bytes, t0: float) -> None:
+        """Show ``png``, the live figure for ``params``, with its alt text and the controls' states."""
         self.image.show(png, params, self.alt_text(**params))  # the live figure, its alt text
         self._apply_inactive(self._inactive(**params))
         self.last_update_ms = (time.perf_counter() - t0) * 1e3
@@ -551,7 +601,7 @@ class ModelWidget:
     def _render(self, *, quantize: bool = False) -> bytes:
         """Blit (:meth:`_blit`) and encode the figure as PNG (a palette with ``quantize``)."""
         self._blit()
-        return _encode_png(self.fig, quantize=quantize)
+        return _encode_png(self._fig, quantize=quantize)
 
     def _blit(self) -> None:
         """Blit: restore the cached static background, draw only the animated artists.
@@ -561,7 +611,7 @@ class ModelWidget:
         change with the controls) are redrawn on every update. The same code draws the phone
         frames on their own figure (:func:`~ketacourse.widgets.phone_layout.phone_frames`).
         """
-        fig = self.fig
+        fig = self._fig
         signature = self._static_signature()
         if signature != self._background_signature:  # a static text changed: draw the background again
             self._background = None
@@ -576,6 +626,7 @@ class ModelWidget:
             # with the layout frozen gives the same pixels: compared for every registry widget,
             # desktop and phone figure.)
             fig.canvas.draw()
+            self._first_draw_pending = False  # (phone_layout puts the live figure's state back afterwards)
             self._layout_engine = fig.get_layout_engine()
             fig.set_layout_engine("none")
             self._background = fig.canvas.copy_from_bbox(fig.bbox)
@@ -619,7 +670,7 @@ class ModelWidget:
                 frames.append(self._render(quantize=True))
                 key = self._image_key(state)
                 if key is not None and key not in self._images:  # the live image too, for a learner who goes there
-                    self._remember(key, _encode_png(self.fig))
+                    self._remember(key, _encode_png(self._fig))
             self._update(**self.params)
             self._blit()
         return frames
@@ -695,7 +746,7 @@ class ModelWidget:
                 grid_template_columns=f"repeat(auto-fill, minmax(min({_COLUMN}, 100%), 1fr))",
                 grid_gap="0.3em 1.5em", align_items="flex-end", width="100%"))
             controls.add_class("kc-controls")
-            width_px = self.fig.canvas.get_width_height()[0]
+            width_px = self._fig.canvas.get_width_height()[0]  # (its size only: not drawn for this)
             self.image.layout.width = f"{width_px}px"  # natural size (no blurry upscaling), shrinks to fit
             self._view = W.VBox([header, controls, self.image, self.status])
             self._view.add_class("kc-widget")

@@ -57,6 +57,14 @@ class LightTextMixin:
         with _text_rc():
             super().refresh()
 
+    def _show_first_frame(self) -> None:  # a new widget's first frame, drawn or read back
+        with _text_rc():
+            super()._show_first_frame()
+
+    def _draw_first(self) -> None:  # the live figure drawn when its first frame was read back
+        with _text_rc():
+            super()._draw_first()
+
     def _desktop_frames(self, states) -> list[bytes]:  # frame_png and the book's scrubber frames
         with _text_rc():
             return super()._desktop_frames(states)
