@@ -322,10 +322,12 @@ def _changed(value):
 
 
 @pytest.mark.parametrize("name", list(WIDGETS))
-def test_every_input_of_a_stored_figure_is_in_its_key(name, cache):
+def test_every_input_of_a_stored_figure_is_in_its_key(name):
     """Two values of any input give two keys: each control, each class setting an instance may
     override, the constructor's arguments, the rc parameters and the fonts. (The package's code and
-    data and the library versions are in every key: test_the_key_holds_every_file_of_the_package.)"""
+    data and the library versions are in every key: test_the_key_holds_every_file_of_the_package.)
+    Only keys are computed: the widget is built with the run's shared cache folder (tests/conftest.py),
+    so a widget another test of the run drew is not drawn again for this."""
     cls = WIDGETS[name]
     w = cls()
 
