@@ -695,7 +695,8 @@ class WindupGrid:
     Simulates every combination of ``frequencies_hz`` × ``ketamine_um`` × ``mg_mm`` (one
     NumPy batch per frequency) and stores spikes per stimulus, spike times and decimated
     membrane-potential traces (about 250 samples per stimulus interval). :meth:`lookup` then
-    costs microseconds, so a slider move meets the course's 35 ms target. Slider values must
+    costs microseconds, so a slider move stays well inside the course's target (key press to new
+    figure <= 50 ms median in JupyterLab, ``benchmarks/bench_browser.py``). Slider values must
     be grid values.
 
     Computing the default grid takes about 17 s of CPU (more wall time on a busy machine), so with
