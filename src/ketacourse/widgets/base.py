@@ -540,8 +540,8 @@ class ModelWidget:
 
     @property
     def fig(self) -> Figure:
-        """The live figure, drawn for the controls as the learner last saw them. A widget whose first
-        frame was read back from the disk cache (:meth:`_show_first_frame`) is drawn here, the first
+        """The live figure, as the widget last drew it. A widget whose first frame was read back from
+        the disk cache (:meth:`_show_first_frame`) and has not drawn since is drawn here, the first
         time anything outside the widget asks for its figure, as it would have been when built."""
         if self.__dict__.get("_first_draw_pending") and self._fig is self.__dict__.get("_live_fig"):
             self._draw_first()
